@@ -1,0 +1,93 @@
+"""Shared pieces of the command line: context, output, parameter types."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from ..core.models import Severity
+
+
+class CommandExit(Exception):
+    """Leave with an exit code after output was already written."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def get_ctx(click_ctx: click.Context | None = None):
+    """The services context for this invocation (built once, warnings printed once)."""
+    from ..services import open_context
+
+    click_ctx = click_ctx or click.get_current_context()
+    root = click_ctx.find_root()
+    obj = root.ensure_object(dict)
+    if "services" not in obj:
+        ctx = open_context(obj.get("repo"), obj.get("db"))
+        for w in ctx.warnings:
+            click.echo(f"warning: {w}", err=True)
+        obj["services"] = ctx
+    return obj["services"]
+
+
+def dump_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def out(text: str = "") -> None:
+    click.echo(text)
+
+
+def warn(text: str) -> None:
+    click.echo(f"warning: {text}", err=True)
+
+
+def safe(text: str | None) -> str:
+    """Make stored text harmless for a terminal: no escape sequences or control bytes."""
+    if not text:
+        return ""
+    return "".join(c if (c >= " " and c != "\x7f") or c in "\n\t" else "?" for c in text)
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    cells = [[safe(str(c)).replace("\n", " ") for c in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, c in enumerate(row):
+            widths[i] = max(widths[i], len(c))
+    lines = ["  ".join(h.upper().ljust(widths[i]) for i, h in enumerate(headers)).rstrip()]
+    for row in cells:
+        lines.append("  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip())
+    return "\n".join(lines)
+
+
+class SeverityType(click.ParamType):
+    """1-4, or SEV1-SEV4 (SEV1 is the worst)."""
+
+    name = "severity"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            n = value
+        else:
+            text = str(value).strip().upper()
+            text = text[3:] if text.startswith("SEV") else text
+            if not text.isdigit():
+                self.fail(f"{value!r} is not a severity (1-4 or SEV1-SEV4)", param, ctx)
+            n = int(text)
+        if not Severity.MIN <= n <= Severity.MAX:
+            self.fail(f"{value!r} is out of range: severity is 1-4 (SEV1 is the worst)",
+                      param, ctx)
+        return n
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+
+
+def exit_code(code: int) -> None:
+    sys.stdout.flush()
+    raise CommandExit(code)

@@ -1,0 +1,72 @@
+"""`hotfix list` and `hotfix show`."""
+
+from __future__ import annotations
+
+import click
+
+from .. import services
+from ..core.models import Hotfix, HotfixState, actor_label
+from .common import dump_json, get_ctx, json_option, out, safe, table
+
+
+def approvals_summary(hf: Hotfix, required: int) -> str:
+    valid = {a.approver for a in hf.approvals if a.decision == "approved" and not a.stale}
+    return f"{len(valid)}/{required}"
+
+
+def hotfix_text(hf: Hotfix, required: int) -> str:
+    lines = [
+        f"{hf.key}  {hf.state}  {safe(hf.title)}",
+        f"  incident:   {hf.incident}",
+        f"  author:     {safe(actor_label(hf.author, hf.author_verified))}",
+        f"  version:    {hf.version} (branch {safe(hf.branch)}, base {safe(hf.base_ref)})",
+        f"  head:       {hf.head_sha}",
+        f"  worktree:   {safe(hf.worktree)}",
+        f"  approvals:  {approvals_summary(hf, required)}",
+    ]
+    if hf.break_glass:
+        lines.append(f"  BREAK-GLASS: deployed without approval: {safe(hf.break_glass_reason)}")
+    for label, value in (("why", hf.why), ("risk", hf.risk), ("test plan", hf.test_plan),
+                         ("rollback plan", hf.rollback_plan)):
+        lines.append(f"  {label + ':':<14}{safe(value) or '-'}".replace("\n", "\n" + " " * 16))
+    return "\n".join(lines)
+
+
+@click.command("list")
+@click.option("--state", type=click.Choice([str(s) for s in HotfixState]), default=None)
+@click.option("--incident", default=None, help="Only hotfixes of this incident.")
+@json_option
+def list_cmd(state: str | None, incident: str | None, as_json: bool) -> None:
+    """List hotfixes."""
+    ctx = get_ctx()
+    items = services.list_hotfixes(ctx, state=state, incident=incident)
+    if as_json:
+        dump_json([h.to_json() for h in items])
+        return
+    if not items:
+        out("no hotfixes")
+        return
+    req = ctx.config.approvals.required
+    out(table(
+        ["key", "incident", "state", "version", "author", "appr", "title"],
+        [[h.key, h.incident, str(h.state), h.version, actor_label(h.author, h.author_verified),
+          approvals_summary(h, req), h.title] for h in items],
+    ))
+
+
+@click.command("show")
+@click.argument("key")
+@json_option
+def show_cmd(key: str, as_json: bool) -> None:
+    """One hotfix, with its approvals and checklist."""
+    ctx = get_ctx()
+    hf = services.get_hotfix(ctx, key)
+    if as_json:
+        dump_json(hf.to_json())
+    else:
+        out(hotfix_text(hf, ctx.config.approvals.required))
+
+
+def register(root: click.Group) -> None:
+    root.add_command(list_cmd)
+    root.add_command(show_cmd)

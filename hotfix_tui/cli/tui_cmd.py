@@ -1,0 +1,23 @@
+"""`hotfix tui [--readonly]` (also what `hotfix` alone runs)."""
+
+from __future__ import annotations
+
+import click
+
+from ..core.errors import HotfixError
+
+
+def run_tui(click_ctx: click.Context, readonly: bool) -> None:
+    raise HotfixError("the console is not built yet; see 'hotfix --help' for the commands")
+
+
+@click.command("tui")
+@click.option("--readonly", is_flag=True, help="Browse only: every change is disabled.")
+@click.pass_context
+def tui_cmd(ctx: click.Context, readonly: bool) -> None:
+    """Open the console."""
+    run_tui(ctx, readonly)
+
+
+def register(root: click.Group) -> None:
+    root.add_command(tui_cmd)

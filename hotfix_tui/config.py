@@ -1,0 +1,304 @@
+"""`.hotfix.toml` → frozen dataclasses. An error names the key and, where it can, the line."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import string
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .core.errors import ConfigError
+
+CONFIG_NAME = ".hotfix.toml"
+
+DEFAULT_FORBIDDEN = ("migrations/**", "*.lock", "requirements*.txt")
+DEFAULT_CHECKLIST = (
+    "Root cause understood",
+    "Change limited to the failing component",
+    "Rollback plan tested or obvious",
+)
+DEFAULT_DEPENDENCY_FILES = (
+    "requirements*.txt", "*.lock", "pyproject.toml", "setup.py", "setup.cfg", "Pipfile",
+    "package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "go.mod", "go.sum",
+    "Cargo.toml", "Cargo.lock", "Gemfile", "Gemfile.lock", "pom.xml", "build.gradle",
+    "composer.json", "composer.lock", "poetry.lock", "uv.lock",
+)
+DEFAULT_MIGRATION_PATHS = ("migrations/**", "**/migrations/**", "db/migrate/**", "alembic/**")
+PLACEHOLDERS = (
+    "sha", "short_sha", "version", "ref", "env", "hotfix", "incident",
+    "previous_sha", "previous_version",
+)
+DEFAULT_SEVERITY_MAP = {
+    "critical": 1, "page": 1, "sev1": 1, "p1": 1,
+    "error": 2, "high": 2, "major": 2, "sev2": 2, "p2": 2,
+    "warning": 3, "medium": 3, "minor": 3, "sev3": 3, "p3": 3,
+    "info": 4, "low": 4, "none": 4, "sev4": 4, "p4": 4,
+}
+ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+
+
+@dataclass(frozen=True)
+class HotfixSection:
+    branch_prefix: str = "hotfix/"
+    tag_format: str = "v{version}"
+    forward_port: tuple[str, ...] = ("main",)
+    worktree_dir: str = ""
+    remote: str = "origin"
+    default_branch: str = ""
+    production_env: str = "production"
+
+
+@dataclass(frozen=True)
+class ApprovalsSection:
+    required: int = 1
+    break_glass: bool = True
+
+
+@dataclass(frozen=True)
+class ScopeSection:
+    max_files: int = 10
+    max_lines: int = 200
+    forbidden: tuple[str, ...] = DEFAULT_FORBIDDEN
+    allowed: tuple[str, ...] = ()
+    checklist: tuple[str, ...] = DEFAULT_CHECKLIST
+    dependency_files: tuple[str, ...] = DEFAULT_DEPENDENCY_FILES
+    migration_paths: tuple[str, ...] = DEFAULT_MIGRATION_PATHS
+
+
+@dataclass(frozen=True)
+class IdentitySection:
+    allow_override: bool = False
+
+
+@dataclass(frozen=True)
+class StoreSection:
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class IncidentsSection:
+    severity_map: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_SEVERITY_MAP))
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    name: str
+    driver: str = "command"  # "command" | "local-symlink"
+    deploy: tuple[str, ...] = ()
+    verify: tuple[str, ...] = ()
+    rollback: tuple[str, ...] = ()
+    path: str = ""
+    timeout_s: float = 900.0
+    cancel_grace_s: float = 10.0
+    requires_approval: bool = True
+    verify_items: tuple[str, ...] = ()
+    max_log_bytes: int = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Config:
+    hotfix: HotfixSection = field(default_factory=HotfixSection)
+    approvals: ApprovalsSection = field(default_factory=ApprovalsSection)
+    scope: ScopeSection = field(default_factory=ScopeSection)
+    identity: IdentitySection = field(default_factory=IdentitySection)
+    store: StoreSection = field(default_factory=StoreSection)
+    incidents: IncidentsSection = field(default_factory=IncidentsSection)
+    environments: tuple[EnvironmentConfig, ...] = ()
+    path: str = ""
+    sha256: str = hashlib.sha256(b"").hexdigest()
+
+    def env(self, name: str) -> EnvironmentConfig:
+        for e in self.environments:
+            if e.name == name:
+                return e
+        known = ", ".join(e.name for e in self.environments) or "none configured"
+        raise ConfigError(f"unknown environment {name!r} (known: {known})")
+
+    @property
+    def env_names(self) -> tuple[str, ...]:
+        return tuple(e.name for e in self.environments)
+
+
+# ---- parsing -------------------------------------------------------------------
+
+def _line_of(text: str, section: str, key: str | None) -> int | None:
+    lines = text.splitlines()
+    in_section = section == ""
+    header = re.compile(r"^\s*\[\s*" + re.escape(section).replace(r"\.", r"\s*\.\s*")
+                        + r"\s*\]\s*(#.*)?$")
+    any_header = re.compile(r"^\s*\[")
+    for i, line in enumerate(lines, 1):
+        if header.match(line):
+            if key is None:
+                return i
+            in_section = True
+            continue
+        if any_header.match(line):
+            in_section = False
+            continue
+        if in_section and key is not None and re.match(
+            r"^\s*['\"]?" + re.escape(key) + r"['\"]?\s*=", line
+        ):
+            return i
+    return None
+
+
+class _Reader:
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.text = text
+
+    def fail(self, section: str, key: str | None, message: str):
+        dotted = f"{section}.{key}" if key else section
+        line = _line_of(self.text, section, key)
+        where = f"{self.path.name}" + (f":{line}" if line else "")
+        raise ConfigError(f"{where}: {dotted}: {message}")
+
+    def section(self, cls, data: Any, name: str, **extra):
+        if not isinstance(data, dict):
+            self.fail(name, None, "must be a table")
+        known = {f.name: f for f in fields(cls)}
+        values: dict[str, Any] = dict(extra)
+        for key, value in data.items():
+            if key not in known or key in extra:
+                allowed = ", ".join(k for k in known if k not in extra)
+                self.fail(name, key, f"unknown key (known keys: {allowed})")
+            values[key] = self.coerce(name, key, known[key], value)
+        return cls(**values)
+
+    def coerce(self, section: str, key: str, f, value: Any):
+        kind = f.type if isinstance(f.type, str) else str(f.type)
+        if kind.startswith("tuple"):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                self.fail(section, key, "must be a list of strings")
+            return tuple(value)
+        if kind.startswith("dict"):
+            if not isinstance(value, dict) or not all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value.values()
+            ):
+                self.fail(section, key, "must be a table of integers")
+            return {str(k).lower(): int(v) for k, v in value.items()}
+        if kind == "bool":
+            if not isinstance(value, bool):
+                self.fail(section, key, f"must be true or false, not {value!r}")
+            return value
+        if kind == "int":
+            if not isinstance(value, int) or isinstance(value, bool):
+                self.fail(section, key, f"must be an integer, not {value!r}")
+            return value
+        if kind == "float":
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                self.fail(section, key, f"must be a number, not {value!r}")
+            return float(value)
+        if kind == "str":
+            if not isinstance(value, str):
+                self.fail(section, key, f"must be a string, not {value!r}")
+            return value
+        raise AssertionError(kind)
+
+
+_SECTIONS = {
+    "hotfix": HotfixSection,
+    "approvals": ApprovalsSection,
+    "scope": ScopeSection,
+    "identity": IdentitySection,
+    "store": StoreSection,
+    "incidents": IncidentsSection,
+}
+
+
+def parse_config(text: str, path: Path | None = None) -> Config:
+    path = path or Path(CONFIG_NAME)
+    reader = _Reader(path, text)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path.name}: not valid TOML: {exc}") from exc
+    parts: dict[str, Any] = {}
+    for name, value in data.items():
+        if name == "environments":
+            continue
+        if name not in _SECTIONS:
+            known = ", ".join([*_SECTIONS, "environments"])
+            reader.fail(name, None, f"unknown section (known sections: {known})")
+        parts[name] = reader.section(_SECTIONS[name], value, name)
+    envs: list[EnvironmentConfig] = []
+    raw_envs = data.get("environments", {})
+    if not isinstance(raw_envs, dict):
+        reader.fail("environments", None, "must be a table of environments")
+    for env_name, env_data in raw_envs.items():
+        section = f"environments.{env_name}"
+        if not ENV_NAME.match(env_name):
+            reader.fail(section, None, "environment names use letters, digits, '.', '_', '-'")
+        env = reader.section(EnvironmentConfig, env_data, section, name=env_name)
+        _check_env(reader, section, env)
+        envs.append(env)
+    cfg = Config(**parts, environments=tuple(envs), path=str(path),
+                 sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
+    _check(reader, cfg)
+    return cfg
+
+
+def _check(reader: _Reader, cfg: Config) -> None:
+    h = cfg.hotfix
+    if "{version}" not in h.tag_format:
+        reader.fail("hotfix", "tag_format", "must contain {version}")
+    if not h.branch_prefix or h.branch_prefix.startswith("-") or " " in h.branch_prefix:
+        reader.fail("hotfix", "branch_prefix", "must be a non-empty ref prefix without spaces")
+    if cfg.approvals.required < 0 or cfg.approvals.required > 10:
+        reader.fail("approvals", "required", "must be between 0 and 10")
+    if cfg.scope.max_files < 1:
+        reader.fail("scope", "max_files", "must be at least 1")
+    if cfg.scope.max_lines < 1:
+        reader.fail("scope", "max_lines", "must be at least 1")
+    for sev in cfg.incidents.severity_map.values():
+        if not 1 <= sev <= 4:
+            reader.fail("incidents", "severity_map", "severities must be 1-4")
+
+
+def _check_env(reader: _Reader, section: str, env: EnvironmentConfig) -> None:
+    if env.driver not in ("command", "local-symlink"):
+        reader.fail(section, "driver", f"unknown driver {env.driver!r} "
+                    "(known: command, local-symlink)")
+    if env.driver == "local-symlink" and not env.path:
+        reader.fail(section, "path", "is required by the local-symlink driver")
+    if env.timeout_s <= 0:
+        reader.fail(section, "timeout_s", "must be positive")
+    if env.cancel_grace_s < 0:
+        reader.fail(section, "cancel_grace_s", "must not be negative")
+    formatter = string.Formatter()
+    for key in ("deploy", "verify", "rollback"):
+        argv = getattr(env, key)
+        for arg in argv:
+            try:
+                parsed = list(formatter.parse(arg))
+            except ValueError as exc:
+                reader.fail(section, key, f"bad placeholder in {arg!r}: {exc}")
+            for _, fname, spec, conv in parsed:
+                if fname is None:
+                    continue
+                if fname not in PLACEHOLDERS or spec or conv:
+                    reader.fail(section, key, f"unknown placeholder {{{fname}}} in {arg!r} "
+                                f"(known: {', '.join('{' + p + '}' for p in PLACEHOLDERS)})")
+
+
+def load_config(repo_root: str | Path | None) -> Config:
+    """The repository's config; defaults when it has none."""
+    if repo_root is None:
+        return Config()
+    path = Path(repo_root) / CONFIG_NAME
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return Config()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path.name}: not valid UTF-8") from exc
+    cfg = parse_config(text, path)
+    return cfg

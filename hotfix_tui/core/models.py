@@ -1,0 +1,269 @@
+"""Plain values the rest of the program passes around."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Severity:
+    """SEV1 is the worst. When unsure, pick the higher severity (lower number)."""
+
+    MIN = 1
+    MAX = 4
+    LABELS = {1: "SEV1", 2: "SEV2", 3: "SEV3", 4: "SEV4"}
+
+
+class IncidentStatus(StrEnum):
+    OPEN = "open"
+    MITIGATED = "mitigated"
+    RESOLVED = "resolved"
+
+
+class HotfixState(StrEnum):
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
+    DEPLOYING = "deploying"
+    DEPLOYED = "deployed"
+    VERIFIED = "verified"
+    FINISHED = "finished"
+    FAILED = "failed"
+    ROLLED_BACK = "rolled_back"
+    ABANDONED = "abandoned"
+
+
+class RunKind(StrEnum):
+    DEPLOY = "deploy"
+    VERIFY = "verify"
+    ROLLBACK = "rollback"
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed_out"
+    INTERRUPTED = "interrupted"
+
+    @property
+    def finished(self) -> bool:
+        return self is not RunStatus.RUNNING
+
+
+def actor_label(name: str, verified: bool) -> str:
+    """How an actor is shown: an override identity is always marked."""
+    return name if verified else f"{name} (unverified)"
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    verified: bool = True
+    os_account: str = ""
+
+    @property
+    def label(self) -> str:
+        return actor_label(self.name, self.verified)
+
+
+@dataclass(frozen=True)
+class Incident:
+    key: str
+    title: str
+    severity: int
+    status: IncidentStatus
+    service: str
+    commander: str
+    opened_by: str
+    opened_by_verified: bool
+    opened_at: str
+    mitigated_at: str | None = None
+    resolved_at: str | None = None
+
+    @property
+    def number(self) -> int:
+        return int(self.key.split("-", 1)[1])
+
+    @property
+    def sev_label(self) -> str:
+        return Severity.LABELS.get(self.severity, f"SEV{self.severity}")
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["status"] = str(self.status)
+        return d
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    n: int
+    text: str
+    automatic: bool
+    checked: bool
+    checked_by: str | None = None
+    checked_by_verified: bool = True
+    checked_at: str | None = None
+    passed: bool | None = None
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Approval:
+    approver: str
+    approver_verified: bool
+    decision: str  # "approved" | "rejected"
+    sha: str
+    tree_sha: str
+    checklist_hash: str
+    config_hash: str
+    stale: bool
+    stale_reason: str
+    at: str
+    comment: str = ""
+    retroactive: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Hotfix:
+    key: str
+    incident: str
+    title: str
+    author: str
+    author_verified: bool
+    base_ref: str
+    base_sha: str
+    branch: str
+    worktree: str
+    head_sha: str
+    version: str
+    state: HotfixState
+    why: str = ""
+    risk: str = ""
+    test_plan: str = ""
+    rollback_plan: str = ""
+    created_at: str = ""
+    updated_at: str = ""
+    scope_accepted_reason: str = ""
+    break_glass: bool = False
+    break_glass_reason: str = ""
+    needs_retroactive_approval: bool = False
+    skip_verify_reason: str = ""
+    tag: str = ""
+    approvals: tuple[Approval, ...] = ()
+    checklist: tuple[ChecklistItem, ...] = ()
+    last_deploy_status: str | None = None
+
+    @property
+    def number(self) -> int:
+        return int(self.key.split("-", 1)[1])
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["state"] = str(self.state)
+        d["approvals"] = [a.to_json() for a in self.approvals]
+        d["checklist"] = [c.to_json() for c in self.checklist]
+        return d
+
+
+@dataclass(frozen=True)
+class Deploy:
+    key: str
+    hotfix: str | None
+    env: str
+    kind: RunKind
+    status: RunStatus
+    exit_code: int | None
+    signal: int | None
+    sha: str
+    version: str
+    previous_sha: str
+    previous_version: str
+    started_by: str
+    started_by_verified: bool
+    started_at: str
+    finished_at: str | None
+    heartbeat_at: str | None
+    lines: int
+    break_glass: bool
+    break_glass_reason: str = ""
+    argv: tuple[str, ...] = ()
+    pid: int | None = None
+    host: str = ""
+    cancelled_by: str | None = None
+    reason: str = ""
+    truncated: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["kind"] = str(self.kind)
+        d["status"] = str(self.status)
+        d["argv"] = list(self.argv)
+        return d
+
+
+@dataclass(frozen=True)
+class LogLine:
+    seq: int
+    stream: str  # "out" | "err" | "sys"
+    at: str
+    text: str
+    flags: int = 0
+
+    TRUNCATED = 1
+    INVALID_UTF8 = 2
+    HAD_ANSI = 4
+
+    @property
+    def truncated(self) -> bool:
+        return bool(self.flags & self.TRUNCATED)
+
+    @property
+    def invalid_utf8(self) -> bool:
+        return bool(self.flags & self.INVALID_UTF8)
+
+
+@dataclass(frozen=True)
+class EnvironmentStatus:
+    env: str
+    version: str | None
+    sha: str | None
+    deployed_by: str | None
+    deployed_at: str | None
+    locked: bool
+    locked_by: str | None
+    lock_reason: str | None
+    locked_at: str | None = None
+    running: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    id: int
+    at: str
+    actor: str
+    actor_verified: bool
+    entity: str
+    entity_key: str
+    action: str
+    before: Any
+    after: Any
+    incident: str | None
+    hotfix: str | None
+    prev_hash: str
+    hash: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,105 @@
+"""The context every use case runs in: repository, config, database, actor, clock."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from ..clock import iso, utcnow
+from ..config import Config, load_config
+from ..core.errors import GitError, HotfixError
+from ..core.models import Actor
+from ..identity import current_actor
+from ..repo import RepoPaths, find_repo
+from ..store import Store, open_store
+
+DB_ENV = "HOTFIX_DB"
+
+
+@dataclass
+class Context:
+    repo: RepoPaths | None
+    config: Config
+    db_path: Path
+    actor: Actor
+    warnings: list[str] = field(default_factory=list)
+    clock: Callable[[], datetime] = utcnow
+    repo_error: str = ""
+
+    def now(self) -> str:
+        return iso(self.clock())
+
+    def require_repo(self) -> RepoPaths:
+        if self.repo is None:
+            raise GitError(self.repo_error or "not a git repository")
+        return self.repo
+
+    @contextmanager
+    def reading(self):
+        """A store for reads; a missing database reads as empty and is not created."""
+        store = open_store(self.db_path, create=False)
+        try:
+            yield store
+        finally:
+            store.close()
+
+    @contextmanager
+    def writing(self):
+        """A store for writes; the database and its folder are created on first use."""
+        store = open_store(self.db_path, create=True)
+        try:
+            yield store
+        finally:
+            store.close()
+
+    def open(self, create: bool = True) -> Store:
+        return open_store(self.db_path, create=create)
+
+
+def resolve_db_path(db: str | os.PathLike | None, repo: RepoPaths | None,
+                    config: Config, repo_error: str = "") -> Path:
+    """--db, then $HOTFIX_DB, then [store] path, then <git common dir>/hotfix/hotfix.db."""
+    if db:
+        return Path(db).expanduser().absolute()
+    env = os.environ.get(DB_ENV, "").strip()
+    if env:
+        return Path(env).expanduser().absolute()
+    if config.store.path:
+        p = Path(config.store.path).expanduser()
+        if not p.is_absolute() and repo is not None:
+            p = repo.toplevel / p
+        return p.absolute()
+    if repo is None:
+        raise HotfixError(f"{repo_error or 'not a git repository'}; run inside one, or give "
+                          f"--db PATH or ${DB_ENV}")
+    return repo.common_dir / "hotfix" / "hotfix.db"
+
+
+def open_context(
+    repo: str | os.PathLike | None = None,
+    db: str | os.PathLike | None = None,
+    *,
+    clock: Callable[[], datetime] | None = None,
+) -> Context:
+    """Resolve everything a command needs. A missing repository is only an error
+    for commands that need one (require_repo), unless --repo was given."""
+    paths: RepoPaths | None = None
+    repo_error = ""
+    try:
+        paths = find_repo(repo)
+    except GitError as exc:
+        if repo is not None:
+            raise
+        repo_error = str(exc)
+    config = load_config(paths.toplevel if paths else None)
+    db_path = resolve_db_path(db, paths, config, repo_error)
+    actor, warning = current_actor(config)
+    ctx = Context(repo=paths, config=config, db_path=db_path, actor=actor,
+                  warnings=[warning] if warning else [], repo_error=repo_error)
+    if clock is not None:
+        ctx.clock = clock
+    return ctx

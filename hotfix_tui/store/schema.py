@@ -1,0 +1,235 @@
+"""The schema, versioned by PRAGMA user_version, with forward-only migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from ..core.errors import StoreError
+
+_HOTFIX_STATES = (
+    "'draft','in_review','approved','deploying','deployed','verified','finished',"
+    "'failed','rolled_back','abandoned'"
+)
+_RUN_STATUSES = "'running','succeeded','failed','cancelled','timed_out','interrupted'"
+
+V1 = f"""
+CREATE TABLE incidents (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE CHECK (key = 'INC-' || id),
+    title TEXT NOT NULL CHECK (length(trim(title)) > 0),
+    severity INTEGER NOT NULL CHECK (severity BETWEEN 1 AND 4),
+    status TEXT NOT NULL CHECK (status IN ('open','mitigated','resolved')),
+    service TEXT NOT NULL DEFAULT '',
+    commander TEXT NOT NULL DEFAULT '',
+    opened_by TEXT NOT NULL,
+    opened_by_verified INTEGER NOT NULL CHECK (opened_by_verified IN (0, 1)),
+    opened_at TEXT NOT NULL,
+    mitigated_at TEXT,
+    resolved_at TEXT,
+    source TEXT NOT NULL DEFAULT 'manual',
+    fingerprint TEXT UNIQUE
+) STRICT;
+CREATE INDEX incidents_status ON incidents(status, id);
+
+CREATE TABLE hotfixes (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE CHECK (key = 'HF-' || id),
+    incident_id INTEGER NOT NULL REFERENCES incidents(id),
+    title TEXT NOT NULL CHECK (length(trim(title)) > 0),
+    author TEXT NOT NULL,
+    author_verified INTEGER NOT NULL CHECK (author_verified IN (0, 1)),
+    base_ref TEXT NOT NULL,
+    base_sha TEXT NOT NULL,
+    branch TEXT NOT NULL,
+    worktree TEXT NOT NULL,
+    head_sha TEXT NOT NULL,
+    version TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ({_HOTFIX_STATES})),
+    why TEXT NOT NULL DEFAULT '',
+    risk TEXT NOT NULL DEFAULT '',
+    test_plan TEXT NOT NULL DEFAULT '',
+    rollback_plan TEXT NOT NULL DEFAULT '',
+    scope_accepted_reason TEXT NOT NULL DEFAULT '',
+    break_glass INTEGER NOT NULL DEFAULT 0 CHECK (break_glass IN (0, 1)),
+    break_glass_reason TEXT NOT NULL DEFAULT '',
+    needs_retroactive_approval INTEGER NOT NULL DEFAULT 0
+        CHECK (needs_retroactive_approval IN (0, 1)),
+    skip_verify_reason TEXT NOT NULL DEFAULT '',
+    tag TEXT NOT NULL DEFAULT '',
+    commit_messages TEXT NOT NULL DEFAULT '',
+    finish_state TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX hotfixes_incident ON hotfixes(incident_id, id);
+CREATE INDEX hotfixes_state ON hotfixes(state, id);
+CREATE INDEX hotfixes_author ON hotfixes(author, id);
+CREATE INDEX hotfixes_created ON hotfixes(created_at);
+CREATE UNIQUE INDEX hotfixes_branch_live ON hotfixes(branch) WHERE state <> 'abandoned';
+
+CREATE TABLE checklist_items (
+    id INTEGER PRIMARY KEY,
+    hotfix_id INTEGER NOT NULL REFERENCES hotfixes(id),
+    kind TEXT NOT NULL CHECK (kind IN ('scope', 'verify')),
+    n INTEGER NOT NULL CHECK (n >= 1),
+    text TEXT NOT NULL,
+    checked INTEGER NOT NULL DEFAULT 0 CHECK (checked IN (0, 1)),
+    checked_by TEXT,
+    checked_by_verified INTEGER NOT NULL DEFAULT 1 CHECK (checked_by_verified IN (0, 1)),
+    checked_at TEXT,
+    env TEXT NOT NULL DEFAULT '',
+    UNIQUE (hotfix_id, kind, env, n)
+) STRICT;
+
+CREATE TABLE approvals (
+    id INTEGER PRIMARY KEY,
+    hotfix_id INTEGER NOT NULL REFERENCES hotfixes(id),
+    approver TEXT NOT NULL,
+    approver_verified INTEGER NOT NULL CHECK (approver_verified IN (0, 1)),
+    decision TEXT NOT NULL CHECK (decision IN ('approved', 'rejected')),
+    head_sha TEXT NOT NULL,
+    tree_sha TEXT NOT NULL,
+    checklist_hash TEXT NOT NULL,
+    config_hash TEXT NOT NULL,
+    stale INTEGER NOT NULL DEFAULT 0 CHECK (stale IN (0, 1)),
+    stale_reason TEXT NOT NULL DEFAULT '',
+    retroactive INTEGER NOT NULL DEFAULT 0 CHECK (retroactive IN (0, 1)),
+    comment TEXT NOT NULL DEFAULT '',
+    at TEXT NOT NULL
+) STRICT;
+CREATE INDEX approvals_hotfix ON approvals(hotfix_id, id);
+
+CREATE TABLE environments (
+    name TEXT PRIMARY KEY,
+    version TEXT,
+    sha TEXT,
+    deployed_by TEXT,
+    deployed_by_verified INTEGER NOT NULL DEFAULT 1,
+    deployed_at TEXT,
+    deploy_id INTEGER,
+    locked INTEGER NOT NULL DEFAULT 0 CHECK (locked IN (0, 1)),
+    locked_by TEXT,
+    locked_at TEXT,
+    lock_reason TEXT,
+    CHECK (locked = 0 OR (locked_by IS NOT NULL AND length(trim(lock_reason)) > 0))
+) STRICT;
+
+CREATE TABLE deploys (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE CHECK (key = 'D-' || id),
+    hotfix_id INTEGER REFERENCES hotfixes(id),
+    env TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('deploy', 'verify', 'rollback')),
+    status TEXT NOT NULL CHECK (status IN ({_RUN_STATUSES})),
+    exit_code INTEGER,
+    signal INTEGER,
+    sha TEXT NOT NULL DEFAULT '',
+    version TEXT NOT NULL DEFAULT '',
+    previous_sha TEXT NOT NULL DEFAULT '',
+    previous_version TEXT NOT NULL DEFAULT '',
+    started_by TEXT NOT NULL,
+    started_by_verified INTEGER NOT NULL CHECK (started_by_verified IN (0, 1)),
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    heartbeat_at TEXT,
+    pid INTEGER,
+    host TEXT NOT NULL DEFAULT '',
+    argv TEXT NOT NULL DEFAULT '[]',
+    workdir TEXT NOT NULL DEFAULT '',
+    timeout_s REAL NOT NULL DEFAULT 900,
+    cancel_grace_s REAL NOT NULL DEFAULT 10,
+    break_glass INTEGER NOT NULL DEFAULT 0 CHECK (break_glass IN (0, 1)),
+    break_glass_reason TEXT NOT NULL DEFAULT '',
+    reason TEXT NOT NULL DEFAULT '',
+    cancel_requested_by TEXT,
+    cancel_requested_at TEXT,
+    lines INTEGER NOT NULL DEFAULT 0,
+    bytes INTEGER NOT NULL DEFAULT 0,
+    truncated INTEGER NOT NULL DEFAULT 0 CHECK (truncated IN (0, 1)),
+    CHECK (status = 'running' OR finished_at IS NOT NULL)
+) STRICT;
+CREATE INDEX deploys_env ON deploys(env, id);
+CREATE INDEX deploys_hotfix ON deploys(hotfix_id, id);
+CREATE UNIQUE INDEX deploys_one_running_per_env ON deploys(env) WHERE status = 'running';
+
+CREATE TABLE deploy_lines (
+    deploy_id INTEGER NOT NULL REFERENCES deploys(id),
+    seq INTEGER NOT NULL CHECK (seq >= 1),
+    stream TEXT NOT NULL CHECK (stream IN ('out', 'err', 'sys')),
+    at TEXT NOT NULL,
+    text TEXT NOT NULL,
+    flags INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (deploy_id, seq)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE audit_events (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    actor_verified INTEGER NOT NULL CHECK (actor_verified IN (0, 1)),
+    entity TEXT NOT NULL,
+    entity_key TEXT NOT NULL,
+    action TEXT NOT NULL,
+    incident TEXT,
+    hotfix TEXT,
+    data TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE
+) STRICT;
+CREATE INDEX audit_incident ON audit_events(incident, id);
+CREATE INDEX audit_hotfix ON audit_events(hotfix, id);
+CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+"""
+
+MIGRATIONS: list[str] = [V1]
+SCHEMA_VERSION = len(MIGRATIONS)
+OUR_TABLES = {"incidents", "hotfixes", "audit_events"}
+
+
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {r[0] for r in rows}
+
+
+def looks_like_ours(conn: sqlite3.Connection) -> bool:
+    return _tables(conn) >= OUR_TABLES
+
+
+def has_foreign_tables(conn: sqlite3.Connection) -> bool:
+    return bool({t for t in _tables(conn) if not t.startswith("sqlite_")})
+
+
+def migrate(conn: sqlite3.Connection, shown: str) -> None:
+    """Bring the schema to SCHEMA_VERSION; safe when several processes race to do it."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{shown} was written by a newer hotfix-tui (schema {version})")
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            for statement in _split(MIGRATIONS[number - 1]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _split(script: str) -> list[str]:
+    """Split DDL into statements, keeping trigger bodies whole."""
+    out: list[str] = []
+    buf: list[str] = []
+    for line in script.strip().splitlines():
+        buf.append(line)
+        text = "\n".join(buf).strip()
+        if sqlite3.complete_statement(text):
+            out.append(text)
+            buf = []
+    if "\n".join(buf).strip():
+        raise ValueError("incomplete statement in migration")
+    return out

@@ -1,0 +1,114 @@
+"""Test helpers: real git repositories, the real CLI, byte snapshots of files."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test Author",
+    "GIT_AUTHOR_EMAIL": "author@example.com",
+    "GIT_COMMITTER_NAME": "Test Author",
+    "GIT_COMMITTER_EMAIL": "author@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def git(cwd: Path, *args: str, check: bool = True) -> str:
+    env = {**os.environ, **GIT_ENV}
+    proc = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)} failed: {proc.stderr}")
+    return proc.stdout.strip()
+
+
+def init_repo(path: Path, branch: str = "main") -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "-q", "-b", branch)
+    git(path, "config", "user.name", "Test Author")
+    git(path, "config", "user.email", "author@example.com")
+    git(path, "config", "commit.gpgsign", "false")
+    git(path, "config", "tag.gpgsign", "false")
+    return path
+
+
+def commit_file(repo: Path, rel: str, content: str, message: str) -> str:
+    p = repo / rel
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(content)
+    git(repo, "add", "--", rel)
+    git(repo, "commit", "-q", "-m", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self):
+        return json.loads(self.out)
+
+
+def run(args: list[str], cwd: Path | None = None, env: dict | None = None) -> Result:
+    """Run the real CLI entry point in this process (fast), capturing its output."""
+    from hotfix_tui.cli import main
+
+    old_cwd = os.getcwd()
+    saved = {}
+    for k, v in (env or {}).items():
+        saved[k] = os.environ.get(k)
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                main(list(args))
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        os.chdir(old_cwd)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def run_proc(args: list[str], cwd: Path | None = None, env: dict | None = None,
+             timeout: float = 60) -> Result:
+    """Run `python -m hotfix_tui` as a real subprocess."""
+    full_env = {**os.environ, **GIT_ENV, **(env or {})}
+    full_env = {k: v for k, v in full_env.items() if v is not None}
+    proc = subprocess.run([sys.executable, "-m", "hotfix_tui", *args], cwd=cwd, env=full_env,
+                          capture_output=True, text=True, timeout=timeout)
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def assert_one_line_error(res: Result, code: int = 1, contains: str | None = None) -> None:
+    assert res.code == code, (res.code, res.out, res.err)
+    lines = [ln for ln in res.err.splitlines() if ln.strip() and not ln.startswith("warning:")]
+    assert len(lines) == 1, res.err
+    assert lines[0].startswith("error: "), res.err
+    assert "Traceback" not in res.err
+    if contains is not None:
+        assert contains.lower() in lines[0].lower(), lines[0]
