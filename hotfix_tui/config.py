@@ -157,7 +157,8 @@ class _Reader:
         where = f"{self.path.name}" + (f":{line}" if line else "")
         raise ConfigError(f"{where}: {dotted}: {message}")
 
-    def section(self, cls, data: Any, name: str, **extra):
+    def section(self, cls, data: Any, section_name: str, **extra):
+        name = section_name
         if not isinstance(data, dict):
             self.fail(name, None, "must be a table")
         known = {f.name: f for f in fields(cls)}

@@ -112,3 +112,59 @@ def assert_one_line_error(res: Result, code: int = 1, contains: str | None = Non
     assert "Traceback" not in res.err
     if contains is not None:
         assert contains.lower() in lines[0].lower(), lines[0]
+
+
+CONFIG_FOR_TESTS = """\
+[identity]
+allow_override = true
+
+[scope]
+max_files = 5
+max_lines = 50
+checklist = ["Root cause understood", "Rollback plan tested or obvious"]
+"""
+
+
+@dataclass
+class ServiceRepo:
+    path: Path
+    fix: str  # a fix on main for a bug present in v1.4.1
+    conflicting: str  # a commit on main that conflicts with v1.4.1
+    merge: str  # a merge commit on main
+    v141: str
+
+    def cli(self, *args: str, actor: str | None = "alice", **kw) -> Result:
+        env = {"HOTFIX_ACTOR": actor} if actor else {"HOTFIX_ACTOR": None}
+        return run(list(args), cwd=self.path, env={**env, **kw.pop("env", {})})
+
+
+def make_service_repo(path: Path, config: str = CONFIG_FOR_TESTS) -> ServiceRepo:
+    repo = init_repo(path)
+    commit_file(repo, ".hotfix.toml", config, "Add hotfix config")
+    commit_file(repo, "app/checkout.py",
+                "def total(items):\n    return sum(i.price for i in items)\n\n"
+                "def tax(amount):\n    return amount * 0.2\n", "Checkout totals")
+    commit_file(repo, "app/cart.py", "def add(cart, item):\n    cart.append(item)\n",
+                "Cart basics")
+    git(repo, "tag", "-a", "v1.4.0", "-m", "release 1.4.0")
+    commit_file(repo, "app/cart.py",
+                "def add(cart, item):\n    cart.append(item)\n    return cart\n",
+                "Return the cart")
+    git(repo, "tag", "-a", "v1.4.1", "-m", "release 1.4.1")
+    v141 = git(repo, "rev-parse", "v1.4.1^{commit}")
+    fix = commit_file(repo, "app/checkout.py",
+                      "def total(items):\n    return sum(i.price * i.qty for i in items)\n\n"
+                      "def tax(amount):\n    return amount * 0.2\n",
+                      "Fix checkout total ignoring quantity")
+    commit_file(repo, "app/cart.py",
+                "def add(cart, item, qty=1):\n    cart.extend([item] * qty)\n    return cart\n",
+                "Rework cart add")
+    conflicting = commit_file(repo, "app/cart.py",
+                              "def add(cart, item, qty=1):\n    cart.extend([item] * qty)\n"
+                              "    return list(cart)\n", "Return a copy of the cart")
+    git(repo, "checkout", "-q", "-b", "feature")
+    commit_file(repo, "app/search.py", "def search(q):\n    return []\n", "Search stub")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "-m", "Merge feature", "feature")
+    merge = git(repo, "rev-parse", "HEAD")
+    return ServiceRepo(repo, fix, conflicting, merge, v141)

@@ -28,7 +28,8 @@ def hotfix_text(hf: Hotfix, required: int) -> str:
         lines.append(f"  BREAK-GLASS: deployed without approval: {safe(hf.break_glass_reason)}")
     for label, value in (("why", hf.why), ("risk", hf.risk), ("test plan", hf.test_plan),
                          ("rollback plan", hf.rollback_plan)):
-        lines.append(f"  {label + ':':<14}{safe(value) or '-'}".replace("\n", "\n" + " " * 16))
+        text = (safe(value) or "-").replace("\n", "\n" + " " * 17)
+        lines.append(f"  {label + ':':<15}{text}")
     return "\n".join(lines)
 
 
@@ -60,7 +61,7 @@ def list_cmd(state: str | None, incident: str | None, as_json: bool) -> None:
 def show_cmd(key: str, as_json: bool) -> None:
     """One hotfix, with its approvals and checklist."""
     ctx = get_ctx()
-    hf = services.get_hotfix(ctx, key)
+    hf = services.show(ctx, key)
     if as_json:
         dump_json(hf.to_json())
     else:

@@ -127,6 +127,7 @@ class Approval:
     at: str
     comment: str = ""
     retroactive: bool = False
+    doc_hash: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

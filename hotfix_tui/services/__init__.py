@@ -2,6 +2,17 @@
 
 from .audit import verify_audit
 from .context import Context, open_context
+from .hotfixes import (
+    Started,
+    abandon,
+    edit,
+    pick,
+    pick_abort,
+    pick_continue,
+    repair_worktree,
+    start_hotfix,
+    sync,
+)
 from .hotfixes_read import get_hotfix, list_hotfixes
 from .incidents import (
     add_note,
@@ -11,17 +22,37 @@ from .incidents import (
     open_incident,
     set_incident_status,
 )
+from .init import init_config
+from .review import approve, check, checklist, reject, review_queue, scope, show, submit
 
 __all__ = [
     "Context",
+    "Started",
+    "abandon",
     "add_note",
+    "approve",
     "assign_commander",
+    "check",
+    "checklist",
+    "edit",
     "get_hotfix",
     "get_incident",
+    "init_config",
     "list_hotfixes",
     "list_incidents",
     "open_context",
     "open_incident",
+    "pick",
+    "pick_abort",
+    "pick_continue",
+    "reject",
+    "repair_worktree",
+    "review_queue",
+    "scope",
     "set_incident_status",
+    "show",
+    "start_hotfix",
+    "submit",
+    "sync",
     "verify_audit",
 ]

@@ -79,6 +79,7 @@ def approval_from_row(r: sqlite3.Row) -> Approval:
         at=r["at"],
         comment=r["comment"],
         retroactive=bool(r["retroactive"]),
+        doc_hash=r["doc_hash"],
     )
 
 

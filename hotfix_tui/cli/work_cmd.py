@@ -1,0 +1,229 @@
+"""Commands that move a hotfix from start to approval."""
+
+from __future__ import annotations
+
+import click
+
+from .. import services
+from ..core.models import ChecklistItem
+from .common import dump_json, get_ctx, json_option, out, safe, table, warn
+from .hotfix_cmd import hotfix_text
+
+
+def _emit_hotfix(hf, as_json: bool, line: str) -> None:
+    if as_json:
+        dump_json(hf.to_json())
+    else:
+        out(line)
+
+
+@click.command("init")
+def init_cmd() -> None:
+    """Write a commented .hotfix.toml template (refuses to overwrite)."""
+    path = services.init_config(get_ctx())
+    out(f"wrote {path}")
+
+
+@click.command("start")
+@click.option("--incident", required=True, help="The incident this hotfix is for.")
+@click.option("--title", required=True, help="What the hotfix fixes.")
+@click.option("--base", default=None,
+              help="Release to branch from (default: what production runs, else the "
+                   "highest release tag).")
+@json_option
+def start_cmd(incident: str, title: str, base: str | None, as_json: bool) -> None:
+    """Start a hotfix: a branch at the base release and a worktree of its own."""
+    started = services.start_hotfix(get_ctx(), incident, title, base)
+    for note in started.notes:
+        warn(note)
+    hf = started.hotfix
+    if as_json:
+        dump_json({**hf.to_json(), "notes": list(started.notes)})
+    else:
+        out(f"{hf.key} {hf.version} from {hf.base_ref}")
+        out(f"worktree: {hf.worktree}")
+
+
+@click.command("pick")
+@click.argument("key")
+@click.argument("commits", nargs=-1)
+@click.option("--mainline", "-m", type=click.IntRange(1, 16), default=None,
+              help="For a merge commit: the parent to diff against (1 = merged-into).")
+@click.option("--keep-conflict", is_flag=True,
+              help="On conflict, leave the cherry-pick in progress to resolve by hand.")
+@click.option("--continue", "cont", is_flag=True, help="Finish a resolved cherry-pick.")
+@click.option("--abort", is_flag=True, help="Give up a cherry-pick in progress.")
+@json_option
+def pick_cmd(key: str, commits: tuple[str, ...], mainline: int | None, keep_conflict: bool,
+             cont: bool, abort: bool, as_json: bool) -> None:
+    """Cherry-pick (-x) commits into the hotfix worktree, in order."""
+    ctx = get_ctx()
+    if cont and abort:
+        raise click.UsageError("--continue and --abort exclude each other")
+    if (cont or abort) and commits:
+        raise click.UsageError("--continue/--abort take no commits")
+    if cont:
+        hf = services.pick_continue(ctx, key)
+    elif abort:
+        hf = services.pick_abort(ctx, key)
+    else:
+        if not commits:
+            raise click.UsageError("give at least one COMMIT to pick")
+        hf = services.pick(ctx, key, list(commits), mainline, keep_conflict)
+    _emit_hotfix(hf, as_json, f"{hf.key} head {hf.head_sha[:12]}")
+
+
+@click.command("scope")
+@click.argument("key")
+@json_option
+def scope_cmd(key: str, as_json: bool) -> None:
+    """Measure the diff against the scope budget (exit 0 whatever the violations)."""
+    report = services.scope(get_ctx(), key)
+    if as_json:
+        dump_json(report.to_json())
+        return
+    rows = []
+    for f in report.files:
+        name = f"{f.old_path} → {f.path}" if f.old_path else f.path
+        rows.append([f.status, name, "bin" if f.binary else f"+{f.insertions}",
+                     "" if f.binary else f"-{f.deletions}"])
+    if rows:
+        out(table(["st", "file", "ins", "del"], rows))
+    out(f"{report.files_changed} files (budget {report.max_files}), "
+        f"+{report.insertions} -{report.deletions} = {report.lines} lines "
+        f"(budget {report.max_lines}), {report.commits} commits")
+    for v in report.violations:
+        out(f"violation: {v.rule}: {safe(v.detail)}")
+    if not report.violations:
+        out("no violations")
+
+
+def _checklist_rows(items: list[ChecklistItem]) -> str:
+    rows = []
+    for i in items:
+        if i.automatic:
+            mark = "[auto: pass]" if i.passed else "[auto: FAIL]"
+            who = i.detail
+        else:
+            mark = "[x]" if i.checked else "[ ]"
+            who = f"{i.checked_by}{'' if i.checked_by_verified else ' (unverified)'} " \
+                  f"{i.checked_at}" if i.checked else ""
+        rows.append([str(i.n), mark, i.text, who])
+    return table(["n", "state", "item", "by / detail"], rows)
+
+
+@click.command("checklist")
+@click.argument("key")
+@json_option
+def checklist_cmd(key: str, as_json: bool) -> None:
+    """The scope checklist: configured items and automatic ones from the diff."""
+    items = services.checklist(get_ctx(), key)
+    if as_json:
+        dump_json([i.to_json() for i in items])
+    else:
+        out(_checklist_rows(items))
+
+
+@click.command("check")
+@click.argument("key")
+@click.argument("n", type=int)
+@click.option("--uncheck", is_flag=True, help="Untick the item.")
+@json_option
+def check_cmd(key: str, n: int, uncheck: bool, as_json: bool) -> None:
+    """Tick (or untick) checklist item N; who and when are recorded."""
+    items = services.check(get_ctx(), key, n, not uncheck)
+    if as_json:
+        dump_json([i.to_json() for i in items])
+    else:
+        item = next(i for i in items if i.n == n)
+        out(f"{'[x]' if item.checked else '[ ]'} {n} {item.text}")
+
+
+@click.command("edit")
+@click.argument("key")
+@click.option("--title", default=None)
+@click.option("--why", default=None, help="Why this hotfix is needed now.")
+@click.option("--risk", default=None, help="What could go wrong.")
+@click.option("--test-plan", "test_plan", default=None, help="How it was or will be tested.")
+@click.option("--rollback-plan", "rollback_plan", default=None, help="How to undo it.")
+@json_option
+def edit_cmd(key: str, as_json: bool, **fields) -> None:
+    """Fill in the documentation fields."""
+    hf = services.edit(get_ctx(), key, **fields)
+    _emit_hotfix(hf, as_json, f"{hf.key} updated")
+
+
+@click.command("submit")
+@click.argument("key")
+@click.option("--accept-scope", default=None, metavar="REASON",
+              help="Submit despite failing automatic scope items; the reason is recorded.")
+@json_option
+def submit_cmd(key: str, accept_scope: str | None, as_json: bool) -> None:
+    """Submit for review (draft → in_review); every refusal reason is listed."""
+    hf = services.submit(get_ctx(), key, accept_scope)
+    _emit_hotfix(hf, as_json, f"{hf.key} {hf.state}")
+
+
+@click.command("approve")
+@click.argument("key")
+@click.option("--comment", default="", help="Optional comment.")
+@click.option("--sha", "expected", default=None,
+              help="Refuse unless the head is still this commit (what you reviewed).")
+@json_option
+def approve_cmd(key: str, comment: str, expected: str | None, as_json: bool) -> None:
+    """Approve the hotfix as it is now (bound to head, tree, checklist, docs, config)."""
+    ctx = get_ctx()
+    hf = services.approve(ctx, key, comment, expected)
+    valid = {a.approver for a in hf.approvals if a.decision == "approved" and not a.stale}
+    _emit_hotfix(hf, as_json, f"{hf.key} {hf.state} "
+                 f"({len(valid)}/{ctx.config.approvals.required} approvals)")
+
+
+@click.command("reject")
+@click.argument("key")
+@click.option("--comment", required=True, help="Why: the author needs to know.")
+@json_option
+def reject_cmd(key: str, comment: str, as_json: bool) -> None:
+    """Reject: back to draft, with the comment."""
+    hf = services.reject(get_ctx(), key, comment)
+    _emit_hotfix(hf, as_json, f"{hf.key} {hf.state}")
+
+
+@click.command("abandon")
+@click.argument("key")
+@click.option("--reason", required=True)
+@json_option
+def abandon_cmd(key: str, reason: str, as_json: bool) -> None:
+    """Abandon: remove the worktree, keep the branch and the record."""
+    hf = services.abandon(get_ctx(), key, reason)
+    _emit_hotfix(hf, as_json, f"{hf.key} abandoned (branch {hf.branch} kept)")
+
+
+@click.command("worktree")
+@click.argument("key")
+@json_option
+def worktree_cmd(key: str, as_json: bool) -> None:
+    """Recreate a hotfix worktree that was deleted by hand."""
+    hf = services.repair_worktree(get_ctx(), key)
+    _emit_hotfix(hf, as_json, f"{hf.key} worktree: {hf.worktree}")
+
+
+@click.command("queue")
+@json_option
+def queue_cmd(as_json: bool) -> None:
+    """Hotfixes waiting for your approval."""
+    ctx = get_ctx()
+    items = services.review_queue(ctx)
+    if as_json:
+        dump_json([h.to_json() for h in items])
+    elif not items:
+        out("nothing waits for your approval")
+    else:
+        for h in items:
+            out(hotfix_text(h, ctx.config.approvals.required))
+
+
+def register(root: click.Group) -> None:
+    for cmd in (init_cmd, start_cmd, pick_cmd, scope_cmd, checklist_cmd, check_cmd, edit_cmd,
+                submit_cmd, approve_cmd, reject_cmd, abandon_cmd, worktree_cmd, queue_cmd):
+        root.add_command(cmd)

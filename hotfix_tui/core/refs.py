@@ -1,0 +1,77 @@
+"""Checks on names the user gives us that git could misread.
+
+A ref name is checked the way `git check-ref-format --branch` would, and more
+strictly: nothing that starts with '-', no revision syntax (`a..b`, `@{-1}`,
+`x^`, `x~2`), no spaces or control characters.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .errors import ValidationError
+
+_BAD_CHARS = set(" ~^:?*[\\")
+_SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+SHA_RE = re.compile(r"^[0-9a-f]{7,64}$")
+
+
+def check_ref(name: str, what: str = "ref") -> str:
+    """Return `name` if it is a safe ref name (branch, tag, or commit id); raise otherwise."""
+    if name is None or name == "":
+        raise ValidationError(f"{what} must not be empty")
+    shown = repr(name) if not name.isprintable() else name
+    reason = _ref_problem(name)
+    if reason:
+        raise ValidationError(f"invalid {what} {shown!s}: {reason}")
+    return name
+
+
+def _ref_problem(name: str) -> str | None:
+    if len(name) > 200:
+        return "too long"
+    if name.startswith("-"):
+        return "must not start with '-'"
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "contains a control character"
+    if any(c in _BAD_CHARS for c in name):
+        bad = next(c for c in name if c in _BAD_CHARS)
+        return f"contains {bad!r}" if bad != " " else "contains a space"
+    if ".." in name:
+        return "contains '..'"
+    if "@{" in name:
+        return "contains '@{'"
+    if name == "@":
+        return "'@' alone is not a ref name"
+    if name.startswith("/") or name.endswith("/") or "//" in name:
+        return "has an empty path component"
+    if name.endswith("."):
+        return "ends with '.'"
+    for part in name.split("/"):
+        if part.startswith("."):
+            return "has a component starting with '.'"
+        if part.endswith(".lock"):
+            return "has a component ending with '.lock'"
+    return None
+
+
+def parse_version(text: str) -> tuple[int, int, int] | None:
+    m = _SEMVER.match(text)
+    return (int(m[1]), int(m[2]), int(m[3])) if m else None
+
+
+def version_from_tag(tag: str, tag_format: str) -> tuple[int, int, int] | None:
+    """`v1.4.1` with format `v{version}` → (1, 4, 1)."""
+    prefix, _, suffix = tag_format.partition("{version}")
+    if not tag.startswith(prefix) or (suffix and not tag.endswith(suffix)):
+        return None
+    body = tag[len(prefix): len(tag) - len(suffix) if suffix else None]
+    return parse_version(body)
+
+
+def format_version(v: tuple[int, int, int]) -> str:
+    return f"{v[0]}.{v[1]}.{v[2]}"
+
+
+def next_patch(v: tuple[int, int, int]) -> tuple[int, int, int]:
+    return (v[0], v[1], v[2] + 1)

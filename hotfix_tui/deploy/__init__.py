@@ -1,0 +1,1 @@
+"""Runs (deploy, verify, rollback) that outlive the terminal that started them."""

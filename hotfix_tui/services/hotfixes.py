@@ -1,0 +1,465 @@
+"""Hotfix use cases on git: start, pick, worktree repair, abandon, and keeping the
+record in step with the branch tip."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import gitops
+from ..core import approval as appr
+from ..core.errors import GitError, HotfixError, PolicyRefusal, ValidationError
+from ..core.models import Hotfix, HotfixState, IncidentStatus
+from ..core.refs import check_ref, format_version, next_patch, version_from_tag
+from ..core.workflow import EDITABLE_STATES, check_hotfix_transition, clean_text, clean_title
+from ..store import audit, records
+from ..store.db import Store
+from .context import Context
+
+
+@dataclass(frozen=True)
+class Started:
+    hotfix: Hotfix
+    notes: tuple[str, ...]
+
+
+# ---- helpers shared by the hotfix services -------------------------------------------
+
+def worktree_root(ctx: Context) -> Path:
+    repo = ctx.require_repo()
+    configured = ctx.config.hotfix.worktree_dir
+    if configured:
+        p = Path(configured).expanduser()
+        return p if p.is_absolute() else repo.toplevel / p
+    return repo.common_dir / "hotfix" / "worktrees"
+
+
+def git_cwd(ctx: Context) -> Path:
+    return ctx.require_repo().toplevel
+
+
+def current_head(ctx: Context, row) -> str:
+    """The hotfix head is the branch tip, re-read on every command."""
+    tip = gitops.branch_tip(git_cwd(ctx), row["branch"])
+    if tip is None:
+        raise GitError(f"{row['key']}: branch {row['branch']} no longer exists")
+    return tip
+
+
+def binding(ctx: Context, store: Store, row, head: str) -> appr.Binding:
+    items = records.checklist_for(store, row["id"])
+    return appr.Binding(
+        head_sha=head,
+        tree_sha=gitops.tree_of(git_cwd(ctx), head),
+        checklist_hash=appr.checklist_hash(items),
+        doc_hash=appr.doc_hash(row["title"], row["why"], row["risk"], row["test_plan"],
+                               row["rollback_plan"]),
+        config_hash=ctx.config.sha256,
+    )
+
+
+def set_state(ctx: Context, store: Store, row, target: HotfixState, now: str,
+              action: str = "hotfix.state", **extra) -> None:
+    current = HotfixState(row["state"])
+    check_hotfix_transition(row["key"], current, target)
+    store.execute("UPDATE hotfixes SET state = ?, updated_at = ? WHERE id = ?",
+                  (str(target), now, row["id"]))
+    audit.append(store, ctx.actor, now, "hotfix", row["key"], action,
+                 before={"state": str(current)}, after={"state": str(target)},
+                 incident=row["incident_key"], hotfix=row["key"], **extra)
+
+
+def refresh_approvals(ctx: Context, store: Store, row, now: str) -> bool:
+    """Mark approvals that no longer match the content stale; step back to review if
+    too few still count. Call inside store.write(). True if anything changed."""
+    row = records.hotfix_row(store, row["key"])
+    live = store.all("SELECT * FROM approvals WHERE hotfix_id = ? AND stale = 0 "
+                     "AND decision = 'approved'", (row["id"],))
+    if not live:
+        return False
+    now_binding = binding(ctx, store, row, row["head_sha"])
+    changed = False
+    for a in live:
+        reason = appr.stale_reason(records.approval_from_row(a), now_binding)
+        if not reason:
+            continue
+        store.execute("UPDATE approvals SET stale = 1, stale_reason = ? WHERE id = ?",
+                      (reason, a["id"]))
+        audit.append(store, ctx.actor, now, "approval", row["key"], "approval.stale",
+                     before={"approver": a["approver"], "sha": a["head_sha"]},
+                     after={"stale": True, "reason": reason},
+                     incident=row["incident_key"], hotfix=row["key"])
+        changed = True
+    if not changed:
+        return False
+    state = HotfixState(row["state"])
+    if state in (HotfixState.APPROVED, HotfixState.IN_REVIEW):
+        valid = appr.valid_approvers(records.approvals_for(store, row["id"]))
+        if state is HotfixState.APPROVED and len(valid) >= ctx.config.approvals.required:
+            return True
+        set_state(ctx, store, row, HotfixState.IN_REVIEW, now, "hotfix.approvals_stale",
+                  valid_approvals=len(valid))
+    return True
+
+
+def sync(ctx: Context, key: str, store: Store | None = None) -> sqlite3.Row:
+    """Bring the record in step with git (head) and config; returns the fresh row.
+
+    Writes only when something changed, and never on a read-only database.
+    """
+    own = store is None
+    store = store or ctx.open(create=False)
+    try:
+        row = records.hotfix_row(store, key)
+        if HotfixState(row["state"]) in (HotfixState.ABANDONED, HotfixState.FINISHED):
+            return row
+        head = current_head(ctx, row)
+        needs_write = head != row["head_sha"]
+        if not needs_write and not store.readonly:
+            live = store.all("SELECT * FROM approvals WHERE hotfix_id = ? AND stale = 0 AND "
+                             "decision = 'approved'", (row["id"],))
+            if live:
+                b = binding(ctx, store, row, head)
+                needs_write = any(appr.stale_reason(records.approval_from_row(a), b)
+                                  for a in live)
+        if not needs_write or store.readonly:
+            return row
+        now = ctx.now()
+        with store.write():
+            row = records.hotfix_row(store, key)
+            if head != row["head_sha"]:
+                messages = gitops.commit_messages(git_cwd(ctx), row["base_sha"], head)
+                store.execute("UPDATE hotfixes SET head_sha = ?, commit_messages = ?, "
+                              "updated_at = ? WHERE id = ?", (head, messages, now, row["id"]))
+                audit.append(store, ctx.actor, now, "hotfix", row["key"], "hotfix.head_moved",
+                             before={"head": row["head_sha"]}, after={"head": head},
+                             incident=row["incident_key"], hotfix=row["key"])
+            refresh_approvals(ctx, store, row, now)
+            return records.hotfix_row(store, key)
+    finally:
+        if own:
+            store.close()
+
+
+def load(ctx: Context, key: str, store: Store) -> Hotfix:
+    sync(ctx, key, store)
+    return records.get_hotfix(store, key)
+
+
+def require_worktree(row) -> Path:
+    wt = Path(row["worktree"])
+    if not (wt / ".git").exists():
+        raise GitError(f"{row['key']}: its worktree {wt} is missing "
+                       f"(run 'hotfix worktree {row['key']}' to recreate it)")
+    return wt
+
+
+def require_editable(row) -> None:
+    state = HotfixState(row["state"])
+    if state not in EDITABLE_STATES:
+        raise PolicyRefusal(f"changing {row['key']}",
+                            [f"{row['key']} is {state}; its content can no longer change"])
+
+
+# ---- start -----------------------------------------------------------------------------
+
+def _production_base(ctx: Context, store: Store) -> tuple[str, str] | None:
+    env = store.one("SELECT version, sha FROM environments WHERE name = ?",
+                    (ctx.config.hotfix.production_env,))
+    if env is None or not env["sha"]:
+        return None
+    return env["version"] or "", env["sha"]
+
+
+def _base_version(ctx: Context, cwd: Path, ref: str, sha: str) -> tuple[int, int, int]:
+    fmt = ctx.config.hotfix.tag_format
+    v = version_from_tag(ref, fmt)
+    if v:
+        return v
+    for tag in gitops.tags_at(cwd, sha):
+        v = version_from_tag(tag, fmt)
+        if v:
+            return v
+    near = gitops.nearest_tag(cwd, sha)
+    if near and version_from_tag(near, fmt):
+        return version_from_tag(near, fmt)
+    raise HotfixError(f"cannot tell the release version of {ref}: no tag like "
+                      f"{fmt.format(version='X.Y.Z')} at or before it")
+
+
+def _free_version(ctx: Context, store: Store, cwd: Path,
+                  base: tuple[int, int, int]) -> tuple[str, list[str]]:
+    notes: list[str] = []
+    candidate = next_patch(base)
+    for _ in range(1000):
+        version = format_version(candidate)
+        tag = ctx.config.hotfix.tag_format.format(version=version)
+        branch = ctx.config.hotfix.branch_prefix + version
+        taken = ""
+        if gitops.ref_exists(cwd, f"refs/tags/{tag}"):
+            taken = f"tag {tag} exists"
+        elif gitops.ref_exists(cwd, f"refs/heads/{branch}"):
+            taken = f"branch {branch} exists"
+        elif store.one("SELECT 1 FROM hotfixes WHERE version = ? AND state <> 'abandoned'",
+                       (version,)):
+            taken = f"another hotfix targets {version}"
+        if not taken:
+            return version, notes
+        notes.append(f"{version} is taken ({taken})")
+        candidate = next_patch(candidate)
+    raise HotfixError("no free patch version found")
+
+
+def start_hotfix(ctx: Context, incident: str, title: str, base: str | None = None) -> Started:
+    title = clean_title(title)
+    if base is not None:
+        check_ref(base, "base ref")
+    repo = ctx.require_repo()
+    cwd = repo.toplevel
+    gitops.check_repository(cwd)
+    with ctx.reading() as store:
+        inc = records.get_incident(store, incident)
+        if inc.status is IncidentStatus.RESOLVED:
+            raise HotfixError(f"{inc.key} is resolved; reopen it before starting a hotfix")
+        if base is not None:
+            base_sha = gitops.resolve_commit(cwd, base, "base ref")
+            base_ref = base
+        else:
+            prod = _production_base(ctx, store)
+            if prod is not None:
+                version, base_sha = prod
+                base_ref = ctx.config.hotfix.tag_format.format(version=version) if version \
+                    else base_sha
+                if not gitops.ref_exists(cwd, f"refs/tags/{base_ref}"):
+                    base_ref = base_sha
+            else:
+                tags = gitops.version_tags(cwd, ctx.config.hotfix.tag_format)
+                if not tags:
+                    raise HotfixError("no release tag found and nothing recorded as deployed "
+                                      "to production; give --base REF")
+                _, base_ref, base_sha = tags[0]
+        base_version = _base_version(ctx, cwd, base_ref, base_sha)
+        version, notes = _free_version(ctx, store, cwd, base_version)
+
+    notes_out = list(notes)
+    root = worktree_root(ctx)
+    created: tuple[Path, str] | None = None
+    for _ in range(20):
+        branch = ctx.config.hotfix.branch_prefix + version
+        check_ref(branch, "branch")
+        path = root / version
+        try:
+            gitops.add_worktree(cwd, path, branch, base_sha)
+            created = (path, branch)
+            break
+        except GitError as exc:
+            if "already exists" not in str(exc):
+                raise
+            notes_out.append(f"{version} was taken meanwhile ({exc})")
+            version = format_version(next_patch(tuple(int(x) for x in version.split("."))))
+    if created is None:
+        raise HotfixError("could not create a hotfix branch: every candidate was taken")
+    path, branch = created
+    now = ctx.now()
+    try:
+        with ctx.writing() as store, store.write():
+            inc_row = records.incident_row(store, incident)
+            n = store.next_id("hotfixes")
+            key = f"HF-{n}"
+            store.insert("hotfixes", {
+                "id": n, "key": key, "incident_id": inc_row["id"], "title": title,
+                "author": ctx.actor.name, "author_verified": int(ctx.actor.verified),
+                "base_ref": base_ref, "base_sha": base_sha, "branch": branch,
+                "worktree": str(path), "head_sha": base_sha, "version": version,
+                "state": str(HotfixState.DRAFT), "created_at": now, "updated_at": now,
+            })
+            for i, text in enumerate(ctx.config.scope.checklist, 1):
+                store.insert("checklist_items", {"hotfix_id": n, "kind": "scope", "n": i,
+                                                 "text": text})
+            hf = records.get_hotfix(store, key)
+            audit.append(store, ctx.actor, now, "hotfix", key, "hotfix.started",
+                         after={"title": title, "base_ref": base_ref, "base_sha": base_sha,
+                                "branch": branch, "version": version, "worktree": str(path)},
+                         incident=inc_row["key"], hotfix=key, notes=notes_out or None)
+    except BaseException:
+        gitops.remove_worktree(cwd, path)
+        gitops.delete_branch(cwd, branch)
+        raise
+    return Started(hf, tuple(notes_out))
+
+
+# ---- pick --------------------------------------------------------------------------------
+
+def _resolve_picks(cwd: Path, commits: list[str], mainline: int | None) -> list[str]:
+    if not commits:
+        raise ValidationError("give at least one commit to pick")
+    shas = []
+    for c in commits:
+        sha = gitops.resolve_commit(cwd, c, "commit")
+        n_parents = len(gitops.parents(cwd, sha))
+        if n_parents > 1 and mainline is None:
+            raise ValidationError(f"{c} is a merge commit; give --mainline N "
+                                  "(1 = the branch it was merged into)")
+        if n_parents <= 1 and mainline is not None:
+            raise ValidationError(f"--mainline given but {c} is not a merge commit")
+        if mainline is not None and not 1 <= mainline <= n_parents:
+            raise ValidationError(f"--mainline {mainline}: {c} has {n_parents} parents")
+        shas.append(sha)
+    return shas
+
+
+def pick(ctx: Context, key: str, commits: list[str], mainline: int | None = None,
+         keep_conflict: bool = False) -> Hotfix:
+    cwd = git_cwd(ctx)
+    with ctx.reading() as store:
+        row = records.hotfix_row(store, key)
+    require_editable(row)
+    wt = require_worktree(row)
+    if gitops.in_progress_pick(wt):
+        raise HotfixError(f"{row['key']}: a cherry-pick is in progress in {wt}; resolve it "
+                          f"and run 'hotfix pick {row['key']} --continue', or --abort")
+    dirty = gitops.dirty_files(wt)
+    if dirty:
+        raise HotfixError(f"{row['key']}: the worktree has uncommitted changes: "
+                          + ", ".join(dirty[:5]) + (" …" if len(dirty) > 5 else ""))
+    shas = _resolve_picks(cwd, commits, mainline)
+    result = gitops.cherry_pick(wt, shas, mainline, keep_conflict)
+    now = ctx.now()
+    with ctx.writing() as store, store.write():
+        row = records.hotfix_row(store, key)
+        if not result.ok:
+            audit.append(store, ctx.actor, now, "hotfix", row["key"], "hotfix.pick_conflict",
+                         after={"commits": shas, "files": list(result.conflicts),
+                                "kept": keep_conflict},
+                         incident=row["incident_key"], hotfix=row["key"])
+        else:
+            _record_head(ctx, store, row, result.head, now, "hotfix.picked", commits=shas)
+    if not result.ok:
+        files = ", ".join(result.conflicts) or result.message
+        if keep_conflict:
+            raise GitError(f"cherry-pick conflicts in: {files}; resolve them in {wt}, "
+                           f"then 'hotfix pick {row['key']} --continue' (or --abort)")
+        raise GitError(f"cherry-pick conflicts in: {files}; the worktree is back as it was "
+                       "(--keep-conflict to resolve by hand)")
+    return _fresh(ctx, key)
+
+
+def _record_head(ctx: Context, store: Store, row, head: str, now: str, action: str,
+                 **extra) -> None:
+    messages = gitops.commit_messages(git_cwd(ctx), row["base_sha"], head)
+    store.execute("UPDATE hotfixes SET head_sha = ?, commit_messages = ?, updated_at = ? "
+                  "WHERE id = ?", (head, messages, now, row["id"]))
+    audit.append(store, ctx.actor, now, "hotfix", row["key"], action,
+                 before={"head": row["head_sha"]}, after={"head": head},
+                 incident=row["incident_key"], hotfix=row["key"], **extra)
+    refresh_approvals(ctx, store, row, now)
+
+
+def pick_continue(ctx: Context, key: str) -> Hotfix:
+    with ctx.reading() as store:
+        row = records.hotfix_row(store, key)
+    wt = require_worktree(row)
+    result = gitops.pick_continue(wt)
+    if not result.ok:
+        raise GitError(f"cherry-pick cannot continue: {result.message}")
+    now = ctx.now()
+    with ctx.writing() as store, store.write():
+        row = records.hotfix_row(store, key)
+        _record_head(ctx, store, row, result.head, now, "hotfix.picked", resolved=True)
+    return _fresh(ctx, key)
+
+
+def pick_abort(ctx: Context, key: str) -> Hotfix:
+    with ctx.reading() as store:
+        row = records.hotfix_row(store, key)
+    wt = require_worktree(row)
+    gitops.pick_abort(wt)
+    now = ctx.now()
+    with ctx.writing() as store, store.write():
+        audit.append(store, ctx.actor, now, "hotfix", row["key"], "hotfix.pick_aborted",
+                     incident=row["incident_key"], hotfix=row["key"])
+    return _fresh(ctx, key)
+
+
+def _fresh(ctx: Context, key: str) -> Hotfix:
+    with ctx.writing() as store:
+        return load(ctx, key, store)
+
+
+# ---- edit, worktree, abandon --------------------------------------------------------------
+
+DOC_FIELDS = ("why", "risk", "test_plan", "rollback_plan")
+
+
+def edit(ctx: Context, key: str, **fields: str | None) -> Hotfix:
+    changes: dict[str, str] = {}
+    for name, value in fields.items():
+        if value is None:
+            continue
+        if name == "title":
+            changes["title"] = clean_title(value)
+        elif name in DOC_FIELDS:
+            changes[name] = clean_text(value, name.replace("_", " "))
+        else:
+            raise ValidationError(f"unknown field {name}")
+    if not changes:
+        raise ValidationError("nothing to change: give --title, --why, --risk, --test-plan "
+                              "or --rollback-plan")
+    with ctx.reading() as store:
+        row = records.hotfix_row(store, key)
+    require_editable(row)
+    now = ctx.now()
+    with ctx.writing() as store, store.write():
+        row = records.hotfix_row(store, key)
+        require_editable(row)
+        before = {k: row[k] for k in changes}
+        actual = {k: v for k, v in changes.items() if before[k] != v}
+        if actual:
+            sets = ", ".join(f"{k} = ?" for k in actual)
+            store.execute(f"UPDATE hotfixes SET {sets}, updated_at = ? WHERE id = ?",
+                          (*actual.values(), now, row["id"]))
+            audit.append(store, ctx.actor, now, "hotfix", row["key"], "hotfix.edited",
+                         before={k: before[k] for k in actual}, after=actual,
+                         incident=row["incident_key"], hotfix=row["key"])
+            refresh_approvals(ctx, store, row, now)
+    return _fresh(ctx, key)
+
+
+def repair_worktree(ctx: Context, key: str) -> Hotfix:
+    """Recreate a hotfix worktree that was deleted by hand."""
+    cwd = git_cwd(ctx)
+    with ctx.reading() as store:
+        row = records.hotfix_row(store, key)
+    require_editable(row)
+    wt = Path(row["worktree"])
+    if (wt / ".git").exists():
+        raise HotfixError(f"{row['key']}: worktree {wt} is present; nothing to repair")
+    gitops.run_git(cwd, "worktree", "prune")
+    if wt.exists() and any(wt.iterdir()):
+        raise HotfixError(f"{wt} exists and is not a worktree; move it away first")
+    gitops.run_git(cwd, "worktree", "add", "--quiet", str(wt.absolute()), row["branch"])
+    now = ctx.now()
+    with ctx.writing() as store, store.write():
+        audit.append(store, ctx.actor, now, "hotfix", row["key"], "hotfix.worktree_restored",
+                     after={"worktree": str(wt)}, incident=row["incident_key"],
+                     hotfix=row["key"])
+    return _fresh(ctx, key)
+
+
+def abandon(ctx: Context, key: str, reason: str) -> Hotfix:
+    reason = clean_text(reason, "reason")
+    if not reason:
+        raise ValidationError("give a --reason for abandoning")
+    cwd = git_cwd(ctx)
+    with ctx.reading() as store:
+        row = records.hotfix_row(store, key)
+    check_hotfix_transition(row["key"], HotfixState(row["state"]), HotfixState.ABANDONED)
+    now = ctx.now()
+    with ctx.writing() as store, store.write():
+        row = records.hotfix_row(store, key)
+        set_state(ctx, store, row, HotfixState.ABANDONED, now, "hotfix.abandoned",
+                  reason=reason)
+    gitops.remove_worktree(cwd, Path(row["worktree"]))
+    with ctx.reading() as store:
+        return records.get_hotfix(store, key)

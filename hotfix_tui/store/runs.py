@@ -1,0 +1,155 @@
+"""Rows of deploy, verify and rollback runs, and their log lines."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from ..core.errors import NotFound
+from ..core.models import Deploy, LogLine, RunKind, RunStatus
+from ..core.workflow import parse_key
+from .db import Store
+
+_SELECT = """
+SELECT d.*, h.key AS hotfix_key FROM deploys d LEFT JOIN hotfixes h ON h.id = d.hotfix_id
+"""
+
+
+def deploy_from_row(r: sqlite3.Row, status: RunStatus | None = None) -> Deploy:
+    return Deploy(
+        key=r["key"],
+        hotfix=r["hotfix_key"],
+        env=r["env"],
+        kind=RunKind(r["kind"]),
+        status=status or RunStatus(r["status"]),
+        exit_code=r["exit_code"],
+        signal=r["signal"],
+        sha=r["sha"],
+        version=r["version"],
+        previous_sha=r["previous_sha"],
+        previous_version=r["previous_version"],
+        started_by=r["started_by"],
+        started_by_verified=bool(r["started_by_verified"]),
+        started_at=r["started_at"],
+        finished_at=r["finished_at"],
+        heartbeat_at=r["heartbeat_at"],
+        lines=r["lines"],
+        break_glass=bool(r["break_glass"]),
+        break_glass_reason=r["break_glass_reason"],
+        argv=tuple(json.loads(r["argv"])),
+        pid=r["pid"],
+        host=r["host"],
+        cancelled_by=r["cancel_requested_by"],
+        reason=r["reason"],
+        truncated=bool(r["truncated"]),
+    )
+
+
+def run_row(store: Store, key: str | int) -> sqlite3.Row:
+    n = key if isinstance(key, int) else parse_key(str(key), "D")
+    row = store.one(_SELECT + " WHERE d.id = ?", (n,))
+    if row is None:
+        raise NotFound(f"unknown deploy D-{n}")
+    return row
+
+
+def get_run(store: Store, key: str | int) -> Deploy:
+    return deploy_from_row(run_row(store, key))
+
+
+def insert_run(
+    store: Store,
+    *,
+    env: str,
+    kind: str,
+    argv: list[str],
+    workdir: str,
+    started_by: str,
+    started_by_verified: bool,
+    started_at: str,
+    env_vars: dict[str, str] | None = None,
+    hotfix_id: int | None = None,
+    sha: str = "",
+    version: str = "",
+    previous_sha: str = "",
+    previous_version: str = "",
+    timeout_s: float = 900.0,
+    cancel_grace_s: float = 10.0,
+    max_log_bytes: int = 64 * 1024 * 1024,
+    break_glass: bool = False,
+    break_glass_reason: str = "",
+    reason: str = "",
+    host: str = "",
+) -> sqlite3.Row:
+    """Insert a run in state `running`; call inside store.write().
+
+    A second running run on the same environment violates a unique index,
+    which is how two simultaneous starts resolve to exactly one.
+    """
+    n = store.next_id("deploys")
+    values: dict[str, Any] = {
+        "id": n,
+        "key": f"D-{n}",
+        "hotfix_id": hotfix_id,
+        "env": env,
+        "kind": str(RunKind(kind)),
+        "status": str(RunStatus.RUNNING),
+        "sha": sha,
+        "version": version,
+        "previous_sha": previous_sha,
+        "previous_version": previous_version,
+        "started_by": started_by,
+        "started_by_verified": int(started_by_verified),
+        "started_at": started_at,
+        "heartbeat_at": started_at,
+        "argv": json.dumps(list(argv)),
+        "env_vars": json.dumps(env_vars or {}, sort_keys=True),
+        "workdir": workdir,
+        "timeout_s": float(timeout_s),
+        "cancel_grace_s": float(cancel_grace_s),
+        "max_log_bytes": int(max_log_bytes),
+        "break_glass": int(break_glass),
+        "break_glass_reason": break_glass_reason,
+        "reason": reason,
+        "host": host,
+    }
+    store.insert("deploys", values)
+    return run_row(store, n)
+
+
+def read_lines(store: Store, deploy_id: int, after_seq: int = 0,
+               limit: int = 1000) -> list[LogLine]:
+    rows = store.all(
+        "SELECT seq, stream, at, text, flags FROM deploy_lines WHERE deploy_id = ? AND seq > ? "
+        "ORDER BY seq LIMIT ?",
+        (deploy_id, after_seq, limit),
+    )
+    return [LogLine(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+
+def line_range(store: Store, deploy_id: int, first_seq: int, count: int) -> list[LogLine]:
+    """Lines first_seq .. first_seq+count-1 (sequence numbers are dense from 1)."""
+    rows = store.all(
+        "SELECT seq, stream, at, text, flags FROM deploy_lines WHERE deploy_id = ? "
+        "AND seq >= ? AND seq < ? ORDER BY seq",
+        (deploy_id, first_seq, first_seq + count),
+    )
+    return [LogLine(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+
+def list_runs(store: Store, *, env: str | None = None, hotfix_id: int | None = None,
+              running_only: bool = False, limit: int | None = None) -> list[sqlite3.Row]:
+    where, params = [], []
+    if env:
+        where.append("d.env = ?")
+        params.append(env)
+    if hotfix_id is not None:
+        where.append("d.hotfix_id = ?")
+        params.append(hotfix_id)
+    if running_only:
+        where.append("d.status = 'running'")
+    sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY d.id DESC"
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    return store.all(sql, tuple(params))
