@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .core.errors import GitError
-from .core.refs import check_ref, version_from_tag
+from .core.refs import check_ref, check_revision, version_from_tag
 from .core.scope import FileChange
 
 
@@ -41,8 +41,9 @@ class GitResult:
         return self.status == 0
 
 
-def _env() -> dict[str, str]:
+def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
+    env.update(extra or {})
     env["GIT_TERMINAL_PROMPT"] = "0"
     env["GIT_EDITOR"] = "true"
     env["GIT_SEQUENCE_EDITOR"] = "true"
@@ -52,7 +53,8 @@ def _env() -> dict[str, str]:
     return env
 
 
-def run_git(cwd: str | Path, *args: str, check: bool = True, strip: bool = True) -> GitResult:
+def run_git(cwd: str | Path, *args: str, check: bool = True, strip: bool = True,
+            env: dict[str, str] | None = None) -> GitResult:
     """Run `git args…` in `cwd` through GitPython; raise GitError on failure if check."""
     import git  # GitPython is slow to import; the fast read paths never need it
 
@@ -60,7 +62,7 @@ def run_git(cwd: str | Path, *args: str, check: bool = True, strip: bool = True)
     started = time.monotonic()
     try:
         status, out, err = git.Git(str(cwd)).execute(
-            argv, with_extended_output=True, with_exceptions=False, env=_env(),
+            argv, with_extended_output=True, with_exceptions=False, env=_env(env),
             strip_newline_in_stdout=strip,
         )
     except git.GitCommandNotFound as exc:
@@ -96,8 +98,9 @@ def check_repository(path: str | Path) -> Path:
 # ---- refs ----------------------------------------------------------------------
 
 def resolve_commit(cwd: str | Path, ref: str, what: str = "ref") -> str:
-    """The full commit id `ref` names; refuses option-like or revision-syntax input."""
-    check_ref(ref, what)
+    """The full commit id `ref` names (`main~3` allowed); refuses option-like input,
+    ranges and reflog syntax."""
+    check_revision(ref, what)
     res = run_git(cwd, "rev-parse", "--verify", "--quiet", "--end-of-options",
                   f"{ref}^{{commit}}", check=False)
     if not res.ok or not res.out.strip():

@@ -37,9 +37,18 @@ def cli(ctx: click.Context, db: str | None, repo: str | None) -> None:
 
 
 def _register() -> None:
-    from . import audit_cmd, hotfix_cmd, incident_cmd, tui_cmd, work_cmd
+    from . import (
+        audit_cmd,
+        demo_cmd,
+        deploy_cmd,
+        hotfix_cmd,
+        incident_cmd,
+        tui_cmd,
+        work_cmd,
+    )
 
-    for module in (incident_cmd, hotfix_cmd, work_cmd, audit_cmd, tui_cmd):
+    for module in (incident_cmd, hotfix_cmd, work_cmd, deploy_cmd, audit_cmd, demo_cmd,
+                   tui_cmd):
         module.register(cli)
 
 

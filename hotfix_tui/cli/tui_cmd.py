@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import click
 
-from ..core.errors import HotfixError
+from .common import get_ctx
 
 
 def run_tui(click_ctx: click.Context, readonly: bool) -> None:
-    raise HotfixError("the console is not built yet; see 'hotfix --help' for the commands")
+    ctx = get_ctx(click_ctx)
+    from ..tui.app import HotfixApp
+
+    HotfixApp(ctx, readonly=readonly).run()
 
 
 @click.command("tui")

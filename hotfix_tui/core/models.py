@@ -222,6 +222,7 @@ class LogLine:
     TRUNCATED = 1
     INVALID_UTF8 = 2
     HAD_ANSI = 4
+    CONTROL = 8  # control characters replaced by visible placeholders
 
     @property
     def truncated(self) -> bool:

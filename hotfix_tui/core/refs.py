@@ -27,6 +27,22 @@ def check_ref(name: str, what: str = "ref") -> str:
     return name
 
 
+_NAVIGATION = re.compile(r"((?:~\d*|\^\d*)+)$")
+
+
+def check_revision(text: str, what: str = "commit") -> str:
+    """A ref name, optionally followed by ~N / ^N steps (`main~3`, `v1.4.1^2`).
+    Ranges, reflog syntax and anything option-like are refused."""
+    if text is None or text == "":
+        raise ValidationError(f"{what} must not be empty")
+    m = _NAVIGATION.search(text)
+    base = text[: m.start()] if m else text
+    if not base:
+        raise ValidationError(f"invalid {what} {text}: nothing before {m.group(1)!r}")
+    check_ref(base, what)
+    return text
+
+
 def _ref_problem(name: str) -> str | None:
     if len(name) > 200:
         return "too long"

@@ -1,7 +1,26 @@
 """Use cases shared by the CLI and the console. Neither face touches SQLite or git directly."""
 
+from . import views
 from .audit import verify_audit
 from .context import Context, open_context
+from .deploys import (
+    adopt,
+    cancel,
+    deploy,
+    deploy_blockers,
+    deploy_preview,
+    list_runs,
+    lock,
+    rollback,
+    rollback_preview,
+    run_log,
+    show_run,
+    status,
+    unlock,
+    verify,
+    verify_items,
+)
+from .history import history_page
 from .hotfixes import (
     Started,
     abandon,
@@ -27,6 +46,22 @@ from .review import approve, check, checklist, reject, review_queue, scope, show
 
 __all__ = [
     "Context",
+    "views",
+    "adopt",
+    "cancel",
+    "deploy",
+    "deploy_blockers",
+    "deploy_preview",
+    "list_runs",
+    "lock",
+    "rollback",
+    "rollback_preview",
+    "run_log",
+    "show_run",
+    "status",
+    "unlock",
+    "verify",
+    "verify_items",
     "Started",
     "abandon",
     "add_note",
@@ -37,6 +72,7 @@ __all__ = [
     "edit",
     "get_hotfix",
     "get_incident",
+    "history_page",
     "init_config",
     "list_hotfixes",
     "list_incidents",

@@ -11,7 +11,7 @@ from .. import gitops
 from ..core import approval as appr
 from ..core.errors import GitError, HotfixError, PolicyRefusal, ValidationError
 from ..core.models import Hotfix, HotfixState, IncidentStatus
-from ..core.refs import check_ref, format_version, next_patch, version_from_tag
+from ..core.refs import check_ref, check_revision, format_version, next_patch, version_from_tag
 from ..core.workflow import EDITABLE_STATES, check_hotfix_transition, clean_text, clean_title
 from ..store import audit, records
 from ..store.db import Store
@@ -214,7 +214,7 @@ def _free_version(ctx: Context, store: Store, cwd: Path,
 def start_hotfix(ctx: Context, incident: str, title: str, base: str | None = None) -> Started:
     title = clean_title(title)
     if base is not None:
-        check_ref(base, "base ref")
+        check_revision(base, "base ref")
     repo = ctx.require_repo()
     cwd = repo.toplevel
     gitops.check_repository(cwd)

@@ -140,8 +140,10 @@ def _bound_row(ctx: Context, store: Store, row, decision: str, comment: str, now
 
 
 def approve(ctx: Context, key: str, comment: str = "",
-            expected_head: str | None = None) -> Hotfix:
-    """Approve exactly the content as it is now; `expected_head` refuses a stale view."""
+            expected_head: str | None = None,
+            expected: appr.Binding | None = None) -> Hotfix:
+    """Approve exactly the content as it is now. `expected_head` (or the whole `expected`
+    binding, from the console) refuses when the content changed since the approver looked."""
     comment = clean_text(comment, "comment")
     with ctx.open(create=False) as store:
         hf = load(ctx, key, store)
@@ -157,6 +159,16 @@ def approve(ctx: Context, key: str, comment: str = "",
         row = records.hotfix_row(store, key)
         if row["head_sha"] != hf.head_sha:
             raise PolicyRefusal(f"approve {hf.key}", ["approval stale: head moved meanwhile"])
+        if expected is not None:
+            seen = Approval(approver="", approver_verified=True, decision="approved",
+                            sha=expected.head_sha, tree_sha=expected.tree_sha,
+                            checklist_hash=expected.checklist_hash,
+                            config_hash=expected.config_hash, stale=False, stale_reason="",
+                            at="", doc_hash=expected.doc_hash)
+            changed = appr.stale_reason(seen, binding(ctx, store, row, row["head_sha"]))
+            if changed:
+                raise PolicyRefusal(f"approve {hf.key}", [
+                    f"approval stale: {changed} since you looked; review it again"])
         retro = bool(row["needs_retroactive_approval"]) and HotfixState(row["state"]) not in (
             HotfixState.IN_REVIEW, HotfixState.APPROVED)
         mine = [a for a in records.approvals_for(store, row["id"])

@@ -24,7 +24,9 @@ LOST_AFTER = timedelta(seconds=90)
 HOST = socket.gethostname()
 
 
-def _pid_alive(pid: int | None) -> bool:
+def _pid_alive(pid: int | None, deploy_id: int | None = None) -> bool:
+    """Is the runner of this run still alive on this host? A zombie is dead; a pid
+    reused by something else (or by another run's runner) is not ours."""
     if not pid:
         return False
     try:
@@ -34,11 +36,19 @@ def _pid_alive(pid: int | None) -> bool:
     except PermissionError:
         return True
     try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        if stat[stat.rfind(b")") + 2:][:1] == b"Z":
+            return False  # dead, only waiting to be reaped
         with open(f"/proc/{pid}/cmdline", "rb") as f:
             cmd = f.read()
-        return b"hotfix_tui.deploy.runner" in cmd or not cmd
     except OSError:
         return True
+    if not cmd:
+        return True
+    if b"hotfix_tui.deploy.runner" not in cmd:
+        return False
+    return deploy_id is None or f"--deploy\0{deploy_id}\0".encode() in cmd + b"\0"
 
 
 def runner_lost(row, now=None) -> bool:
@@ -53,7 +63,7 @@ def runner_lost(row, now=None) -> bool:
     if age > STALE_AFTER:
         if row["host"] and row["host"] != HOST:
             return False
-        return not _pid_alive(row["pid"])
+        return not _pid_alive(row["pid"], row["id"])
     return False
 
 
@@ -119,6 +129,13 @@ def _apply_outcome(store: Store, row, status: RunStatus, now: str, who: Actor,
                             "deploy": row["key"]},
                      incident=incident, hotfix=row["hotfix_key"])
     if row["hotfix_id"] is None:
+        return
+    if kind is RunKind.VERIFY:
+        if ok:
+            from .deploys import maybe_verified
+
+            maybe_verified(store, row["hotfix_id"], row["env"], now, who,
+                           verify_configured=True)
         return
     h = store.one("SELECT id, key, state FROM hotfixes WHERE id = ?", (row["hotfix_id"],))
     current = HotfixState(h["state"])

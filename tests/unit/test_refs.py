@@ -47,3 +47,13 @@ def test_versions():
     assert version_from_tag("1.4.1", "v{version}") is None
     assert version_from_tag("v01.4.1", "v{version}") is None
     assert next_patch((1, 4, 1)) == (1, 4, 2)
+
+
+def test_revisions_allow_navigation_only():
+    from hotfix_tui.core.refs import check_revision
+
+    for good in ("main~3", "v1.4.1^", "HEAD~1^2", "abc1234"):
+        assert check_revision(good) == good
+    for bad in ("a..b", "@{-1}", "-x~1", "~1", "main~x", "x.lock~1", "main@{1}", "a b~1"):
+        with pytest.raises(ValidationError):
+            check_revision(bad)

@@ -1,0 +1,1 @@
+"""Source files of the demo service, written into the sandbox repository."""

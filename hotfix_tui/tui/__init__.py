@@ -1,0 +1,1 @@
+"""The console: a Textual app over the services layer."""

@@ -1,0 +1,148 @@
+"""What every screen shares: loading in workers, actions that say why they are
+unavailable, and reacting to changes made elsewhere."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual import events, work
+from textual.binding import Binding
+from textual.screen import Screen
+
+from ..core.errors import HotfixError
+from .messages import ActionDone, DataChanged, Loaded
+
+
+class BaseScreen(Screen):
+    """A screen whose data comes from services in thread workers."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="back"),
+        Binding("q", "close", "Close", id="close"),
+        Binding("question_mark", "help", "Help", key_display="?", id="help"),
+    ]
+
+    #: actions that change something, refused in read-only mode
+    CHANGING: frozenset[str] = frozenset()
+
+    @property
+    def ctx(self):
+        return self.app.ctx
+
+    @property
+    def readonly(self) -> bool:
+        return self.app.readonly
+
+    # -- loading -----------------------------------------------------------------
+    def reload(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def _load(self) -> None:
+        try:
+            data = self.fetch()
+        except HotfixError as exc:
+            self.post_message(Loaded("error", str(exc)))
+            return
+        except Exception as exc:  # shown on screen; never a traceback
+            self.post_message(Loaded("error", f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(Loaded("data", data))
+
+    def fetch(self) -> Any:
+        """Runs in a thread: gather everything the screen shows."""
+        return None
+
+    def show(self, data: Any) -> None:
+        """Runs on the event loop: put `data` into the widgets."""
+
+    def show_error(self, message: str) -> None:
+        self.notify(message, severity="error", title="Could not load")
+
+    def on_loaded(self, message: Loaded) -> None:
+        message.stop()
+        if message.what == "error":
+            self.show_error(message.data)
+        else:
+            with self.app.batch_update():
+                self.show(message.data)
+            self.refresh_bindings()
+
+    def on_data_changed(self, message: DataChanged) -> None:
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    # -- actions -----------------------------------------------------------------
+    def run_service(self, what: str, fn: Callable[[], Any], success: str | None = None,
+                    after: Callable[[Any], None] | None = None) -> None:
+        """Run a changing service call in a worker; report the outcome as a toast."""
+        self._after = after
+        self._run(what, fn, success)
+
+    @work(thread=True, group="action", exit_on_error=False)
+    def _run(self, what: str, fn: Callable[[], Any], success: str | None) -> None:
+        try:
+            result = fn()
+        except HotfixError as exc:
+            self.post_message(ActionDone(what, False, str(exc)))
+            return
+        except Exception as exc:
+            self.post_message(ActionDone(what, False, f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(ActionDone(what, True, success or f"{what}: done", result))
+
+    def on_action_done(self, message: ActionDone) -> None:
+        message.stop()
+        if message.ok:
+            from ..core.models import Deploy
+
+            if isinstance(message.data, Deploy):
+                self.app.command_log.append(("run", message.data.key))
+            self.notify(message.message, title=message.what)
+            after = getattr(self, "_after", None)
+            self._after = None
+            if after is not None:
+                after(message.data)
+        else:
+            self.notify(message.message, severity="error", title=f"{message.what} refused",
+                        timeout=10)
+        self.reload()
+
+    # -- unavailable actions say why -------------------------------------------------
+    def why_not(self, action: str) -> str | None:
+        """The reason `action` is unavailable now, or None if it is available."""
+        if self.readonly and action in self.CHANGING:
+            return "read-only console (hotfix tui --readonly)"
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return None if self.why_not(action) else True
+
+    def on_key(self, event: events.Key) -> None:
+        active = self.active_bindings.get(event.key)
+        if active is None or active.enabled or active.node is not self:
+            return
+        reason = self.why_not(active.binding.action)
+        if reason:
+            event.stop()
+            self.notify(f"{active.binding.description}: {reason}", severity="warning",
+                        title="Not available")
+
+    # -- navigation -----------------------------------------------------------------
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+
+    def action_close(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+        else:
+            self.app.exit()
+
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self))

@@ -1,0 +1,55 @@
+"""`@`: every git command and every run this console started, with exit code and time."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Footer, Header, Static
+
+from ... import services
+from ..base import BaseScreen
+from ..widgets.common import clean, state
+
+
+class CommandLogScreen(BaseScreen):
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Commands this console ran (newest first)", id="detail-line",
+                     markup=False)
+        yield DataTable(id="commands", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        t = self.query_one("#commands", DataTable)
+        t.add_column("what", width=6)
+        t.add_column("exit", width=10)
+        t.add_column("time", width=7)
+        t.add_column("command")
+        t.focus()
+
+    def fetch(self):
+        out = []
+        for kind, item in reversed(self.app.command_log):
+            if kind == "git":
+                out.append(("git", str(item.status), f"{item.seconds * 1000:.0f}ms",
+                            " ".join(item.argv)))
+            else:
+                try:
+                    d = services.views.run_info(self.ctx, item)
+                except Exception:
+                    continue
+                seconds = ""
+                if d.finished_at:
+                    from ...clock import parse_iso
+
+                    took = parse_iso(d.finished_at) - parse_iso(d.started_at)
+                    seconds = f"{took.total_seconds():.1f}s"
+                code = str(d.exit_code) if d.exit_code is not None else (
+                    f"sig {d.signal}" if d.signal else str(d.status))
+                out.append((str(d.kind), code, seconds, f"{d.key} " + " ".join(d.argv)))
+        return out
+
+    def show(self, rows) -> None:
+        t = self.query_one("#commands", DataTable)
+        t.clear()
+        for kind, code, seconds, cmd in rows:
+            t.add_row(kind, state(code) if not code.isdigit() else code, seconds, clean(cmd))

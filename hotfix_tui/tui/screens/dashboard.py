@@ -1,0 +1,326 @@
+"""Home: open incidents with their hotfixes, and what runs in each environment."""
+
+from __future__ import annotations
+
+import contextlib
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, DataTable, Footer, Header, Input, Static
+
+from ... import services
+from ...clock import age
+from ...core.models import HotfixState, IncidentStatus
+from ...services.views import Dashboard
+from ..base import BaseScreen
+from ..widgets.common import clean, outcome_mark, plain, sev, state
+
+
+class DashboardScreen(BaseScreen):
+    BINDINGS = [
+        Binding("enter", "open", "Open", id="open", show=False),
+        Binding("n", "new_hotfix", "New hotfix", id="new_hotfix"),
+        Binding("o", "open_incident", "Open incident", id="open_incident"),
+        Binding("m", "mitigate", "Mitigate", id="mitigate"),
+        Binding("r", "resolve", "Resolve", id="resolve"),
+        Binding("w", "review", "Review queue", id="review"),
+        Binding("h", "history", "History", id="history"),
+        Binding("R", "rollback", "Rollback", id="rollback"),
+        Binding("u", "unlock", "Unlock", id="unlock", show=False),
+        Binding("slash", "filter", "Filter", key_display="/", id="filter"),
+        Binding("j", "cursor_down", "Down", show=False, id="down"),
+        Binding("k", "cursor_up", "Up", show=False, id="up"),
+        Binding("question_mark", "help", "Help", key_display="?", id="help"),
+        Binding("q", "close", "Quit", id="close"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="back"),
+    ]
+    CHANGING = frozenset({"new_hotfix", "open_incident", "mitigate", "resolve", "rollback",
+                          "unlock"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: Dashboard | None = None
+        self.filter_text = ""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        actor = self.ctx.actor
+        if not actor.verified:
+            yield Static(f"UNVERIFIED IDENTITY: acting as {clean(actor.name)} via HOTFIX_ACTOR "
+                         f"(OS account {clean(actor.os_account)}); every record is marked",
+                         classes="banner-unverified", id="identity-banner", markup=False)
+        if self.readonly:
+            yield Static("READ-ONLY: browsing only; every change is disabled",
+                         classes="banner-readonly", markup=False)
+        yield Vertical(id="env-strip")
+        yield Input(placeholder="filter incidents and hotfixes…", id="filter",
+                    classes="hidden")
+        yield DataTable(id="board", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="detail-line", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#board", DataTable)
+        table.add_column("sev", width=4, key="sev")
+        table.add_column("key", width=6, key="key")
+        table.add_column("state", width=11, key="state")
+        table.add_column("age", width=5, key="age")
+        table.add_column("who", width=8, key="who")
+        table.add_column("info", width=8, key="info")
+        table.add_column("title", key="title")
+        table.focus()
+
+    def fetch(self) -> Dashboard:
+        return services.views.dashboard(self.ctx)
+
+    # -- rendering ----------------------------------------------------------------------
+    def show(self, data: Dashboard) -> None:
+        self.data = data
+        self._render_envs(data)
+        self._render_board()
+
+    def _render_envs(self, data: Dashboard) -> None:
+        strip = self.query_one("#env-strip", Vertical)
+        strip.remove_children()
+        now = self.ctx.clock()
+        if not data.environments:
+            strip.mount(Static("no environments configured ([environments.*] in .hotfix.toml)",
+                               classes="env-line", markup=False))
+            return
+        for env in data.environments:
+            text = Text()
+            text.append(f"{clean(env.env):<11}", style="bold")
+            text.append(f"{clean(env.version) or '-':<9}")
+            if env.deployed_by:
+                text.append(f"{clean(env.deployed_by)} {age(env.deployed_at, now)} ago  ",
+                            style="dim")
+            if env.running:
+                r = env.running
+                text.append(f"▶ {r['kind']} {r['key']} {r['status']} {r['elapsed_s']}s  ",
+                            style="bold magenta" if r["status"] == "running" else "bold red")
+            if env.locked:
+                text.append(f"LOCKED by {clean(env.locked_by)}: {clean(env.lock_reason)}",
+                            style="bold red")
+            row = Horizontal(Static(text, classes="env-line"),
+                             Button("Rollback", id=f"rollback-{env.env}", variant="error",
+                                    classes="env-rollback", compact=True),
+                             classes="env-row")
+            strip.mount(row)
+
+    def _render_board(self) -> None:
+        table = self.query_one("#board", DataTable)
+        selected = self._selected_key()
+        table.clear()
+        if self.data is None:
+            return
+        now = self.ctx.clock()
+        needle = self.filter_text.lower()
+        required = self.ctx.config.approvals.required
+        for row in self.data.incidents:
+            inc = row.incident
+            hay = " ".join([inc.key, inc.title, inc.service, inc.commander, str(inc.status)]
+                           + [f"{h.key} {h.title} {h.state} {h.author}" for h in row.hotfixes])
+            if needle and needle not in hay.lower():
+                continue
+            table.add_row(sev(inc.severity), plain(inc.key, "bold"), state(inc.status),
+                          age(inc.opened_at, now), plain(inc.commander),
+                          plain(inc.service), plain(inc.title, "bold"), key=inc.key)
+            for h in row.hotfixes:
+                valid = {a.approver for a in h.approvals if a.decision == "approved"
+                         and not a.stale}
+                title = Text("└ ")
+                title.append(clean(h.title))
+                if h.break_glass:
+                    title.append("  BREAK-GLASS", style="bold white on red")
+                info = Text(f"{len(valid)}/{required} ")
+                info.append_text(outcome_mark(h.last_deploy_status))
+                table.add_row("", plain(h.key), state(h.state), age(h.updated_at, now),
+                              plain(h.author if h.author_verified else f"{h.author}?"),
+                              info, title, key=h.key)
+        if table.row_count == 0:
+            msg = "no open incidents — press o to open one" if not needle else \
+                f"nothing matches {self.filter_text!r}"
+            self.query_one("#detail-line", Static).update(msg)
+        elif selected is not None:
+            with contextlib.suppress(Exception):
+                table.move_cursor(row=table.get_row_index(selected))
+        self._update_detail()
+
+    def _selected_key(self) -> str | None:
+        table = self.query_one("#board", DataTable)
+        if table.row_count == 0:
+            return None
+        try:
+            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        except Exception:
+            return None
+
+    def _selected(self):
+        key = self._selected_key()
+        if key is None or self.data is None:
+            return None, None
+        for row in self.data.incidents:
+            if row.incident.key == key:
+                return row.incident, None
+            for h in row.hotfixes:
+                if h.key == key:
+                    return row.incident, h
+        return None, None
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self._update_detail()
+        self.refresh_bindings()
+
+    def _update_detail(self) -> None:
+        inc, hf = self._selected()
+        line = self.query_one("#detail-line", Static)
+        if hf is not None:
+            text = (f"{hf.key} {hf.version} · {hf.state} · base {hf.base_ref} · "
+                    f"head {hf.head_sha[:10]} · enter: open")
+            if hf.break_glass:
+                text += f" · BREAK-GLASS: {clean(hf.break_glass_reason)}"
+            line.update(text)
+        elif inc is not None:
+            line.update(f"{inc.key} {inc.sev_label} {inc.status} · {clean(inc.title)} · "
+                        "n: new hotfix · m: mitigate · r: resolve")
+
+    # -- availability ------------------------------------------------------------------
+    def why_not(self, action: str) -> str | None:
+        base = super().why_not(action)
+        if base:
+            return base
+        inc, hf = self._selected() if self.is_mounted else (None, None)
+        if action in ("new_hotfix", "mitigate", "resolve") and inc is None:
+            return "select an incident first"
+        if action == "new_hotfix" and inc.status is IncidentStatus.RESOLVED:
+            return f"{inc.key} is resolved"
+        if action == "mitigate" and inc.status is not IncidentStatus.OPEN:
+            return f"{inc.key} is {inc.status}"
+        if action == "resolve" and inc.status is IncidentStatus.RESOLVED:
+            return f"{inc.key} is already resolved"
+        if action == "open" and inc is None:
+            return "nothing selected"
+        if action in ("rollback", "unlock") and (self.data is None or
+                                                  not self.data.environments):
+            return "no environments configured"
+        if action == "unlock" and self.data and not any(e.locked for e in
+                                                         self.data.environments):
+            return "no environment is locked"
+        return None
+
+    # -- actions ----------------------------------------------------------------------------
+    def action_cursor_down(self) -> None:
+        self.query_one("#board", DataTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one("#board", DataTable).action_cursor_up()
+
+    def action_open(self) -> None:
+        inc, hf = self._selected()
+        if hf is not None:
+            from .hotfix import HotfixScreen
+
+            self.app.push_screen(HotfixScreen(hf.key))
+        elif inc is not None:
+            from .incident import IncidentScreen
+
+            self.app.push_screen(IncidentScreen(inc.key))
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self) -> None:
+        self.action_open()
+
+    def action_new_hotfix(self) -> None:
+        inc, _ = self._selected()
+        from .start import StartHotfixScreen
+
+        self.app.push_screen(StartHotfixScreen(inc.key))
+
+    def action_open_incident(self) -> None:
+        from .incident import OpenIncidentModal
+
+        def opened(values) -> None:
+            if values:
+                self.run_service("open incident", lambda: services.open_incident(
+                    self.ctx, values["title"], values["severity"], values["service"]),
+                    success="incident opened")
+
+        self.app.push_screen(OpenIncidentModal(), opened)
+
+    def _status(self, status: IncidentStatus) -> None:
+        inc, _ = self._selected()
+        key = inc.key
+        self.run_service(f"{status} {key}", lambda: services.set_incident_status(
+            self.ctx, key, status), success=f"{key} {status}")
+
+    def action_mitigate(self) -> None:
+        self._status(IncidentStatus.MITIGATED)
+
+    def action_resolve(self) -> None:
+        inc, _ = self._selected()
+        from ..widgets.confirm import ConfirmModal
+
+        active = [h.key for row in (self.data.incidents if self.data else ())
+                  if row.incident.key == inc.key for h in row.hotfixes
+                  if h.state not in (HotfixState.FINISHED, HotfixState.ABANDONED)]
+        body = f"Resolve {inc.key} ({clean(inc.title)})?"
+        if active:
+            body += f"\nStill open hotfixes: {', '.join(active)}."
+        self.app.push_screen(ConfirmModal(f"Resolve {inc.key}", body, "Resolve"),
+                             lambda ok: ok and self._status(IncidentStatus.RESOLVED))
+
+    def action_review(self) -> None:
+        from .review import ReviewScreen
+
+        self.app.push_screen(ReviewScreen())
+
+    def action_history(self) -> None:
+        from .history import HistoryScreen
+
+        self.app.push_screen(HistoryScreen())
+
+    def action_rollback(self, env: str | None = None) -> None:
+        from .rollback import start_rollback
+
+        start_rollback(self, env or self.ctx.config.hotfix.production_env)
+
+    @on(Button.Pressed, ".env-rollback")
+    def _rollback_pressed(self, event: Button.Pressed) -> None:
+        reason = self.why_not("rollback")
+        if reason:
+            self.notify(f"Rollback: {reason}", severity="warning")
+            return
+        self.action_rollback(event.button.id.removeprefix("rollback-"))
+
+    def action_unlock(self) -> None:
+        from .rollback import start_unlock
+
+        locked = [e.env for e in self.data.environments if e.locked]
+        start_unlock(self, locked[0])
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.remove_class("hidden")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if not box.has_class("hidden") or self.filter_text:
+            box.value = ""
+            self.filter_text = ""
+            box.add_class("hidden")
+            self._render_board()
+            self.query_one("#board", DataTable).focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value
+        self._render_board()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one("#board", DataTable).focus()

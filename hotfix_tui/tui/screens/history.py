@@ -1,0 +1,154 @@
+"""For reviewers: every hotfix ever made, paged from SQLite, with filters and full-text search."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from ... import services
+from ...core.errors import HotfixError
+from ..base import BaseScreen
+from ..widgets.common import plain, state
+
+PAGE_SIZE = 100
+
+
+class HistoryScreen(BaseScreen):
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="back"),
+        Binding("slash", "search", "Search", key_display="/", id="search"),
+        Binding("enter", "open", "Open", id="open", show=False),
+        Binding("right_square_bracket", "next_page", "Next page", key_display="]",
+                id="next_page"),
+        Binding("left_square_bracket", "prev_page", "Prev page", key_display="[",
+                id="prev_page"),
+        Binding("e", "export", "Export", id="export"),
+        Binding("j", "down", "Down", show=False, id="down"),
+        Binding("k", "up", "Up", show=False, id="up"),
+        Binding("question_mark", "help", "Help", key_display="?", id="help"),
+        Binding("q", "close", "Close", id="close", show=False),
+    ]
+
+    def __init__(self, query: str = "") -> None:
+        super().__init__()
+        self.query_text = query
+        self.starts: list[int | None] = [None]  # the before_id of each page seen
+        self.page = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(value=self.query_text, id="query",
+                    placeholder="search: words state:deployed author:alice env:production "
+                                "inc:INC-3 after:2026-01-01 before:2026-12-31")
+        yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="detail-line", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        t = self.query_one("#history", DataTable)
+        t.add_column("key", width=8)
+        t.add_column("created", width=10)
+        t.add_column("state", width=11)
+        t.add_column("incident", width=8)
+        t.add_column("author", width=10)
+        t.add_column("deploy", width=9)
+        t.add_column("title")
+        t.focus()
+
+    def on_data_changed(self, message) -> None:
+        if len(self.starts) == 1:
+            self.reload()
+
+    def fetch(self):
+        return services.history_page(self.ctx, self.query_text, self.starts[-1], PAGE_SIZE)
+
+    def show_error(self, message: str) -> None:
+        self.query_one("#detail-line", Static).update(f"error: {message}")
+
+    def show(self, page) -> None:
+        self.page = page
+        t = self.query_one("#history", DataTable)
+        t.clear()
+        for h in page.rows:
+            title = Text(h.title)
+            if h.break_glass:
+                title.append("  BREAK-GLASS", style="bold white on red")
+            t.add_row(h.key, h.created_at[:10], state(h.state), h.incident, plain(h.author),
+                      state(h.last_deploy_status or "-"), title, key=h.key)
+        first = (len(self.starts) - 1) * PAGE_SIZE + 1
+        last = first + len(page.rows) - 1
+        total = f"{page.total:,}" if page.total <= services.history.COUNT_CAP else \
+            f"{services.history.COUNT_CAP:,}+"
+        if page.rows:
+            text = f"{first:,}-{last:,} of {total}"
+        else:
+            text = "no hotfix matches" if self.query_text else "no hotfixes yet"
+        if page.has_more:
+            text += " · ] next page"
+        if len(self.starts) > 1:
+            text += " · [ previous page"
+        self.query_one("#detail-line", Static).update(text)
+
+    def _current(self) -> str | None:
+        t = self.query_one("#history", DataTable)
+        if t.row_count == 0:
+            return None
+        return t.coordinate_to_cell_key(t.cursor_coordinate).row_key.value
+
+    def why_not(self, action: str) -> str | None:
+        if action == "next_page" and not (self.page and self.page.has_more):
+            return "this is the last page"
+        if action == "prev_page" and len(self.starts) <= 1:
+            return "this is the first page"
+        if action in ("open", "export") and (not self.is_mounted or self._current() is None):
+            return "no hotfix selected"
+        return super().why_not(action)
+
+    @on(Input.Submitted, "#query")
+    def _query(self, event: Input.Submitted) -> None:
+        self.query_text = event.value.strip()
+        self.starts = [None]
+        self.reload()
+        self.query_one("#history", DataTable).focus()
+
+    def action_search(self) -> None:
+        self.query_one("#query", Input).focus()
+
+    def action_next_page(self) -> None:
+        self.starts.append(self.page.rows[-1].number)
+        self.reload()
+
+    def action_prev_page(self) -> None:
+        self.starts.pop()
+        self.reload()
+
+    def action_open(self) -> None:
+        from .hotfix import HotfixScreen
+
+        self.app.push_screen(HotfixScreen(self._current(), readonly=True))
+
+    @on(DataTable.RowSelected)
+    def _selected(self) -> None:
+        self.action_open()
+
+    def action_export(self) -> None:
+        self._export(self._current())
+
+    @work(thread=True, group="export", exit_on_error=False)
+    def _export(self, key: str) -> None:
+        try:
+            path = services.export_to_file(self.ctx, key)
+        except HotfixError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.app.call_from_thread(self.notify, f"{key} record written to {path}",
+                                  title="exported")
+
+    def action_down(self) -> None:
+        self.query_one("#history", DataTable).action_cursor_down()
+
+    def action_up(self) -> None:
+        self.query_one("#history", DataTable).action_cursor_up()

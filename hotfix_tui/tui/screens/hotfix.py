@@ -1,0 +1,392 @@
+"""One hotfix: documentation, scope checklist, diff, approvals, timeline and deploys."""
+
+from __future__ import annotations
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import (
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Label,
+    Static,
+    TabbedContent,
+    TabPane,
+    TextArea,
+)
+
+from ... import services
+from ...clock import age
+from ...core.models import HotfixState
+from ...services.views import HotfixDetail
+from ..base import BaseScreen
+from ..widgets.common import clean, plain, state
+from ..widgets.timeline import describe
+
+FIELDS = (("why", "Why (what is broken, and why this fixes it)"),
+          ("risk", "Risk (what could go wrong)"),
+          ("test_plan", "Test plan"),
+          ("rollback_plan", "Rollback plan"))
+
+
+class HotfixScreen(BaseScreen):
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="back"),
+        Binding("ctrl+s", "save", "Save", id="save"),
+        Binding("s", "submit", "Submit", id="submit"),
+        Binding("a", "approve", "Approve", id="approve"),
+        Binding("x", "reject", "Reject", id="reject"),
+        Binding("p", "pick", "Pick", id="pick"),
+        Binding("d", "deploy", "Deploy", id="deploy"),
+        Binding("B", "break_glass", "Break-glass", id="break_glass", show=False),
+        Binding("v", "verify", "Verify", id="verify"),
+        Binding("R", "rollback", "Rollback", id="rollback", show=False),
+        Binding("space", "tick", "Tick", id="tick", show=False),
+        Binding("question_mark", "help", "Help", key_display="?", id="help"),
+        Binding("q", "close", "Close", id="close", show=False),
+    ]
+    CHANGING = frozenset({"save", "submit", "approve", "reject", "pick", "deploy",
+                          "break_glass", "verify", "rollback", "tick"})
+
+    def __init__(self, key: str, readonly: bool | None = None) -> None:
+        super().__init__()
+        self.key = key
+        self.detail: HotfixDetail | None = None
+        self.reasons: dict[str, str | None] = {}
+        self.saved: dict[str, str] = {}
+        self.force_readonly = readonly
+
+    @property
+    def readonly(self) -> bool:
+        return bool(self.force_readonly) or self.app.readonly
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="hf-header", markup=False)
+        yield Static("", id="hf-banner", classes="banner-breakglass hidden", markup=False)
+        with TabbedContent(id="tabs"):
+            with TabPane("Overview", id="overview"), VerticalScroll(id="overview-scroll"):
+                yield Label("Title", classes="field-label")
+                yield Input(id="f-title", compact=True)
+                for name, label in FIELDS:
+                    yield Label(label, classes="field-label")
+                    yield TextArea(id=f"f-{name}", classes="doc-area", soft_wrap=True,
+                                   compact=True)
+            with TabPane("Scope", id="scope"):
+                yield DataTable(id="checklist", cursor_type="row")
+                yield DataTable(id="diffstat", cursor_type="row")
+            with TabPane("Diff", id="diff"), Horizontal():
+                yield DataTable(id="diff-files", cursor_type="row")
+                with VerticalScroll(id="diff-view"):
+                    yield Static("select a file", id="diff-body")
+            with TabPane("Approvals", id="approvals"):
+                yield DataTable(id="approval-table", cursor_type="row")
+            with TabPane("Timeline", id="timeline"):
+                yield DataTable(id="event-table", cursor_type="row")
+            with TabPane("Deploys", id="deploys"):
+                yield DataTable(id="deploy-table", cursor_type="row")
+        yield Static("", id="reasons", classes="reasons", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#checklist", DataTable).add_columns("n", "state", "item", "by / detail")
+        self.query_one("#diffstat", DataTable).add_columns("st", "file", "+", "-")
+        self.query_one("#diff-files", DataTable).add_columns("file", "+/-")
+        self.query_one("#approval-table", DataTable).add_columns(
+            "who", "decision", "when", "sha", "status", "comment")
+        self.query_one("#event-table", DataTable).add_columns("time (UTC)", "who", "what")
+        self.query_one("#deploy-table", DataTable).add_columns(
+            "key", "kind", "env", "version", "status", "by", "started", "lines")
+        for widget in self.query("Input, TextArea"):
+            widget.disabled = self.readonly
+
+    def fetch(self):
+        detail = services.views.hotfix_detail(self.ctx, self.key)
+        return detail, services.views.action_reasons(self.ctx, detail)
+
+    # -- rendering --------------------------------------------------------------------
+    def show(self, data) -> None:
+        detail, reasons = data
+        self.detail = detail
+        self.reasons = reasons
+        hf = detail.hotfix
+        required = self.ctx.config.approvals.required
+        valid = {a.approver for a in hf.approvals if a.decision == "approved" and not a.stale}
+        head = Text()
+        head.append(f"{hf.key} ", style="bold")
+        head.append_text(state(hf.state))
+        head.append(f"  {clean(hf.title)}\n", style="bold")
+        head.append(f"{hf.incident} · {hf.version} · {clean(hf.branch)} from "
+                    f"{clean(hf.base_ref)} · head {hf.head_sha[:10]} · by "
+                    f"{clean(hf.author)}{'' if hf.author_verified else ' (unverified)'} · "
+                    f"approvals {len(valid)}/{required}", style="dim")
+        self.query_one("#hf-header", Static).update(head)
+        banner = self.query_one("#hf-banner", Static)
+        problems = []
+        if hf.break_glass:
+            problems.append("BREAK-GLASS: deployed without approval "
+                            f"({clean(hf.break_glass_reason)})"
+                            + (" — approval after the fact required"
+                               if hf.needs_retroactive_approval else ""))
+        if detail.worktree_missing:
+            problems.append(f"worktree missing: {clean(hf.worktree)} — run 'hotfix worktree "
+                            f"{hf.key}' to recreate it")
+        if detail.error:
+            problems.append(clean(detail.error))
+        banner.update("\n".join(problems))
+        banner.set_class(not problems, "hidden")
+        self._show_fields(hf)
+        self._show_scope(detail)
+        self._show_files(detail)
+        self._show_approvals(hf)
+        self._show_events(detail)
+        self._show_deploys(detail)
+        self._show_reasons()
+
+    def _show_fields(self, hf) -> None:
+        values = {"title": hf.title, **{n: getattr(hf, n) for n, _ in FIELDS}}
+        for name, value in values.items():
+            widget = self.query_one(f"#f-{name}")
+            current = widget.value if isinstance(widget, Input) else widget.text
+            if name in self.saved and current != self.saved[name]:
+                continue  # the user is editing: never overwrite unsaved work
+            if isinstance(widget, Input):
+                widget.value = value
+            else:
+                widget.load_text(value)
+            self.saved[name] = value
+        self._mark_dirty()
+
+    def _dirty(self) -> list[str]:
+        out = []
+        for name in ("title", *[n for n, _ in FIELDS]):
+            widget = self.query_one(f"#f-{name}")
+            current = widget.value if isinstance(widget, Input) else widget.text
+            if name in self.saved and current != self.saved[name]:
+                out.append(name)
+        return out
+
+    def _mark_dirty(self) -> None:
+        dirty = self._dirty()
+        tabs = self.query_one("#tabs", TabbedContent)
+        tab = tabs.get_tab("overview")
+        tab.label = "Overview *" if dirty else "Overview"
+        self._show_reasons()
+
+    @on(TextArea.Changed)
+    @on(Input.Changed, "#f-title")
+    def _edited(self) -> None:
+        self._mark_dirty()
+
+    def _show_scope(self, detail: HotfixDetail) -> None:
+        t = self.query_one("#checklist", DataTable)
+        row = t.cursor_row
+        t.clear()
+        for item in detail.hotfix.checklist:
+            if item.automatic:
+                mark = Text("pass", style="green") if item.passed else Text("FAIL",
+                                                                           style="bold red")
+                who = item.detail
+            else:
+                mark = Text("[x]", style="green") if item.checked else Text("[ ]")
+                who = f"{item.checked_by}{'' if item.checked_by_verified else ' (unverified)'}"\
+                      f" {(item.checked_at or '')[:16].replace('T', ' ')}" if item.checked else ""
+            t.add_row(str(item.n), mark, plain(item.text), plain(who), key=str(item.n))
+        if row and row < t.row_count:
+            t.move_cursor(row=row)
+        s = self.query_one("#diffstat", DataTable)
+        s.clear()
+        if detail.scope:
+            for f in detail.scope.files:
+                name = f"{f.old_path} → {f.path}" if f.old_path else f.path
+                s.add_row(f.status, plain(name), "bin" if f.binary else f"+{f.insertions}",
+                          "" if f.binary else f"-{f.deletions}")
+            s.add_row("", Text(f"{detail.scope.files_changed} files, {detail.scope.commits} "
+                               f"commits", style="bold"),
+                      f"+{detail.scope.insertions}", f"-{detail.scope.deletions}")
+
+    def _show_files(self, detail: HotfixDetail) -> None:
+        t = self.query_one("#diff-files", DataTable)
+        before = t.row_count
+        t.clear()
+        if detail.scope:
+            for f in detail.scope.files:
+                t.add_row(plain(f.path), "bin" if f.binary else f"+{f.insertions}-{f.deletions}",
+                          key=f.path)
+        if before == 0 and t.row_count:
+            self._load_diff(detail.scope.files[0].path)
+
+    def _show_approvals(self, hf) -> None:
+        t = self.query_one("#approval-table", DataTable)
+        t.clear()
+        now = self.ctx.clock()
+        for a in hf.approvals:
+            status = Text("stale: " + a.stale_reason, style="yellow") if a.stale else \
+                Text("counts" if a.decision == "approved" else "", style="green")
+            decision = a.decision + (" (after the fact)" if a.retroactive else "")
+            t.add_row(plain(a.approver + ("" if a.approver_verified else " (unverified)")),
+                      plain(decision), f"{age(a.at, now)} ago", a.sha[:10],
+                      status, plain(a.comment))
+
+    def _show_events(self, detail: HotfixDetail) -> None:
+        t = self.query_one("#event-table", DataTable)
+        t.clear()
+        for ev in detail.events:
+            who = ev.actor if ev.actor_verified else f"{ev.actor} (unverified)"
+            t.add_row(ev.at[:19].replace("T", " "), plain(who), describe(ev))
+
+    def _show_deploys(self, detail: HotfixDetail) -> None:
+        t = self.query_one("#deploy-table", DataTable)
+        t.clear()
+        for d in detail.deploys:
+            kind = Text(str(d.kind))
+            if d.break_glass:
+                kind.append(" BREAK-GLASS", style="bold white on red")
+            t.add_row(d.key, kind, d.env, d.version, state(d.status),
+                      plain(d.started_by), d.started_at[11:19], str(d.lines), key=d.key)
+
+    def _show_reasons(self) -> None:
+        lines = []
+        if self._dirty():
+            lines.append("unsaved changes in Overview — ctrl+s saves")
+        for action, label in (("submit", "submit"), ("approve", "approve"),
+                              ("deploy", "deploy")):
+            why = self.why_not(action)
+            if why and not self.readonly:
+                lines.append(f"{label}: {why}")
+        self.query_one("#reasons", Static).update("\n".join(lines[:3]))
+        self.refresh_bindings()
+
+    # -- availability -------------------------------------------------------------------
+    def why_not(self, action: str) -> str | None:
+        base = super().why_not(action)
+        if base:
+            return base
+        if self.detail is None:
+            return "loading…" if action in self.CHANGING else None
+        if action == "save" and not self._dirty():
+            return "no unsaved changes"
+        if action == "tick":
+            tabs = self.query_one("#tabs", TabbedContent)
+            if tabs.active != "scope":
+                return "open the Scope tab to tick checklist items"
+        if action == "rollback":
+            return None
+        return self.reasons.get(action)
+
+    # -- actions ---------------------------------------------------------------------------
+    def action_save(self) -> None:
+        values = {}
+        for name in self._dirty():
+            widget = self.query_one(f"#f-{name}")
+            values[name] = widget.value if isinstance(widget, Input) else widget.text
+        key = self.key
+
+        def saved(_result) -> None:
+            self.saved.update({k: v.strip() if k != "title" else " ".join(v.split())
+                               for k, v in values.items()})
+            for k in values:
+                widget = self.query_one(f"#f-{k}")
+                if isinstance(widget, Input):
+                    widget.value = self.saved[k]
+                else:
+                    widget.load_text(self.saved[k])
+            self._mark_dirty()
+
+        self.run_service("save", lambda: services.edit(self.ctx, key, **values),
+                         success=f"{key}: saved {', '.join(values)}", after=saved)
+
+    def action_tick(self) -> None:
+        t = self.query_one("#checklist", DataTable)
+        if t.row_count == 0 or self.detail is None:
+            return
+        n = int(t.coordinate_to_cell_key(t.cursor_coordinate).row_key.value)
+        item = next(i for i in self.detail.hotfix.checklist if i.n == n)
+        if item.automatic:
+            self.notify(f"item {n} is automatic: computed from the diff", severity="warning")
+            return
+        key = self.key
+        self.run_service("checklist", lambda: services.check(self.ctx, key, n,
+                                                             not item.checked),
+                         success=f"{'un' if item.checked else ''}ticked {n}: {item.text}")
+
+    @on(DataTable.RowSelected, "#checklist")
+    def _checklist_enter(self) -> None:
+        if not self.why_not("tick"):
+            self.action_tick()
+
+    def action_submit(self) -> None:
+        key = self.key
+        self.run_service("submit", lambda: services.submit(self.ctx, key),
+                         success=f"{key} submitted for review")
+
+    def action_approve(self) -> None:
+        from .review import confirm_approve
+
+        confirm_approve(self, self.detail)
+
+    def action_reject(self) -> None:
+        from .review import confirm_reject
+
+        confirm_reject(self, self.detail.hotfix.key)
+
+    def action_pick(self) -> None:
+        from .start import PickCommitsScreen
+
+        self.app.push_screen(PickCommitsScreen(self.key))
+
+    def action_deploy(self) -> None:
+        from .deploy import start_deploy
+
+        start_deploy(self, self.detail.hotfix, break_glass=False)
+
+    def action_break_glass(self) -> None:
+        from .deploy import start_deploy
+
+        start_deploy(self, self.detail.hotfix, break_glass=True)
+
+    def action_verify(self) -> None:
+        from .deploy import start_verify
+
+        start_verify(self, self.detail.hotfix)
+
+    def action_rollback(self) -> None:
+        from .rollback import start_rollback
+
+        start_rollback(self, self.ctx.config.hotfix.production_env)
+
+    # -- diff, lazily per file -----------------------------------------------------------
+    @on(DataTable.RowHighlighted, "#diff-files")
+    def _file_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key is not None and event.row_key.value:
+            self._load_diff(event.row_key.value)
+
+    @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
+    def _load_diff(self, path: str) -> None:
+        try:
+            text = services.views.diff_for(self.ctx, self.key, path)
+        except Exception as exc:
+            text = f"could not load the diff: {exc}"
+        self.app.call_from_thread(self._show_diff, path, text)
+
+    def _show_diff(self, path: str, text: str) -> None:
+        body = self.query_one("#diff-body", Static)
+        body.update(Syntax(text or f"{path}: no textual changes", "diff", theme="ansi_dark",
+                           word_wrap=False, line_numbers=False))
+
+    @on(DataTable.RowSelected, "#deploy-table")
+    def _open_deploy(self, event: DataTable.RowSelected) -> None:
+        from .deploy import DeployScreen
+
+        self.app.push_screen(DeployScreen(event.row_key.value))
+
+    def on_data_changed(self, message) -> None:
+        self.reload()
+
+    def state_is(self, *states: HotfixState) -> bool:
+        return self.detail is not None and self.detail.hotfix.state in states

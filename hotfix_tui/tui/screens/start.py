@@ -1,0 +1,235 @@
+"""Start a hotfix from the dashboard, then pick commits from a searchable list."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
+
+from ... import services
+from ...clock import age, parse_iso
+from ...core.errors import HotfixError
+from ..base import BaseScreen
+from ..widgets.common import clean
+
+
+class StartHotfixScreen(BaseScreen):
+    """Choose the base (defaults offered) and a title for a new hotfix."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Cancel", id="back"),
+        Binding("ctrl+s", "start", "Start", id="start"),
+        Binding("question_mark", "help", "Help", key_display="?", id="help", show=False),
+    ]
+    CHANGING = frozenset({"start"})
+
+    def __init__(self, incident: str) -> None:
+        super().__init__()
+        self.incident = incident
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(classes="modal"):
+            yield Label(f"Start a hotfix for {self.incident}", classes="modal-title",
+                        markup=False)
+            yield Label("Base release (what production runs is offered first):")
+            yield Select([], id="base", allow_blank=True, prompt="loading releases…")
+            yield Label("Title:")
+            yield Input(id="title", placeholder="Cap gift card redemption at the order total")
+            yield Static("", id="problem", classes="reasons", markup=False)
+            with Horizontal(classes="modal-buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Start", id="confirm", variant="primary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#title", Input).focus()
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        pass
+
+    def on_data_changed(self, message) -> None:
+        pass
+
+    def fetch(self):
+        return services.views.base_choices(self.ctx)
+
+    def show(self, choices) -> None:
+        select = self.query_one("#base", Select)
+        select.set_options(choices)
+        if choices:
+            select.value = choices[0][1]
+        else:
+            self.query_one("#problem", Static).update("no release tags found")
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.app.pop_screen()
+
+    @on(Input.Submitted, "#title")
+    @on(Button.Pressed, "#confirm")
+    def action_start(self) -> None:
+        if self.why_not("start"):
+            self.notify(self.why_not("start"), severity="warning")
+            return
+        title = self.query_one("#title", Input).value.strip()
+        base = self.query_one("#base", Select).value
+        if not title:
+            self.query_one("#problem", Static).update("a title is required")
+            return
+        base_ref = None if base is Select.BLANK else str(base)
+        self.query_one("#problem", Static).update("starting: branch and worktree…")
+        self._start(title, base_ref)
+
+    @work(thread=True, group="action", exit_on_error=False)
+    def _start(self, title: str, base: str | None) -> None:
+        try:
+            started = services.start_hotfix(self.ctx, self.incident, title, base)
+        except HotfixError as exc:
+            self.app.call_from_thread(self._failed, str(exc))
+            return
+        self.app.call_from_thread(self._started, started)
+
+    def _failed(self, message: str) -> None:
+        self.query_one("#problem", Static).update(f"refused: {message}")
+
+    def _started(self, started) -> None:
+        hf = started.hotfix
+        note = "; ".join(started.notes)
+        self.notify(f"{hf.key} {hf.version} from {hf.base_ref}" + (f" ({note})" if note
+                                                                     else ""),
+                    title="hotfix started")
+        from .hotfix import HotfixScreen
+
+        self.app.switch_screen(HotfixScreen(hf.key))
+        self.app.push_screen(PickCommitsScreen(hf.key))
+
+
+class PickCommitsScreen(BaseScreen):
+    """Recent commits on the default branch: filter with /, mark with space, pick with p."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="back"),
+        Binding("space", "mark", "Mark", id="mark"),
+        Binding("p", "pick", "Pick marked", id="pick"),
+        Binding("slash", "filter", "Filter", key_display="/", id="filter"),
+        Binding("j", "down", "Down", show=False, id="down"),
+        Binding("k", "up", "Up", show=False, id="up"),
+        Binding("question_mark", "help", "Help", key_display="?", id="help"),
+    ]
+    CHANGING = frozenset({"pick"})
+
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self.key = key
+        self.commits = []
+        self.marked: list[str] = []
+        self.needle = ""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(f"Pick commits into {self.key}: space marks, p picks them oldest first",
+                     id="detail-line", markup=False)
+        yield Input(placeholder="filter by message, author or sha…", id="filter",
+                    classes="hidden")
+        yield DataTable(id="commits", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        t = self.query_one("#commits", DataTable)
+        t.add_column("", width=2, key="mark")
+        t.add_column("sha", width=9, key="sha")
+        t.add_column("age", width=5, key="age")
+        t.add_column("author", width=14, key="author")
+        t.add_column("message", key="message")
+        t.focus()
+
+    def on_screen_resume(self) -> None:
+        if not self.commits:
+            self.reload()
+
+    def on_data_changed(self, message) -> None:
+        pass
+
+    def fetch(self):
+        return services.views.recent_commits(self.ctx, 300)
+
+    def show(self, commits) -> None:
+        self.commits = commits
+        self._render_rows()
+
+    def _render_rows(self) -> None:
+        t = self.query_one("#commits", DataTable)
+        t.clear()
+        now = self.ctx.clock()
+        needle = self.needle.lower()
+        for c in self.commits:
+            if needle and needle not in f"{c.sha} {c.subject} {c.author}".lower():
+                continue
+            mark = Text(str(self.marked.index(c.sha) + 1), style="bold green") \
+                if c.sha in self.marked else ""
+            when = age(parse_iso(c.date).isoformat().replace("+00:00", "Z"), now) \
+                if c.date else ""
+            subject = clean(c.subject) + ("  (merge)" if c.parents > 1 else "")
+            t.add_row(mark, c.sha[:8], when, clean(c.author)[:14], subject, key=c.sha)
+
+    def _current(self) -> str | None:
+        t = self.query_one("#commits", DataTable)
+        if t.row_count == 0:
+            return None
+        return t.coordinate_to_cell_key(t.cursor_coordinate).row_key.value
+
+    def action_mark(self) -> None:
+        sha = self._current()
+        if sha is None:
+            return
+        if sha in self.marked:
+            self.marked.remove(sha)
+        else:
+            self.marked.append(sha)
+        row = self.query_one("#commits", DataTable).cursor_row
+        self._render_rows()
+        self.query_one("#commits", DataTable).move_cursor(row=row + 1)
+
+    def why_not(self, action: str) -> str | None:
+        base = super().why_not(action)
+        if base:
+            return base
+        if action == "pick" and not self.marked and self.is_mounted and self._current() is None:
+            return "no commit selected"
+        return None
+
+    def action_pick(self) -> None:
+        chosen = list(self.marked) or [self._current()]
+        order = {c.sha: i for i, c in enumerate(self.commits)}
+        chosen.sort(key=lambda s: -order.get(s, 0))  # oldest first
+        merges = [c for c in self.commits if c.sha in chosen and c.parents > 1]
+        mainline = 1 if merges else None
+        key = self.key
+        self.run_service("pick", lambda: services.pick(self.ctx, key, chosen, mainline),
+                         success=f"{len(chosen)} commit(s) picked into {key}",
+                         after=lambda _: self.app.pop_screen())
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.remove_class("hidden")
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter(self, event: Input.Changed) -> None:
+        self.needle = event.value
+        self._render_rows()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one("#commits", DataTable).focus()
+
+    def action_down(self) -> None:
+        self.query_one("#commits", DataTable).action_cursor_down()
+
+    def action_up(self) -> None:
+        self.query_one("#commits", DataTable).action_cursor_up()

@@ -1,0 +1,49 @@
+"""Small shared renderers: severity colours, state colours, safe text."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+SEV_STYLE = {1: "bold white on red", 2: "bold dark_orange", 3: "yellow", 4: "dim"}
+STATE_STYLE = {
+    "draft": "cyan", "in_review": "yellow", "approved": "green", "deploying": "bold magenta",
+    "deployed": "bold green", "verified": "bold green", "finished": "dim green",
+    "failed": "bold red", "rolled_back": "bold red", "abandoned": "dim",
+    "open": "bold red", "mitigated": "yellow", "resolved": "green",
+    "running": "bold magenta", "succeeded": "green", "cancelled": "yellow",
+    "timed_out": "red", "interrupted": "bold red",
+}
+
+
+def clean(text: str | None) -> str:
+    """Stored text as one safe line: no control characters, no escape sequences."""
+    if not text:
+        return ""
+    return "".join(c if c >= " " and c != "\x7f" else " " for c in text.replace("\n", " "))
+
+
+def sev(n: int) -> Text:
+    return Text(f"SEV{n}", style=SEV_STYLE.get(n, ""))
+
+
+def state(value: str) -> Text:
+    return Text(str(value), style=STATE_STYLE.get(str(value), ""))
+
+
+def plain(value: str | None, style: str = "") -> Text:
+    return Text(clean(value), style=style)
+
+
+OUTCOME_MARK = {
+    "succeeded": ("ok", "green"), "failed": ("FAIL", "bold red"), "running": ("run", "magenta"),
+    "cancelled": ("canc", "yellow"), "timed_out": ("t/o", "red"),
+    "interrupted": ("lost", "bold red"),
+}
+
+
+def outcome_mark(status: str | None) -> Text:
+    """The last deploy's outcome in four cells."""
+    if not status:
+        return Text("-", style="dim")
+    word, style = OUTCOME_MARK.get(str(status), (str(status)[:4], ""))
+    return Text(word, style=style)

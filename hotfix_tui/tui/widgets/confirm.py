@@ -1,0 +1,152 @@
+"""Confirmations that state exactly what will happen. Focus always starts on Cancel."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static, TextArea
+
+
+class ConfirmModal(ModalScreen[bool]):
+    """Yes or no, with the consequences spelled out."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal_cancel")]
+
+    def __init__(self, title: str, body: str, confirm: str = "Confirm",
+                 danger: bool = False) -> None:
+        super().__init__()
+        self.title_text = title
+        self.body = body
+        self.confirm = confirm
+        self.danger = danger
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="modal" + (" danger" if self.danger else "")):
+            yield Label(self.title_text, classes="modal-title", markup=False)
+            with VerticalScroll(classes="modal-body"):
+                yield Static(self.body, markup=False)
+            with Horizontal(classes="modal-buttons"):
+                yield Button("Cancel", id="cancel", variant="default")
+                yield Button(self.confirm, id="confirm",
+                             variant="error" if self.danger else "primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    @on(Button.Pressed, "#confirm")
+    def _confirm(self) -> None:
+        self.dismiss(True)
+
+
+class TypedConfirmModal(ModalScreen[str | None]):
+    """For rollback and break-glass: type the environment's name and give a reason.
+
+    Dismisses with the reason, or None when cancelled.
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal_cancel")]
+
+    def __init__(self, title: str, body: str, expected: str, confirm: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.body = body
+        self.expected = expected
+        self.confirm = confirm
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="modal danger"):
+            yield Label(self.title_text, classes="modal-title", markup=False)
+            with VerticalScroll(classes="modal-body"):
+                yield Static(self.body, markup=False)
+            yield Label(f"Type the environment name ({self.expected}) to confirm:",
+                        markup=False)
+            yield Input(placeholder=self.expected, id="typed")
+            yield Label("Reason (recorded, and shown on the lock):", markup=False)
+            yield Input(placeholder="why", id="reason")
+            yield Static("", id="problem", classes="reasons", markup=False)
+            with Horizontal(classes="modal-buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button(self.confirm, id="confirm", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#confirm")
+    def _confirm(self) -> None:
+        typed = self.query_one("#typed", Input).value.strip()
+        reason = self.query_one("#reason", Input).value.strip()
+        problem = self.query_one("#problem", Static)
+        if typed != self.expected:
+            problem.update(f"refused: type {self.expected!r} exactly to confirm")
+            self.query_one("#typed", Input).focus()
+            return
+        if not reason:
+            problem.update("refused: a reason is required")
+            self.query_one("#reason", Input).focus()
+            return
+        self.dismiss(reason)
+
+
+class PromptModal(ModalScreen[str | None]):
+    """Ask for one piece of text (a rejection comment, an unlock reason)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal_cancel")]
+
+    def __init__(self, title: str, label: str, confirm: str = "OK", body: str = "",
+                 multiline: bool = False, required: bool = True) -> None:
+        super().__init__()
+        self.title_text = title
+        self.label = label
+        self.confirm = confirm
+        self.body = body
+        self.multiline = multiline
+        self.required = required
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="modal"):
+            yield Label(self.title_text, classes="modal-title", markup=False)
+            if self.body:
+                with VerticalScroll(classes="modal-body"):
+                    yield Static(self.body, markup=False)
+            yield Label(self.label, markup=False)
+            if self.multiline:
+                yield TextArea(id="text", classes="doc-area")
+            else:
+                yield Input(id="text")
+            yield Static("", id="problem", classes="reasons", markup=False)
+            with Horizontal(classes="modal-buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button(self.confirm, id="confirm", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def _value(self) -> str:
+        widget = self.query_one("#text")
+        return (widget.text if isinstance(widget, TextArea) else widget.value).strip()
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#confirm")
+    def _confirm(self) -> None:
+        value = self._value()
+        if self.required and not value:
+            self.query_one("#problem", Static).update("refused: this cannot be empty")
+            self.query_one("#text").focus()
+            return
+        self.dismiss(value)

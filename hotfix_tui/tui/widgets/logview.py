@@ -1,0 +1,229 @@
+"""A virtual view over a run's log in SQLite: only the visible lines are read and drawn.
+
+Like Toolong's log view, it is a ScrollView using the line API, so its cost does not
+grow with the log: a 100-line log and a 1,000,000-line log cost the same to show.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import work
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ...core.models import LogLine
+
+PAGE = 256
+MAX_PAGES = 64
+STYLES = {
+    "out": Style(),
+    "err": Style(color="bright_red"),
+    "sys": Style(color="cyan", italic=True),
+}
+GUTTER = Style(color="grey50")
+MARK = Style(color="black", bgcolor="yellow", bold=True)
+HIT = Style(bgcolor="dark_goldenrod", color="black")
+CURRENT_HIT = Style(bgcolor="yellow", color="black", bold=True)
+
+
+class LogView(ScrollView, can_focus=True):
+    """Lines come from `fetch(first_seq, count)`, called in a worker thread."""
+
+    BINDINGS = [
+        Binding("up,k", "scroll_up", "Up", show=False),
+        Binding("down,j", "scroll_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home", "scroll_home", "Top", show=False),
+        Binding("end,G", "follow", "Follow", show=False),
+    ]
+
+    follow: reactive[bool] = reactive(True)
+
+    class FollowChanged(Message):
+        def __init__(self, follow: bool) -> None:
+            super().__init__()
+            self.follow = follow
+
+    def __init__(self, fetch: Callable[[int, int], list], **kw) -> None:
+        super().__init__(**kw)
+        self.fetch = fetch
+        self.total = 0
+        self.pages: OrderedDict[int, list] = OrderedDict()
+        self.loading: set[int] = set()
+        self.width_seen = 80
+        self.search_term = ""
+        self.matches: list[int] = []
+        self.current_match: int | None = None
+
+    # -- size and data ----------------------------------------------------------------
+    def set_total(self, total: int) -> None:
+        """The log grew (or this is the first look): extend the virtual size."""
+        if total == self.total:
+            return
+        last_page = (self.total - 1) // PAGE if self.total else None
+        self.total = total
+        if last_page is not None:
+            self.pages.pop(last_page, None)  # the last page may have been partial
+        self.virtual_size = Size(self.width_seen, total)
+        if self.follow:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.refresh()
+
+    def reset(self) -> None:
+        self.pages.clear()
+        self.loading.clear()
+        self.total = 0
+        self.virtual_size = Size(self.width_seen, 0)
+        self.refresh()
+
+    def _page(self, index: int) -> list | None:
+        page = self.pages.get(index)
+        if page is not None:
+            self.pages.move_to_end(index)
+            return page
+        if index not in self.loading:
+            self.loading.add(index)
+            self._load(index)
+        return None
+
+    @work(thread=True, group="log-pages", exit_on_error=False)
+    def _load(self, index: int) -> None:
+        try:
+            lines = self.fetch(index * PAGE + 1, PAGE)
+        except Exception:
+            lines = None
+        self.app.call_from_thread(self._loaded, index, lines)
+
+    def _loaded(self, index: int, lines: list | None) -> None:
+        self.loading.discard(index)
+        if lines is None:
+            return
+        self.pages[index] = lines
+        while len(self.pages) > MAX_PAGES:
+            self.pages.popitem(last=False)
+        widest = max((len(ln.text) + 12 for ln in lines), default=0)
+        if widest > self.width_seen:
+            self.width_seen = min(widest, 4000)
+            self.virtual_size = Size(self.width_seen, self.total)
+        self.refresh()
+
+    def line_at(self, seq: int):
+        if not 1 <= seq <= self.total:
+            return None
+        page = self._page((seq - 1) // PAGE)
+        if page is None:
+            return None
+        offset = (seq - 1) % PAGE
+        return page[offset] if offset < len(page) else None
+
+    # -- drawing -----------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        seq = scroll_y + y + 1
+        width = self.scrollable_content_region.width
+        if seq > self.total:
+            return Strip.blank(width, self.rich_style)
+        line = self.line_at(seq)
+        if line is None:
+            return Strip([Segment("…", GUTTER)]).extend_cell_length(width).crop(0, width)
+        segments = [Segment(f"{line.at[11:19]} ", GUTTER)]
+        style = STYLES.get(line.stream, Style())
+        text = line.text.replace("\t", "    ")
+        segments += self._highlight(text, style, seq)
+        flags = []
+        if line.flags & LogLine.TRUNCATED:
+            flags.append("[truncated]")
+        if line.flags & LogLine.INVALID_UTF8:
+            flags.append("[invalid utf-8]")
+        if line.flags & LogLine.CONTROL:
+            flags.append("[control chars]")
+        if flags:
+            segments.append(Segment(" " + " ".join(flags), MARK))
+        strip = Strip(segments)
+        return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width)
+
+    def _highlight(self, text: str, style: Style, seq: int) -> list[Segment]:
+        term = self.search_term
+        if not term:
+            return [Segment(text, style)]
+        low = text.lower()
+        needle = term.lower()
+        out = []
+        pos = 0
+        hit_style = CURRENT_HIT if self.current_match == seq else HIT
+        while True:
+            i = low.find(needle, pos)
+            if i < 0:
+                out.append(Segment(text[pos:], style))
+                return out
+            out.append(Segment(text[pos:i], style))
+            out.append(Segment(text[i:i + len(needle)], hit_style))
+            pos = i + len(needle)
+
+    # -- follow mode ----------------------------------------------------------------------
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        at_end = new >= self.max_scroll_y - 0.5
+        if new < old and not at_end and self.follow:
+            self.follow = False
+        elif at_end and not self.follow and new > old:
+            self.follow = True
+
+    def watch_follow(self, follow: bool) -> None:
+        self.post_message(self.FollowChanged(follow))
+
+    def action_follow(self) -> None:
+        self.follow = True
+        self.scroll_end(animate=False, x_axis=False)
+
+    def action_scroll_up(self) -> None:
+        self.follow = False
+        self.scroll_relative(y=-1, animate=False)
+
+    def action_scroll_down(self) -> None:
+        self.scroll_relative(y=1, animate=False)
+
+    def action_page_up(self) -> None:
+        self.follow = False
+        self.scroll_page_up(animate=False)
+
+    def action_page_down(self) -> None:
+        self.scroll_page_down(animate=False)
+
+    def action_scroll_home(self) -> None:
+        self.follow = False
+        self.scroll_home(animate=False)
+
+    # -- search ----------------------------------------------------------------------------
+    def set_matches(self, term: str, matches: list[int]) -> None:
+        self.search_term = term
+        self.matches = matches
+        self.current_match = None
+        self.refresh()
+
+    def jump(self, forward: bool = True) -> int | None:
+        """Move to the next (or previous) match after the top visible line."""
+        if not self.matches:
+            return None
+        here = self.current_match or (int(self.scroll_offset.y) + 1)
+        if forward:
+            later = [m for m in self.matches if m > here]
+            target = later[0] if later else self.matches[0]
+        else:
+            earlier = [m for m in self.matches if m < here]
+            target = earlier[-1] if earlier else self.matches[-1]
+        self.current_match = target
+        self.follow = False
+        self.scroll_to(y=max(0, target - 1 - self.scrollable_content_region.height // 2),
+                       animate=False)
+        self.refresh()
+        return target

@@ -1,0 +1,238 @@
+"""Pilot tests of each console flow against a real repository and database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable, Input, TextArea
+
+from hotfix_tui.tui.app import HotfixApp
+from tests.helpers import git
+from tests.tui.conftest import make_ctx, screen_text, settle, wait_for
+
+
+def _ready_hotfix(shop, key="HF-1"):
+    assert shop.cli("start", "--incident", "INC-1", "--title", "Fix totals").code == 0
+    assert shop.cli("pick", key, shop.fix).code == 0
+    assert shop.cli("edit", key, "--why", "Totals ignore quantity", "--risk", "Low",
+                    "--test-plan", "Unit tests", "--rollback-plan", "Back to 1.4.1").code == 0
+    for n in (1, 2):
+        assert shop.cli("check", key, str(n)).code == 0
+
+
+async def test_start_a_hotfix_and_pick_a_commit(shop, monkeypatch):
+    ctx = make_ctx(shop.path, "alice", monkeypatch)
+    app = HotfixApp(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert "Checkout totals wrong" in screen_text(app)
+        await pilot.press("n")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "StartHotfixScreen"
+        app.screen.query_one("#title", Input).value = "Fix checkout totals"
+        await pilot.press("enter")
+        assert await wait_for(pilot, lambda: type(app.screen).__name__ == "PickCommitsScreen")
+        await settle(pilot)
+        await pilot.press("slash")
+        for ch in "quantity":
+            await pilot.press(ch)
+        await pilot.press("enter")
+        await settle(pilot)
+        table = app.screen.query_one("#commits", DataTable)
+        assert table.row_count == 1
+        await pilot.press("space", "p")
+        assert await wait_for(pilot, lambda: type(app.screen).__name__ == "HotfixScreen")
+        await settle(pilot)
+    shown = shop.cli("show", "HF-1", "--json").json()
+    assert shown["title"] == "Fix checkout total" or shown["title"] == "Fix checkout totals"
+    wt = Path(shown["worktree"])
+    assert f"cherry picked from commit {shop.fix}" in git(wt, "log", "-1", "--format=%B")
+
+
+async def test_a_conflicting_pick_reports_files_and_leaves_the_worktree_clean(shop,
+                                                                              monkeypatch):
+    assert shop.cli("start", "--incident", "INC-1", "--title", "Fix").code == 0
+    wt = Path(shop.cli("show", "HF-1", "--json").json()["worktree"])
+    head = git(wt, "rev-parse", "HEAD")
+    ctx = make_ctx(shop.path, "alice", monkeypatch)
+    from hotfix_tui.tui.screens.start import PickCommitsScreen
+
+    app = HotfixApp(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.push_screen(PickCommitsScreen("HF-1"))
+        await settle(pilot)
+        table = app.screen.query_one("#commits", DataTable)
+        table.move_cursor(row=table.get_row_index(shop.conflicting))
+        await pilot.press("p")
+        assert await wait_for(pilot, lambda: any(
+            "app/cart.py" in str(n.message) for n in app._notifications))
+    assert git(wt, "rev-parse", "HEAD") == head
+    assert git(wt, "status", "--porcelain") == ""
+
+
+async def test_edit_and_save_fields(shop, monkeypatch):
+    assert shop.cli("start", "--incident", "INC-1", "--title", "Fix").code == 0
+    ctx = make_ctx(shop.path, "alice", monkeypatch)
+    from hotfix_tui.tui.screens.hotfix import HotfixScreen
+
+    app = HotfixApp(ctx, start_screen=HotfixScreen("HF-1"))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        why = app.screen.query_one("#f-why", TextArea)
+        why.load_text("Totals ignore the quantity")
+        await settle(pilot)
+        assert "Overview *" in screen_text(app)
+        assert "unsaved changes" in screen_text(app)
+        await pilot.press("ctrl+s")
+        assert await wait_for(pilot, lambda: "Overview *" not in screen_text(app))
+    assert shop.cli("show", "HF-1", "--json").json()["why"] == "Totals ignore the quantity"
+
+
+async def test_tick_the_checklist(shop, monkeypatch):
+    assert shop.cli("start", "--incident", "INC-1", "--title", "Fix").code == 0
+    ctx = make_ctx(shop.path, "alice", monkeypatch)
+    from hotfix_tui.tui.screens.hotfix import HotfixScreen
+
+    app = HotfixApp(ctx, start_screen=HotfixScreen("HF-1"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#tabs").active = "scope"
+        await settle(pilot)
+        app.screen.query_one("#checklist", DataTable).focus()
+        await pilot.press("space")
+        assert await wait_for(pilot, lambda: shop.cli(
+            "checklist", "HF-1", "--json").json()[0]["checked"])
+    items = shop.cli("checklist", "HF-1", "--json").json()
+    assert items[0]["checked_by"] == "alice" and not items[1]["checked"]
+
+
+async def test_submit_refused_then_accepted(shop, monkeypatch):
+    assert shop.cli("start", "--incident", "INC-1", "--title", "Fix").code == 0
+    ctx = make_ctx(shop.path, "alice", monkeypatch)
+    from hotfix_tui.tui.screens.hotfix import HotfixScreen
+
+    app = HotfixApp(ctx, start_screen=HotfixScreen("HF-1"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert "submit: " in text and "why is empty" in text
+        await pilot.press("s")
+        await settle(pilot)
+        assert any("not ticked" in str(n.message) for n in app._notifications)
+        assert shop.cli("show", "HF-1", "--json").json()["state"] == "draft"
+        _ = [shop.cli("pick", "HF-1", shop.fix),
+             shop.cli("edit", "HF-1", "--why", "w", "--risk", "r", "--test-plan", "t",
+                      "--rollback-plan", "b"),
+             shop.cli("check", "HF-1", "1"), shop.cli("check", "HF-1", "2")]
+        assert await wait_for(pilot, lambda: app.screen.why_not("submit") is None)
+        await pilot.press("s")
+        assert await wait_for(pilot, lambda: shop.cli("show", "HF-1", "--json").json()[
+            "state"] == "in_review")
+
+
+async def test_approve_as_a_second_identity(shop, monkeypatch):
+    _ready_hotfix(shop)
+    assert shop.cli("submit", "HF-1").code == 0
+    ctx = make_ctx(shop.path, "bob", monkeypatch)
+    from hotfix_tui.tui.screens.review import ReviewScreen
+
+    app = HotfixApp(ctx, start_screen=ReviewScreen())
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        assert "HF-1" in screen_text(app)
+        await pilot.press("a")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Approve HF-1?" in text and "head sha" in text and "app/checkout.py" in text
+        assert app.focused.id == "cancel"
+        await pilot.press("tab", "enter")
+        assert await wait_for(pilot, lambda: shop.cli("show", "HF-1", "--json").json()[
+            "state"] == "approved")
+    approvals = shop.cli("show", "HF-1", "--json").json()["approvals"]
+    assert approvals[0]["approver"] == "bob"
+
+
+async def test_the_author_cannot_approve_and_is_told_why(shop, monkeypatch):
+    _ready_hotfix(shop)
+    assert shop.cli("submit", "HF-1").code == 0
+    ctx = make_ctx(shop.path, "alice", monkeypatch)
+    from hotfix_tui.tui.screens.hotfix import HotfixScreen
+
+    app = HotfixApp(ctx, start_screen=HotfixScreen("HF-1"))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        assert app.screen.why_not("approve") == "you authored HF-1; the author can never " \
+                                                "approve it"
+        await pilot.press("a")
+        await settle(pilot)
+        assert any("you authored HF-1" in str(n.message) for n in app._notifications)
+    assert shop.cli("show", "HF-1", "--json").json()["state"] == "in_review"
+
+
+async def test_reject_needs_a_comment(shop, monkeypatch):
+    _ready_hotfix(shop)
+    assert shop.cli("submit", "HF-1").code == 0
+    ctx = make_ctx(shop.path, "bob", monkeypatch)
+    from hotfix_tui.tui.screens.review import ReviewScreen
+
+    app = HotfixApp(ctx, start_screen=ReviewScreen())
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        app.screen.query_one("#text", Input).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "cannot be empty" in screen_text(app)
+        for ch in "Needs a test":
+            await pilot.press(ch if ch != " " else "space")
+        await pilot.press("enter")
+        assert await wait_for(pilot, lambda: shop.cli("show", "HF-1", "--json").json()[
+            "state"] == "draft")
+    approvals = shop.cli("show", "HF-1", "--json").json()["approvals"]
+    assert approvals[-1]["decision"] == "rejected" and approvals[-1]["comment"] == "Needs a test"
+
+
+async def test_readonly_refuses_changes(shop, monkeypatch):
+    _ready_hotfix(shop)
+    ctx = make_ctx(shop.path, "alice", monkeypatch)
+    app = HotfixApp(ctx, readonly=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert "READ-ONLY" in screen_text(app)
+        await pilot.press("n")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "DashboardScreen"
+        assert any("read-only" in str(n.message) for n in app._notifications)
+        from hotfix_tui.tui.screens.hotfix import HotfixScreen
+
+        app.push_screen(HotfixScreen("HF-1"))
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        assert app.screen.query_one("#f-why", TextArea).disabled
+    assert shop.cli("show", "HF-1", "--json").json()["state"] == "draft"
+
+
+async def test_an_approval_from_another_process_appears_without_input(shop, monkeypatch):
+    _ready_hotfix(shop)
+    assert shop.cli("submit", "HF-1").code == 0
+    ctx = make_ctx(shop.path, "alice", monkeypatch)
+    from hotfix_tui.tui.screens.hotfix import HotfixScreen
+
+    app = HotfixApp(ctx, start_screen=HotfixScreen("HF-1"), watch_interval=0.2)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert "in_review" in screen_text(app)
+        from tests.helpers import run_proc
+
+        res = run_proc(["approve", "HF-1"], cwd=shop.path, env={"HOTFIX_ACTOR": "bob"})
+        assert res.code == 0, res.err
+        import time
+
+        started = time.monotonic()
+        assert await wait_for(pilot, lambda: "approved" in screen_text(app) and
+                              "in_review" not in screen_text(app), timeout=2.0)
+        assert time.monotonic() - started < 2.5
+        assert any("approved by bob" in str(n.message) for n in app._notifications)
