@@ -138,9 +138,21 @@ class ServiceRepo:
         return run(list(args), cwd=self.path, env={**env, **kw.pop("env", {})})
 
 
-def make_service_repo(path: Path, config: str = CONFIG_FOR_TESTS) -> ServiceRepo:
+def make_service_repo(path: Path, config: str = CONFIG_FOR_TESTS,
+                      extra: dict[str, str] | None = None) -> ServiceRepo:
+    """A small service with releases v1.4.0 and v1.4.1, a fix on main for a bug in
+    v1.4.1, a commit that conflicts with v1.4.1, and a merge. `extra` files (those under
+    ops/ executable) are part of the first commit, so every release carries them."""
     repo = init_repo(path)
-    commit_file(repo, ".hotfix.toml", config, "Add hotfix config")
+    (repo / ".hotfix.toml").write_text(config)
+    for rel, content in (extra or {}).items():
+        p = repo / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(content)
+        if rel.startswith("ops/"):
+            p.chmod(0o755)
+    git(repo, "add", "--all")
+    git(repo, "commit", "-q", "-m", "Add hotfix config and ops scripts")
     commit_file(repo, "app/checkout.py",
                 "def total(items):\n    return sum(i.price for i in items)\n\n"
                 "def tax(amount):\n    return amount * 0.2\n", "Checkout totals")

@@ -251,7 +251,12 @@ def deploy_blockers(ctx: Context, store: Store, hf, env: EnvironmentConfig,
         reasons.append(_lock_text(lock))
     allowed = BREAK_GLASS_FROM if break_glass else GATED_FROM
     if hf.state not in allowed:
-        if hf.state in (HotfixState.DRAFT, HotfixState.IN_REVIEW) and not break_glass:
+        stale = [a for a in hf.approvals if a.stale and a.decision == "approved"
+                 and not a.stale_reason.startswith("superseded")]
+        if hf.state is HotfixState.IN_REVIEW and stale:
+            reasons.append(f"approval stale: {stale[-1].stale_reason} (approved by "
+                           f"{stale[-1].approver}); it needs approving again")
+        elif hf.state in (HotfixState.DRAFT, HotfixState.IN_REVIEW) and not break_glass:
             reasons.append(f"{hf.key} is not approved ({hf.state})")
         else:
             reasons.append(f"{hf.key} is {hf.state}; it cannot be deployed")

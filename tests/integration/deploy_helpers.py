@@ -1,0 +1,63 @@
+"""A service repository with a production (local-symlink) and a scripted environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.helpers import ServiceRepo, make_service_repo
+
+DEPLOY_SH = """#!/bin/sh
+echo "deploying $1 ($2) to $HOTFIX_ENV"
+echo "warning: slow pod" >&2
+echo "done"
+"""
+VERIFY_SH = """#!/bin/sh
+test -d "$1" && echo "health check ok for $1"
+"""
+
+
+def deploy_config(srv: Path, extra: str = "") -> str:
+    return f"""\
+[identity]
+allow_override = true
+
+[scope]
+checklist = ["Root cause understood", "Rollback plan tested or obvious"]
+
+[environments.production]
+driver = "local-symlink"
+path = "{srv}/production"
+verify = ["./ops/verify.sh", "{srv}/production/current"]
+timeout_s = 60
+cancel_grace_s = 2
+
+[environments.scripted]
+deploy = ["./ops/deploy.sh", "{{version}}", "{{short_sha}}"]
+timeout_s = 60
+cancel_grace_s = 2
+{extra}"""
+
+
+def deploy_repo(tmp_path: Path, extra_config: str = "", files: dict | None = None
+                ) -> ServiceRepo:
+    srv = tmp_path / "srv"
+    (srv / "production").mkdir(parents=True)
+    svc = make_service_repo(tmp_path / "shop", config=deploy_config(srv, extra_config),
+                            extra={"ops/deploy.sh": DEPLOY_SH, "ops/verify.sh": VERIFY_SH,
+                                   **(files or {})})
+    assert svc.cli("incident", "open", "--title", "Checkout totals wrong", "--sev", "1").code == 0
+    assert svc.cli("adopt", "--env", "production", "--ref", "v1.4.1").code == 0
+    svc.srv = srv
+    return svc
+
+
+def approved_hotfix(svc: ServiceRepo, key: str = "HF-1", title: str = "Fix totals") -> None:
+    res = svc.cli("start", "--incident", "INC-1", "--title", title)
+    assert res.code == 0, res.err
+    assert svc.cli("pick", key, svc.fix).code == 0
+    assert svc.cli("edit", key, "--why", "w", "--risk", "r", "--test-plan", "t",
+                   "--rollback-plan", "b").code == 0
+    for n in ("1", "2"):
+        assert svc.cli("check", key, n).code == 0
+    assert svc.cli("submit", key).code == 0
+    assert svc.cli("approve", key, actor="bob").code == 0
