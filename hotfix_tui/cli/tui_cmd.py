@@ -7,11 +7,26 @@ import click
 from .common import get_ctx
 
 
-def run_tui(click_ctx: click.Context, readonly: bool) -> None:
-    ctx = get_ctx(click_ctx)
+def build_app(click_ctx: click.Context, readonly: bool):
+    """The console, or a screen that says why it cannot open (never a traceback)."""
+    from ..core.errors import HotfixError
+
+    try:
+        ctx = get_ctx(click_ctx)
+        from ..store import open_store
+
+        open_store(ctx.db_path, create=False).close()  # a foreign or newer file: say so
+    except HotfixError as exc:
+        from ..tui.problem import ProblemApp, hint_for
+
+        return ProblemApp(str(exc), hint_for(str(exc)))
     from ..tui.app import HotfixApp
 
-    HotfixApp(ctx, readonly=readonly).run()
+    return HotfixApp(ctx, readonly=readonly)
+
+
+def run_tui(click_ctx: click.Context, readonly: bool) -> None:
+    build_app(click_ctx, readonly).run()
 
 
 @click.command("tui")

@@ -76,6 +76,10 @@ class DashboardScreen(BaseScreen):
     def fetch(self) -> Dashboard:
         return services.views.dashboard(self.ctx)
 
+    def show_error(self, message: str) -> None:
+        self.query_one("#detail-line", Static).update(f"error: {message}")
+        super().show_error(message)
+
     # -- rendering ----------------------------------------------------------------------
     def show(self, data: Dashboard) -> None:
         self.data = data

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -90,7 +88,7 @@ class DeployScreen(BaseScreen):
         d = self.run
         if d is None:
             return
-        end = parse_iso(d.finished_at) if d.finished_at else datetime.now(UTC)
+        end = parse_iso(d.finished_at) if d.finished_at else self.ctx.clock()
         elapsed = int((end - parse_iso(d.started_at)).total_seconds())
         t = Text()
         t.append(f"{d.key} ", style="bold")
