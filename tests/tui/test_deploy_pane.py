@@ -1,0 +1,205 @@
+"""The deploy pane, rollback, cancel and history, driven through Pilot with real runs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import time
+
+import pytest
+from textual.widgets import Input, Select
+
+from hotfix_tui.tui.app import HotfixApp
+from hotfix_tui.tui.widgets.logview import LogView
+from tests.integration.deploy_helpers import approved_hotfix, deploy_repo
+from tests.tui.conftest import make_ctx, screen_text, settle, wait_for
+
+
+def _name(app) -> str:
+    return type(app.screen).__name__
+
+
+def _state(svc, key="HF-1") -> str:
+    return svc.cli("show", key, "--json").json()["state"]
+
+
+@pytest.fixture
+def svc(tmp_path):
+    return deploy_repo(tmp_path, files={
+        "ops/slow.sh": "#!/bin/sh\necho starting\nsleep 60\necho never\n",
+        "ops/flood.sh": "#!/bin/sh\nseq -f 'flood line %g' 1 200000\n",
+    }, extra_config='[environments.slow]\ndeploy = ["./ops/slow.sh"]\ncancel_grace_s = 1\n'
+                    '[environments.flood]\ndeploy = ["./ops/flood.sh"]\n')
+
+
+async def test_deploy_shows_the_live_log_then_verify(tmp_path, monkeypatch):
+    from hotfix_tui.demo import create_demo
+
+    repo = create_demo(tmp_path / "demo")
+    from tests.helpers import run
+
+    def cli(*args, actor="alice"):
+        res = run(list(args), cwd=repo, env={"HOTFIX_ACTOR": actor})
+        assert res.code == 0, (args, res.err)
+        return res
+
+    cli("start", "--incident", "INC-2", "--title", "Cap gift card redemption")
+    cli("pick", "HF-1", "main~3")
+    cli("edit", "HF-1", "--why", "w", "--risk", "r", "--test-plan", "t", "--rollback-plan", "b")
+    for n in ("1", "2", "3"):
+        cli("check", "HF-1", n)
+    cli("submit", "HF-1")
+    cli("approve", "HF-1", actor="bob")
+    ctx = make_ctx(repo, "alice", monkeypatch)
+    from hotfix_tui.tui.screens.hotfix import HotfixScreen
+
+    app = HotfixApp(ctx, start_screen=HotfixScreen("HF-1"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        assert await wait_for(pilot, lambda: _name(app) == "DeployModal")
+        app.screen.query_one("#env", Select).value = "staging"
+        await settle(pilot)
+        assert "staging: runs 1.4.1 now → 1.4.2" in screen_text(app)
+        assert "deploy-staging.sh" in screen_text(app)
+        await pilot.click("#confirm")
+        assert await wait_for(pilot, lambda: _name(app) == "DeployScreen")
+        # lines arrive while it runs
+        assert await wait_for(pilot, lambda: "rolling pod" in screen_text(app), timeout=15)
+        assert await wait_for(pilot, lambda: "succeeded" in screen_text(app), timeout=20)
+        assert "staging now runs 1.4.2" in screen_text(app)
+        await pilot.press("v")
+        assert await wait_for(pilot, lambda: _name(app) == "VerifyModal")
+        await pilot.click("#run")
+        assert await wait_for(pilot, lambda: _name(app) == "DeployScreen" and
+                              "verify" in screen_text(app) and
+                              "health check passed" in screen_text(app), timeout=20)
+    assert cli("show", "HF-1", "--json").json()["state"] == "verified"
+
+
+async def test_rollback_through_the_modal(svc, monkeypatch):
+    approved_hotfix(svc)
+    assert svc.cli("deploy", "HF-1", "--env", "production").code == 0
+    ctx = make_ctx(svc.path, "carol", monkeypatch)
+    app = HotfixApp(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        assert await wait_for(pilot, lambda: _name(app) == "TypedConfirmModal")
+        text = screen_text(app)
+        assert "now running   1.4.2" in text and "goes back to  1.4.1" in text
+        assert "local-symlink" in text
+        assert app.focused.id == "cancel"
+        app.screen.query_one("#typed", Input).value = "prod"
+        app.screen.query_one("#reason", Input).value = "error rate up"
+        await pilot.click("#confirm")
+        await settle(pilot)
+        assert "refused: type 'production' exactly" in screen_text(app)
+        assert _name(app) == "TypedConfirmModal"
+        app.screen.query_one("#typed", Input).value = "production"
+        await pilot.click("#confirm")
+        assert await wait_for(pilot, lambda: _name(app) == "DeployScreen")
+        assert await wait_for(pilot, lambda: "succeeded" in screen_text(app), timeout=20)
+        await pilot.press("escape")
+        assert await wait_for(pilot, lambda: "LOCKED by carol" in screen_text(app))
+        assert "error rate up" in screen_text(app)
+    status = {s["env"]: s for s in svc.cli("status", "--json").json()}["production"]
+    assert status["locked"] and status["version"] == "1.4.1"
+    assert _state(svc) == "rolled_back"
+
+
+async def test_cancel_a_running_deploy(svc, monkeypatch):
+    approved_hotfix(svc)
+    d = svc.cli("deploy", "HF-1", "--env", "slow", "--detach", "--json").json()
+    ctx = make_ctx(svc.path, "alice", monkeypatch)
+    from hotfix_tui.tui.screens.deploy import DeployScreen
+
+    app = HotfixApp(ctx, start_screen=DeployScreen(d["key"]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert await wait_for(pilot, lambda: "starting" in screen_text(app), timeout=10)
+        await pilot.press("c")
+        assert await wait_for(pilot, lambda: _name(app) == "ConfirmModal")
+        assert "SIGTERM" in screen_text(app)
+        await pilot.press("tab", "enter")
+        assert await wait_for(pilot, lambda: "cancelled" in screen_text(app), timeout=15)
+    assert svc.cli("deploys", "--json").json()[0]["status"] == "cancelled"
+
+
+async def test_refused_actions_say_why(svc, monkeypatch):
+    assert svc.cli("start", "--incident", "INC-1", "--title", "Draft").code == 0
+    ctx = make_ctx(svc.path, "alice", monkeypatch)
+    from hotfix_tui.tui.screens.hotfix import HotfixScreen
+
+    app = HotfixApp(ctx, start_screen=HotfixScreen("HF-1"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        assert any("HF-1 is not approved (draft)" in str(n.message)
+                   for n in app._notifications)
+        await pilot.press("v")
+        await settle(pilot)
+        assert any("deploy it first" in str(n.message) for n in app._notifications)
+        assert _name(app) == "HotfixScreen"
+    assert svc.cli("deploys", "--json").json() == []
+
+
+async def test_an_interrupted_deploy_shows_as_interrupted(svc, monkeypatch):
+    approved_hotfix(svc)
+    d = svc.cli("deploy", "HF-1", "--env", "slow", "--detach", "--json").json()
+    db = svc.path / ".git" / "hotfix" / "hotfix.db"
+    pid = pgid = None
+    deadline = time.monotonic() + 10
+    while pid is None and time.monotonic() < deadline:
+        row = sqlite3.connect(db).execute("SELECT pid, pgid FROM deploys WHERE id = 1").fetchone()
+        pid, pgid = row if row and row[0] else (None, None)
+    os.kill(pid, signal.SIGKILL)
+    ctx = make_ctx(svc.path, "alice", monkeypatch)
+    from hotfix_tui.tui.screens.deploy import DeployScreen
+
+    app = HotfixApp(ctx, start_screen=DeployScreen(d["key"]))
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            assert await wait_for(pilot, lambda: "interrupted" in screen_text(app), timeout=15)
+            assert "outcome unknown" in screen_text(app)
+    finally:
+        os.killpg(pgid, signal.SIGKILL)
+
+
+async def test_history_finds_a_hotfix_by_a_word_from_its_why(svc, monkeypatch):
+    approved_hotfix(svc)
+    assert svc.cli("start", "--incident", "INC-1", "--title", "Other").code == 0
+    assert svc.cli("edit", "HF-2", "--why", "The quantity multiplier was dropped").code == 0
+    ctx = make_ctx(svc.path, "alice", monkeypatch)
+    from hotfix_tui.tui.screens.history import HistoryScreen
+
+    app = HotfixApp(ctx, readonly=True, start_screen=HistoryScreen())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert "HF-1" in screen_text(app) and "HF-2" in screen_text(app)
+        await pilot.press("slash")
+        for ch in "multipl":
+            await pilot.press(ch)
+        await pilot.press("enter")
+        assert await wait_for(pilot, lambda: "HF-1" not in screen_text(app))
+        assert "HF-2" in screen_text(app) and "1-1 of 1" in screen_text(app)
+
+
+async def test_a_flood_of_200000_lines(svc, monkeypatch):
+    approved_hotfix(svc)
+    d = svc.cli("deploy", "HF-1", "--env", "flood", "--detach", "--json").json()
+    ctx = make_ctx(svc.path, "alice", monkeypatch)
+    from hotfix_tui.tui.screens.deploy import DeployScreen
+
+    app = HotfixApp(ctx, start_screen=DeployScreen(d["key"]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert await wait_for(pilot, lambda: "flood line" in screen_text(app), timeout=20)
+        assert await wait_for(pilot, lambda: "succeeded" in screen_text(app), timeout=90)
+        await settle(pilot)
+        total = svc.cli("deploys", "--json").json()[0]["lines"]
+        assert total >= 200_000
+        log = app.screen.query_one(LogView)
+        assert log.follow and log.total == total
+        assert f"{total} lines" in screen_text(app)
+        assert await wait_for(pilot, lambda: "flood line 200000" in screen_text(app))
