@@ -46,8 +46,27 @@ class HotfixApp(App):
     def on_mount(self) -> None:
         from .screens.dashboard import DashboardScreen
 
+        self._load_keymap()
         self.push_screen(self._start_screen or DashboardScreen())
         self._watch()
+
+    def _load_keymap(self) -> None:
+        """Remap bindings by id from ~/.config/hotfix-tui/keymap.toml ([keys] approve = "A")."""
+        import os
+        import tomllib
+        from pathlib import Path
+
+        base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+        path = Path(base) / "hotfix-tui" / "keymap.toml"
+        if not path.is_file():
+            return
+        try:
+            keys = tomllib.loads(path.read_text(encoding="utf-8")).get("keys", {})
+            if not all(isinstance(k, str) and isinstance(v, str) for k, v in keys.items()):
+                raise ValueError("[keys] maps binding ids to key names (strings)")
+            self.set_keymap(keys)
+        except (OSError, ValueError, tomllib.TOMLDecodeError) as exc:
+            self.notify(f"{path}: {exc}", severity="error", title="Keymap ignored")
 
     def on_unmount(self) -> None:
         from .. import gitops

@@ -236,3 +236,73 @@ async def test_an_approval_from_another_process_appears_without_input(shop, monk
                               "in_review" not in screen_text(app), timeout=2.0)
         assert time.monotonic() - started < 2.5
         assert any("approved by bob" in str(n.message) for n in app._notifications)
+
+
+async def test_open_mitigate_and_resolve_an_incident(shop, monkeypatch):
+    ctx = make_ctx(shop.path, "alice", monkeypatch)
+    app = HotfixApp(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        app.screen.query_one("#title", Input).value = "Search down"
+        app.screen.query_one("#service", Input).value = "search"
+        await pilot.click("#confirm")
+        assert await wait_for(pilot, lambda: "Search down" in screen_text(app))
+        table = app.screen.query_one("#board", DataTable)
+        table.move_cursor(row=table.get_row_index("INC-2"))
+        await pilot.press("m")
+        assert await wait_for(pilot, lambda: shop.cli("incident", "show", "INC-2", "--json")
+                              .json()["status"] == "mitigated")
+        await pilot.press("r")
+        await settle(pilot)
+        assert "Resolve INC-2" in screen_text(app) and app.focused.id == "cancel"
+        await pilot.press("tab", "enter")
+        assert await wait_for(pilot, lambda: "Search down" not in screen_text(app))
+    assert shop.cli("incident", "show", "INC-2", "--json").json()["status"] == "resolved"
+
+
+async def test_keys_can_be_remapped_by_binding_id(shop, monkeypatch, tmp_path):
+    conf = tmp_path / "xdg"
+    (conf / "hotfix-tui").mkdir(parents=True)
+    (conf / "hotfix-tui" / "keymap.toml").write_text('[keys]\nreview = "W"\n')
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(conf))
+    ctx = make_ctx(shop.path, "alice", monkeypatch)
+    app = HotfixApp(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("W")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "ReviewScreen"
+
+
+async def test_the_command_palette_lists_actions_with_their_reasons(shop, monkeypatch):
+    ctx = make_ctx(shop.path, "alice", monkeypatch)
+    app = HotfixApp(ctx, readonly=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        commands = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        assert "New hotfix" in commands and "Review queue" in commands
+        assert "unavailable: read-only" in commands["New hotfix"]
+
+
+def test_toasts_concern_the_acting_user():
+    from hotfix_tui.core.models import AuditEvent
+    from hotfix_tui.tui.app import toasts_for
+
+    def ev(action, actor="bob", after=None, **extra):
+        return AuditEvent(1, "t", actor, True, "hotfix", "D-3", action, None, after or {},
+                          "INC-1", "HF-1", "", "", extra)
+
+    toasts = toasts_for([
+        ev("hotfix.submitted"), ev("approval.approved"), ev("hotfix.rejected", comment="no"),
+        ev("deploy.failed", after={"status": "failed", "env": "production",
+                                   "version": "1.4.2"}),
+        ev("rollback.started"), ev("approval.approved", actor="alice"),
+    ], "alice")
+    texts = [t for t, _ in toasts]
+    assert texts[:3] == ["HF-1: approval requested by bob", "HF-1 approved by bob",
+                         "HF-1 rejected by bob: no"]
+    assert toasts[3] == ("D-3: deploy 1.4.2 to production failed", "error")
+    assert "rollback started by bob" in texts[4]
+    assert len(toasts) == 5  # my own approval is not announced to me

@@ -28,6 +28,8 @@ from ..base import BaseScreen
 from ..widgets.common import clean, plain, state
 from ..widgets.timeline import describe
 
+TABS = (("overview", "Overview"), ("scope", "Scope"), ("diff", "Diff"),
+        ("approvals", "Approvals"), ("timeline", "Timeline"), ("deploys", "Deploys"))
 FIELDS = (("why", "Why (what is broken, and why this fixes it)"),
           ("risk", "Risk (what could go wrong)"),
           ("test_plan", "Test plan"),
@@ -49,6 +51,8 @@ class HotfixScreen(BaseScreen):
         Binding("space", "tick", "Tick", id="tick", show=False),
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
         Binding("q", "close", "Close", id="close", show=False),
+        *[Binding(str(i), f"tab('{tab}')", label, id=f"tab_{tab}", show=False)
+          for i, (tab, label) in enumerate(TABS, 1)],
     ]
     CHANGING = frozenset({"save", "submit", "approve", "reject", "pick", "deploy",
                           "break_glass", "verify", "rollback", "tick"})
@@ -280,6 +284,22 @@ class HotfixScreen(BaseScreen):
         return self.reasons.get(action)
 
     # -- actions ---------------------------------------------------------------------------
+    def action_tab(self, tab: str) -> None:
+        """Digits 1-6 switch tabs (while no text field has focus)."""
+        self.query_one("#tabs", TabbedContent).active = tab
+        pane = self.query_one(f"#{tab}", TabPane)
+        target = next(iter(pane.query("DataTable, Input")), None)
+        if target is not None:
+            target.focus()
+
+    def on_key(self, event) -> None:
+        if event.key == "escape" and isinstance(self.focused, Input | TextArea):
+            # leave the text field first; a second esc goes back
+            event.stop()
+            self.query_one("#tabs", TabbedContent).query_one("Tabs").focus()
+            return
+        super().on_key(event)
+
     def action_save(self) -> None:
         values = {}
         for name in self._dirty():
