@@ -362,3 +362,119 @@ def diff_text(cwd: str | Path, base: str, head: str, path: str | None = None,
 def file_at(cwd: str | Path, sha: str, path: str) -> bytes | None:
     res = run_git(cwd, "cat-file", "blob", f"{sha}:{path}", check=False, strip=False)
     return res.out.encode("utf-8", "surrogateescape") if res.ok else None
+
+
+# ---- finish: tags, patch-ids, branch updates, push ---------------------------------
+
+def tag_commit(cwd: str | Path, tag: str) -> str | None:
+    """The commit `refs/tags/<tag>` points at (peeled), or None if there is no such tag."""
+    check_ref(tag, "tag")
+    res = run_git(cwd, "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}^{{commit}}",
+                  check=False)
+    return res.out.strip() if res.ok and res.out.strip() else None
+
+
+def tag_object(cwd: str | Path, tag: str) -> str | None:
+    """The object `refs/tags/<tag>` itself names (the tag object of an annotated tag)."""
+    check_ref(tag, "tag")
+    res = run_git(cwd, "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}", check=False)
+    return res.out.strip() if res.ok and res.out.strip() else None
+
+
+def create_annotated_tag(cwd: str | Path, tag: str, sha: str, message: str) -> str:
+    """Create annotated `tag` at commit `sha`; returns the tag object id."""
+    check_ref(tag, "tag")
+    run_git(cwd, "tag", "-a", "-m", message, "--end-of-options", tag, sha)
+    return tag_object(cwd, tag) or ""
+
+
+def delete_tag(cwd: str | Path, tag: str, expected_object: str) -> bool:
+    """Delete `tag` only while it still names `expected_object`; False if it did not."""
+    check_ref(tag, "tag")
+    return run_git(cwd, "update-ref", "-d", f"refs/tags/{tag}", expected_object,
+                   check=False).ok
+
+
+def rev_list(cwd: str | Path, base: str, head: str) -> list[str]:
+    """Commits in base..head, oldest first."""
+    res = run_git(cwd, "rev-list", "--reverse", f"{base}..{head}")
+    return [ln for ln in res.out.splitlines() if ln]
+
+
+def branch_checkouts(cwd: str | Path) -> dict[str, Path]:
+    """branch name → the worktree that has it checked out."""
+    res = run_git(cwd, "worktree", "list", "--porcelain")
+    out: dict[str, Path] = {}
+    path: Path | None = None
+    for line in res.out.splitlines():
+        if line.startswith("worktree "):
+            path = Path(line[len("worktree "):])
+        elif line.startswith("branch refs/heads/") and path is not None:
+            out[line[len("branch refs/heads/"):]] = path
+    return out
+
+
+def tracked_changes(wt: str | Path) -> list[str]:
+    """Uncommitted changes to tracked files (untracked files are not counted)."""
+    res = run_git(wt, "status", "--porcelain=v1", "-z", "--untracked-files=no", strip=False)
+    return [e[3:] for e in res.out.split("\0") if len(e) > 3]
+
+
+def update_branch(cwd: str | Path, branch: str, new: str, old: str, reason: str) -> bool:
+    """Compare-and-swap refs/heads/<branch> from `old` to `new`; False if it moved."""
+    check_ref(branch, "branch")
+    return run_git(cwd, "update-ref", "-m", reason, f"refs/heads/{branch}", new, old,
+                   check=False).ok
+
+
+def fast_forward(wt: str | Path, sha: str) -> GitResult:
+    """Fast-forward the branch checked out in `wt` to `sha` (refuses anything else)."""
+    return run_git(wt, "merge", "--ff-only", "--quiet", sha, check=False)
+
+
+def rewind_checkout(wt: str | Path, sha: str) -> GitResult:
+    """Move the branch checked out in clean `wt` back to `sha`, keeping local changes."""
+    return run_git(wt, "reset", "--keep", "--quiet", sha, check=False)
+
+
+def pick_one(wt: str | Path, sha: str) -> PickResult:
+    """`cherry-pick -x` one commit, leaving a conflict in place to be resolved. A pick
+    that turns out empty (the change is already there) is skipped: message "empty"."""
+    res = run_git(wt, "cherry-pick", "-x", "--allow-empty", sha, check=False)
+    if res.ok:
+        return PickResult(True, worktree_head(wt))
+    conflicts = tuple(conflicted_files(wt))
+    if not conflicts and in_progress_pick(wt) and not staged_changes(wt):
+        run_git(wt, "cherry-pick", "--skip", check=False)
+        return PickResult(True, worktree_head(wt), message="empty")
+    message = next((ln for ln in (res.err + "\n" + res.out).splitlines() if ln.strip()),
+                   f"exit {res.status}")
+    return PickResult(False, worktree_head(wt), conflicts, message)
+
+
+def staged_changes(wt: str | Path) -> bool:
+    return not run_git(wt, "diff", "--cached", "--quiet", check=False).ok
+
+
+def resume_pick(wt: str | Path) -> PickResult:
+    """Commit a resolved cherry-pick (`cherry-pick --continue`); a resolution that leaves
+    nothing to commit is skipped (message "empty")."""
+    left = conflicted_files(wt)
+    if left:
+        return PickResult(False, worktree_head(wt), tuple(left), "unresolved conflicts remain")
+    if not staged_changes(wt):
+        run_git(wt, "cherry-pick", "--skip", check=False)
+        return PickResult(True, worktree_head(wt), message="empty")
+    res = run_git(wt, "-c", "core.editor=true", "cherry-pick", "--continue", check=False)
+    if not res.ok:
+        msg = next((ln for ln in res.err.splitlines() if ln.strip()), f"exit {res.status}")
+        return PickResult(False, worktree_head(wt), tuple(conflicted_files(wt)), msg)
+    return PickResult(True, worktree_head(wt))
+
+
+def push(cwd: str | Path, remote: str, refspecs: list[str]) -> GitResult:
+    """A plain push (never forced: a non-fast-forward is refused), all refs or none."""
+    if not remote or remote.startswith("-") or not remote.isprintable():
+        raise GitError(f"invalid remote {remote!r}")
+    return run_git(cwd, "push", "--atomic", "--porcelain", "--end-of-options", remote,
+                   *refspecs, check=False)

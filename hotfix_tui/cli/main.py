@@ -43,12 +43,13 @@ def _register() -> None:
         deploy_cmd,
         hotfix_cmd,
         incident_cmd,
+        release_cmd,
         tui_cmd,
         work_cmd,
     )
 
-    for module in (incident_cmd, hotfix_cmd, work_cmd, deploy_cmd, audit_cmd, demo_cmd,
-                   tui_cmd):
+    for module in (incident_cmd, hotfix_cmd, work_cmd, deploy_cmd, release_cmd, audit_cmd,
+                   demo_cmd, tui_cmd):
         module.register(cli)
 
 

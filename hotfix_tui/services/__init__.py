@@ -20,6 +20,9 @@ from .deploys import (
     verify,
     verify_items,
 )
+from .export import build_record, export, export_to_file
+from .finish import finish, finish_abort, push_finished
+from .finish_state import AbortResult, BranchResult, FinishResult
 from .history import history_page
 from .hotfixes import (
     Started,
@@ -33,6 +36,7 @@ from .hotfixes import (
     sync,
 )
 from .hotfixes_read import get_hotfix, list_hotfixes
+from .imports import ImportResult, import_incidents
 from .incidents import (
     add_note,
     assign_commander,
@@ -42,7 +46,9 @@ from .incidents import (
     set_incident_status,
 )
 from .init import init_config
+from .missing import MissingReport, missing
 from .review import approve, check, checklist, reject, review_queue, scope, show, submit
+from .timeline import timeline
 
 __all__ = [
     "Context",
@@ -91,4 +97,18 @@ __all__ = [
     "submit",
     "sync",
     "verify_audit",
+    "AbortResult",
+    "BranchResult",
+    "FinishResult",
+    "ImportResult",
+    "MissingReport",
+    "build_record",
+    "export",
+    "export_to_file",
+    "finish",
+    "finish_abort",
+    "import_incidents",
+    "missing",
+    "push_finished",
+    "timeline",
 ]

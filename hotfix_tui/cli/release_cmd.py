@@ -1,0 +1,168 @@
+"""Closing the loop: finish, missing, timeline, export, and `incident import`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .. import services
+from ..core.models import actor_label
+from .common import dump_json, exit_code, get_ctx, json_option, out, safe, table
+
+
+def _stopped(message: str) -> None:
+    click.echo(f"error: {' '.join(message.split())}", err=True)
+    exit_code(1)
+
+
+@click.command("finish")
+@click.argument("key")
+@click.option("--push", is_flag=True,
+              help="Push the tag and the forward-port branches to [hotfix] remote (never "
+                   "forced: a non-fast-forward is refused).")
+@click.option("--skip-verify", "skip_verify", default=None, metavar="REASON",
+              help="Finish a deployed hotfix that was not verified; the reason is recorded.")
+@click.option("--continue", "cont", is_flag=True,
+              help="Resume after resolving a conflict or cleaning a checkout.")
+@click.option("--abort", is_flag=True,
+              help="Undo the finish: temp worktrees, forward-ported branches, the tag.")
+@json_option
+def finish_cmd(key: str, push: bool, skip_verify: str | None, cont: bool, abort: bool,
+               as_json: bool) -> None:
+    """Tag the deployed commit, forward-port into [hotfix] forward_port, mark finished."""
+    if cont and abort:
+        raise click.UsageError("--continue and --abort exclude each other")
+    if abort and (push or skip_verify is not None):
+        raise click.UsageError("--abort takes no --push or --skip-verify")
+    ctx = get_ctx()
+    if abort:
+        undone = services.finish_abort(ctx, key)
+        if as_json:
+            dump_json(undone.to_json())
+            return
+        for name in undone.restored:
+            out(f"{name} moved back to where the finish found it")
+        for path in undone.worktrees_removed:
+            out(f"removed worktree {safe(path)}")
+        if undone.tag_removed:
+            out(f"removed tag {undone.tag_removed}")
+        out(f"{undone.hotfix} finish aborted ({undone.state})")
+        return
+    result = services.finish(ctx, key, push=push, skip_verify=skip_verify, resume=cont)
+    if as_json:
+        dump_json(result.to_json())
+    else:
+        out(f"{result.hotfix} tag {result.tag} at {result.sha[:12]}")
+        for b in result.branches:
+            line = f"  {b.branch}: {b.status}"
+            if b.commits:
+                line += f" ({', '.join(c[:10] for c in b.commits)})"
+            if b.files:
+                line += f" files: {', '.join(safe(f) for f in b.files)}"
+            out(line)
+        if result.pushed:
+            out(f"pushed to {safe(result.remote)}: {', '.join(result.pushed)}")
+        out(f"{result.hotfix} {result.state}")
+    if result.stopped:
+        _stopped(result.stop_message())
+
+
+@click.command("missing")
+@click.argument("key")
+@click.option("--branch", "branches", multiple=True, metavar="BRANCH",
+              help="Also check this branch (repeatable).")
+@json_option
+def missing_cmd(key: str, branches: tuple[str, ...], as_json: bool) -> None:
+    """Which branches lack the fix (by patch-id: a cherry-picked copy counts)."""
+    report = services.missing(get_ctx(), key, list(branches))
+    if as_json:
+        dump_json(report.to_json())
+        return
+    if not report.branches:
+        out("no branches to check (configure [hotfix] forward_port or give --branch)")
+    for b in report.branches:
+        if b.contained:
+            out(f"{b.branch}: contains {report.hotfix}")
+        else:
+            out(f"{b.branch}: missing {len(b.missing)} of {report.commits} commits")
+            for c in b.missing:
+                out(f"  {c.sha[:12]} {safe(c.subject)}")
+
+
+@click.command("timeline")
+@click.argument("incident")
+@json_option
+def timeline_cmd(incident: str, as_json: bool) -> None:
+    """Every event of an incident and its hotfixes, oldest first (notes included)."""
+    from ..core.timeline import describe
+
+    events = services.timeline(get_ctx(), incident)
+    if as_json:
+        rows = []
+        for ev in events:
+            text, tone = describe(ev)
+            rows.append({**ev.to_json(), "text": text, "tone": tone})
+        dump_json(rows)
+        return
+    marks = {"bad": "!", "warn": "~", "good": "+", "": " "}
+    rows = []
+    for ev in events:
+        text, tone = describe(ev)
+        rows.append([ev.at[:19].replace("T", " "), actor_label(ev.actor, ev.actor_verified),
+                     f"{marks.get(tone, ' ')} {text}"])
+    out(table(["time (utc)", "who", "what"], rows) if rows else "no events")
+
+
+@click.command("export")
+@click.argument("key")
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md",
+              show_default=True)
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), default=None,
+              help="Write to this file instead of standard output.")
+def export_cmd(key: str, fmt: str, output: str | None) -> None:
+    """The whole record as a document for the post-incident review and release notes."""
+    import json
+    from pathlib import Path
+
+    from ..services.export import write_text
+
+    doc = services.export(get_ctx(), key, fmt)
+    text = doc if isinstance(doc, str) else json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    if output:
+        write_text(Path(output), text)
+        out(f"wrote {output}")
+    elif fmt == "md" and sys.stdout.isatty():
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        Console().print(Markdown(text))
+    else:
+        click.echo(text, nl=False)
+
+
+@click.command("import")
+@click.argument("file", metavar="FILE")
+@json_option
+def import_cmd(file: str, as_json: bool) -> None:
+    """Open or update incidents from an Alertmanager webhook payload or a plain list of
+    {title, severity, service} (FILE, or - for standard input). Safe to repeat."""
+    result = services.import_incidents(get_ctx(), file)
+    if as_json:
+        dump_json(result.to_json())
+        return
+    for item in result.items:
+        what = item.incident or "-"
+        extra = f" ({safe(item.alert.note)})" if item.alert.note else ""
+        out(f"{item.outcome:<9} {what:<8} SEV{item.alert.severity} "
+            f"{safe(item.alert.title)}{extra}")
+    counts = result.to_json()["counts"]
+    out(", ".join(f"{n} {name}" for name, n in counts.items() if n) or "nothing to import")
+
+
+def register(root: click.Group) -> None:
+    for cmd in (finish_cmd, missing_cmd, timeline_cmd, export_cmd):
+        root.add_command(cmd)
+    incident = root.commands.get("incident")
+    if isinstance(incident, click.Group):
+        incident.add_command(import_cmd)

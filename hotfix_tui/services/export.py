@@ -1,0 +1,182 @@
+"""The whole record of a hotfix, for the post-incident review and the release notes.
+
+`build_record` gathers it as one JSON document (schema: docs/export-schema.md);
+core.record renders it as Markdown.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from .. import gitops, patchids
+from ..clock import parse_iso
+from ..core.errors import HotfixError
+from ..core.models import HotfixState
+from ..core.record import render_markdown
+from ..core.scope import automatic_items, evaluate
+from ..core.timeline import describe
+from ..store import records
+from ..store import runs as run_rows
+from ..store.db import Store
+from .context import Context
+from .finish_state import deployed_sha, load_state, public_status
+from .runs import effective_status
+from .timeline import incident_events
+
+SCHEMA = "hotfix-tui/record/1"
+FORMATS = ("md", "json")
+_SHIPPED = (HotfixState.DEPLOYED, HotfixState.VERIFIED, HotfixState.FINISHED)
+
+
+def _duration(started: str | None, finished: str | None) -> float | None:
+    if not started or not finished:
+        return None
+    return round((parse_iso(finished) - parse_iso(started)).total_seconds(), 3)
+
+
+def _run_json(d) -> dict[str, Any]:
+    return {"key": d.key, "kind": str(d.kind), "env": d.env, "status": str(d.status),
+            "exit_code": d.exit_code, "signal": d.signal, "sha": d.sha, "version": d.version,
+            "previous_version": d.previous_version, "started_by": d.started_by,
+            "started_by_verified": d.started_by_verified, "started_at": d.started_at,
+            "finished_at": d.finished_at, "duration_s": _duration(d.started_at, d.finished_at),
+            "break_glass": d.break_glass, "break_glass_reason": d.break_glass_reason or None,
+            "reason": d.reason or None, "cancelled_by": d.cancelled_by}
+
+
+def build_record(ctx: Context, key: str, git_details: bool = True) -> dict[str, Any]:
+    """The record as one JSON document. With git_details, also the commits, the measured
+    scope, the automatic checklist items and which branches still lack the fix."""
+    with ctx.reading() as store:
+        row = records.hotfix_row(store, key)
+        hf = records.get_hotfix(store, key)
+        inc = records.get_incident(store, row["incident_key"])
+        events = incident_events(store, inc.key, hotfix=hf.key)
+        runs = [run_rows.deploy_from_row(r, effective_status(r))
+                for r in reversed(run_rows.list_runs(store, hotfix_id=row["id"], limit=1000))]
+        verify_items = store.all("SELECT * FROM checklist_items WHERE hotfix_id = ? AND "
+                                 "kind = 'verify' ORDER BY env, n", (row["id"],))
+        shipped = HotfixState(row["state"]) in _SHIPPED
+        sha = deployed_sha(store, row) if shipped else row["head_sha"]
+        fs = load_state(row)
+        rec = _base(ctx, store, row, hf, inc, events, runs, verify_items, sha)
+    rec["release"] = _release(ctx, row, fs, sha)
+    if git_details:
+        _git_details(ctx, row, hf, rec, sha)
+    return rec
+
+
+def _base(ctx: Context, store: Store, row, hf, inc, events, runs, verify_items,
+          sha: str) -> dict[str, Any]:
+    hotfix = hf.to_json()
+    hotfix.pop("approvals")
+    hotfix.pop("checklist")
+    hotfix.pop("last_deploy_status")
+    incident = {**inc.to_json(), "sev_label": inc.sev_label}
+    timeline = []
+    for ev in events:
+        text, tone = describe(ev)
+        timeline.append({"id": ev.id, "at": ev.at, "actor": ev.actor,
+                         "actor_verified": ev.actor_verified, "action": ev.action,
+                         "entity_key": ev.entity_key, "hotfix": ev.hotfix, "text": text,
+                         "tone": tone})
+    verified = next((e for e in reversed(events) if e.action == "hotfix.verified"), None)
+    if verified is not None:
+        state = "verified"
+    elif row["skip_verify_reason"]:
+        state = "skipped"
+    else:
+        state = "not_verified"
+    verification = {
+        "state": state,
+        "env": (verified.after or {}).get("env") if verified else None,
+        "by": verified.actor if verified else None,
+        "by_verified": verified.actor_verified if verified else None,
+        "at": verified.at if verified else None,
+        "skip_reason": row["skip_verify_reason"] or None,
+        "runs": [_run_json(d) for d in runs if str(d.kind) == "verify"],
+        "items": [{"env": i["env"], "n": i["n"], "text": i["text"], "checked": bool(i["checked"]),
+                   "checked_by": i["checked_by"],
+                   "checked_by_verified": bool(i["checked_by_verified"]),
+                   "checked_at": i["checked_at"]} for i in verify_items],
+    }
+    return {
+        "schema": SCHEMA,
+        "generated_at": ctx.now(),
+        "sha": sha,
+        "hotfix": hotfix,
+        "incident": incident,
+        "commits": [],
+        "scope": None,
+        "checklist": [i.to_json() for i in hf.checklist],
+        "approvals": [a.to_json() for a in hf.approvals],
+        "deploys": [_run_json(d) for d in runs],
+        "verification": verification,
+        "timeline": timeline,
+    }
+
+
+def _release(ctx: Context, row, fs: dict | None, sha: str) -> dict[str, Any]:
+    tag = row["tag"] or (fs or {}).get("tag") or \
+        ctx.config.hotfix.tag_format.format(version=row["version"])
+    statuses = {b["branch"]: public_status(b["status"]) for b in (fs or {}).get("branches", [])}
+    names = list(dict.fromkeys([*statuses, *ctx.config.hotfix.forward_port]))
+    return {"tag": tag, "tag_sha": None, "branch": row["branch"],
+            "finish": "finished" if (fs or {}).get("done") else ("in_progress" if fs else None),
+            "forward_port": [{"branch": n, "status": statuses.get(n), "missing": None}
+                             for n in names]}
+
+
+def _git_details(ctx: Context, row, hf, rec: dict[str, Any], sha: str) -> None:
+    """Fill in what only git knows; a repository that is gone leaves these empty."""
+    try:
+        cwd = ctx.require_repo().toplevel
+        commits = list(reversed(gitops.log(cwd, f"{row['base_sha']}..{sha}")))
+        rec["commits"] = [{"sha": c.sha, "subject": c.subject, "author": c.author,
+                           "date": c.date} for c in commits]
+        report = evaluate(gitops.diff_files(cwd, row["base_sha"], sha), ctx.config.scope,
+                          len(commits))
+        rec["scope"] = report.to_json()
+        auto = automatic_items(report, len(hf.checklist) + 1, ctx.config.scope)
+        rec["checklist"] += [i.to_json() for i in auto]
+        rel = rec["release"]
+        rel["tag_sha"] = gitops.tag_commit(cwd, rel["tag"])
+        for b in rel["forward_port"]:
+            if gitops.branch_tip(cwd, b["branch"]) is None:
+                continue
+            present = patchids.cherry(cwd, f"refs/heads/{b['branch']}", sha, row["base_sha"])
+            b["missing"] = [c for c, ok in present.items() if not ok]
+    except HotfixError:
+        return
+
+
+def export(ctx: Context, key: str, fmt: str = "md") -> str | dict[str, Any]:
+    """The record as Markdown text (fmt "md") or as the JSON document (fmt "json")."""
+    if fmt not in FORMATS:
+        raise HotfixError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
+    rec = build_record(ctx, key)
+    return render_markdown(rec) if fmt == "md" else rec
+
+
+def export_to_file(ctx: Context, key: str, directory: Path | None = None) -> Path:
+    """Write the Markdown record to `<directory or cwd>/HF-<n>-record.md`; returns the path."""
+    text = export(ctx, key, "md")
+    with ctx.reading() as store:
+        name = records.hotfix_row(store, key)["key"]
+    folder = Path(directory) if directory is not None else Path(os.getcwd())
+    path = folder / f"{name}-record.md"
+    write_text(path, str(text))
+    return path
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a file whole (a temp file renamed into place); a problem is one line."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise HotfixError(f"cannot write {path}: {exc.strerror or exc}") from exc

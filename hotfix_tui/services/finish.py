@@ -1,0 +1,398 @@
+"""Finishing a hotfix: tag what was deployed, forward-port it into the regular branches,
+and mark it finished once every branch carries the fix.
+
+The finish is a saved state machine (`hotfixes.finish_state`, JSON) so that it can
+stop on a conflict or a dirty checkout and be resumed (`--continue`, or simply run
+again) or undone (`--abort`). Every step is idempotent and audited. Branches are
+moved only by compare-and-swap (`update-ref NEW OLD`), or, where a clean worktree
+has the branch checked out, by `merge --ff-only` there; a dirty checkout is never
+touched.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .. import gitops, patchids
+from ..core.errors import GitError, HotfixError, NotFound, PolicyRefusal, ValidationError
+from ..core.models import HotfixState
+from ..core.refs import check_ref
+from ..core.workflow import check_hotfix_transition, clean_text
+from ..store import audit, records
+from .context import Context
+from .finish_state import (
+    BLOCKED,
+    CONFLICT,
+    DONE,
+    PENDING,
+    PICKING,
+    PORTED,
+    PRESENT,
+    READY,
+    AbortResult,
+    FinishResult,
+    deployed_sha,
+    finish_dir,
+    finish_result,
+    load_state,
+    save_state,
+)
+from .hotfixes import git_cwd, set_state
+
+# ---- finish ----------------------------------------------------------------------------
+
+def finish(ctx: Context, key: str, *, push: bool = False, skip_verify: str | None = None,
+           resume: bool = False) -> FinishResult:
+    """Tag, forward-port and finish; resumes a finish that stopped. Returns what each
+    branch got; a stopped finish is not an exception (see FinishResult.stopped)."""
+    skip = clean_text(skip_verify, "skip-verify reason") if skip_verify is not None else ""
+    if skip_verify is not None and not skip:
+        raise ValidationError("--skip-verify needs a reason")
+    cwd = git_cwd(ctx)
+    with ctx.reading() as store:
+        row = records.hotfix_row(store, key)
+        sha = deployed_sha(store, row)
+    key = row["key"]
+    fs = load_state(row)
+    state = HotfixState(row["state"])
+    if state is HotfixState.FINISHED:
+        if resume or fs is None:
+            raise HotfixError(f"{key} is already finished; nothing to continue")
+        return push_finished(ctx, key) if push else finish_result(row, fs)
+    if resume and fs is None:
+        raise HotfixError(f"{key}: no finish in progress; run 'hotfix finish {key}'")
+    _check_may_finish(row, state, skip, fs)
+    if fs is None:
+        fs = _plan(ctx, cwd, row, sha)
+        now = ctx.now()
+        with ctx.writing() as store, store.write():
+            current = records.hotfix_row(store, key)
+            if current["finish_state"] or current["state"] != row["state"]:
+                raise HotfixError(f"{key} changed while starting the finish; try again")
+            fs["skip_verify"] = skip
+            store.execute("UPDATE hotfixes SET finish_state = ?, updated_at = ? WHERE id = ?",
+                          (json.dumps(fs, sort_keys=True), now, row["id"]))
+            if skip:
+                store.execute("UPDATE hotfixes SET skip_verify_reason = ? WHERE id = ?",
+                              (skip, row["id"]))
+            audit.append(store, ctx.actor, now, "hotfix", key, "finish.started",
+                         after={"tag": fs["tag"], "sha": sha,
+                                "branches": [b["branch"] for b in fs["branches"]],
+                                "skip_verify_reason": skip or None},
+                         incident=row["incident_key"], hotfix=key)
+    _tag_step(ctx, cwd, key, fs)
+    for b in fs["branches"]:
+        if b["status"] not in DONE:
+            _advance(ctx, cwd, key, fs, b)
+    if any(b["status"] not in DONE for b in fs["branches"]):
+        with ctx.reading() as store:
+            return finish_result(records.hotfix_row(store, key), fs)
+    _mark_finished(ctx, key, fs)
+    return push_finished(ctx, key) if push else _result_of(ctx, key)
+
+
+def _result_of(ctx: Context, key: str) -> FinishResult:
+    with ctx.reading() as store:
+        row = records.hotfix_row(store, key)
+    return finish_result(row, load_state(row) or {"tag": row["tag"], "sha": "", "branches": []})
+
+
+def _check_may_finish(row, state: HotfixState, skip: str, fs: dict | None) -> None:
+    key = row["key"]
+    if row["needs_retroactive_approval"]:
+        raise PolicyRefusal(f"finish {key}", [
+            f"{key} was deployed break-glass and still needs its approval after the fact "
+            f"(hotfix approve {key})"])
+    if state is HotfixState.DEPLOYED:
+        if not skip and not (fs is not None and row["skip_verify_reason"]):
+            raise PolicyRefusal(f"finish {key}", [
+                f"{key} is deployed but not verified; run 'hotfix verify {key}', or give "
+                "--skip-verify REASON"])
+        return
+    check_hotfix_transition(key, state, HotfixState.FINISHED)
+    if skip:
+        raise ValidationError(f"{key} is verified; --skip-verify is not needed")
+
+
+def _plan(ctx: Context, cwd: Path, row, sha: str) -> dict:
+    """The finish to do, checked before anything changes."""
+    tag = ctx.config.hotfix.tag_format.format(version=row["version"])
+    check_ref(tag, "tag")
+    existing = gitops.tag_commit(cwd, tag)
+    if existing is not None and existing != sha:
+        raise GitError(f"tag {tag} already exists at {existing[:12]}, not at the deployed "
+                       f"{sha[:12]}; delete or rename it first")
+    names: list[str] = []
+    for name in ctx.config.hotfix.forward_port:
+        check_ref(name, "forward-port branch")
+        if name not in names and name != row["branch"]:
+            names.append(name)
+    for name in names:
+        if gitops.branch_tip(cwd, name) is None:
+            raise NotFound(f"forward-port branch {name} does not exist "
+                           "([hotfix] forward_port in .hotfix.toml)")
+    return {"v": 1, "tag": tag, "sha": sha, "base": row["base_sha"],
+            "commits": gitops.rev_list(cwd, row["base_sha"], sha),
+            "tag_done": False, "tag_created": False, "tag_object": None,
+            "branches": [{"branch": n, "status": PENDING} for n in names]}
+
+
+def _tag_step(ctx: Context, cwd: Path, key: str, fs: dict) -> None:
+    if fs["tag_done"]:
+        return
+    tag, sha = fs["tag"], fs["sha"]
+    existing = gitops.tag_commit(cwd, tag)
+    if existing is not None and existing != sha:
+        raise GitError(f"tag {tag} already exists at {existing[:12]}, not at the deployed "
+                       f"{sha[:12]}; delete or rename it, or 'hotfix finish {key} --abort'")
+    if existing is None:
+        from ..core.record import tag_message
+        from .export import build_record
+
+        obj = gitops.create_annotated_tag(cwd, tag, sha, tag_message(build_record(
+            ctx, key, git_details=False)))
+        fs.update(tag_done=True, tag_created=True, tag_object=obj)
+        save_state(ctx, key, fs, "finish.tag_created", tag=tag, sha=sha)
+    else:
+        fs.update(tag_done=True, tag_created=False, tag_object=gitops.tag_object(cwd, tag))
+        save_state(ctx, key, fs, "finish.tag_existing", tag=tag, sha=sha)
+
+
+def _mark_finished(ctx: Context, key: str, fs: dict) -> None:
+    now = ctx.now()
+    fs["done"] = True
+    with ctx.writing() as store, store.write():
+        row = records.hotfix_row(store, key)
+        store.execute("UPDATE hotfixes SET tag = ?, finish_state = ? WHERE id = ?",
+                      (fs["tag"], json.dumps(fs, sort_keys=True), row["id"]))
+        set_state(ctx, store, row, HotfixState.FINISHED, now, "hotfix.finished",
+                  tag=fs["tag"], sha=fs["sha"],
+                  branches={b["branch"]: b["status"] for b in fs["branches"]},
+                  skip_verify_reason=row["skip_verify_reason"] or None)
+
+
+# ---- one branch ------------------------------------------------------------------------
+
+def _worktree_for(ctx: Context, key: str, branch: str) -> Path:
+    return finish_dir(ctx) / f"{key}-{branch.replace('/', '-')}"
+
+
+def _advance(ctx: Context, cwd: Path, key: str, fs: dict, b: dict, retries: int = 2) -> None:
+    """Move one branch as far as it goes: pick, then update the branch."""
+    name = b["branch"]
+    if b["status"] == PENDING:
+        tip = gitops.branch_tip(cwd, name)
+        if tip is None:
+            raise NotFound(f"forward-port branch {name} does not exist")
+        present = patchids.cherry(cwd, f"refs/heads/{name}", fs["sha"], fs["base"])
+        todo = [c for c in fs["commits"] if not present.get(c, False)]
+        have = [c for c in fs["commits"] if present.get(c, False)]
+        if not todo:
+            b.update(status=PRESENT, present=have, files=[], message="")
+            save_state(ctx, key, fs, "finish.already_present", branch=name, tip=tip,
+                       commits=have)
+            return
+        wt = _worktree_for(ctx, key, name)
+        gitops.remove_worktree(cwd, wt)
+        gitops.add_detached_worktree(cwd, wt, tip)
+        b.update(status=PICKING, onto=tip, worktree=str(wt), remaining=todo, picked=[],
+                 present=have, files=[], message="")
+        save_state(ctx, key, fs)
+    if b["status"] in (PICKING, CONFLICT) and not _pick(ctx, key, fs, b):
+        return
+    if b["status"] in (READY, BLOCKED):
+        moved = _update_branch(ctx, cwd, key, fs, b)
+        if moved is None and retries > 0:  # the branch moved meanwhile: start it over
+            _advance(ctx, cwd, key, fs, b, retries - 1)
+        elif moved is None:
+            raise GitError(f"{name} keeps moving while finishing {key}; try again")
+
+
+def _pick(ctx: Context, key: str, fs: dict, b: dict) -> bool:
+    """Cherry-pick the remaining commits in the temp worktree; False if it stopped."""
+    wt = Path(b["worktree"])
+    if not (wt / ".git").exists():
+        raise GitError(f"the forward-port worktree {wt} is missing; run 'hotfix finish "
+                       f"{key} --abort' and finish again")
+    if b["status"] == CONFLICT:
+        if gitops.in_progress_pick(wt):
+            res = gitops.resume_pick(wt)
+            if not res.ok:
+                files = list(res.conflicts) or b.get("files") or []
+                b.update(files=files, message=res.message)
+                return False
+            done = b["present"] if res.message == "empty" else b["picked"]
+        elif gitops.worktree_head(wt) == b.get("before_pick"):
+            raise GitError(f"the conflicted cherry-pick in {wt} was given up by hand; run "
+                           f"'hotfix finish {key} --abort' and finish again")
+        else:
+            done = b["picked"]  # committed by hand
+        done.append(b["remaining"].pop(0))
+        b.update(status=PICKING, files=[], message="")
+        save_state(ctx, key, fs, "finish.resolved", branch=b["branch"])
+    while b["remaining"]:
+        commit = b["remaining"][0]
+        before = gitops.worktree_head(wt)
+        res = gitops.pick_one(wt, commit)
+        if not res.ok:
+            b.update(status=CONFLICT, files=list(res.conflicts), before_pick=before,
+                     message=res.message)
+            save_state(ctx, key, fs, "finish.conflict", branch=b["branch"], commit=commit,
+                       files=list(res.conflicts), worktree=str(wt))
+            return False
+        b["remaining"].pop(0)
+        (b["present"] if res.message == "empty" else b["picked"]).append(commit)
+    b.update(status=READY, new=gitops.worktree_head(wt))
+    save_state(ctx, key, fs)
+    return True
+
+
+def _update_branch(ctx: Context, cwd: Path, key: str, fs: dict, b: dict) -> bool | None:
+    """Move the branch to the picked result. True: done; False: blocked; None: the branch
+    moved since the picks (they must be redone on its new tip)."""
+    name, new, onto = b["branch"], b["new"], b["onto"]
+    wt = Path(b["worktree"])
+    if new == onto:  # every pick turned out empty: the change was there already
+        gitops.remove_worktree(cwd, wt)
+        b.update(status=PRESENT, files=[], message="")
+        save_state(ctx, key, fs, "finish.already_present", branch=name, tip=onto,
+                   commits=b["present"])
+        return True
+    if gitops.branch_tip(cwd, name) != onto:
+        return _restart(ctx, cwd, key, fs, b)
+    checkout = gitops.branch_checkouts(cwd).get(name)
+    if checkout is None:
+        if not gitops.update_branch(cwd, name, new, onto, f"hotfix finish {key}"):
+            return _restart(ctx, cwd, key, fs, b)
+    else:
+        dirty = gitops.tracked_changes(checkout)
+        if dirty:
+            return _block(ctx, key, fs, b, dirty, f"{name} is checked out in {checkout} with "
+                          f"uncommitted changes ({', '.join(dirty[:5])}); commit or stash "
+                          "them (it was not touched)")
+        res = gitops.fast_forward(checkout, new)
+        if not res.ok:
+            first = next((ln for ln in (res.err + "\n" + res.out).splitlines() if ln.strip()),
+                         f"exit {res.status}")
+            return _block(ctx, key, fs, b, [], f"{name} is checked out in {checkout} and "
+                          f"could not be fast-forwarded ({first.removeprefix('error: ')})")
+    gitops.remove_worktree(cwd, wt)
+    b.update(status=PORTED, files=[], message="", checkout=str(checkout) if checkout else None)
+    save_state(ctx, key, fs, "finish.ported", branch=name, before=onto, tip=new,
+               commits=b["picked"], checkout=str(checkout) if checkout else None)
+    return True
+
+
+def _block(ctx: Context, key: str, fs: dict, b: dict, files: list[str], message: str) -> bool:
+    changed = b["status"] != BLOCKED or b.get("message") != message
+    b.update(status=BLOCKED, files=files, message=message)
+    if changed:
+        save_state(ctx, key, fs, "finish.blocked", branch=b["branch"], reason=message,
+                   files=files)
+    return False
+
+
+def _restart(ctx: Context, cwd: Path, key: str, fs: dict, b: dict) -> None:
+    gitops.remove_worktree(cwd, Path(b["worktree"]))
+    b.update(status=PENDING, files=[], message="")
+    save_state(ctx, key, fs)
+    return None
+
+
+# ---- abort and push ----------------------------------------------------------------------
+
+def finish_abort(ctx: Context, key: str) -> AbortResult:
+    """Undo a finish that has not completed: temp worktrees removed, branches moved back
+    to where the finish found them, the tag removed if this finish created it."""
+    cwd = git_cwd(ctx)
+    with ctx.reading() as store:
+        row = records.hotfix_row(store, key)
+    key = row["key"]
+    fs = load_state(row)
+    if HotfixState(row["state"]) is HotfixState.FINISHED:
+        raise HotfixError(f"{key} is already finished; a finished hotfix cannot be aborted")
+    if fs is None:
+        raise HotfixError(f"{key}: no finish in progress; nothing to abort")
+    checkouts = gitops.branch_checkouts(cwd)
+    rewind: list[tuple[str, str, str, Path | None]] = []
+    for b in fs["branches"]:
+        if b["status"] != PORTED:
+            continue
+        tip = gitops.branch_tip(cwd, b["branch"])
+        if tip == b["onto"]:
+            continue
+        if tip != b["new"]:
+            raise HotfixError(f"cannot abort: {b['branch']} moved on since the finish ported "
+                              f"to it (now {str(tip)[:12]}); revert the forward-port by hand")
+        w = checkouts.get(b["branch"])
+        if w is not None and gitops.tracked_changes(w):
+            raise HotfixError(f"cannot abort: {b['branch']} is checked out in {w} with "
+                              "uncommitted changes; commit or stash them first")
+        rewind.append((b["branch"], b["onto"], b["new"], w))
+    removed = []
+    for b in fs["branches"]:
+        wt = b.get("worktree")
+        if wt and b["status"] != PORTED and Path(wt).exists():
+            gitops.remove_worktree(cwd, Path(wt))
+            removed.append(wt)
+    restored = []
+    for name, onto, new, w in rewind:
+        ok = (gitops.rewind_checkout(w, onto).ok if w is not None
+              else gitops.update_branch(cwd, name, onto, new, f"hotfix finish {key} --abort"))
+        if not ok:
+            raise GitError(f"could not move {name} back to {onto[:12]}; the finish state is "
+                           "kept: run --abort again")
+        restored.append(name)
+    tag_removed = None
+    if fs.get("tag_created") and fs.get("tag_object") and gitops.delete_tag(
+            cwd, fs["tag"], fs["tag_object"]):
+        tag_removed = fs["tag"]
+    now = ctx.now()
+    with ctx.writing() as store, store.write():
+        row = records.hotfix_row(store, key)
+        store.execute("UPDATE hotfixes SET finish_state = '', updated_at = ? WHERE id = ?",
+                      (now, row["id"]))
+        if fs.get("skip_verify"):
+            store.execute("UPDATE hotfixes SET skip_verify_reason = '' WHERE id = ?",
+                          (row["id"],))
+        audit.append(store, ctx.actor, now, "hotfix", key, "finish.aborted",
+                     after={"restored": restored, "worktrees_removed": removed,
+                            "tag_removed": tag_removed},
+                     incident=row["incident_key"], hotfix=key)
+    return AbortResult(key, row["state"], tuple(restored), tuple(removed), tag_removed)
+
+
+def push_finished(ctx: Context, key: str) -> FinishResult:
+    """Push the tag and the forward-port branches of a finished hotfix; a plain push
+    (a non-fast-forward is refused), atomic: all refs or none."""
+    cwd = git_cwd(ctx)
+    with ctx.reading() as store:
+        row = records.hotfix_row(store, key)
+    fs = load_state(row)
+    if fs is None or HotfixState(row["state"]) is not HotfixState.FINISHED:
+        raise HotfixError(f"{row['key']} is not finished; nothing to push")
+    remote = ctx.config.hotfix.remote
+    refs = [f"refs/tags/{fs['tag']}"] + [f"refs/heads/{b['branch']}" for b in fs["branches"]]
+    res = gitops.push(cwd, remote, [f"{r}:{r}" for r in refs])
+    if not res.ok:
+        reason = _push_refusal(res)
+        save_state(ctx, row["key"], fs, "finish.push_refused", remote=remote, refs=refs,
+                   reason=reason)
+        raise GitError(f"push to {remote} refused: {reason}; nothing was pushed (bring the "
+                       f"branch up to date, then 'hotfix finish {row['key']} --push')")
+    save_state(ctx, row["key"], fs, "finish.pushed", remote=remote, refs=refs)
+    return finish_result(row, fs, pushed=tuple(refs), remote=remote)
+
+
+def _push_refusal(res: gitops.GitResult) -> str:
+    rejected = []
+    for line in res.out.splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 3 and parts[0] == "!" and "atomic push failed" not in parts[2]:
+            ref = parts[1].split(":")[-1].removeprefix("refs/heads/").removeprefix("refs/tags/")
+            rejected.append(f"{ref} {parts[2].strip()}")
+    if rejected:
+        return ", ".join(rejected)
+    first = next((ln for ln in res.err.splitlines() if ln.strip()), f"exit {res.status}")
+    return first.removeprefix("fatal: ").removeprefix("error: ")

@@ -1,0 +1,139 @@
+"""`hotfix export`, `hotfix timeline` and services.export_to_file on a full record."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import git
+from tests.integration.release_helpers import (
+    CLEAN_FIX,
+    Release,
+    commit_fix,
+    deploy,
+    document,
+    make_release_repo,
+)
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "HF-1-record.md"
+
+
+def normalise(text: str, rel: Release, tmp: Path) -> str:
+    """Timestamps, commit ids, temporary paths and durations vary from run to run."""
+    known = git(rel.path, "rev-list", "--all").split() + git(
+        rel.path, "for-each-ref", "--format=%(objectname)").split()
+
+    def sha(m: re.Match) -> str:
+        return "<SHA>" if any(k.startswith(m.group(0)) for k in known) else m.group(0)
+
+    text = text.replace(str(tmp), "<TMP>")
+    text = re.sub(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?Z", "<TIME>", text)
+    text = re.sub(r"\b[0-9a-f]{7,40}\b", sha, text)
+    text = re.sub(r"\b\d+(\.\d)?s\b|\b\d+m\d\ds\b", "<DURATION>", text)
+    return text
+
+
+def full_record(tmp_path: Path) -> Release:
+    """A stale approval, a failed deploy, a successful redeploy, a verification, a note,
+    and the finish."""
+    rel = make_release_repo(tmp_path)
+    rel.ok("start", "--incident", "INC-1", "--title", "Round tax to cents")
+    commit_fix(rel, CLEAN_FIX)
+    document(rel)
+    rel.ok("submit", "HF-1")
+    rel.ok("approve", "HF-1", "--comment", "Looks right", actor="bob")
+    rel.ok("check", "HF-1", "1", "--uncheck")  # bob's approval goes stale
+    rel.ok("check", "HF-1", "1")
+    rel.ok("approve", "HF-1", "--comment", "Checked again", actor="carol")
+    (rel.srv / "releases").write_text("not a folder\n")  # the first deploy fails
+    assert deploy(rel).code == 1
+    assert rel.show()["state"] == "failed"
+    (rel.srv / "releases").unlink()
+    assert deploy(rel).code == 0
+    rel.ok("verify", "HF-1", "--env", "production")
+    rel.ok("incident", "note", "INC-1", "Status page updated | customers refunded")
+    rel.ok("finish", "HF-1")
+    rel.ok("incident", "resolve", "INC-1")
+    return rel
+
+
+@pytest.fixture
+def record(tmp_path: Path) -> Release:
+    return full_record(tmp_path)
+
+
+def test_markdown_export_matches_the_golden_file(record: Release, tmp_path: Path):
+    out = tmp_path / "HF-1.md"
+    res = record.ok("export", "HF-1", "--format", "md", "-o", str(out))
+    assert res.out.strip() == f"wrote {out}"
+    got = normalise(out.read_text(), record, tmp_path)
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(got)
+    assert got == GOLDEN.read_text()
+    # standard output (not a terminal) gets the same Markdown
+    assert normalise(record.ok("export", "HF-1").out, record, tmp_path) == got
+    # a terminal gets it rendered by rich
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    console = Console(file=io.StringIO(), width=100, force_terminal=True, color_system=None)
+    console.print(Markdown(out.read_text()))
+    rendered = console.file.getvalue()
+    assert "HF-1: Round tax to cents" in rendered and "checklist changed" in rendered
+
+
+def test_json_export_follows_the_documented_schema(record: Release):
+    doc = json.loads(record.ok("export", "HF-1", "--format", "json").out)
+    assert doc["schema"] == "hotfix-tui/record/1"
+    schema_doc = (Path(__file__).resolve().parents[2] / "docs" / "export-schema.md").read_text()
+    for key in doc:
+        assert f"`{key}`" in schema_doc, key
+    for section in ("hotfix", "incident", "verification", "release"):
+        for key in doc[section]:
+            assert f"`{section}.{key}`" in schema_doc, f"{section}.{key}"
+    assert doc["hotfix"]["state"] == "finished" and doc["incident"]["status"] == "resolved"
+    assert [(a["approver"], a["stale"]) for a in doc["approvals"]] == [("bob", True),
+                                                                       ("carol", False)]
+    assert [(d["key"], d["status"]) for d in doc["deploys"]] == [("D-1", "failed"),
+                                                                 ("D-2", "succeeded")]
+    assert all(d["duration_s"] is not None and d["duration_s"] >= 0 for d in doc["deploys"])
+    assert doc["verification"]["state"] == "verified"
+    assert doc["release"]["tag_sha"] == doc["sha"]
+    assert doc["release"]["forward_port"] == [{"branch": "main", "status": "ported",
+                                               "missing": []}]
+    assert [c["subject"] for c in doc["commits"]] == ["Round tax to cents"]
+    assert any(e["action"] == "incident.note" for e in doc["timeline"])
+
+
+def test_export_to_file_for_the_history_browser(record: Release, tmp_path: Path, monkeypatch):
+    from hotfix_tui import services
+
+    ctx = services.open_context(record.path)
+    folder = tmp_path / "reviews"
+    folder.mkdir()
+    path = services.export_to_file(ctx, "HF-1", folder)
+    assert path == folder / "HF-1-record.md"
+    assert path.read_text().startswith("# HF-1: Round tax to cents")
+    monkeypatch.chdir(folder.parent)
+    assert services.export_to_file(ctx, "HF-1") == Path(os.getcwd()) / "HF-1-record.md"
+
+
+def test_timeline_shows_every_event_and_the_notes(record: Release):
+    events = record.ok("timeline", "INC-1", "--json").json()
+    actions = [e["action"] for e in events]
+    assert actions[0] == "incident.opened" and actions[-1] == "incident.resolved"
+    for action in ("hotfix.started", "approval.stale", "deploy.failed", "deploy.succeeded",
+                   "hotfix.verified", "incident.note", "finish.ported", "hotfix.finished"):
+        assert action in actions
+    assert [e["id"] for e in events] == sorted(e["id"] for e in events)
+    note = next(e for e in events if e["action"] == "incident.note")
+    assert note["text"] == "note: Status page updated | customers refunded"
+    text = record.ok("timeline", "INC-1").out
+    assert "note: Status page updated | customers refunded" in text
+    assert "! D-1 deploy failed (exit 1)" in text
