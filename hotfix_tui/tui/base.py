@@ -9,6 +9,7 @@ from typing import Any
 from textual import events, work
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widgets import Input
 
 from ..core.errors import HotfixError
 from .messages import ActionDone, DataChanged, Loaded
@@ -21,6 +22,8 @@ class BaseScreen(Screen):
         Binding("escape", "back", "Back", id="back"),
         Binding("q", "close", "Close", id="close"),
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
+        Binding("j", "cursor('down')", "Down", show=False, id="down"),
+        Binding("k", "cursor('up')", "Up", show=False, id="up"),
     ]
 
     #: actions that change something, refused in read-only mode
@@ -72,8 +75,16 @@ class BaseScreen(Screen):
     def on_data_changed(self, message: DataChanged) -> None:
         self.reload()
 
+    def on_mount(self) -> None:
+        # Load once mounted, whether or not a ScreenResume arrives (a screen pushed while
+        # another switch is pending may not get one); later resumes reload.
+        self._resumed_before = False
+        self.call_after_refresh(self.reload)
+
     def on_screen_resume(self) -> None:
-        self.reload()
+        if getattr(self, "_resumed_before", True):
+            self.reload()
+        self._resumed_before = True
 
     # -- actions -----------------------------------------------------------------
     def run_service(self, what: str, fn: Callable[[], Any], success: str | None = None,
@@ -122,6 +133,13 @@ class BaseScreen(Screen):
         return None if self.why_not(action) else True
 
     def on_key(self, event: events.Key) -> None:
+        focused = self.focused
+        if isinstance(focused, Input) and event.is_printable and event.character:
+            # Keys that arrived in one burst with the key that focused this field were
+            # routed to the widget focused before; they belong to the field.
+            focused.insert_text_at_cursor(event.character)
+            event.stop()
+            return
         active = self.active_bindings.get(event.key)
         if active is None or active.enabled or active.node is not self:
             return
@@ -132,6 +150,17 @@ class BaseScreen(Screen):
                         title="Not available")
 
     # -- navigation -----------------------------------------------------------------
+    def action_cursor(self, direction: str) -> None:
+        """j/k beside the arrows, for whichever list or view has focus."""
+        widget = self.focused
+        if widget is None:
+            return
+        for name in (f"action_cursor_{direction}", f"action_scroll_{direction}"):
+            action = getattr(widget, name, None)
+            if action is not None:
+                action()
+                return
+
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:
             self.app.pop_screen()

@@ -151,9 +151,12 @@ async def test_an_interrupted_deploy_shows_as_interrupted(svc, monkeypatch):
     db = svc.path / ".git" / "hotfix" / "hotfix.db"
     pid = pgid = None
     deadline = time.monotonic() + 10
-    while pid is None and time.monotonic() < deadline:
-        row = sqlite3.connect(db).execute("SELECT pid, pgid FROM deploys WHERE id = 1").fetchone()
-        pid, pgid = row if row and row[0] else (None, None)
+    while not (pid and pgid) and time.monotonic() < deadline:
+        conn = sqlite3.connect(db)
+        pid, pgid = conn.execute("SELECT pid, pgid FROM deploys WHERE id = 1").fetchone()
+        conn.close()
+        time.sleep(0.05)
+    assert pid and pgid, "the runner never recorded its pid"
     os.kill(pid, signal.SIGKILL)
     ctx = make_ctx(svc.path, "alice", monkeypatch)
     from hotfix_tui.tui.screens.deploy import DeployScreen

@@ -24,7 +24,7 @@ class CommandLogScreen(BaseScreen):
         t.add_column("exit", width=10)
         t.add_column("time", width=7)
         t.add_column("command")
-        t.focus()
+        self.set_focus(t)
 
     def fetch(self):
         out = []

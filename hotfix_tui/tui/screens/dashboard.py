@@ -31,8 +31,6 @@ class DashboardScreen(BaseScreen):
         Binding("R", "rollback", "Rollback", id="rollback"),
         Binding("u", "unlock", "Unlock", id="unlock", show=False),
         Binding("slash", "filter", "Filter", key_display="/", id="filter"),
-        Binding("j", "cursor_down", "Down", show=False, id="down"),
-        Binding("k", "cursor_up", "Up", show=False, id="up"),
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
         Binding("q", "close", "Quit", id="close"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="back"),
@@ -56,8 +54,8 @@ class DashboardScreen(BaseScreen):
             yield Static("READ-ONLY: browsing only; every change is disabled",
                          classes="banner-readonly", markup=False)
         yield Vertical(id="env-strip")
-        yield Input(placeholder="filter incidents and hotfixes…", id="filter",
-                    classes="hidden")
+        yield Input(placeholder="/ filter incidents and hotfixes", id="filter",
+                    classes="filter", compact=True)
         yield DataTable(id="board", cursor_type="row", zebra_stripes=True)
         yield Static("", id="detail-line", markup=False)
         yield Footer()
@@ -71,7 +69,7 @@ class DashboardScreen(BaseScreen):
         table.add_column("who", width=8, key="who")
         table.add_column("info", width=8, key="info")
         table.add_column("title", key="title")
-        table.focus()
+        self.set_focus(table)
 
     def fetch(self) -> Dashboard:
         return services.views.dashboard(self.ctx)
@@ -217,11 +215,7 @@ class DashboardScreen(BaseScreen):
         return None
 
     # -- actions ----------------------------------------------------------------------------
-    def action_cursor_down(self) -> None:
-        self.query_one("#board", DataTable).action_cursor_down()
 
-    def action_cursor_up(self) -> None:
-        self.query_one("#board", DataTable).action_cursor_up()
 
     def action_open(self) -> None:
         inc, hf = self._selected()
@@ -307,18 +301,16 @@ class DashboardScreen(BaseScreen):
         start_unlock(self, locked[0])
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.remove_class("hidden")
-        box.focus()
+        # set_focus now, not focus() later: the very next typed key must land in it
+        self.set_focus(self.query_one("#filter", Input))
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
-        if not box.has_class("hidden") or self.filter_text:
+        if box.has_focus or self.filter_text:
             box.value = ""
             self.filter_text = ""
-            box.add_class("hidden")
             self._render_board()
-            self.query_one("#board", DataTable).focus()
+            self.set_focus(self.query_one("#board", DataTable))
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -327,4 +319,4 @@ class DashboardScreen(BaseScreen):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
-        self.query_one("#board", DataTable).focus()
+        self.set_focus(self.query_one("#board", DataTable))

@@ -58,17 +58,16 @@ class DeployScreen(BaseScreen):
             yield Static("", id="follow-state", classes="env-line", markup=False)
             yield Button("Rollback", id="rollback-button", variant="error", compact=True)
         yield LogView(self._fetch_lines, id="log")
-        yield Input(placeholder="search the log (enter: find, esc: close)", id="log-search",
-                    classes="hidden")
+        yield Input(placeholder="/ search the log (enter: find; n, N: next, previous)",
+                    id="log-search", classes="filter", compact=True)
         yield Footer()
 
     def _fetch_lines(self, first: int, count: int):
         return services.views.run_lines(self.ctx, self.key, first, count)
 
     def on_mount(self) -> None:
-        self.query_one(LogView).focus()
+        self.set_focus(self.query_one(LogView))
         self.set_interval(self.poll, self.reload)
-        self.reload()
 
     def fetch(self):
         run = services.views.run_info(self.ctx, self.key)
@@ -188,21 +187,18 @@ class DeployScreen(BaseScreen):
         self.query_one(LogView).action_follow()
 
     def action_search(self) -> None:
-        box = self.query_one("#log-search", Input)
-        box.remove_class("hidden")
-        box.focus()
+        self.set_focus(self.query_one("#log-search", Input))
 
     @on(Input.Submitted, "#log-search")
     def _search(self, event: Input.Submitted) -> None:
         self._find(event.value.strip())
-        self.query_one(LogView).focus()
+        self.set_focus(self.query_one(LogView))
 
     def on_key(self, event) -> None:
         box = self.query_one("#log-search", Input)
         if event.key == "escape" and box.has_focus:
             event.stop()
-            box.add_class("hidden")
-            self.query_one(LogView).focus()
+            self.set_focus(self.query_one(LogView))
             return
         super().on_key(event)
 
@@ -252,7 +248,7 @@ class DeployModal(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         self._summary()
-        self.query_one("#cancel", Button).focus()
+        self.set_focus(self.query_one("#cancel", Button))
 
     @on(Select.Changed)
     def _summary(self) -> None:
@@ -359,7 +355,7 @@ class VerifyModal(ModalScreen[dict | None]):
                     yield Button("Run check", id="run", variant="primary")
 
     def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
+        self.set_focus(self.query_one("#cancel", Button))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

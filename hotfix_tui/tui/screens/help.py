@@ -41,7 +41,7 @@ class HelpScreen(ModalScreen[None]):
             t.add_row(keys, b.description or b.action, f"unavailable: {why}" if why else "")
         for key, what in GLOBAL:
             t.add_row(key, what, "")
-        t.focus()
+        self.set_focus(t)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -26,8 +26,6 @@ class HistoryScreen(BaseScreen):
         Binding("left_square_bracket", "prev_page", "Prev page", key_display="[",
                 id="prev_page"),
         Binding("e", "export", "Export", id="export"),
-        Binding("j", "down", "Down", show=False, id="down"),
-        Binding("k", "up", "Up", show=False, id="up"),
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
         Binding("q", "close", "Close", id="close", show=False),
     ]
@@ -56,7 +54,7 @@ class HistoryScreen(BaseScreen):
         t.add_column("author", width=10)
         t.add_column("deploy", width=9)
         t.add_column("title")
-        t.focus()
+        self.set_focus(t)
 
     def on_data_changed(self, message) -> None:
         if len(self.starts) == 1:
@@ -112,10 +110,10 @@ class HistoryScreen(BaseScreen):
         self.query_text = event.value.strip()
         self.starts = [None]
         self.reload()
-        self.query_one("#history", DataTable).focus()
+        self.set_focus(self.query_one("#history", DataTable))
 
     def action_search(self) -> None:
-        self.query_one("#query", Input).focus()
+        self.set_focus(self.query_one("#query", Input))
 
     def action_next_page(self) -> None:
         self.starts.append(self.page.rows[-1].number)
@@ -147,8 +145,4 @@ class HistoryScreen(BaseScreen):
         self.app.call_from_thread(self.notify, f"{key} record written to {path}",
                                   title="exported")
 
-    def action_down(self) -> None:
-        self.query_one("#history", DataTable).action_cursor_down()
 
-    def action_up(self) -> None:
-        self.query_one("#history", DataTable).action_cursor_up()

@@ -107,7 +107,7 @@ class HotfixScreen(BaseScreen):
         self.query_one("#deploy-table", DataTable).add_columns(
             "key", "kind", "env", "version", "status", "by", "started", "lines")
         for widget in self.query("Input, TextArea"):
-            widget.disabled = self.readonly
+            widget.disabled = True  # until the record has loaded: typing must not be lost
 
     def fetch(self):
         detail = services.views.hotfix_detail(self.ctx, self.key)
@@ -145,6 +145,9 @@ class HotfixScreen(BaseScreen):
         banner.update("\n".join(problems))
         banner.set_class(not problems, "hidden")
         self._show_fields(hf)
+        editable = not self.readonly and reasons.get("save") is None
+        for widget in self.query("#overview Input, #overview TextArea"):
+            widget.disabled = not editable
         self._show_scope(detail)
         self._show_files(detail)
         self._show_approvals(hf)
@@ -185,6 +188,13 @@ class HotfixScreen(BaseScreen):
     @on(TextArea.Changed)
     @on(Input.Changed, "#f-title")
     def _edited(self) -> None:
+        # Typing must stay cheap: mark unsaved changes at most every 150 ms, not per key.
+        if not getattr(self, "_dirty_pending", False):
+            self._dirty_pending = True
+            self.set_timer(0.15, self._mark_dirty_later)
+
+    def _mark_dirty_later(self) -> None:
+        self._dirty_pending = False
         self._mark_dirty()
 
     def _show_scope(self, detail: HotfixDetail) -> None:
@@ -290,13 +300,13 @@ class HotfixScreen(BaseScreen):
         pane = self.query_one(f"#{tab}", TabPane)
         target = next(iter(pane.query("DataTable, Input")), None)
         if target is not None:
-            target.focus()
+            self.set_focus(target)
 
     def on_key(self, event) -> None:
         if event.key == "escape" and isinstance(self.focused, Input | TextArea):
             # leave the text field first; a second esc goes back
             event.stop()
-            self.query_one("#tabs", TabbedContent).query_one("Tabs").focus()
+            self.set_focus(self.query_one("#tabs", TabbedContent).query_one("Tabs"))
             return
         super().on_key(event)
 

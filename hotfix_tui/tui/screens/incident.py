@@ -35,7 +35,7 @@ class OpenIncidentModal(ModalScreen[dict | None]):
                 yield Button("Open", id="confirm", variant="primary")
 
     def on_mount(self) -> None:
-        self.query_one("#title", Input).focus()
+        self.set_focus(self.query_one("#title", Input))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
@@ -56,8 +56,6 @@ class IncidentScreen(BaseScreen):
     """One incident: its status and timeline (every event of it and its hotfixes)."""
 
     BINDINGS = BaseScreen.BINDINGS + [
-        Binding("j", "down", "Down", show=False, id="down"),
-        Binding("k", "up", "Up", show=False, id="up"),
     ]
 
     def __init__(self, key: str) -> None:
@@ -75,7 +73,7 @@ class IncidentScreen(BaseScreen):
         t.add_column("time (UTC)", width=19)
         t.add_column("who", width=12)
         t.add_column("what")
-        t.focus()
+        self.set_focus(t)
 
     def fetch(self):
         return services.get_incident(self.ctx, self.key), services.views.timeline(self.ctx,
@@ -92,8 +90,4 @@ class IncidentScreen(BaseScreen):
             who = ev.actor if ev.actor_verified else f"{ev.actor} (unverified)"
             t.add_row(ev.at[:19].replace("T", " "), plain(who), describe(ev))
 
-    def action_down(self) -> None:
-        self.query_one("#timeline", DataTable).action_cursor_down()
 
-    def action_up(self) -> None:
-        self.query_one("#timeline", DataTable).action_cursor_up()

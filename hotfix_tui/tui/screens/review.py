@@ -85,8 +85,6 @@ class ReviewScreen(BaseScreen):
         Binding("a", "approve", "Approve", id="approve"),
         Binding("x", "reject", "Reject", id="reject"),
         Binding("enter", "open", "Open", id="open", show=False),
-        Binding("j", "down", "Down", show=False, id="down"),
-        Binding("k", "up", "Up", show=False, id="up"),
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
         Binding("q", "close", "Close", id="close", show=False),
     ]
@@ -113,7 +111,7 @@ class ReviewScreen(BaseScreen):
         t.add_column("author", width=10)
         t.add_column("age", width=5)
         t.add_column("title")
-        t.focus()
+        self.set_focus(t)
 
     def fetch(self):
         items = services.review_queue(self.ctx)
@@ -182,8 +180,4 @@ class ReviewScreen(BaseScreen):
     def _selected(self) -> None:
         self.action_open()
 
-    def action_down(self) -> None:
-        self.query_one("#queue", DataTable).action_cursor_down()
 
-    def action_up(self) -> None:
-        self.query_one("#queue", DataTable).action_cursor_up()

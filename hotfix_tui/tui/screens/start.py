@@ -46,8 +46,7 @@ class StartHotfixScreen(BaseScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#title", Input).focus()
-        self.reload()
+        self.set_focus(self.query_one("#title", Input))
 
     def on_screen_resume(self) -> None:
         pass
@@ -117,8 +116,6 @@ class PickCommitsScreen(BaseScreen):
         Binding("space", "mark", "Mark", id="mark"),
         Binding("p", "pick", "Pick marked", id="pick"),
         Binding("slash", "filter", "Filter", key_display="/", id="filter"),
-        Binding("j", "down", "Down", show=False, id="down"),
-        Binding("k", "up", "Up", show=False, id="up"),
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
     ]
     CHANGING = frozenset({"pick"})
@@ -134,8 +131,8 @@ class PickCommitsScreen(BaseScreen):
         yield Header()
         yield Static(f"Pick commits into {self.key}: space marks, p picks them oldest first",
                      id="detail-line", markup=False)
-        yield Input(placeholder="filter by message, author or sha…", id="filter",
-                    classes="hidden")
+        yield Input(placeholder="/ filter by message, author or sha", id="filter",
+                    classes="filter", compact=True)
         yield DataTable(id="commits", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -146,11 +143,10 @@ class PickCommitsScreen(BaseScreen):
         t.add_column("age", width=5, key="age")
         t.add_column("author", width=14, key="author")
         t.add_column("message", key="message")
-        t.focus()
+        self.set_focus(t)
 
     def on_screen_resume(self) -> None:
-        if not self.commits:
-            self.reload()
+        pass
 
     def on_data_changed(self, message) -> None:
         pass
@@ -215,9 +211,7 @@ class PickCommitsScreen(BaseScreen):
                          after=lambda _: self.app.pop_screen())
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.remove_class("hidden")
-        box.focus()
+        self.set_focus(self.query_one("#filter", Input))
 
     @on(Input.Changed, "#filter")
     def _filter(self, event: Input.Changed) -> None:
@@ -226,10 +220,6 @@ class PickCommitsScreen(BaseScreen):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
-        self.query_one("#commits", DataTable).focus()
+        self.set_focus(self.query_one("#commits", DataTable))
 
-    def action_down(self) -> None:
-        self.query_one("#commits", DataTable).action_cursor_down()
 
-    def action_up(self) -> None:
-        self.query_one("#commits", DataTable).action_cursor_up()

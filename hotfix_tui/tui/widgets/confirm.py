@@ -34,7 +34,7 @@ class ConfirmModal(ModalScreen[bool]):
                              variant="error" if self.danger else "primary")
 
     def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
+        self.set_focus(self.query_one("#cancel", Button))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
@@ -76,7 +76,7 @@ class TypedConfirmModal(ModalScreen[str | None]):
                 yield Button(self.confirm, id="confirm", variant="error")
 
     def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
+        self.set_focus(self.query_one("#cancel", Button))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
@@ -90,11 +90,11 @@ class TypedConfirmModal(ModalScreen[str | None]):
         problem = self.query_one("#problem", Static)
         if typed != self.expected:
             problem.update(f"refused: type {self.expected!r} exactly to confirm")
-            self.query_one("#typed", Input).focus()
+            self.set_focus(self.query_one("#typed", Input))
             return
         if not reason:
             problem.update("refused: a reason is required")
-            self.query_one("#reason", Input).focus()
+            self.set_focus(self.query_one("#reason", Input))
             return
         self.dismiss(reason)
 
@@ -131,7 +131,7 @@ class PromptModal(ModalScreen[str | None]):
                 yield Button(self.confirm, id="confirm", variant="primary")
 
     def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
+        self.set_focus(self.query_one("#cancel", Button))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
@@ -147,6 +147,6 @@ class PromptModal(ModalScreen[str | None]):
         value = self._value()
         if self.required and not value:
             self.query_one("#problem", Static).update("refused: this cannot be empty")
-            self.query_one("#text").focus()
+            self.set_focus(self.query_one("#text"))
             return
         self.dismiss(value)

@@ -6,6 +6,7 @@ grow with the log: a 100-line log and a 1,000,000-line log cost the same to show
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -21,6 +22,7 @@ from textual.strip import Strip
 
 from ...core.models import LogLine
 
+STAMPED = re.compile(r"\s*(\[?\d{4}-\d\d-\d\d[T ]|\[?\d\d:\d\d:\d\d)")
 PAGE = 256
 MAX_PAGES = 64
 STYLES = {
@@ -58,7 +60,9 @@ class LogView(ScrollView, can_focus=True):
         self.fetch = fetch
         self.total = 0
         self.pages: OrderedDict[int, list] = OrderedDict()
-        self.loading: set[int] = set()
+        # not `loading`: that is Widget.loading, and a non-empty set there makes Textual
+        # treat the view as loading (disabled): keys were dropped while a page loaded
+        self.pages_loading: set[int] = set()
         self.width_seen = 80
         self.search_term = ""
         self.matches: list[int] = []
@@ -80,7 +84,7 @@ class LogView(ScrollView, can_focus=True):
 
     def reset(self) -> None:
         self.pages.clear()
-        self.loading.clear()
+        self.pages_loading.clear()
         self.total = 0
         self.virtual_size = Size(self.width_seen, 0)
         self.refresh()
@@ -90,8 +94,8 @@ class LogView(ScrollView, can_focus=True):
         if page is not None:
             self.pages.move_to_end(index)
             return page
-        if index not in self.loading:
-            self.loading.add(index)
+        if index not in self.pages_loading:
+            self.pages_loading.add(index)
             self._load(index)
         return None
 
@@ -104,7 +108,7 @@ class LogView(ScrollView, can_focus=True):
         self.app.call_from_thread(self._loaded, index, lines)
 
     def _loaded(self, index: int, lines: list | None) -> None:
-        self.loading.discard(index)
+        self.pages_loading.discard(index)
         if lines is None:
             return
         self.pages[index] = lines
@@ -135,7 +139,9 @@ class LogView(ScrollView, can_focus=True):
         line = self.line_at(seq)
         if line is None:
             return Strip([Segment("…", GUTTER)]).extend_cell_length(width).crop(0, width)
-        segments = [Segment(f"{line.at[11:19]} ", GUTTER)]
+        # the gutter shows when a line arrived, unless the line carries its own time
+        stamp = "" if STAMPED.match(line.text) else line.at[11:19]
+        segments = [Segment(f"{stamp:<8} ", GUTTER)]
         style = STYLES.get(line.stream, Style())
         text = line.text.replace("\t", "    ")
         segments += self._highlight(text, style, seq)
