@@ -343,7 +343,8 @@ def verify(ctx: Context, key: str, env_name: str | None = None,
             run = _new_run(ctx, store, plan, "verify", now, row["id"])
             _ensure_verify_items(store, row["id"], env)
             audit.append(store, ctx.actor, now, "deploy", run["key"], "verify.started",
-                         after={"env": env.name, "sha": plan.sha, "argv": plan.argv},
+                         after={"env": env.name, "sha": plan.sha, "version": plan.version,
+                                "argv": plan.argv},
                          incident=row["incident_key"], hotfix=row["key"])
     return _launch(ctx, run, plan.sha)
 

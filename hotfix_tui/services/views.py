@@ -194,6 +194,15 @@ def action_reasons(ctx: Context, detail: HotfixDetail) -> dict[str, str | None]:
         out["verify"] = f"{hf.key} is {hf.state}; deploy it first"
     else:
         out["verify"] = None
+    if hf.needs_retroactive_approval:
+        out["finish"] = "a break-glass deploy still needs its approval after the fact"
+    elif hf.state is HotfixState.DEPLOYED:
+        out["finish"] = (f"{hf.key} is deployed but not verified (verify it, or "
+                         f"hotfix finish {hf.key} --skip-verify REASON)")
+    elif hf.state is not HotfixState.VERIFIED:
+        out["finish"] = f"{hf.key} is {hf.state}; finish follows a verified deploy"
+    else:
+        out["finish"] = None
     return out
 
 

@@ -165,7 +165,19 @@ def test_the_incident_walkthrough_with_keys_only(term):
     term.wait("health check passed", timeout=60)
     shown = cli(repo, "show", "HF-1", "--json")
     assert '"state": "verified"' in shown.stdout, shown.stdout + shown.stderr
-    # then a rollback drill
+    # 9. finish it: tag and forward-port
+    term.keys("Escape", "Escape")  # the verify run, the deploy run: back to the hotfix
+    term.wait("HF-1 verified")
+    term.keys("f")
+    term.wait("Finish HF-1", "tag v1.4.2")
+    term.keys("Tab", "Enter")
+    term.wait("HF-1 finished", timeout=30)
+    tags = subprocess.run(["git", "tag", "--list", "v1.4.2"], cwd=repo, capture_output=True,
+                          text=True).stdout
+    assert tags.strip() == "v1.4.2"
+    missing = cli(repo, "missing", "HF-1")
+    assert "main: contains HF-1" in missing.stdout, missing.stdout + missing.stderr
+    # then a rollback drill, from the hotfix screen
     term.keys("R")
     term.wait("Rollback production", "goes back to  1.4.1")
     term.keys("BTab", "BTab")
@@ -174,7 +186,7 @@ def test_the_incident_walkthrough_with_keys_only(term):
     term.type("rollback drill")
     term.keys("Enter")
     term.wait("D-3 rollback", "succeeded", timeout=60)
-    term.keys("Escape", "Escape", "Escape", "Escape")  # rollback, verify, deploy, hotfix
+    term.keys("Escape", "Escape")  # the rollback run, the hotfix: back to the dashboard
     term.wait("LOCKED by alice", "rollback drill", timeout=20)
     assert os.readlink(demo / "srv" / "production" / "current").startswith("releases/1.4.1")
     term.keys("q")

@@ -48,6 +48,7 @@ class HotfixScreen(BaseScreen):
         Binding("B", "break_glass", "Break-glass", id="break_glass", show=False),
         Binding("v", "verify", "Verify", id="verify"),
         Binding("R", "rollback", "Rollback", id="rollback", show=False),
+        Binding("f", "finish", "Finish", id="finish"),
         Binding("space", "tick", "Tick", id="tick", show=False),
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
         Binding("q", "close", "Close", id="close", show=False),
@@ -55,7 +56,7 @@ class HotfixScreen(BaseScreen):
           for i, (tab, label) in enumerate(TABS, 1)],
     ]
     CHANGING = frozenset({"save", "submit", "approve", "reject", "pick", "deploy",
-                          "break_glass", "verify", "rollback", "tick"})
+                          "break_glass", "verify", "rollback", "tick", "finish"})
 
     def __init__(self, key: str, readonly: bool | None = None) -> None:
         super().__init__()
@@ -384,6 +385,30 @@ class HotfixScreen(BaseScreen):
         from .deploy import start_verify
 
         start_verify(self, self.detail.hotfix)
+
+    def action_finish(self) -> None:
+        from ..widgets.confirm import ConfirmModal
+
+        hf = self.detail.hotfix
+        cfg = self.ctx.config.hotfix
+        tag = cfg.tag_format.format(version=hf.version)
+        body = (f"Finish {hf.key}:\n"
+                f"  tag {tag} at the deployed commit\n"
+                f"  forward-port its commits into: {', '.join(cfg.forward_port) or 'nothing'}"
+                "\n  (commits already there by patch-id are skipped; a conflict stops it and "
+                "says where to resolve it)\nNothing is pushed from here.")
+        key = self.key
+
+        def finished(result) -> None:
+            if result is not None and result.stopped:
+                self.notify(result.stop_message(), severity="warning", timeout=20,
+                            title="finish stopped")
+
+        self.app.push_screen(
+            ConfirmModal(f"Finish {hf.key}", body, "Finish"),
+            lambda ok: ok and self.run_service(
+                "finish", lambda: services.finish(self.ctx, key),
+                success=f"{key}: finish ran (tag {tag})", after=finished))
 
     def action_rollback(self) -> None:
         from .rollback import start_rollback
