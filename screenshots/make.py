@@ -9,8 +9,8 @@ Textual's save_screenshot. The README shows these files.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import asyncio
+import contextlib
 import os
 import sys
 import tempfile
