@@ -20,11 +20,16 @@ FIXED_DATE = "2026-11-20T10:00:00+00:00"
 
 
 class Clock:
+    """Moves 7 s per reading while the data is made; frozen while the app is shown, so
+    however many times a screen reloads, it shows the same ages."""
+
     def __init__(self) -> None:
         self.t = FROZEN
+        self.frozen = False
 
     def __call__(self):
-        self.t += timedelta(seconds=7)
+        if not self.frozen:
+            self.t += timedelta(seconds=7)
         return self.t
 
 
@@ -63,6 +68,7 @@ def world(tmp_path, monkeypatch):
 
 def _app(world, actor="alice", start=None):
     repo, ctx, clock = world
+    clock.frozen = True
     c = ctx(actor)
     return HotfixApp(c, start_screen=start() if start else None, watch_interval=3600)
 
