@@ -22,6 +22,7 @@ class BaseScreen(Screen):
         Binding("escape", "back", "Back", id="back"),
         Binding("q", "close", "Close", id="close"),
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
+        Binding("slash", "filter", "Filter", key_display="/", id="filter", show=False),
         Binding("j", "cursor('down')", "Down", show=False, id="down"),
         Binding("k", "cursor('up')", "Up", show=False, id="up"),
     ]
@@ -150,6 +151,14 @@ class BaseScreen(Screen):
                         title="Not available")
 
     # -- navigation -----------------------------------------------------------------
+    def action_filter(self) -> None:
+        """`/` on any screen with a filterable list."""
+        from .widgets.filtered import FilteredTable
+
+        tables = list(self.query(FilteredTable))
+        if tables:
+            self.set_focus(tables[0].filter_input)
+
     def action_cursor(self, direction: str) -> None:
         """j/k beside the arrows, for whichever list or view has focus."""
         widget = self.focused

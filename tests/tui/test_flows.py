@@ -306,3 +306,27 @@ def test_toasts_concern_the_acting_user():
     assert toasts[3] == ("D-3: deploy 1.4.2 to production failed", "error")
     assert "rollback started by bob" in texts[4]
     assert len(toasts) == 5  # my own approval is not announced to me
+
+
+async def test_slash_filters_the_review_queue(shop, monkeypatch):
+    _ready_hotfix(shop)
+    assert shop.cli("submit", "HF-1").code == 0
+    assert shop.cli("start", "--incident", "INC-1", "--title", "Other fix").code == 0
+    assert shop.cli("pick", "HF-2", shop.fix).code == 0
+    assert shop.cli("edit", "HF-2", "--why", "w", "--risk", "r", "--test-plan", "t",
+                    "--rollback-plan", "b").code == 0
+    for n in ("1", "2"):
+        assert shop.cli("check", "HF-2", n).code == 0
+    assert shop.cli("submit", "HF-2").code == 0
+    ctx = make_ctx(shop.path, "bob", monkeypatch)
+    from hotfix_tui.tui.screens.review import ReviewScreen
+
+    app = HotfixApp(ctx, start_screen=ReviewScreen())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert app.screen.query_one("#queue", DataTable).row_count == 2
+        await pilot.press("slash", "o", "t", "h", "e", "r", "enter")
+        await settle(pilot)
+        table = app.screen.query_one("#queue", DataTable)
+        assert table.row_count == 1 and app.focused is table
+        assert "HF-2" in screen_text(app) and "Fix totals" not in screen_text(app)

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ... import services
 from ..base import BaseScreen
 from ..widgets.common import clean, state
+from ..widgets.filtered import FilteredTable
 
 
 class CommandLogScreen(BaseScreen):
+    BINDINGS = [Binding("slash", "filter", "Filter", key_display="/", id="filter")]
+
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Commands this console ran (newest first)", id="detail-line",
                      markup=False)
-        yield DataTable(id="commands", cursor_type="row", zebra_stripes=True)
+        yield FilteredTable("commands", "/ filter commands")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -49,7 +53,6 @@ class CommandLogScreen(BaseScreen):
         return out
 
     def show(self, rows) -> None:
-        t = self.query_one("#commands", DataTable)
-        t.clear()
-        for kind, code, seconds, cmd in rows:
-            t.add_row(kind, state(code) if not code.isdigit() else code, seconds, clean(cmd))
+        self.query_one(FilteredTable).set_rows([
+            (None, (kind, state(code) if not code.isdigit() else code, seconds, clean(cmd)),
+             f"{kind} {code} {cmd}") for kind, code, seconds, cmd in rows])

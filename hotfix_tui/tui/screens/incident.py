@@ -13,6 +13,7 @@ from ... import services
 from ...core.models import Severity
 from ..base import BaseScreen
 from ..widgets.common import clean, plain
+from ..widgets.filtered import FilteredTable
 from ..widgets.timeline import describe
 
 
@@ -56,6 +57,7 @@ class IncidentScreen(BaseScreen):
     """One incident: its status and timeline (every event of it and its hotfixes)."""
 
     BINDINGS = BaseScreen.BINDINGS + [
+        Binding("slash", "filter", "Filter", key_display="/", id="filter"),
     ]
 
     def __init__(self, key: str) -> None:
@@ -65,7 +67,7 @@ class IncidentScreen(BaseScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="detail-line", markup=False)
-        yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
+        yield FilteredTable("timeline", "/ filter the timeline")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -84,10 +86,12 @@ class IncidentScreen(BaseScreen):
         header = self.query_one("#detail-line", Static)
         header.update(f"{inc.key}  {inc.sev_label}  {inc.status}  {clean(inc.title)}  ·  "
                       f"commander {clean(inc.commander)}  ·  service {clean(inc.service)}")
-        t = self.query_one("#timeline", DataTable)
-        t.clear()
+        rows = []
         for ev in events:
             who = ev.actor if ev.actor_verified else f"{ev.actor} (unverified)"
-            t.add_row(ev.at[:19].replace("T", " "), plain(who), describe(ev))
+            what = describe(ev)
+            rows.append((None, (ev.at[:19].replace("T", " "), plain(who), what),
+                         f"{who} {what.plain}"))
+        self.query_one(FilteredTable).set_rows(rows)
 
 

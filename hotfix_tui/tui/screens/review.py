@@ -11,6 +11,7 @@ from ... import services
 from ...clock import age
 from ..base import BaseScreen
 from ..widgets.common import clean, plain, state
+from ..widgets.filtered import FilteredTable
 
 
 def approval_summary(detail) -> str:
@@ -85,6 +86,7 @@ class ReviewScreen(BaseScreen):
         Binding("a", "approve", "Approve", id="approve"),
         Binding("x", "reject", "Reject", id="reject"),
         Binding("enter", "open", "Open", id="open", show=False),
+        Binding("slash", "filter", "Filter", key_display="/", id="filter"),
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
         Binding("q", "close", "Close", id="close", show=False),
     ]
@@ -99,7 +101,7 @@ class ReviewScreen(BaseScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Waiting for your approval", id="detail-line", markup=False)
-        yield DataTable(id="queue", cursor_type="row", zebra_stripes=True)
+        yield FilteredTable("queue", "/ filter by key, title, author or incident")
         yield Static("", id="reasons", classes="reasons", markup=False)
         yield Footer()
 
@@ -125,12 +127,11 @@ class ReviewScreen(BaseScreen):
 
     def show(self, data) -> None:
         self.items, self.details, self.reasons = data
-        t = self.query_one("#queue", DataTable)
-        t.clear()
         now = self.ctx.clock()
-        for h in self.items:
-            t.add_row(h.key, state(h.state), h.incident, plain(h.author),
-                      age(h.updated_at, now), plain(h.title), key=h.key)
+        self.query_one(FilteredTable).set_rows([
+            (h.key, (h.key, state(h.state), h.incident, plain(h.author), age(h.updated_at, now),
+                     plain(h.title)), f"{h.key} {h.title} {h.author} {h.incident}")
+            for h in self.items])
         line = self.query_one("#detail-line", Static)
         line.update(f"{len(self.items)} hotfix(es) wait for your approval" if self.items else
                     "nothing waits for your approval")
