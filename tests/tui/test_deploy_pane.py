@@ -206,3 +206,30 @@ async def test_a_flood_of_200000_lines(svc, monkeypatch):
         assert log.follow and log.total == total
         assert f"{total} lines" in screen_text(app)
         assert await wait_for(pilot, lambda: "flood line 200000" in screen_text(app))
+
+
+async def test_follow_pauses_on_scroll_up_and_resumes_with_end(svc, monkeypatch):
+    approved_hotfix(svc)
+    d = svc.cli("deploy", "HF-1", "--env", "flood", "--json").json()
+    ctx = make_ctx(svc.path, "alice", monkeypatch)
+    from hotfix_tui.tui.screens.deploy import DeployScreen
+
+    app = HotfixApp(ctx, start_screen=DeployScreen(d["key"]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert await wait_for(pilot, lambda: "succeeded" in screen_text(app), timeout=60)
+        log = app.screen.query_one(LogView)
+        assert log.follow
+        await pilot.press("pageup")
+        await settle(pilot)
+        assert not log.follow and "paused" in screen_text(app)
+        await pilot.press("G")
+        await settle(pilot)
+        assert log.follow and "following" in screen_text(app)
+        assert "flood line 200000" in screen_text(app)
+        await pilot.press("slash", *"line 12345", "enter")
+        assert await wait_for(pilot, lambda: log.matches != [])
+        assert "flood line 12345" in screen_text(app)
+        assert not log.follow
+        await pilot.press("n")
+        await settle(pilot)
+        assert log.current_match is not None and log.current_match > log.matches[0]

@@ -71,16 +71,20 @@ class LogView(ScrollView, can_focus=True):
     # -- size and data ----------------------------------------------------------------
     def set_total(self, total: int) -> None:
         """The log grew (or this is the first look): extend the virtual size."""
-        if total == self.total:
-            return
-        last_page = (self.total - 1) // PAGE if self.total else None
-        self.total = total
-        if last_page is not None:
-            self.pages.pop(last_page, None)  # the last page may have been partial
-        self.virtual_size = Size(self.width_seen, total)
+        if total != self.total:
+            last_page = (self.total - 1) // PAGE if self.total else None
+            self.total = total
+            if last_page is not None:
+                self.pages.pop(last_page, None)  # the last page may have been partial
+            self.virtual_size = Size(self.width_seen, total)
+            self.refresh()
         if self.follow:
+            # after the layout has taken the new size, or the "end" is the old one
+            self.call_after_refresh(self._stick_to_end)
+
+    def _stick_to_end(self) -> None:
+        if self.follow and self.scroll_y < self.max_scroll_y:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
-        self.refresh()
 
     def reset(self) -> None:
         self.pages.clear()
@@ -176,12 +180,16 @@ class LogView(ScrollView, can_focus=True):
             pos = i + len(needle)
 
     # -- follow mode ----------------------------------------------------------------------
-    def watch_scroll_y(self, old: float, new: float) -> None:
-        super().watch_scroll_y(old, new)
-        at_end = new >= self.max_scroll_y - 0.5
-        if new < old and not at_end and self.follow:
-            self.follow = False
-        elif at_end and not self.follow and new > old:
+    # Follow mode changes only on what the user does, never on the view's own scrolling
+    # (a programmatic scroll_end as lines arrive must not switch it off).
+    def on_mouse_scroll_up(self, event) -> None:
+        self.follow = False
+
+    def on_mouse_scroll_down(self, event) -> None:
+        self.call_after_refresh(self._follow_if_at_end)
+
+    def _follow_if_at_end(self) -> None:
+        if self.scroll_y >= self.max_scroll_y - 0.5:
             self.follow = True
 
     def watch_follow(self, follow: bool) -> None:
@@ -197,6 +205,7 @@ class LogView(ScrollView, can_focus=True):
 
     def action_scroll_down(self) -> None:
         self.scroll_relative(y=1, animate=False)
+        self.call_after_refresh(self._follow_if_at_end)
 
     def action_page_up(self) -> None:
         self.follow = False
@@ -204,6 +213,7 @@ class LogView(ScrollView, can_focus=True):
 
     def action_page_down(self) -> None:
         self.scroll_page_down(animate=False)
+        self.call_after_refresh(self._follow_if_at_end)
 
     def action_scroll_home(self) -> None:
         self.follow = False
