@@ -266,6 +266,9 @@ def _check_env(reader: _Reader, section: str, env: EnvironmentConfig) -> None:
                     "(known: command, local-symlink)")
     if env.driver == "local-symlink" and not env.path:
         reader.fail(section, "path", "is required by the local-symlink driver")
+    if env.path and not env.path.startswith(("/", "~")):
+        reader.fail(section, "path", f"must be an absolute path, not {env.path!r} (commands "
+                    "run in a temporary worktree, so a relative path would land there)")
     if env.timeout_s <= 0:
         reader.fail(section, "timeout_s", "must be positive")
     if env.cancel_grace_s < 0:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import pwd
 import re
+from collections.abc import Callable
 
 from .config import Config
 from .core.models import Actor
@@ -24,8 +25,14 @@ def os_account() -> str:
         return f"uid{os.getuid()}"
 
 
-def current_actor(config: Config) -> tuple[Actor, str | None]:
-    """The acting user, and a warning to show when an override was ignored or refused."""
+def current_actor(config: Config,
+                  committed_allows: Callable[[], bool] | None = None
+                  ) -> tuple[Actor, str | None]:
+    """The acting user, and a warning to show when an override was ignored or refused.
+
+    `committed_allows` says whether the committed config (not just the working tree's,
+    which anyone with write access to the checkout could edit) allows the override.
+    """
     account = os_account()
     override = os.environ.get(OVERRIDE_ENV, "").strip()
     if not override or override == account:
@@ -35,6 +42,12 @@ def current_actor(config: Config) -> tuple[Actor, str | None]:
             Actor(account, True, account),
             f"{OVERRIDE_ENV} ignored: this repository does not allow identity overrides "
             f"([identity] allow_override); acting as {account}",
+        )
+    if committed_allows is not None and not committed_allows():
+        return (
+            Actor(account, True, account),
+            f"{OVERRIDE_ENV} ignored: allow_override is set in the working tree's "
+            f".hotfix.toml but not in the committed one; acting as {account}",
         )
     if not _NAME.match(override):
         return (

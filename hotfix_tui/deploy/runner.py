@@ -234,6 +234,11 @@ def _stop_lost_group(pgid: int | None, grace: float) -> str:
     return f"process group {pgid} killed (SIGTERM, then SIGKILL after {grace:g}s)"
 
 
+# Used by the services layer for commands left behind by a runner that died.
+group_members = _group_members
+stop_lost_group = _stop_lost_group
+
+
 # -- the runner process ---------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..clock import iso, utcnow
-from ..config import Config, load_config
+from ..config import CONFIG_NAME, Config, load_config
 from ..core.errors import GitError, HotfixError
 from ..core.models import Actor
 from ..identity import current_actor
@@ -29,6 +29,22 @@ class Context:
     warnings: list[str] = field(default_factory=list)
     clock: Callable[[], datetime] = utcnow
     repo_error: str = ""
+    readonly: bool = False  # a browsing console: reads never write (no reaping, no staleness)
+    _config_stamp: tuple | None = None
+
+    def fresh_config(self) -> Config:
+        """The config as `.hotfix.toml` is now: a long-running console must not judge
+        approvals by the file it saw at startup."""
+        path = self.repo.toplevel / CONFIG_NAME if self.repo else None
+        try:
+            st = path.stat() if path else None
+            stamp = (st.st_mtime_ns, st.st_size, st.st_ino) if st else None
+        except OSError:
+            stamp = None
+        if stamp != self._config_stamp:
+            self.config = load_config(self.repo.toplevel if self.repo else None)
+            self._config_stamp = stamp
+        return self.config
 
     def now(self) -> str:
         return iso(self.clock())
@@ -79,6 +95,21 @@ def resolve_db_path(db: str | os.PathLike | None, repo: RepoPaths | None,
     return repo.common_dir / "hotfix" / "hotfix.db"
 
 
+def _committed_allows_override(paths: RepoPaths) -> bool:
+    """Does the committed .hotfix.toml (HEAD of the main worktree) allow HOTFIX_ACTOR?"""
+    from .. import gitops
+    from ..config import parse_config
+    from ..core.errors import ConfigError
+
+    res = gitops.run_git(paths.toplevel, "show", f"HEAD:{CONFIG_NAME}", check=False)
+    if not res.ok:
+        return False
+    try:
+        return parse_config(res.out).identity.allow_override
+    except ConfigError:
+        return False
+
+
 def open_context(
     repo: str | os.PathLike | None = None,
     db: str | os.PathLike | None = None,
@@ -97,9 +128,11 @@ def open_context(
         repo_error = str(exc)
     config = load_config(paths.toplevel if paths else None)
     db_path = resolve_db_path(db, paths, config, repo_error)
-    actor, warning = current_actor(config)
+    actor, warning = current_actor(
+        config, (lambda: _committed_allows_override(paths)) if paths else None)
     ctx = Context(repo=paths, config=config, db_path=db_path, actor=actor,
                   warnings=[warning] if warning else [], repo_error=repo_error)
+    ctx.fresh_config()  # records the file's stamp
     if clock is not None:
         ctx.clock = clock
     return ctx

@@ -45,7 +45,8 @@ def _env_row(store: Store, name: str):
 def _deploy_argv(env: EnvironmentConfig, which: str) -> list[str]:
     if env.driver == "local-symlink" and which in ("deploy", "rollback"):
         return [sys.executable, "-m", "hotfix_tui.deploy.drivers", "local-symlink",
-                "--path", env.path, "--version", "{version}", "--sha", "{sha}"]
+                "--path", os.path.expanduser(env.path), "--version", "{version}",
+                "--sha", "{sha}"]
     argv = list(getattr(env, which))
     if not argv:
         raise ConfigError(f"environments.{env.name}.{which} is empty: nothing to run")
@@ -102,7 +103,7 @@ def _plan(ctx: Context, env: EnvironmentConfig, which: str, sha: str, version: s
     _check_program(git_cwd(ctx), sha, final, env.name, which)
     env_vars = {f"HOTFIX_{k.upper()}": v for k, v in values.items()}
     if env.driver == "local-symlink":
-        env_vars["HOTFIX_RELEASE_PATH"] = env.path
+        env_vars["HOTFIX_RELEASE_PATH"] = os.path.expanduser(env.path)
     return Plan(env, final, env_vars, sha, version, previous_sha, previous_version)
 
 
@@ -112,6 +113,24 @@ def _in_progress_error(row) -> HotfixError:
                                             else "")
     return HotfixError(f"{row['env']}: {what} in progress, started by {row['started_by']} "
                        f"at {started} UTC")
+
+
+def orphaned_runs(store: Store, env: str) -> list:
+    """Interrupted runs on `env` whose command is still alive on this host: their runner
+    died, but what they started did not. Nothing else may run there until they stop."""
+    from ..deploy.runner import group_members
+
+    rows = store.all("SELECT d.*, h.key AS hotfix_key FROM deploys d LEFT JOIN hotfixes h "
+                     "ON h.id = d.hotfix_id WHERE d.env = ? AND d.status = 'interrupted' AND "
+                     "d.pgid IS NOT NULL ORDER BY d.id DESC LIMIT 20", (env,))
+    return [r for r in rows if (not r["host"] or r["host"] == HOST)
+            and group_members(r["pgid"])]
+
+
+def _orphan_error(row) -> HotfixError:
+    return HotfixError(f"{row['env']}: the command of interrupted {row['kind']} {row['key']} "
+                       f"is still running (process group {row['pgid']}); stop it first: "
+                       f"hotfix cancel {row['key']}")
 
 
 def _runs_dir(ctx: Context) -> Path:
@@ -169,10 +188,14 @@ def ctx_now() -> str:
 
 def _new_run(ctx: Context, store: Store, plan: Plan, kind: str, now: str,
              hotfix_id: int | None, **extra):
-    """Insert a run of `plan` (inside store.write()); refuses while another runs there."""
+    """Insert a run of `plan` (inside store.write()); refuses while another runs there,
+    or while the command of an interrupted run is still alive."""
     running = run_rows.list_runs(store, env=plan.env.name, running_only=True)
     if running:
         raise _in_progress_error(running[0])
+    orphans = orphaned_runs(store, plan.env.name)
+    if orphans:
+        raise _orphan_error(orphans[0])
     n = store.next_id("deploys")
     return run_rows.insert_run(
         store, env=plan.env.name, kind=kind, argv=plan.argv,
@@ -187,7 +210,9 @@ def _new_run(ctx: Context, store: Store, plan: Plan, kind: str, now: str,
 # ---- deploy ---------------------------------------------------------------------------
 
 def deploy(ctx: Context, key: str, env_name: str | None = None,
-           break_glass: str | None = None) -> Deploy:
+           break_glass: str | None = None, expected_head: str | None = None) -> Deploy:
+    """Start a deploy. `expected_head` (from a confirmation) refuses if the hotfix moved
+    since the user looked."""
     env = ctx.config.env(env_name or ctx.config.hotfix.production_env)
     reason = clean_text(break_glass, "break-glass reason") if break_glass is not None else ""
     if break_glass is not None and not reason:
@@ -196,11 +221,15 @@ def deploy(ctx: Context, key: str, env_name: str | None = None,
         raise PolicyRefusal(f"deploy {key}", ["break-glass is disabled by [approvals] "
                                               "break_glass = false"])
     with ctx.open(create=False) as store:
+        if not store.readonly and store.path != ":memory:":
+            reap_lost_runs(store, ctx.actor)  # a dead runner's hotfix is no longer deploying
         sync(ctx, key, store)
         hf = records.get_hotfix(store, key)
-        reap_lost_runs(store, ctx.actor) if not store.readonly else None
         env_row = _env_row(store, env.name)
         blockers = deploy_blockers(ctx, store, hf, env, bool(reason))
+        if expected_head and hf.head_sha != expected_head:
+            blockers.append(f"{hf.key} changed since you looked (head {hf.head_sha[:12]}, you "
+                            f"saw {expected_head[:12]}); review it again")
         if blockers:
             raise PolicyRefusal(f"deploy {hf.key} to {env.name}", blockers)
         running = run_rows.list_runs(store, env=env.name, running_only=True)
@@ -442,11 +471,26 @@ def rollback_preview(ctx: Context, env_name: str | None, to: str | None = None
         if running:
             err = _in_progress_error(running[0])
             raise HotfixError(f"{err}; cancel it first (hotfix cancel {running[0]['key']})")
+        orphans = orphaned_runs(store, env.name)
+        if orphans:
+            raise _orphan_error(orphans[0])
         current = _env_row(store, env.name)
         if current is None or not current["sha"]:
             raise HotfixError(f"{env.name}: nothing is recorded as deployed; nothing to roll "
                               "back")
         target = rollback_target(store, env.name, to)
+        # A deploy that failed (or was cancelled, timed out, interrupted) after the recorded
+        # release may have left the environment half-changed: putting the recorded release
+        # back is the rollback, not going back one more release.
+        last = store.one(
+            "SELECT d.id, d.status, d.sha, d.version, h.id AS hotfix_id, h.key AS hotfix_key, "
+            "i.key AS incident_key FROM deploys d LEFT JOIN hotfixes h ON h.id = d.hotfix_id "
+            "LEFT JOIN incidents i ON i.id = h.incident_id WHERE d.env = ? AND d.kind IN "
+            "('deploy', 'rollback') ORDER BY d.id DESC LIMIT 1", (env.name,))
+        unsettled = (last is not None and last["status"] != "succeeded"
+                     and (current["deploy_id"] is None or last["id"] > current["deploy_id"]))
+        if to is None and unsettled:
+            target = (current["version"] or "", current["sha"])
         if target is None and to is not None:
             tag = ctx.config.hotfix.tag_format.format(version=to.removeprefix("v"))
             if gitops.ref_exists(git_cwd(ctx), f"refs/tags/{tag}"):
@@ -460,23 +504,35 @@ def rollback_preview(ctx: Context, env_name: str | None, to: str | None = None
                                "deploys d JOIN hotfixes h ON h.id = d.hotfix_id JOIN incidents i "
                                "ON i.id = h.incident_id WHERE d.id = ?",
                                (current["deploy_id"],)) if current["deploy_id"] else None
+        previous_sha, previous_version = current["sha"], current["version"] or ""
+        if to is None and unsettled:
+            previous_sha, previous_version = last["sha"], last["version"]
+            hotfix_row = ({"id": last["hotfix_id"], "key": last["hotfix_key"],
+                           "incident_key": last["incident_key"]} if last["hotfix_id"] else None)
     version, sha = target
     which = "rollback" if env.rollback else "deploy"
     hkey = hotfix_row["key"] if hotfix_row else None
     incident = hotfix_row["incident_key"] if hotfix_row else None
     plan = _plan(ctx, env, which, sha, version, version, hkey or "", incident or "",
-                 current["sha"], current["version"] or "")
-    return RollbackPreview(env.name, current["version"] or "", current["sha"], version, sha,
+                 previous_sha, previous_version)
+    return RollbackPreview(env.name, previous_version, previous_sha, version, sha,
                            tuple(plan.argv), hkey, incident,
                            hotfix_row["id"] if hotfix_row else None, plan)
 
 
-def rollback(ctx: Context, env_name: str | None, reason: str, to: str | None = None) -> Deploy:
+def rollback(ctx: Context, env_name: str | None, reason: str, to: str | None = None,
+             expected: tuple[str, str] | None = None) -> Deploy:
+    """Roll back. `expected` = (current sha, target sha) from the confirmation the user
+    read: refused if either changed meanwhile."""
     env = ctx.config.env(env_name or ctx.config.hotfix.production_env)
     reason = clean_text(reason, "reason")
     if not reason:
         raise ValidationError("a rollback needs a --reason")
     pv = rollback_preview(ctx, env.name, to)
+    if expected is not None and expected != (pv.current_sha, pv.target_sha):
+        raise PolicyRefusal(f"rollback {env.name}", [
+            f"{env.name} changed since you looked (it now runs {pv.current_version} and would "
+            f"go back to {pv.target_version}); review the rollback again"])
     plan = pv.plan
     version, sha = pv.target_version, pv.target_sha
     current = {"sha": pv.current_sha, "version": pv.current_version}
@@ -494,21 +550,11 @@ def rollback(ctx: Context, env_name: str | None, reason: str, to: str | None = N
                          before={"version": current["version"], "sha": current["sha"]},
                          after={"version": version, "sha": sha, "argv": plan.argv,
                                 "reason": reason}, incident=incident, hotfix=hkey)
+            # locked now, whatever the outcome; the hotfix becomes rolled_back only when
+            # the rollback succeeds (services.runs)
             _lock(ctx, store, env.name, f"rolled back ({run['key']}): {reason}", now,
                   incident, hkey)
-            if hotfix_row is not None:
-                h = records.hotfix_row(store, hotfix_row["key"])
-                state = HotfixState(h["state"])
-                if HotfixState.ROLLED_BACK in _moves(state):
-                    set_state(ctx, store, h, HotfixState.ROLLED_BACK, now, "hotfix.rolled_back",
-                              deploy=run["key"], reason=reason)
     return _launch(ctx, run, sha)
-
-
-def _moves(state: HotfixState):
-    from ..core.workflow import HOTFIX_TRANSITIONS
-
-    return HOTFIX_TRANSITIONS[state]
 
 
 def _lock(ctx: Context, store: Store, env: str, reason: str, now: str,
@@ -585,17 +631,39 @@ def adopt(ctx: Context, env_name: str, ref: str) -> EnvironmentStatus:
 # ---- cancel, reading ------------------------------------------------------------------
 
 def cancel(ctx: Context, deploy_key: str) -> Deploy:
+    """Cancel a running run; or stop what an interrupted run's command left running."""
     from ..deploy import runner
 
-    with ctx.reading() as store:
+    with ctx.open(create=False) as store:
+        if not store.readonly and store.path != ":memory:":
+            reap_lost_runs(store, ctx.actor)
         row = run_rows.run_row(store, deploy_key)
+    now = ctx.now()
+    if row["status"] == "interrupted":
+        with ctx.writing() as store:
+            if not any(r["id"] == row["id"] for r in orphaned_runs(store, row["env"])):
+                raise HotfixError(f"{row['key']} is interrupted and nothing of it is left "
+                                  "running; nothing to cancel")
+            what = runner.stop_lost_group(row["pgid"], float(row["cancel_grace_s"]))
+            with store.write():
+                audit.append(store, ctx.actor, now, "deploy", row["key"],
+                             "deploy.orphan_stopped", after={"env": row["env"], "what": what},
+                             hotfix=row["hotfix_key"], incident=_incident_of(store, row))
+        with ctx.reading() as store:
+            return get_run(store, row["key"])
     if row["status"] != "running":
         raise HotfixError(f"{row['key']} is {row['status']}; nothing to cancel")
-    now = ctx.now()
     with ctx.writing() as store:
         runner.request_cancel(store, row["id"], ctx.actor, now)
     with ctx.reading() as store:
         return get_run(store, row["key"])
+
+
+def _incident_of(store: Store, row) -> str | None:
+    if row["hotfix_id"] is None:
+        return None
+    return store.scalar("SELECT i.key FROM hotfixes h JOIN incidents i ON i.id = h.incident_id "
+                        "WHERE h.id = ?", (row["hotfix_id"],))
 
 
 def get_run(store: Store, key: str | int) -> Deploy:
@@ -626,7 +694,7 @@ def status(ctx: Context, reap: bool = True) -> list[EnvironmentStatus]:
     prod = ctx.config.hotfix.production_env
     names = sorted(ctx.config.env_names, key=lambda n: n != prod)
     with ctx.open(create=False) as store:
-        if reap and not store.readonly and store.path != ":memory:":
+        if reap and not store.readonly and store.path != ":memory:" and not ctx.readonly:
             reap_lost_runs(store, ctx.actor)
         rows = {r["name"]: r for r in store.all("SELECT * FROM environments")}
         for n in rows:
@@ -695,6 +763,7 @@ def deploy_preview(ctx: Context, key: str, env_name: str, break_glass: bool = Fa
         running = run_rows.list_runs(store, env=env.name, running_only=True)
         if running:
             blockers.append(str(_in_progress_error(running[0])))
+        blockers += [str(_orphan_error(r)) for r in orphaned_runs(store, env.name)[:1]]
     current_version = (env_row["version"] if env_row else "") or ""
     try:
         plan = _plan(ctx, env, "deploy", hf.head_sha, hf.version, hf.branch, hf.key,

@@ -36,6 +36,7 @@ from .finish_state import (
     finish_dir,
     finish_result,
     load_state,
+    production_sha,
     save_state,
 )
 from .hotfixes import git_cwd, set_state
@@ -52,7 +53,10 @@ def finish(ctx: Context, key: str, *, push: bool = False, skip_verify: str | Non
     cwd = git_cwd(ctx)
     with ctx.reading() as store:
         row = records.hotfix_row(store, key)
-        sha = deployed_sha(store, row)
+        prod = ctx.config.hotfix.production_env
+        gate_env = prod if prod in ctx.config.env_names else None
+        shipped = production_sha(store, row, gate_env)
+        sha = deployed_sha(store, row, gate_env)
     key = row["key"]
     fs = load_state(row)
     state = HotfixState(row["state"])
@@ -63,6 +67,10 @@ def finish(ctx: Context, key: str, *, push: bool = False, skip_verify: str | Non
     if resume and fs is None:
         raise HotfixError(f"{key}: no finish in progress; run 'hotfix finish {key}'")
     _check_may_finish(row, state, skip, fs)
+    if shipped is None and fs is None:
+        raise PolicyRefusal(f"finish {key}", [
+            f"{key} was never deployed to {gate_env or 'any environment'}; a hotfix is "
+            "tagged and finished from what production runs"])
     if fs is None:
         fs = _plan(ctx, cwd, row, sha)
         now = ctx.now()

@@ -101,11 +101,22 @@ def load_state(row) -> dict | None:
     return fs if isinstance(fs, dict) else None
 
 
-def deployed_sha(store: Store, row) -> str:
-    """The commit the hotfix last deployed successfully (else its head)."""
-    sha = store.scalar("SELECT sha FROM deploys WHERE hotfix_id = ? AND kind = 'deploy' AND "
-                       "status = 'succeeded' ORDER BY id DESC LIMIT 1", (row["id"],))
-    return sha or row["head_sha"]
+def deployed_sha(store: Store, row, env: str | None = None) -> str:
+    """The commit the hotfix last deployed successfully (to `env`, if given; else its
+    head)."""
+    return production_sha(store, row, env) or row["head_sha"]
+
+
+def production_sha(store: Store, row, env: str | None) -> str | None:
+    """The commit the hotfix last deployed successfully to `env` (any environment when
+    None), or None if it never got there."""
+    sql = ("SELECT sha FROM deploys WHERE hotfix_id = ? AND kind = 'deploy' AND "
+           "status = 'succeeded'")
+    params: tuple = (row["id"],)
+    if env is not None:
+        sql += " AND env = ?"
+        params += (env,)
+    return store.scalar(sql + " ORDER BY id DESC LIMIT 1", params)
 
 
 def finish_dir(ctx: Context) -> Path:

@@ -55,7 +55,7 @@ def binding(ctx: Context, store: Store, row, head: str) -> appr.Binding:
         checklist_hash=appr.checklist_hash(items),
         doc_hash=appr.doc_hash(row["title"], row["why"], row["risk"], row["test_plan"],
                                row["rollback_plan"]),
-        config_hash=ctx.config.sha256,
+        config_hash=ctx.fresh_config().sha256,
     )
 
 
@@ -116,14 +116,14 @@ def sync(ctx: Context, key: str, store: Store | None = None) -> sqlite3.Row:
             return row
         head = current_head(ctx, row)
         needs_write = head != row["head_sha"]
-        if not needs_write and not store.readonly:
+        if not needs_write and not store.readonly and not ctx.readonly:
             live = store.all("SELECT * FROM approvals WHERE hotfix_id = ? AND stale = 0 AND "
                              "decision = 'approved'", (row["id"],))
             if live:
                 b = binding(ctx, store, row, head)
                 needs_write = any(appr.stale_reason(records.approval_from_row(a), b)
                                   for a in live)
-        if not needs_write or store.readonly:
+        if not needs_write or store.readonly or ctx.readonly:
             return row
         now = ctx.now()
         with store.write():

@@ -55,6 +55,9 @@ def checklist(ctx: Context, key: str) -> list[ChecklistItem]:
 
 def show(ctx: Context, key: str) -> Hotfix:
     """The hotfix with its full checklist (configured and automatic items)."""
+    from .hotfixes_read import _reap
+
+    _reap(ctx)
     with ctx.open(create=False) as store:
         sync(ctx, key, store)
         row = records.hotfix_row(store, key)
@@ -79,6 +82,7 @@ def check(ctx: Context, key: str, n: int, checked: bool = True) -> list[Checklis
     now = ctx.now()
     with ctx.writing() as store, store.write():
         row = records.hotfix_row(store, key)
+        require_editable(row)  # again, inside the transaction: it may have moved on
         current = store.one("SELECT * FROM checklist_items WHERE hotfix_id = ? AND "
                             "kind = 'scope' AND env = '' AND n = ?", (row["id"], n))
         if bool(current["checked"]) != checked:
@@ -169,8 +173,20 @@ def approve(ctx: Context, key: str, comment: str = "",
             if changed:
                 raise PolicyRefusal(f"approve {hf.key}", [
                     f"approval stale: {changed} since you looked; review it again"])
+        fresh = records.get_hotfix(store, key)
+        refusal = appr.approval_refusal(fresh, ctx.actor.name)
+        if refusal:  # the state changed since we looked (a reject, an abandon)
+            raise PolicyRefusal(f"approve {hf.key}", [refusal])
         retro = bool(row["needs_retroactive_approval"]) and HotfixState(row["state"]) not in (
             HotfixState.IN_REVIEW, HotfixState.APPROVED)
+        if retro:
+            shipped = store.scalar("SELECT sha FROM deploys WHERE hotfix_id = ? AND "
+                                   "break_glass = 1 ORDER BY id DESC LIMIT 1", (row["id"],))
+            if shipped and shipped != row["head_sha"]:
+                raise PolicyRefusal(f"approve {hf.key}", [
+                    f"the head moved since the break-glass deploy (deployed {shipped[:12]}, "
+                    f"head {row['head_sha'][:12]}); an approval after the fact must cover "
+                    "exactly what shipped"])
         mine = [a for a in records.approvals_for(store, row["id"])
                 if a.approver == ctx.actor.name and a.decision == "approved" and not a.stale]
         if mine and not retro:

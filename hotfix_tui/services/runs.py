@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from ..clock import iso, parse_iso, utcnow
 from ..core.models import Actor, HotfixState, RunKind, RunStatus
-from ..core.workflow import check_hotfix_transition
+from ..core.workflow import HOTFIX_TRANSITIONS, check_hotfix_transition
 from ..store import audit
 from ..store.db import Store
 from ..store.runs import run_row
@@ -21,6 +21,7 @@ from ..store.runs import run_row
 # pid gone (same host) or past LOST_AFTER whatever the pid, its outcome is unknown.
 STALE_AFTER = timedelta(seconds=4)
 LOST_AFTER = timedelta(seconds=90)
+STARTING_GRACE = timedelta(seconds=180)
 HOST = socket.gethostname()
 
 
@@ -58,6 +59,9 @@ def runner_lost(row, now=None) -> bool:
     now = now or utcnow()
     beat = parse_iso(row["heartbeat_at"] or row["started_at"])
     age = now - beat
+    if row["pid"] is None:
+        # still starting: its worktree is being checked out; the runner has not claimed it
+        return age > STARTING_GRACE
     if age > LOST_AFTER:
         return True
     if age > STALE_AFTER:
@@ -142,14 +146,20 @@ def _apply_outcome(store: Store, row, status: RunStatus, now: str, who: Actor,
     target: HotfixState | None = None
     if kind is RunKind.DEPLOY and current is HotfixState.DEPLOYING:
         target = HotfixState.DEPLOYED if ok else HotfixState.FAILED
+    elif kind is RunKind.ROLLBACK and ok and \
+            HotfixState.ROLLED_BACK in HOTFIX_TRANSITIONS[current]:
+        target = HotfixState.ROLLED_BACK
     if target is None:
         return
     check_hotfix_transition(h["key"], current, target)
     store.execute("UPDATE hotfixes SET state = ?, updated_at = ? WHERE id = ?",
                   (str(target), now, h["id"]))
-    audit.append(store, who, now, "hotfix", h["key"], "hotfix.state",
+    rolled_back = target is HotfixState.ROLLED_BACK
+    audit.append(store, who, now, "hotfix", h["key"],
+                 "hotfix.rolled_back" if rolled_back else "hotfix.state",
                  before={"state": str(current)}, after={"state": str(target)},
-                 incident=incident, hotfix=h["key"], cause=row["key"])
+                 incident=incident, hotfix=h["key"], cause=row["key"],
+                 reason=row["reason"] or None)
 
 
 def reap_lost_runs(store: Store, actor: Actor, now=None) -> list[str]:

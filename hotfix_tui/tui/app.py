@@ -31,6 +31,7 @@ class HotfixApp(App):
         super().__init__()
         self.ctx = ctx
         self.readonly = readonly
+        ctx.readonly = ctx.readonly or readonly  # browsing writes nothing, not even staleness
         self.watch_interval = watch_interval
         self._start_screen = start_screen
         self.command_log: list = []

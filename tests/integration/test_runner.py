@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -326,10 +327,16 @@ def test_cancel_kills_the_whole_group_even_when_it_ignores_sigterm(tmp_path, gro
 
     store = open_store(db)
     try:
+        asked = time.monotonic()
         request_cancel(store, did, Actor("bob"), iso(utcnow()))
         request_cancel(store, did, Actor("carol"), iso(utcnow()))  # the first request stands
     finally:
         store.close()
+    # The bound: no process of the group is left after cancel_grace_s + 2 s.
+    bound = asked + 1.0 + 2.0
+    while group_members(pgid) and time.monotonic() < bound:
+        time.sleep(0.05)
+    assert group_members(pgid) == [], "a process outlived cancel_grace_s + 2 s"
     run = wait_finished(db, did, timeout=30)
     assert group_members(pgid) == []
     with pytest.raises(ProcessLookupError):  # not even a zombie: the runner reaped them

@@ -291,10 +291,11 @@ def start_deploy(screen, hf, break_glass: bool = False) -> None:
         if break_glass:
             _break_glass_modal(screen, hf, data)
             return
-        screen.app.push_screen(DeployModal(hf.key, data), lambda env: env and _go(env, None))
+        screen.app.push_screen(DeployModal(hf.key, data),
+                               lambda env: env and _go(env, None, data[env].sha))
 
-    def _go(env: str, reason: str | None) -> None:
-        screen.run_service("deploy", lambda: services.deploy(ctx, hf.key, env, reason),
+    def _go(env: str, reason: str | None, seen: str) -> None:
+        screen.run_service("deploy", lambda: services.deploy(ctx, hf.key, env, reason, seen),
                            success=f"{hf.key}: deploy to {env} started",
                            after=lambda d: screen.app.push_screen(DeployScreen(d.key)))
 
@@ -317,7 +318,7 @@ def _break_glass_modal(screen, hf, previews: dict) -> None:
     def done(reason: str | None) -> None:
         if reason:
             screen.run_service("break-glass deploy",
-                               lambda: services.deploy(screen.ctx, hf.key, p.env, reason),
+                               lambda: services.deploy(screen.ctx, hf.key, p.env, reason, p.sha),
                                success=f"{hf.key}: BREAK-GLASS deploy to {p.env} started",
                                after=lambda d: screen.app.push_screen(DeployScreen(d.key)))
 

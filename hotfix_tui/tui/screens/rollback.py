@@ -26,7 +26,8 @@ def start_rollback(screen, env: str) -> None:
                 from .deploy import DeployScreen
 
                 screen.run_service(
-                    "rollback", lambda: services.rollback(ctx, pv.env, reason),
+                    "rollback", lambda: services.rollback(
+                        ctx, pv.env, reason, expected=(pv.current_sha, pv.target_sha)),
                     success=f"{pv.env}: rolling back to {pv.target_version}; locked",
                     after=lambda d: screen.app.push_screen(DeployScreen(d.key)))
 
