@@ -201,7 +201,13 @@ async def test_a_flood_of_200000_lines(svc, monkeypatch):
         assert await wait_for(pilot, lambda: "succeeded" in screen_text(app), timeout=90)
         await settle(pilot)
         total = svc.cli("deploys", "--json").json()[0]["lines"]
-        assert total >= 200_000
+        conn = sqlite3.connect(svc.path / ".git" / "hotfix" / "hotfix.db")
+        out_lines = conn.execute("SELECT count(*) FROM deploy_lines WHERE deploy_id = 1 AND "
+                                 "stream = 'out'").fetchone()[0]
+        stored = conn.execute("SELECT count(*) FROM deploy_lines WHERE deploy_id = 1"
+                              ).fetchone()[0]
+        conn.close()
+        assert out_lines == 200_000 and stored == total  # every line, none lost
         log = app.screen.query_one(LogView)
         assert log.follow and log.total == total
         assert f"{total} lines" in screen_text(app)
