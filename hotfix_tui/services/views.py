@@ -31,10 +31,12 @@ class Dashboard:
 def dashboard(ctx: Context, include_resolved: bool = False) -> Dashboard:
     envs = tuple(env_status(ctx))
     with ctx.reading() as store:
-        incidents = records.list_incidents(store, include_resolved, limit=200)
+        # a dashboard, not an archive: the worst 100 open incidents and their 10 newest
+        # hotfixes keep the first frame fast on a year of history (the rest: history)
+        incidents = records.list_incidents(store, include_resolved, limit=100)
         rows = []
         for inc in incidents:
-            hfs = records.list_hotfixes(store, incident=inc.key, limit=50)
+            hfs = records.list_hotfixes(store, incident=inc.key, limit=10)
             rows.append(IncidentRow(inc, tuple(h for h in hfs
                                                if h.state is not HotfixState.ABANDONED)))
         return Dashboard(tuple(rows), envs, store.data_version())

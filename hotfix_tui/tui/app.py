@@ -5,15 +5,18 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from ..services import Context
 from ..store import open_store
 from .messages import Activity, DataChanged
+
+if TYPE_CHECKING:
+    from ..services import Context
 
 
 class HotfixApp(App):

@@ -71,7 +71,15 @@ class BaseScreen(Screen):
         else:
             with self.app.batch_update():
                 self.show(message.data)
-            self.refresh_bindings()
+            state = self.binding_state()
+            if state is None or state != getattr(self, "_binding_state", None):
+                self._binding_state = state
+                self.refresh_bindings()  # rebuilding the footer is not free: only on change
+
+    def binding_state(self):
+        """What the availability of this screen's actions depends on; the footer is
+        rebuilt only when it changes. None: rebuild after every load."""
+        return None
 
     def on_data_changed(self, message: DataChanged) -> None:
         self.reload()
@@ -80,7 +88,7 @@ class BaseScreen(Screen):
         # Load once mounted, whether or not a ScreenResume arrives (a screen pushed while
         # another switch is pending may not get one); later resumes reload.
         self._resumed_before = False
-        self.call_after_refresh(self.reload)
+        self.reload()  # now: the query runs in a thread while the first frame is drawn
 
     def on_screen_resume(self) -> None:
         if getattr(self, "_resumed_before", True):

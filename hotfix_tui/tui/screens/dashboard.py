@@ -279,7 +279,11 @@ class DashboardScreen(BaseScreen):
     def action_history(self) -> None:
         from .history import HistoryScreen
 
-        self.app.push_screen(HistoryScreen())
+        # one history browser per console, kept between visits: it opens at once and
+        # keeps its search
+        if not self.app.is_screen_installed("history"):
+            self.app.install_screen(HistoryScreen(), "history")
+        self.app.push_screen("history")
 
     def action_rollback(self, env: str | None = None) -> None:
         from .rollback import start_rollback

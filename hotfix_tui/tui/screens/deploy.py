@@ -125,6 +125,14 @@ class DeployScreen(BaseScreen):
         self.reload()
 
     # -- availability -------------------------------------------------------------------
+    def binding_state(self):
+        # under a log flood the pane reloads several times a second: rebuild the footer
+        # only when an action's availability can have changed
+        d = self.run
+        env = self.env_locked
+        return (d.status if d else None, d.kind if d else None,
+                bool(env and env.locked), bool(self.query_one(LogView).matches))
+
     def why_not(self, action: str) -> str | None:
         base = super().why_not(action)
         if base:

@@ -13,7 +13,7 @@ from ...core.errors import HotfixError
 from ..base import BaseScreen
 from ..widgets.common import plain, state
 
-PAGE_SIZE = 100
+PAGE_SIZE = 60  # a screenful or two: the table's cost grows with its rows
 
 
 class HistoryScreen(BaseScreen):
@@ -32,6 +32,7 @@ class HistoryScreen(BaseScreen):
 
     def __init__(self, query: str = "") -> None:
         super().__init__()
+        self.total: int | None = None
         self.query_text = query
         self.starts: list[int | None] = [None]  # the before_id of each page seen
         self.page = None
@@ -58,10 +59,26 @@ class HistoryScreen(BaseScreen):
 
     def on_data_changed(self, message) -> None:
         if len(self.starts) == 1:
+            self.total = None  # counted again once the new rows are shown
             self.reload()
 
     def fetch(self):
-        return services.history_page(self.ctx, self.query_text, self.starts[-1], PAGE_SIZE)
+        # rows first; how many match in all is counted after they are on screen
+        return services.history_page(self.ctx, self.query_text, self.starts[-1], PAGE_SIZE,
+                                     count=False)
+
+    @work(thread=True, exclusive=True, group="count", exit_on_error=False)
+    def _count(self, query: str) -> None:
+        try:
+            total = services.history_page(self.ctx, query, None, 1, count=True).total
+        except HotfixError:
+            return
+        self.app.call_from_thread(self._counted, query, total)
+
+    def _counted(self, query: str, total: int) -> None:
+        if query == self.query_text:
+            self.total = total
+            self._status()
 
     def show_error(self, message: str) -> None:
         self.query_one("#detail-line", Static).update(f"error: {message}")
@@ -76,10 +93,21 @@ class HistoryScreen(BaseScreen):
                 title.append("  BREAK-GLASS", style="bold white on red")
             t.add_row(h.key, h.created_at[:10], state(h.state), h.incident, plain(h.author),
                       state(h.last_deploy_status or "-"), title, key=h.key)
+        self._status()
+        if self.total is None:
+            self._count(self.query_text)
+
+    def _status(self) -> None:
+        page = self.page
+        if page is None:
+            return
         first = (len(self.starts) - 1) * PAGE_SIZE + 1
         last = first + len(page.rows) - 1
-        total = f"{page.total:,}" if page.total <= services.history.COUNT_CAP else \
-            f"{services.history.COUNT_CAP:,}+"
+        cap = services.history.COUNT_CAP
+        if self.total is None:
+            total = "…"
+        else:
+            total = f"{self.total:,}" if self.total <= cap else f"{cap:,}+"
         if page.rows:
             text = f"{first:,}-{last:,} of {total}"
         else:
@@ -96,6 +124,10 @@ class HistoryScreen(BaseScreen):
             return None
         return t.coordinate_to_cell_key(t.cursor_coordinate).row_key.value
 
+    def binding_state(self):
+        page = self.page
+        return (bool(page and page.has_more), len(self.starts) > 1, bool(page and page.rows))
+
     def why_not(self, action: str) -> str | None:
         if action == "next_page" and not (self.page and self.page.has_more):
             return "this is the last page"
@@ -107,10 +139,19 @@ class HistoryScreen(BaseScreen):
 
     @on(Input.Submitted, "#query")
     def _query(self, event: Input.Submitted) -> None:
+        # focus stays in the search box (a focus change costs a footer rebuild per
+        # search); `down` moves into the results
         self.query_text = event.value.strip()
         self.starts = [None]
+        self.total = None
         self.reload()
-        self.set_focus(self.query_one("#history", DataTable))
+
+    def on_key(self, event) -> None:
+        if event.key == "down" and self.focused is self.query_one("#query", Input):
+            event.stop()
+            self.set_focus(self.query_one("#history", DataTable))
+            return
+        super().on_key(event)
 
     def action_search(self) -> None:
         self.set_focus(self.query_one("#query", Input))

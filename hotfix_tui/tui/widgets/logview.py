@@ -142,7 +142,8 @@ class LogView(ScrollView, can_focus=True):
             return Strip.blank(width, self.rich_style)
         line = self.line_at(seq)
         if line is None:
-            return Strip([Segment("…", GUTTER)]).extend_cell_length(width).crop(0, width)
+            return Strip([Segment("…", GUTTER)]).extend_cell_length(
+                width, self.rich_style).crop(0, width)
         # the gutter shows when a line arrived, unless the line carries its own time
         stamp = "" if STAMPED.match(line.text) else line.at[11:19]
         segments = [Segment(f"{stamp:<8} ", GUTTER)]
@@ -159,7 +160,7 @@ class LogView(ScrollView, can_focus=True):
         if flags:
             segments.append(Segment(" " + " ".join(flags), MARK))
         strip = Strip(segments)
-        return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width)
+        return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, self.rich_style)
 
     def _highlight(self, text: str, style: Style, seq: int) -> list[Segment]:
         term = self.search_term
@@ -197,7 +198,7 @@ class LogView(ScrollView, can_focus=True):
 
     def action_follow(self) -> None:
         self.follow = True
-        self.scroll_end(animate=False, x_axis=False)
+        self.scroll_end(animate=False, immediate=True, x_axis=False)
 
     def action_scroll_up(self) -> None:
         self.follow = False
