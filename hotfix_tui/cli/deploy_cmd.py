@@ -65,7 +65,7 @@ def _finish(ctx, d: Deploy, detach: bool, as_json: bool) -> None:
             f"{actor_label(d.started_by, d.started_by_verified)}")
     final = follow_run(ctx, d, as_json=False) if not as_json else None
     if as_json:
-        from ..deploy.runner import wait_finished
+        from ..deploy.launch import wait_finished
 
         final = wait_finished(str(ctx.db_path), int(d.key.split("-")[1]), timeout=None)
         dump_json(final.to_json())

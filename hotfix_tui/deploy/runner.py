@@ -1,9 +1,7 @@
 """The detached runner: one process per run that outlives whoever started it.
 
-`spawn()` starts `python -m hotfix_tui.deploy.runner --db PATH --deploy ID`
-in a new session through a short-lived intermediate process, so closing the
-terminal, losing the SSH session or killing the caller does not touch it and
-it never becomes the caller's zombie. The runner then:
+`launch.spawn()` starts this module as a detached process (see launch.py;
+cancelling is in cancel.py). The runner then:
 
 - starts the command in its own session and process group;
 - reads stdout and stderr on a reader thread, turning bytes into numbered
@@ -40,15 +38,21 @@ import threading
 import time
 from collections.abc import Iterable
 from itertools import chain, repeat
-from pathlib import Path
 
 from ..clock import iso, utcnow
-from ..core.errors import HotfixError, IllegalTransition, StoreError
-from ..core.models import Actor, Deploy, RunStatus
-from ..services.runs import HOST, effective_status, finish_run, runner_lost
-from ..store import audit, open_store
+from ..core.errors import HotfixError, StoreError
+from ..core.models import RunStatus
+from ..services.runs import HOST, finish_run
+from ..store import open_store
 from ..store.db import Store
-from ..store.runs import deploy_from_row, run_row
+from ..store.runs import INSERT_LINES, run_row
+from .cancel import (  # noqa: F401  (the deploy API lives here for its callers)
+    _group_members,
+    group_members,
+    request_cancel,
+    stop_lost_group,
+)
+from .launch import spawn, wait_finished  # noqa: F401
 from .logtext import Block, LogBuffer
 
 FLUSH_EVERY = 0.1  # seconds between writes of new lines
@@ -70,174 +74,6 @@ KILL_GIVE_UP = 30.0  # seconds of SIGKILLs after which surviving processes are r
 RETRY_FINAL_WRITE = 20  # attempts (about 0.25 s apart) at the last batch when the store is busy
 
 _PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
-
-INSERT_LINES = ("INSERT INTO deploy_lines (deploy_id, seq, stream, at, text, flags) "
-                "VALUES (?, ?, ?, ?, ?, ?)")
-
-_LAUNCH = (
-    "import os, sys\n"
-    "if os.fork() == 0:\n"
-    "    os.execv(sys.executable, [sys.executable, *sys.argv[1:]])\n"
-    "os._exit(0)\n"
-)
-
-
-# -- starting a runner ------------------------------------------------------------
-
-
-def spawn(db_path: str | os.PathLike, deploy_id: int) -> None:
-    """Start the runner for `deploy_id`, fully detached from this process.
-
-    An intermediate process (started in a new session) forks the runner and
-    exits at once; we reap the intermediate, and the runner is re-parented to
-    init. No file descriptor is inherited; stdin, stdout and stderr are /dev/null.
-    """
-    db = os.path.abspath(os.fspath(db_path))
-    argv = [sys.executable, "-I", "-S", "-c", _LAUNCH,
-            "-m", "hotfix_tui.deploy.runner", "--db", db, "--deploy", str(int(deploy_id))]
-    proc = subprocess.Popen(
-        argv,
-        cwd=_runner_cwd(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        close_fds=True,
-        start_new_session=True,
-    )
-    proc.wait()
-    if proc.returncode != 0:
-        raise HotfixError(f"cannot start the runner for D-{deploy_id} "
-                          f"(exit status {proc.returncode})")
-
-
-def _runner_cwd() -> str:
-    """Where `-m hotfix_tui…` resolves even when the package is not installed.
-
-    The folder that holds the package, unless that is a site-packages folder
-    (putting it first on sys.path could shadow the standard library): then /.
-    """
-    root = Path(__file__).resolve().parents[2]
-    return "/" if root.name in ("site-packages", "dist-packages") else str(root)
-
-
-def wait_finished(db_path: str | os.PathLike, deploy_id: int, timeout: float | None,
-                  poll: float = 0.05) -> Deploy:
-    """Poll until the run is no longer running (a dead runner counts as finished:
-    `interrupted`); TimeoutError after `timeout` seconds (None: wait as long as it takes)."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    store = open_store(db_path, create=False)
-    try:
-        while True:
-            row = run_row(store, deploy_id)
-            status = effective_status(row)
-            if status.finished:
-                return deploy_from_row(row, status)
-            if deadline is not None and time.monotonic() >= deadline:
-                raise TimeoutError(f"{row['key']} still running after {timeout:g}s")
-            time.sleep(poll)
-    finally:
-        store.close()
-
-
-# -- cancelling ---------------------------------------------------------------------
-
-
-def request_cancel(store: Store, deploy_id: int, actor: Actor, now: str) -> None:
-    """Ask the runner to stop the run; it notices within 250 ms.
-
-    A second request keeps the first requester. When the runner itself is gone
-    (services.runs.runner_lost), its process group is stopped from here
-    (same host only: SIGTERM, then SIGKILL after the run's grace period, which
-    this call waits for) and the run is finished as `cancelled`.
-    """
-    with store.write():
-        row = run_row(store, deploy_id)
-        if row["status"] != str(RunStatus.RUNNING):
-            raise IllegalTransition(row["key"], row["status"], str(RunStatus.CANCELLED), ())
-        if row["cancel_requested_at"] is None:
-            store.execute(
-                "UPDATE deploys SET cancel_requested_by = ?, cancel_requested_at = ? "
-                "WHERE id = ?", (actor.name, now, deploy_id))
-            incident = None
-            if row["hotfix_id"] is not None:
-                incident = store.scalar(
-                    "SELECT i.key FROM hotfixes h JOIN incidents i ON i.id = h.incident_id "
-                    "WHERE h.id = ?", (row["hotfix_id"],))
-            audit.append(store, actor, now, "deploy", row["key"], "deploy.cancel_requested",
-                         before={"status": "running"},
-                         after={"cancel_requested_by": actor.name, "env": row["env"]},
-                         incident=incident, hotfix=row["hotfix_key"])
-    row = run_row(store, deploy_id)
-    if not runner_lost(row):
-        return
-    if row["host"] and row["host"] != HOST:
-        raise HotfixError(
-            f"{row['key']}: cancel recorded, but its runner on {row['host']} is gone and its "
-            f"processes cannot be stopped from {HOST}; stop them on {row['host']}")
-    what = _stop_lost_group(row["pgid"], float(row["cancel_grace_s"]))
-    with store.write():
-        if run_row(store, deploy_id)["status"] != str(RunStatus.RUNNING):
-            return
-        seq = int(store.scalar("SELECT coalesce(max(seq), 0) FROM deploy_lines "
-                               "WHERE deploy_id = ?", (deploy_id,))) + 1
-        store.execute(INSERT_LINES, (deploy_id, seq, "sys", now,
-                                     f"cancelled by {actor.name}: runner gone; {what}", 0))
-        store.execute("UPDATE deploys SET lines = ? WHERE id = ?", (seq, deploy_id))
-        finish_run(store, deploy_id, RunStatus.CANCELLED, now=now, actor=actor,
-                   note=f"runner gone; {what}")
-
-
-def _group_members(pgid: int) -> list[int]:
-    """Live (non-zombie) pids in process group `pgid`, if it is a group we started.
-
-    A run's command leads its own session, so a member whose session is not
-    `pgid` means the number was reused by someone else's group: we touch nothing.
-    """
-    members: list[int] = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(b")") + 2:].split()
-        state, pgrp, session = fields[0], int(fields[2]), int(fields[3])
-        if pgrp != pgid or state == b"Z":
-            continue
-        if session != pgid:
-            return []
-        members.append(int(name))
-    return members
-
-
-def _stop_lost_group(pgid: int | None, grace: float) -> str:
-    """SIGTERM the group, SIGKILL it after `grace`; returns what was done, for the log."""
-    if not pgid or not _group_members(pgid):
-        return "no process of the command was left"
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and _group_members(pgid):
-        time.sleep(0.05)
-    if not _group_members(pgid):
-        return f"process group {pgid} stopped by SIGTERM"
-    deadline = time.monotonic() + 5
-    while _group_members(pgid) and time.monotonic() < deadline:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pgid, signal.SIGKILL)
-        time.sleep(0.05)
-    left = _group_members(pgid)
-    if left:
-        return f"process group {pgid}: {len(left)} processes survived SIGKILL"
-    return f"process group {pgid} killed (SIGTERM, then SIGKILL after {grace:g}s)"
-
-
-# Used by the services layer for commands left behind by a runner that died.
-group_members = _group_members
-stop_lost_group = _stop_lost_group
-
 
 # -- the runner process ---------------------------------------------------------------
 

@@ -118,7 +118,7 @@ def _in_progress_error(row) -> HotfixError:
 def orphaned_runs(store: Store, env: str) -> list:
     """Interrupted runs on `env` whose command is still alive on this host: their runner
     died, but what they started did not. Nothing else may run there until they stop."""
-    from ..deploy.runner import group_members
+    from ..deploy.cancel import group_members
 
     rows = store.all("SELECT d.*, h.key AS hotfix_key FROM deploys d LEFT JOIN hotfixes h "
                      "ON h.id = d.hotfix_id WHERE d.env = ? AND d.status = 'interrupted' AND "
@@ -151,7 +151,7 @@ def _cleanup_run_worktrees(ctx: Context, store: Store) -> None:
 
 def _launch(ctx: Context, run_row, sha: str) -> Deploy:
     """Make the run's worktree at exactly `sha` and start the detached runner."""
-    from ..deploy import runner
+    from ..deploy import launch
     from .runs import finish_run
 
     workdir = Path(run_row["workdir"])
@@ -159,7 +159,7 @@ def _launch(ctx: Context, run_row, sha: str) -> Deploy:
         if workdir.exists():
             gitops.remove_worktree(git_cwd(ctx), workdir)
         gitops.add_detached_worktree(git_cwd(ctx), workdir, sha)
-        runner.spawn(str(ctx.db_path), run_row["id"])
+        launch.spawn(str(ctx.db_path), run_row["id"])
     except Exception as exc:
         with ctx.writing() as store:
             store_line(store, run_row["id"], f"could not start: {exc}")
@@ -632,7 +632,7 @@ def adopt(ctx: Context, env_name: str, ref: str) -> EnvironmentStatus:
 
 def cancel(ctx: Context, deploy_key: str) -> Deploy:
     """Cancel a running run; or stop what an interrupted run's command left running."""
-    from ..deploy import runner
+    from ..deploy import cancel as cancelling
 
     with ctx.open(create=False) as store:
         if not store.readonly and store.path != ":memory:":
@@ -644,7 +644,7 @@ def cancel(ctx: Context, deploy_key: str) -> Deploy:
             if not any(r["id"] == row["id"] for r in orphaned_runs(store, row["env"])):
                 raise HotfixError(f"{row['key']} is interrupted and nothing of it is left "
                                   "running; nothing to cancel")
-            what = runner.stop_lost_group(row["pgid"], float(row["cancel_grace_s"]))
+            what = cancelling.stop_lost_group(row["pgid"], float(row["cancel_grace_s"]))
             with store.write():
                 audit.append(store, ctx.actor, now, "deploy", row["key"],
                              "deploy.orphan_stopped", after={"env": row["env"], "what": what},
@@ -654,7 +654,7 @@ def cancel(ctx: Context, deploy_key: str) -> Deploy:
     if row["status"] != "running":
         raise HotfixError(f"{row['key']} is {row['status']}; nothing to cancel")
     with ctx.writing() as store:
-        runner.request_cancel(store, row["id"], ctx.actor, now)
+        cancelling.request_cancel(store, row["id"], ctx.actor, now)
     with ctx.reading() as store:
         return get_run(store, row["key"])
 

@@ -11,6 +11,9 @@ from ..core.models import Deploy, LogLine, RunKind, RunStatus
 from ..core.workflow import parse_key
 from .db import Store
 
+INSERT_LINES = ("INSERT INTO deploy_lines (deploy_id, seq, stream, at, text, flags) "
+                "VALUES (?, ?, ?, ?, ?, ?)")
+
 _SELECT = """
 SELECT d.*, h.key AS hotfix_key FROM deploys d LEFT JOIN hotfixes h ON h.id = d.hotfix_id
 """
