@@ -79,8 +79,19 @@ class HotfixApp(App):
             gitops.OBSERVERS.remove(self._record_command)
 
     def _record_command(self, record) -> None:
-        self.command_log.append(("git", record))
-        del self.command_log[:-500]
+        """Note a git command, if one of this console's workers ran it (the observer list
+        is process-wide; another console or a test in this process is not ours)."""
+        from textual.worker import NoActiveWorker, get_current_worker
+
+        try:
+            node = get_current_worker().node
+        except NoActiveWorker:
+            return
+        while node is not None and node is not self:
+            node = node._parent
+        if node is self:
+            self.command_log.append(("git", record))
+            del self.command_log[:-500]
 
     # -- live refresh -------------------------------------------------------------
     @work(thread=True, exclusive=True, group="watch", exit_on_error=False)

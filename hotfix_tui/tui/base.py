@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Input
 
-from ..core.errors import HotfixError
+from ..core.errors import HotfixError, PolicyRefusal
 from .messages import ActionDone, DataChanged, Loaded
 
 
@@ -106,6 +106,9 @@ class BaseScreen(Screen):
     def _run(self, what: str, fn: Callable[[], Any], success: str | None) -> None:
         try:
             result = fn()
+        except PolicyRefusal as exc:  # every reason, one per line
+            self.post_message(ActionDone(what, False, "\n".join(f"• {r}" for r in exc.reasons)))
+            return
         except HotfixError as exc:
             self.post_message(ActionDone(what, False, str(exc)))
             return

@@ -330,3 +330,58 @@ async def test_slash_filters_the_review_queue(shop, monkeypatch):
         table = app.screen.query_one("#queue", DataTable)
         assert table.row_count == 1 and app.focused is table
         assert "HF-2" in screen_text(app) and "Fix totals" not in screen_text(app)
+
+
+async def test_a_5000_line_diff_draws_only_what_is_visible(shop, monkeypatch):
+    from tests.helpers import commit_file
+
+    assert shop.cli("start", "--incident", "INC-1", "--title", "Big").code == 0
+    wt = Path(shop.cli("show", "HF-1", "--json").json()["worktree"])
+    commit_file(wt, "app/generated.py", "".join(f"value_{i} = {i}\n" for i in range(5000)),
+                "A 5 000-line change")
+    ctx = make_ctx(shop.path, "alice", monkeypatch)
+    from hotfix_tui.tui.screens.hotfix import HotfixScreen
+    from hotfix_tui.tui.widgets.diffview import DiffView
+
+    app = HotfixApp(ctx, start_screen=HotfixScreen("HF-1"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        view = app.screen.query_one(DiffView)
+        assert await wait_for(pilot, lambda: len(view.lines) > 5000)
+        assert "+value_0 = 0" in screen_text(app)
+        drawn = []
+        original = view.render_line
+
+        def counting(y):
+            drawn.append(y)
+            return original(y)
+
+        view.render_line = counting
+        view.focus()
+        await pilot.press("end")
+        await settle(pilot)
+        assert "+value_4999 = 4999" in screen_text(app)
+        assert 0 < len(set(drawn)) <= view.size.height  # only the visible lines were drawn
+
+
+async def test_a_refused_submit_lists_every_reason(shop, monkeypatch):
+    assert shop.cli("start", "--incident", "INC-1", "--title", "Fix").code == 0
+    ctx = make_ctx(shop.path, "alice", monkeypatch)
+    from hotfix_tui.tui.base import BaseScreen
+    from hotfix_tui.tui.screens.hotfix import HotfixScreen
+
+    app = HotfixApp(ctx, start_screen=HotfixScreen("HF-1"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, BaseScreen)
+        from hotfix_tui import services
+
+        screen.run_service("submit", lambda: services.submit(ctx, "HF-1"))
+        await settle(pilot)
+        message = next(str(n.message) for n in app._notifications
+                       if "refused" in str(n.title))
+        lines = message.split("\n")
+        assert len(lines) >= 5 and all(ln.startswith("• ") for ln in lines)
+        assert any("why is empty" in ln for ln in lines)

@@ -130,8 +130,13 @@ def test_rollback_modal(snap_compare, runs_world):
 def test_history_with_a_filter(snap_compare, runs_world):
     from hotfix_tui.tui.screens.history import HistoryScreen
 
+    async def counted(pilot):
+        await settle(pilot)
+        while pilot.app.screen.total is None:  # the total is counted after the rows show
+            await settle(pilot, rounds=1)
+
     app = _app(runs_world, HistoryScreen("state:in_review quantity"), readonly=True)
-    assert snap_compare(app, terminal_size=(80, 24), run_before=_ready)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=counted)
 
 
 def test_command_log(snap_compare, runs_world):

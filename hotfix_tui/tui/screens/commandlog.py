@@ -27,7 +27,7 @@ class CommandLogScreen(BaseScreen):
         t.add_column("what", width=6)
         t.add_column("exit", width=10)
         t.add_column("time", width=7)
-        t.add_column("command")
+        t.add_column("command", width=120)
         self.set_focus(t)
 
     def fetch(self):

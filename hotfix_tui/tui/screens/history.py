@@ -54,7 +54,7 @@ class HistoryScreen(BaseScreen):
         t.add_column("incident", width=8)
         t.add_column("author", width=10)
         t.add_column("deploy", width=9)
-        t.add_column("title")
+        t.add_column("title", width=48)
         self.set_focus(t)
 
     def on_data_changed(self, message) -> None:

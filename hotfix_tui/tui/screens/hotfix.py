@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.syntax import Syntax
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -26,6 +25,7 @@ from ...core.models import HotfixState
 from ...services.views import HotfixDetail
 from ..base import BaseScreen
 from ..widgets.common import clean, plain, state
+from ..widgets.diffview import DiffView, prepare
 from ..widgets.timeline import describe
 
 TABS = (("overview", "Overview"), ("scope", "Scope"), ("diff", "Diff"),
@@ -87,8 +87,7 @@ class HotfixScreen(BaseScreen):
                 yield DataTable(id="diffstat", cursor_type="row")
             with TabPane("Diff", id="diff"), Horizontal():
                 yield DataTable(id="diff-files", cursor_type="row")
-                with VerticalScroll(id="diff-view"):
-                    yield Static("select a file", id="diff-body")
+                yield DiffView(id="diff-view")
             with TabPane("Approvals", id="approvals"):
                 yield DataTable(id="approval-table", cursor_type="row")
             with TabPane("Timeline", id="timeline"):
@@ -269,12 +268,20 @@ class HotfixScreen(BaseScreen):
         lines = []
         if self._dirty():
             lines.append("unsaved changes in Overview — ctrl+s saves")
-        for action, label in (("submit", "submit"), ("approve", "approve"),
-                              ("deploy", "deploy")):
-            why = self.why_not(action)
-            if why and not self.readonly:
-                lines.append(f"{label}: {why}")
-        self.query_one("#reasons", Static).update("\n".join(lines[:3]))
+        hf = self.detail.hotfix if self.detail else None
+        submit = self.reasons.get("submit") if hf is not None else None
+        if hf is not None and hf.state is HotfixState.DRAFT and submit and not self.readonly:
+            parts = submit.split("; ")
+            lines.append("to submit: " + parts[0])
+            lines += [f"           {p}" for p in parts[1:3]]
+            if len(parts) > 3:
+                lines.append(f"           … and {len(parts) - 3} more (s lists them all)")
+        else:
+            for action in ("submit", "approve", "deploy"):
+                why = self.why_not(action)
+                if why and not self.readonly:
+                    lines.append(f"{action}: {why}")
+        self.query_one("#reasons", Static).update("\n".join(lines[:5]))
         self.refresh_bindings()
 
     # -- availability -------------------------------------------------------------------
@@ -427,12 +434,11 @@ class HotfixScreen(BaseScreen):
             text = services.views.diff_for(self.ctx, self.key, path)
         except Exception as exc:
             text = f"could not load the diff: {exc}"
-        self.app.call_from_thread(self._show_diff, path, text)
+        lines = prepare(text or f"{path}: no textual changes")  # coloured here, off the loop
+        self.app.call_from_thread(self._show_diff, lines)
 
-    def _show_diff(self, path: str, text: str) -> None:
-        body = self.query_one("#diff-body", Static)
-        body.update(Syntax(text or f"{path}: no textual changes", "diff", theme="ansi_dark",
-                           word_wrap=False, line_numbers=False))
+    def _show_diff(self, lines) -> None:
+        self.query_one(DiffView).set_lines(lines)
 
     @on(DataTable.RowSelected, "#deploy-table")
     def _open_deploy(self, event: DataTable.RowSelected) -> None:

@@ -112,7 +112,7 @@ class ReviewScreen(BaseScreen):
         t.add_column("incident", width=8)
         t.add_column("author", width=10)
         t.add_column("age", width=5)
-        t.add_column("title")
+        t.add_column("title", width=60)
         self.set_focus(t)
 
     def fetch(self):
