@@ -67,5 +67,5 @@ class DiffView(ScrollView, can_focus=True):
         if index >= len(self.lines):
             return Strip.blank(width, self.rich_style)
         kind, text = self.lines[index]
-        strip = Strip([Segment(text, STYLES[kind])])
+        strip = Strip([Segment(text, self.rich_style + STYLES[kind])])
         return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, self.rich_style)

@@ -159,8 +159,10 @@ class LogView(ScrollView, can_focus=True):
             flags.append("[control chars]")
         if flags:
             segments.append(Segment(" " + " ".join(flags), MARK))
-        strip = Strip(segments)
-        return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, self.rich_style)
+        base = self.rich_style  # the view's own background under every segment
+        strip = Strip([Segment(seg.text, base + seg.style if seg.style else base)
+                       for seg in segments])
+        return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, base)
 
     def _highlight(self, text: str, style: Style, seq: int) -> list[Segment]:
         term = self.search_term
