@@ -483,14 +483,18 @@ def rollback_preview(ctx: Context, env_name: str | None, to: str | None = None
         # release may have left the environment half-changed: putting the recorded release
         # back is the rollback, not going back one more release.
         last = store.one(
-            "SELECT d.id, d.status, d.sha, d.version, h.id AS hotfix_id, h.key AS hotfix_key, "
+            "SELECT d.id, d.kind, d.status, d.sha, d.version, d.previous_sha, "
+            "d.previous_version, h.id AS hotfix_id, h.key AS hotfix_key, "
             "i.key AS incident_key FROM deploys d LEFT JOIN hotfixes h ON h.id = d.hotfix_id "
             "LEFT JOIN incidents i ON i.id = h.incident_id WHERE d.env = ? AND d.kind IN "
             "('deploy', 'rollback') ORDER BY d.id DESC LIMIT 1", (env.name,))
         unsettled = (last is not None and last["status"] != "succeeded"
                      and (current["deploy_id"] is None or last["id"] > current["deploy_id"]))
         if to is None and unsettled:
-            target = (current["version"] or "", current["sha"])
+            if last["kind"] == "rollback":  # a rollback that did not finish: try it again
+                target = (last["version"], last["sha"])
+            else:  # a deploy that did not finish: put the recorded release back
+                target = (current["version"] or "", current["sha"])
         if target is None and to is not None:
             tag = ctx.config.hotfix.tag_format.format(version=to.removeprefix("v"))
             if gitops.ref_exists(git_cwd(ctx), f"refs/tags/{tag}"):
@@ -505,7 +509,11 @@ def rollback_preview(ctx: Context, env_name: str | None, to: str | None = None
                                "ON i.id = h.incident_id WHERE d.id = ?",
                                (current["deploy_id"],)) if current["deploy_id"] else None
         previous_sha, previous_version = current["sha"], current["version"] or ""
-        if to is None and unsettled:
+        if to is None and unsettled and last["kind"] == "rollback":
+            previous_sha, previous_version = last["previous_sha"], last["previous_version"]
+            hotfix_row = ({"id": last["hotfix_id"], "key": last["hotfix_key"],
+                           "incident_key": last["incident_key"]} if last["hotfix_id"] else None)
+        elif to is None and unsettled:
             previous_sha, previous_version = last["sha"], last["version"]
             hotfix_row = ({"id": last["hotfix_id"], "key": last["hotfix_key"],
                            "incident_key": last["incident_key"]} if last["hotfix_id"] else None)

@@ -215,3 +215,17 @@ def test_a_relative_release_path_is_refused(tmp_path):
 
     with pytest.raises(ConfigError, match="must be an absolute path"):
         parse_config('[environments.p]\ndriver = "local-symlink"\npath = "prodroot"\n')
+
+
+def test_after_a_failed_rollback_the_next_rollback_tries_the_same_release(svc, monkeypatch):
+    assert svc.cli("adopt", "--env", "flaky", "--ref", "v1.4.1").code == 0
+    approved_hotfix(svc)
+    assert svc.cli("deploy", "HF-1", "--env", "flaky").code == 0
+    monkeypatch.setenv("BAD_VERSIONS", "1.4.1")
+    assert svc.cli("rollback", "--env", "flaky", "--reason", "drill").code == 1
+    monkeypatch.delenv("BAD_VERSIONS")
+    again = svc.cli("rollback", "--env", "flaky", "--reason", "drill, again", "--json")
+    assert again.code == 0, again.err
+    d = again.json()
+    assert d["version"] == "1.4.1" and d["previous_version"] == "1.4.2"
+    assert _state(svc, "HF-1") == "rolled_back"
