@@ -12,7 +12,7 @@ from ..core.models import Actor, RunStatus
 from ..services.runs import HOST, finish_run, runner_lost
 from ..store import audit
 from ..store.db import Store
-from ..store.runs import INSERT_LINES, run_row
+from ..store.runs import append_sys_line, run_row
 
 
 def request_cancel(store: Store, deploy_id: int, actor: Actor, now: str) -> None:
@@ -51,11 +51,8 @@ def request_cancel(store: Store, deploy_id: int, actor: Actor, now: str) -> None
     with store.write():
         if run_row(store, deploy_id)["status"] != str(RunStatus.RUNNING):
             return
-        seq = int(store.scalar("SELECT coalesce(max(seq), 0) FROM deploy_lines "
-                               "WHERE deploy_id = ?", (deploy_id,))) + 1
-        store.execute(INSERT_LINES, (deploy_id, seq, "sys", now,
-                                     f"cancelled by {actor.name}: runner gone; {what}", 0))
-        store.execute("UPDATE deploys SET lines = ? WHERE id = ?", (seq, deploy_id))
+        append_sys_line(store, deploy_id, f"cancelled by {actor.name}: runner gone; {what}",
+                        now)
         finish_run(store, deploy_id, RunStatus.CANCELLED, now=now, actor=actor,
                    note=f"runner gone; {what}")
 

@@ -32,15 +32,18 @@ class Context:
     readonly: bool = False  # a browsing console: reads never write (no reaping, no staleness)
     _config_stamp: tuple | None = None
 
-    def fresh_config(self) -> Config:
-        """The config as `.hotfix.toml` is now: a long-running console must not judge
-        approvals by the file it saw at startup."""
+    def config_stamp(self) -> tuple | None:
         path = self.repo.toplevel / CONFIG_NAME if self.repo else None
         try:
             st = path.stat() if path else None
-            stamp = (st.st_mtime_ns, st.st_size, st.st_ino) if st else None
         except OSError:
-            stamp = None
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino) if st else None
+
+    def fresh_config(self) -> Config:
+        """The config as `.hotfix.toml` is now: a long-running console must not judge
+        approvals by the file it saw at startup."""
+        stamp = self.config_stamp()
         if stamp != self._config_stamp:
             self.config = load_config(self.repo.toplevel if self.repo else None)
             self._config_stamp = stamp
@@ -132,7 +135,7 @@ def open_context(
         config, (lambda: _committed_allows_override(paths)) if paths else None)
     ctx = Context(repo=paths, config=config, db_path=db_path, actor=actor,
                   warnings=[warning] if warning else [], repo_error=repo_error)
-    ctx.fresh_config()  # records the file's stamp
+    ctx._config_stamp = ctx.config_stamp()  # what `config` was read from
     if clock is not None:
         ctx.clock = clock
     return ctx

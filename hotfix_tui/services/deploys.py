@@ -13,14 +13,14 @@ from .. import gitops
 from ..config import EnvironmentConfig
 from ..core import approval as appr
 from ..core.errors import ConfigError, HotfixError, NotFound, PolicyRefusal, ValidationError
-from ..core.models import Deploy, EnvironmentStatus, HotfixState, RunStatus
+from ..core.models import ChecklistItem, Deploy, EnvironmentStatus, HotfixState, RunStatus
 from ..core.workflow import check_hotfix_transition, clean_text
 from ..store import audit, records
 from ..store import runs as run_rows
 from ..store.db import Store
 from .context import Context
 from .hotfixes import git_cwd, set_state, sync
-from .runs import HOST, effective_status, reap_lost_runs
+from .runs import HOST, effective_status, reap_in
 
 GATED_FROM = (HotfixState.APPROVED, HotfixState.DEPLOYED, HotfixState.VERIFIED,
               HotfixState.FAILED)
@@ -162,28 +162,14 @@ def _launch(ctx: Context, run_row, sha: str) -> Deploy:
         launch.spawn(str(ctx.db_path), run_row["id"])
     except Exception as exc:
         with ctx.writing() as store:
-            store_line(store, run_row["id"], f"could not start: {exc}")
+            with store.write():
+                run_rows.append_sys_line(store, run_row["id"], f"could not start: {exc}",
+                                         ctx.now())
             finish_run(store, run_row["id"], RunStatus.FAILED, actor=ctx.actor,
                        note=f"could not start: {exc}")
         raise HotfixError(f"{run_row['key']}: could not start: {exc}") from exc
     with ctx.reading() as store:
-        return run_rows.get_run(store, run_row["id"])
-
-
-def store_line(store: Store, deploy_id: int, text: str) -> None:
-    now = ctx_now()
-    with store.write():
-        seq = int(store.scalar("SELECT coalesce(max(seq), 0) + 1 FROM deploy_lines WHERE "
-                               "deploy_id = ?", (deploy_id,)))
-        store.execute("INSERT INTO deploy_lines (deploy_id, seq, stream, at, text, flags) "
-                      "VALUES (?, ?, 'sys', ?, ?, 0)", (deploy_id, seq, now, text))
-        store.execute("UPDATE deploys SET lines = ? WHERE id = ?", (seq, deploy_id))
-
-
-def ctx_now() -> str:
-    from ..clock import iso, utcnow
-
-    return iso(utcnow())
+        return get_run(store, run_row["id"])
 
 
 def _new_run(ctx: Context, store: Store, plan: Plan, kind: str, now: str,
@@ -221,8 +207,7 @@ def deploy(ctx: Context, key: str, env_name: str | None = None,
         raise PolicyRefusal(f"deploy {key}", ["break-glass is disabled by [approvals] "
                                               "break_glass = false"])
     with ctx.open(create=False) as store:
-        if not store.readonly and store.path != ":memory:":
-            reap_lost_runs(store, ctx.actor)  # a dead runner's hotfix is no longer deploying
+        reap_in(ctx, store)  # a dead runner's hotfix is no longer deploying
         sync(ctx, key, store)
         hf = records.get_hotfix(store, key)
         env_row = _env_row(store, env.name)
@@ -316,7 +301,7 @@ def verify_items(ctx: Context, key: str, env_name: str | None = None):
     with ctx.reading() as store:
         row = records.hotfix_row(store, key)
         return records.checklist_for(store, row["id"], "verify", env.name) or [
-            records.ChecklistItem(n=i, text=t, automatic=False, checked=False)
+            ChecklistItem(n=i, text=t, automatic=False, checked=False)
             for i, t in enumerate(env.verify_items, 1)]
 
 
@@ -465,8 +450,7 @@ def rollback_preview(ctx: Context, env_name: str | None, to: str | None = None
     Raises the refusal a rollback would raise."""
     env = ctx.config.env(env_name or ctx.config.hotfix.production_env)
     with ctx.open(create=False) as store:
-        if not store.readonly and store.path != ":memory:":
-            reap_lost_runs(store, ctx.actor)
+        reap_in(ctx, store)
         running = run_rows.list_runs(store, env=env.name, running_only=True)
         if running:
             err = _in_progress_error(running[0])
@@ -643,8 +627,7 @@ def cancel(ctx: Context, deploy_key: str) -> Deploy:
     from ..deploy import cancel as cancelling
 
     with ctx.open(create=False) as store:
-        if not store.readonly and store.path != ":memory:":
-            reap_lost_runs(store, ctx.actor)
+        reap_in(ctx, store)
         row = run_rows.run_row(store, deploy_key)
     now = ctx.now()
     if row["status"] == "interrupted":
@@ -702,8 +685,8 @@ def status(ctx: Context, reap: bool = True) -> list[EnvironmentStatus]:
     prod = ctx.config.hotfix.production_env
     names = sorted(ctx.config.env_names, key=lambda n: n != prod)
     with ctx.open(create=False) as store:
-        if reap and not store.readonly and store.path != ":memory:" and not ctx.readonly:
-            reap_lost_runs(store, ctx.actor)
+        if reap:
+            reap_in(ctx, store)
         rows = {r["name"]: r for r in store.all("SELECT * FROM environments")}
         for n in rows:
             if n not in names:

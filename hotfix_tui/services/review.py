@@ -23,6 +23,7 @@ from .hotfixes import (
     set_state,
     sync,
 )
+from .runs import reap
 
 
 def _scope_for(ctx: Context, row, head: str) -> ScopeReport:
@@ -55,9 +56,7 @@ def checklist(ctx: Context, key: str) -> list[ChecklistItem]:
 
 def show(ctx: Context, key: str) -> Hotfix:
     """The hotfix with its full checklist (configured and automatic items)."""
-    from .hotfixes_read import _reap
-
-    _reap(ctx)
+    reap(ctx)
     with ctx.open(create=False) as store:
         sync(ctx, key, store)
         row = records.hotfix_row(store, key)
@@ -254,7 +253,3 @@ def review_queue(ctx: Context) -> list[Hotfix]:
         out.append(h)
     return out
 
-
-def approval_view(approvals: tuple[Approval, ...]) -> list[dict]:
-    return [{"approver": a.approver, "decision": a.decision, "sha": a.sha, "stale": a.stale,
-             "at": a.at, "comment": a.comment} for a in approvals]

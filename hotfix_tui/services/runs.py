@@ -162,15 +162,27 @@ def _apply_outcome(store: Store, row, status: RunStatus, now: str, who: Actor,
                  reason=row["reason"] or None)
 
 
+def reap_in(ctx, store: Store) -> list[str]:
+    """reap_lost_runs as `ctx.actor`, unless this context only browses (ctx.readonly)."""
+    return [] if ctx.readonly else reap_lost_runs(store, ctx.actor)
+
+
+def reap(ctx) -> list[str]:
+    """Open the database and record every run whose runner is gone as interrupted, so no
+    reader shows a hotfix `deploying` for a deploy nobody is running."""
+    with ctx.open(create=False) as store:
+        return reap_in(ctx, store)
+
+
 def reap_lost_runs(store: Store, actor: Actor, now=None) -> list[str]:
     """Mark every run whose runner is gone as `interrupted`; returns their keys."""
+    if store.readonly or store.path == ":memory:":
+        return []
     now_dt = now or utcnow()
     rows = store.all("SELECT d.*, h.key AS hotfix_key FROM deploys d "
                      "LEFT JOIN hotfixes h ON h.id = d.hotfix_id WHERE d.status = 'running'")
     lost = [r for r in rows if runner_lost(r, now_dt)]
     done = []
-    if store.readonly:
-        return []
     for r in lost:
         if finish_run(store, r["id"], RunStatus.INTERRUPTED, now=iso(now_dt), actor=actor,
                       note="runner gone: outcome unknown"):

@@ -92,12 +92,6 @@ def hotfix_detail(ctx: Context, key: str) -> HotfixDetail:
     return HotfixDetail(hf, report, events, deploys, verify, missing, error, bound)
 
 
-def timeline(ctx: Context, incident: str) -> list[AuditEvent]:
-    with ctx.reading() as store:
-        inc = records.get_incident(store, incident)
-        return audit.events(store, incident=inc.key)
-
-
 def recent_commits(ctx: Context, limit: int = 200, ref: str | None = None):
     cwd = ctx.require_repo().toplevel
     branch = ref or gitops.default_branch(cwd, ctx.config.hotfix.default_branch)
@@ -133,12 +127,6 @@ def run_lines(ctx: Context, key: str, first_seq: int, count: int):
     with ctx.reading() as store:
         row = run_rows.run_row(store, key)
         return run_rows.line_range(store, row["id"], first_seq, count)
-
-
-def run_info(ctx: Context, key: str) -> Deploy:
-    with ctx.reading() as store:
-        row = run_rows.run_row(store, key)
-        return run_rows.deploy_from_row(row, effective_status(row))
 
 
 def action_reasons(ctx: Context, detail: HotfixDetail) -> dict[str, str | None]:

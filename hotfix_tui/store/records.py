@@ -177,7 +177,6 @@ def list_hotfixes(
     incident: str | None = None,
     active_only: bool = False,
     limit: int | None = None,
-    with_approvals: bool = True,
 ) -> list[Hotfix]:
     where: list[str] = []
     params: list[Any] = []
@@ -198,6 +197,6 @@ def list_hotfixes(
     rows = store.all(sql, tuple(params))
     out = []
     for r in rows:
-        approvals = approvals_for(store, r["id"]) if with_approvals else ()
-        out.append(hotfix_from_row(r, approvals, (), r["last_deploy_status"]))
+        out.append(hotfix_from_row(r, approvals_for(store, r["id"]), (),
+                                   r["last_deploy_status"]))
     return out

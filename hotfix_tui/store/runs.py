@@ -57,10 +57,6 @@ def run_row(store: Store, key: str | int) -> sqlite3.Row:
     return row
 
 
-def get_run(store: Store, key: str | int) -> Deploy:
-    return deploy_from_row(run_row(store, key))
-
-
 def insert_run(
     store: Store,
     *,
@@ -119,6 +115,15 @@ def insert_run(
     }
     store.insert("deploys", values)
     return run_row(store, n)
+
+
+def append_sys_line(store: Store, deploy_id: int, text: str, at: str) -> None:
+    """Add a line from hotfix itself (stream `sys`) at the end of a run's log; call inside
+    store.write()."""
+    seq = int(store.scalar("SELECT coalesce(max(seq), 0) FROM deploy_lines WHERE "
+                           "deploy_id = ?", (deploy_id,))) + 1
+    store.execute(INSERT_LINES, (deploy_id, seq, "sys", at, text, 0))
+    store.execute("UPDATE deploys SET lines = ? WHERE id = ?", (seq, deploy_id))
 
 
 def read_lines(store: Store, deploy_id: int, after_seq: int = 0,

@@ -150,7 +150,8 @@ def test_the_incident_walkthrough_with_keys_only(term):
     term.start(f"{HOTFIX} approve HF-1 --comment 'reviewed the diff'; sleep 30",
                window="bob", cwd=repo)
     term.env["HOTFIX_ACTOR"] = "alice"
-    term.wait("HF-1 approved", "approved by bob", window="main", timeout=20)
+    # the header, not the toast ("HF-1 approved by bob" arrives before the reload)
+    term.wait("HF-1 approved  Cap gift", "approved by bob", window="main", timeout=20)
     # 7. deploy it with the live log
     term.keys("d")
     term.wait("Deploy HF-1", "production: runs 1.4.1 now → 1.4.2")

@@ -51,6 +51,24 @@ def deploy_repo(tmp_path: Path, extra_config: str = "", files: dict | None = Non
     return svc
 
 
+def runner_ids(svc: ServiceRepo, deploy_id: int = 1, timeout: float = 10.0) -> tuple[int, int]:
+    """(pid, pgid) of a run's runner and command, once the runner has recorded them."""
+    import sqlite3
+    import time
+
+    db = svc.path / ".git" / "hotfix" / "hotfix.db"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        conn = sqlite3.connect(db)
+        pid, pgid = conn.execute("SELECT pid, pgid FROM deploys WHERE id = ?",
+                                 (deploy_id,)).fetchone()
+        conn.close()
+        if pid and pgid:
+            return pid, pgid
+        time.sleep(0.05)
+    raise AssertionError("the runner never recorded its pid")
+
+
 def approved_hotfix(svc: ServiceRepo, key: str = "HF-1", title: str = "Fix totals") -> None:
     res = svc.cli("start", "--incident", "INC-1", "--title", title)
     assert res.code == 0, res.err

@@ -8,7 +8,6 @@ import contextlib
 import os
 import signal
 import sqlite3
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from hotfix_tui.services.runs import runner_lost
 from hotfix_tui.store import open_store
 from hotfix_tui.store.runs import insert_run, run_row
 from tests.helpers import assert_one_line_error, commit_file, git
-from tests.integration.deploy_helpers import approved_hotfix, deploy_repo
+from tests.integration.deploy_helpers import approved_hotfix, deploy_repo, runner_ids
 
 FLAKY_DEPLOY = """#!/bin/sh
 # deploys fine, except the versions listed in BAD_VERSIONS
@@ -85,13 +84,7 @@ def test_a_dead_runners_command_blocks_the_next_run_until_cancelled(svc):
     approved_hotfix(svc)
     d = svc.cli("deploy", "HF-1", "--env", "quiet", "--detach", "--json").json()
     db = svc.path / ".git" / "hotfix" / "hotfix.db"
-    pid = pgid = None
-    deadline = time.monotonic() + 10
-    while not (pid and pgid) and time.monotonic() < deadline:
-        conn = sqlite3.connect(db)
-        pid, pgid = conn.execute("SELECT pid, pgid FROM deploys WHERE id = 1").fetchone()
-        conn.close()
-        time.sleep(0.05)
+    pid, pgid = runner_ids(svc)
     try:
         os.kill(pid, signal.SIGKILL)
         conn = sqlite3.connect(db)  # the runner died a while ago: its heartbeat is old

@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
-import time
 
 import pytest
 from textual.widgets import Input, Select
 
 from hotfix_tui.tui.app import HotfixApp
 from hotfix_tui.tui.widgets.logview import LogView
-from tests.integration.deploy_helpers import approved_hotfix, deploy_repo
+from tests.integration.deploy_helpers import approved_hotfix, deploy_repo, runner_ids
 from tests.tui.conftest import make_ctx, screen_text, settle, wait_for
 
 
@@ -148,15 +147,7 @@ async def test_refused_actions_say_why(svc, monkeypatch):
 async def test_an_interrupted_deploy_shows_as_interrupted(svc, monkeypatch):
     approved_hotfix(svc)
     d = svc.cli("deploy", "HF-1", "--env", "slow", "--detach", "--json").json()
-    db = svc.path / ".git" / "hotfix" / "hotfix.db"
-    pid = pgid = None
-    deadline = time.monotonic() + 10
-    while not (pid and pgid) and time.monotonic() < deadline:
-        conn = sqlite3.connect(db)
-        pid, pgid = conn.execute("SELECT pid, pgid FROM deploys WHERE id = 1").fetchone()
-        conn.close()
-        time.sleep(0.05)
-    assert pid and pgid, "the runner never recorded its pid"
+    pid, pgid = runner_ids(svc)
     os.kill(pid, signal.SIGKILL)
     ctx = make_ctx(svc.path, "alice", monkeypatch)
     from hotfix_tui.tui.screens.deploy import DeployScreen

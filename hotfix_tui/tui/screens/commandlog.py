@@ -38,7 +38,7 @@ class CommandLogScreen(BaseScreen):
                             " ".join(item.argv)))
             else:
                 try:
-                    d = services.views.run_info(self.ctx, item)
+                    d = services.show_run(self.ctx, item)
                 except Exception:
                     continue
                 seconds = ""

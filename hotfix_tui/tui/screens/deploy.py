@@ -70,7 +70,7 @@ class DeployScreen(BaseScreen):
         self.set_interval(self.poll, self.reload)
 
     def fetch(self):
-        run = services.views.run_info(self.ctx, self.key)
+        run = services.show_run(self.ctx, self.key)
         status = {s.env: s for s in services.status(self.ctx, reap=not self.readonly)}
         return run, status.get(run.env)
 

@@ -448,6 +448,3 @@ class HotfixScreen(BaseScreen):
 
     def on_data_changed(self, message) -> None:
         self.reload()
-
-    def state_is(self, *states: HotfixState) -> bool:
-        return self.detail is not None and self.detail.hotfix.state in states

@@ -78,7 +78,7 @@ class IncidentScreen(BaseScreen):
         self.set_focus(t)
 
     def fetch(self):
-        return services.get_incident(self.ctx, self.key), services.views.timeline(self.ctx,
+        return services.get_incident(self.ctx, self.key), services.timeline(self.ctx,
                                                                                    self.key)
 
     def show(self, data) -> None:

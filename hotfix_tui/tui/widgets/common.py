@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.binding import Binding
+
+# The keys every line-API view (log, diff) scrolls with; each adds its own `end`.
+SCROLL_BINDINGS = [
+    Binding("up,k", "scroll_up", "Up", show=False),
+    Binding("down,j", "scroll_down", "Down", show=False),
+    Binding("pageup", "page_up", "Page up", show=False),
+    Binding("pagedown", "page_down", "Page down", show=False),
+    Binding("home", "scroll_home", "Top", show=False),
+]
 
 SEV_STYLE = {1: "bold white on red", 2: "bold dark_orange", 3: "yellow", 4: "dim"}
 STATE_STYLE = {

@@ -10,6 +10,8 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from .common import SCROLL_BINDINGS
+
 STYLES = {
     "+": Style(color="green"),
     "-": Style(color="red"),
@@ -39,11 +41,7 @@ def prepare(text: str) -> list[tuple[str, str]]:
 
 class DiffView(ScrollView, can_focus=True):
     BINDINGS = [
-        Binding("up,k", "scroll_up", "Up", show=False),
-        Binding("down,j", "scroll_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "scroll_home", "Top", show=False),
+        *SCROLL_BINDINGS,
         Binding("end", "scroll_end", "Bottom", show=False),
         Binding("left", "scroll_left", "Left", show=False),
         Binding("right", "scroll_right", "Right", show=False),

@@ -21,6 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ...core.models import LogLine
+from .common import SCROLL_BINDINGS
 
 STAMPED = re.compile(r"\s*(\[?\d{4}-\d\d-\d\d[T ]|\[?\d\d:\d\d:\d\d)")
 PAGE = 256
@@ -39,14 +40,7 @@ CURRENT_HIT = Style(bgcolor="yellow", color="black", bold=True)
 class LogView(ScrollView, can_focus=True):
     """Lines come from `fetch(first_seq, count)`, called in a worker thread."""
 
-    BINDINGS = [
-        Binding("up,k", "scroll_up", "Up", show=False),
-        Binding("down,j", "scroll_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "scroll_home", "Top", show=False),
-        Binding("end,G", "follow", "Follow", show=False),
-    ]
+    BINDINGS = [*SCROLL_BINDINGS, Binding("end,G", "follow", "Follow", show=False)]
 
     follow: reactive[bool] = reactive(True)
 
