@@ -109,7 +109,7 @@ def cli(repo: Path, *args: str, actor: str = "alice") -> subprocess.CompletedPro
 def test_the_incident_walkthrough_with_keys_only(term):
     demo = term.tmp / "demo"
     repo = demo / "shop-checkout"
-    term.start(f"{HOTFIX.parent}/python /tmp/dbg_app.py demo --dir {demo}")
+    term.start(f"{HOTFIX} demo --dir {demo}")
     # 1. the SEV1 is open
     term.wait("SEV1", "INC-2", "Checkout fails with HTTP 500")
     # 2. start a hotfix from production
