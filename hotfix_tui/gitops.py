@@ -8,6 +8,7 @@ checked first (core.refs), resolved to full commit ids, and passed after
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +28,22 @@ class CommandRecord:
 
 
 # Observers see every git command run by this process (the console's command log).
-OBSERVERS: list[Callable[[CommandRecord], None]] = []
+_observers: list[Callable[[CommandRecord], None]] = []
+_observers_lock = threading.Lock()
+
+
+def observe(callback: Callable[[CommandRecord], None]) -> Callable[[], None]:
+    """Call `callback` with every git command run from now on; returns the function that
+    stops it."""
+    with _observers_lock:
+        _observers.append(callback)
+
+    def stop() -> None:
+        with _observers_lock:
+            if callback in _observers:
+                _observers.remove(callback)
+
+    return stop
 
 
 @dataclass(frozen=True)
@@ -68,7 +84,9 @@ def run_git(cwd: str | Path, *args: str, check: bool = True, strip: bool = True,
     except git.GitCommandNotFound as exc:
         raise GitError("git is not installed or not on PATH") from exc
     record = CommandRecord(tuple(argv), str(cwd), int(status), time.monotonic() - started)
-    for observer in list(OBSERVERS):
+    with _observers_lock:
+        observers = list(_observers)
+    for observer in observers:
         observer(record)
     out = out if isinstance(out, str) else out.decode("utf-8", "replace")
     err = err if isinstance(err, str) else err.decode("utf-8", "replace")

@@ -9,13 +9,12 @@ from .common import get_ctx
 
 def build_app(click_ctx: click.Context, readonly: bool):
     """The console, or a screen that says why it cannot open (never a traceback)."""
+    from .. import services
     from ..core.errors import HotfixError
 
     try:
         ctx = get_ctx(click_ctx)
-        from ..store import open_store
-
-        open_store(ctx.db_path, create=False).close()  # a foreign or newer file: say so
+        services.probe_store(ctx)  # a foreign or newer file: say so
     except HotfixError as exc:
         from ..tui.problem import ProblemApp, hint_for
 

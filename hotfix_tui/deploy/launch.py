@@ -16,9 +16,9 @@ from pathlib import Path
 
 from ..core.errors import HotfixError
 from ..core.models import Deploy
-from ..services.runs import effective_status
 from ..store import open_store
 from ..store.runs import deploy_from_row, run_row
+from .lifecycle import effective_status
 
 _LAUNCH = (
     "import os, sys\n"

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from .. import gitops
 from ..clock import iso, utcnow
-from ..config import CONFIG_NAME, Config, load_config
-from ..core.errors import GitError, HotfixError
+from ..config import CONFIG_NAME, Config, load_config, parse_config
+from ..core.errors import ConfigError, GitError, HotfixError
 from ..core.models import Actor
 from ..identity import current_actor
 from ..repo import RepoPaths, find_repo
@@ -100,10 +101,6 @@ def resolve_db_path(db: str | os.PathLike | None, repo: RepoPaths | None,
 
 def _committed_allows_override(paths: RepoPaths) -> bool:
     """Does the committed .hotfix.toml (HEAD of the main worktree) allow HOTFIX_ACTOR?"""
-    from .. import gitops
-    from ..config import parse_config
-    from ..core.errors import ConfigError
-
     res = gitops.run_git(paths.toplevel, "show", f"HEAD:{CONFIG_NAME}", check=False)
     if not res.ok:
         return False
@@ -139,3 +136,9 @@ def open_context(
     if clock is not None:
         ctx.clock = clock
     return ctx
+
+
+def probe_store(ctx: Context) -> None:
+    """Open the database as the console will, so that a foreign or newer file is said
+    before anything starts."""
+    open_store(ctx.db_path, create=False).close()

@@ -18,11 +18,10 @@ from ..core.record import render_markdown
 from ..core.scope import automatic_items, evaluate
 from ..core.timeline import describe
 from ..store import records
-from ..store import runs as run_rows
 from ..store.db import Store
 from .context import Context
 from .finish_state import deployed_sha, load_state, public_status
-from .runs import effective_status
+from .runs import runs_of
 from .timeline import incident_events
 
 SCHEMA = "hotfix-tui/record/1"
@@ -54,8 +53,7 @@ def build_record(ctx: Context, key: str, git_details: bool = True) -> dict[str, 
         hf = records.get_hotfix(store, key)
         inc = records.get_incident(store, row["incident_key"])
         events = incident_events(store, inc.key, hotfix=hf.key)
-        runs = [run_rows.deploy_from_row(r, effective_status(r))
-                for r in reversed(run_rows.list_runs(store, hotfix_id=row["id"], limit=1000))]
+        runs = list(reversed(runs_of(store, hotfix_id=row["id"], limit=1000)))
         verify_items = store.all("SELECT * FROM checklist_items WHERE hotfix_id = ? AND "
                                  "kind = 'verify' ORDER BY env, n", (row["id"],))
         shipped = HotfixState(row["state"]) in _SHIPPED

@@ -17,10 +17,13 @@ from pathlib import Path
 from .. import gitops, patchids
 from ..core.errors import GitError, HotfixError, NotFound, PolicyRefusal, ValidationError
 from ..core.models import HotfixState
+from ..core.record import tag_message
 from ..core.refs import check_ref
-from ..core.workflow import check_hotfix_transition, clean_text
+from ..core.workflow import clean_text
 from ..store import audit, records
+from . import refusals
 from .context import Context
+from .export import build_record
 from .finish_state import (
     BLOCKED,
     CONFLICT,
@@ -66,11 +69,14 @@ def finish(ctx: Context, key: str, *, push: bool = False, skip_verify: str | Non
         return push_finished(ctx, key) if push else finish_result(row, fs)
     if resume and fs is None:
         raise HotfixError(f"{key}: no finish in progress; run 'hotfix finish {key}'")
-    _check_may_finish(row, state, skip, fs)
-    if shipped is None and fs is None:
-        raise PolicyRefusal(f"finish {key}", [
-            f"{key} was never deployed to {gate_env or 'any environment'}; a hotfix is "
-            "tagged and finished from what production runs"])
+    blockers = refusals.finish(
+        key, state, needs_retroactive=bool(row["needs_retroactive_approval"]), skip=skip,
+        resuming=fs is not None, skip_recorded=bool(row["skip_verify_reason"]),
+        shipped=shipped, gate_env=gate_env)
+    if blockers:
+        raise PolicyRefusal(f"finish {key}", blockers)
+    if skip and state is HotfixState.VERIFIED:
+        raise ValidationError(f"{key} is verified; --skip-verify is not needed")
     if fs is None:
         fs = _plan(ctx, cwd, row, sha)
         now = ctx.now()
@@ -106,23 +112,6 @@ def _result_of(ctx: Context, key: str) -> FinishResult:
     return finish_result(row, load_state(row) or {"tag": row["tag"], "sha": "", "branches": []})
 
 
-def _check_may_finish(row, state: HotfixState, skip: str, fs: dict | None) -> None:
-    key = row["key"]
-    if row["needs_retroactive_approval"]:
-        raise PolicyRefusal(f"finish {key}", [
-            f"{key} was deployed break-glass and still needs its approval after the fact "
-            f"(hotfix approve {key})"])
-    if state is HotfixState.DEPLOYED:
-        if not skip and not (fs is not None and row["skip_verify_reason"]):
-            raise PolicyRefusal(f"finish {key}", [
-                f"{key} is deployed but not verified; run 'hotfix verify {key}', or give "
-                "--skip-verify REASON"])
-        return
-    check_hotfix_transition(key, state, HotfixState.FINISHED)
-    if skip:
-        raise ValidationError(f"{key} is verified; --skip-verify is not needed")
-
-
 def _plan(ctx: Context, cwd: Path, row, sha: str) -> dict:
     """The finish to do, checked before anything changes."""
     tag = ctx.config.hotfix.tag_format.format(version=row["version"])
@@ -155,9 +144,6 @@ def _tag_step(ctx: Context, cwd: Path, key: str, fs: dict) -> None:
         raise GitError(f"tag {tag} already exists at {existing[:12]}, not at the deployed "
                        f"{sha[:12]}; delete or rename it, or 'hotfix finish {key} --abort'")
     if existing is None:
-        from ..core.record import tag_message
-        from .export import build_record
-
         obj = gitops.create_annotated_tag(cwd, tag, sha, tag_message(build_record(
             ctx, key, git_details=False)))
         fs.update(tag_done=True, tag_created=True, tag_object=obj)

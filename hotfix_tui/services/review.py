@@ -19,6 +19,7 @@ from .hotfixes import (
     current_head,
     git_cwd,
     load,
+    refresh_approvals,
     require_editable,
     set_state,
     sync,
@@ -95,8 +96,6 @@ def check(ctx: Context, key: str, n: int, checked: bool = True) -> list[Checklis
                          before={"n": n, "checked": bool(current["checked"])},
                          after={"n": n, "text": current["text"], "checked": checked},
                          incident=row["incident_key"], hotfix=row["key"])
-            from .hotfixes import refresh_approvals
-
             refresh_approvals(ctx, store, row, now)
     return checklist(ctx, key)
 

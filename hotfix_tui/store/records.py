@@ -57,6 +57,11 @@ def list_incidents(store: Store, include_resolved: bool = False,
     return [incident_from_row(r) for r in store.all(sql)]
 
 
+def environment_row(store: Store, name: str) -> sqlite3.Row | None:
+    """What `environments` records for `name` (None before its first deploy or adopt)."""
+    return store.one("SELECT * FROM environments WHERE name = ?", (name,))
+
+
 def insert_incident(store: Store, values: dict[str, Any]) -> Incident:
     n = store.next_id("incidents")
     store.insert("incidents", {"id": n, "key": f"INC-{n}", **values})

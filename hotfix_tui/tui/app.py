@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
-import time
+import os
+import tomllib
 from collections.abc import Iterable
 from functools import partial
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 from textual import work
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import NoActiveWorker, get_current_worker
 
-from ..store import open_store
+from .. import services
+from ..services import Context
+from ..services.changes import Changes
 from .messages import Activity, DataChanged
+from .navigation import DashboardScreen, Navigator
+from .toasts import toasts_for
 
-if TYPE_CHECKING:
-    from ..services import Context
+__all__ = ["HotfixApp", "toasts_for"]
 
 
-class HotfixApp(App):
+class HotfixApp(Navigator):
     CSS_PATH = "app.tcss"
     TITLE = "hotfix"
     ENABLE_COMMAND_PALETTE = True
@@ -38,28 +43,19 @@ class HotfixApp(App):
         self.watch_interval = watch_interval
         self._start_screen = start_screen
         self.command_log: list = []
-        self.last_event_id: int | None = None
         repo = ctx.repo.toplevel.name if ctx.repo else "no repository"
         self.title = f"hotfix · {repo}"
         self.sub_title = f"{ctx.actor.label}" + ("  ·  READ-ONLY" if readonly else "")
-        from .. import gitops
-
-        gitops.OBSERVERS.append(self._record_command)
+        self._stop_observing = services.observe_commands(self._record_command)
 
     # -- lifecycle --------------------------------------------------------------
     def on_mount(self) -> None:
-        from .screens.dashboard import DashboardScreen
-
         self._load_keymap()
         self.push_screen(self._start_screen or DashboardScreen())
         self._watch()
 
     def _load_keymap(self) -> None:
         """Remap bindings by id from ~/.config/hotfix-tui/keymap.toml ([keys] approve = "A")."""
-        import os
-        import tomllib
-        from pathlib import Path
-
         base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
         path = Path(base) / "hotfix-tui" / "keymap.toml"
         if not path.is_file():
@@ -73,16 +69,11 @@ class HotfixApp(App):
             self.notify(f"{path}: {exc}", severity="error", title="Keymap ignored")
 
     def on_unmount(self) -> None:
-        from .. import gitops
-
-        if self._record_command in gitops.OBSERVERS:
-            gitops.OBSERVERS.remove(self._record_command)
+        self._stop_observing()
 
     def _record_command(self, record) -> None:
-        """Note a git command, if one of this console's workers ran it (the observer list
-        is process-wide; another console or a test in this process is not ours)."""
-        from textual.worker import NoActiveWorker, get_current_worker
-
+        """Note a git command, if one of this console's workers ran it (another console
+        or a test in this process is not ours)."""
         try:
             node = get_current_worker().node
         except NoActiveWorker:
@@ -96,57 +87,15 @@ class HotfixApp(App):
     # -- live refresh -------------------------------------------------------------
     @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
     def _watch(self) -> None:
-        """Poll PRAGMA data_version: it changes only when another connection commits."""
-        from textual.worker import get_current_worker
-
         worker = get_current_worker()
-        store = None
-        last_version = None
-        while not worker.is_cancelled:
-            try:
-                if store is None or store.path == ":memory:":
-                    if store is not None:
-                        store.close()
-                    store = open_store(self.ctx.db_path, create=False)
-                    if store.path != ":memory:" and last_version is None:
-                        last_version = -1
-                if store.path != ":memory:":
-                    version = store.data_version()
-                    if version != last_version:
-                        first = last_version is None
-                        last_version = version
-                        if not first:
-                            self._post_changes(store, version)
-                        elif self.last_event_id is None:
-                            self.last_event_id = store.scalar(
-                                "SELECT coalesce(max(id), 0) FROM audit_events") or 0
-            except Exception:  # a busy or vanished database: try again next tick
-                if store is not None:
-                    store.close()
-                store = None
-            deadline = time.monotonic() + self.watch_interval
-            while not worker.is_cancelled and time.monotonic() < deadline:
-                time.sleep(min(0.05, self.watch_interval))
-        if store is not None:
-            store.close()
+        for changes in services.watch_changes(self.ctx, self.watch_interval,
+                                              lambda: worker.is_cancelled):
+            self.call_from_thread(self._deliver, changes)
 
-    def _post_changes(self, store, version: int) -> None:
-        from ..store import audit
-
-        since = self.last_event_id or 0
-        new = audit.events(store, after_id=since, limit=200)
-        if self.last_event_id is None:
-            new = []
-        if new:
-            self.last_event_id = new[-1].id
-        elif self.last_event_id is None:
-            self.last_event_id = 0
-        self.call_from_thread(self._deliver, version, new)
-
-    def _deliver(self, version: int, events: list) -> None:
-        self.screen.post_message(DataChanged(version))
-        if events:
-            self.post_message(Activity(events))
+    def _deliver(self, changes: Changes) -> None:
+        self.screen.post_message(DataChanged(changes))
+        if changes.events:
+            self.post_message(Activity(changes.events))
 
     def on_activity(self, message: Activity) -> None:
         for text, severity in toasts_for(message.events, self.ctx.actor.name):
@@ -173,41 +122,3 @@ class HotfixApp(App):
             self.notify(f"{title}: {why}", severity="warning", title="Not available")
             return
         self.call_later(screen.run_action, action)
-
-    def action_command_log(self) -> None:
-        from .screens.commandlog import CommandLogScreen
-
-        self.push_screen(CommandLogScreen())
-
-
-def toasts_for(events: list, me: str) -> list[tuple[str, str]]:
-    """Which new audit events concern the acting user, as (text, severity)."""
-    out: list[tuple[str, str]] = []
-    for ev in events:
-        a = ev.action
-        mine = ev.actor == me
-        if a == "hotfix.submitted" and not mine:
-            out.append((f"{ev.hotfix}: approval requested by {ev.actor}", "information"))
-        elif a == "approval.approved" and not mine:
-            out.append((f"{ev.hotfix} approved by {ev.actor}", "information"))
-        elif a == "approval.retroactive" and not mine:
-            out.append((f"{ev.hotfix}: break-glass deploy approved by {ev.actor}",
-                        "information"))
-        elif a == "hotfix.rejected" and not mine:
-            out.append((f"{ev.hotfix} rejected by {ev.actor}: {ev.extra.get('comment', '')}",
-                        "warning"))
-        elif a.startswith(("deploy.", "rollback.", "verify.")) and ev.after and \
-                a.split(".", 1)[1] in ("succeeded", "failed", "cancelled", "timed_out",
-                                       "interrupted"):
-            status = a.split(".", 1)[1]
-            kind = a.split(".", 1)[0]
-            env = ev.after.get("env", "")
-            sev = "information" if status == "succeeded" else "error"
-            out.append((f"{ev.entity_key}: {kind} {ev.after.get('version', '')} to {env} "
-                        f"{status}", sev))
-        elif a == "rollback.started" and not mine:
-            out.append((f"{ev.entity_key}: rollback started by {ev.actor}", "warning"))
-        elif a == "deploy.break_glass" and not mine:
-            out.append((f"BREAK-GLASS deploy {ev.entity_key} of {ev.hotfix} by {ev.actor}",
-                        "warning"))
-    return out

@@ -12,7 +12,10 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from ..core.errors import HotfixError, PolicyRefusal
+from ..core.models import Deploy
 from .messages import ActionDone, DataChanged, Loaded
+from .screens.help import HelpScreen
+from .widgets.filtered import FilteredTable
 
 
 class BaseScreen(Screen):
@@ -120,8 +123,6 @@ class BaseScreen(Screen):
     def on_action_done(self, message: ActionDone) -> None:
         message.stop()
         if message.ok:
-            from ..core.models import Deploy
-
             if isinstance(message.data, Deploy):
                 self.app.command_log.append(("run", message.data.key))
             self.notify(message.message, title=message.what)
@@ -164,8 +165,6 @@ class BaseScreen(Screen):
     # -- navigation -----------------------------------------------------------------
     def action_filter(self) -> None:
         """`/` on any screen with a filterable list."""
-        from .widgets.filtered import FilteredTable
-
         tables = list(self.query(FilteredTable))
         if tables:
             self.set_focus(tables[0].filter_input)
@@ -192,6 +191,4 @@ class BaseScreen(Screen):
             self.app.exit()
 
     def action_help(self) -> None:
-        from .screens.help import HelpScreen
-
         self.app.push_screen(HelpScreen(self))

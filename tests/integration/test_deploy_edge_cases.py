@@ -16,8 +16,8 @@ import pytest
 from hotfix_tui import services
 from hotfix_tui.clock import iso, utcnow
 from hotfix_tui.core.errors import PolicyRefusal
+from hotfix_tui.deploy.lifecycle import runner_lost
 from hotfix_tui.deploy.runner import group_members
-from hotfix_tui.services.runs import runner_lost
 from hotfix_tui.store import open_store
 from hotfix_tui.store.runs import insert_run, run_row
 from tests.helpers import assert_one_line_error, commit_file, git

@@ -7,6 +7,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ... import services
+from ...clock import parse_iso
 from ..base import BaseScreen
 from ..widgets.common import clean, state
 from ..widgets.filtered import FilteredTable
@@ -43,8 +44,6 @@ class CommandLogScreen(BaseScreen):
                     continue
                 seconds = ""
                 if d.finished_at:
-                    from ...clock import parse_iso
-
                     took = parse_iso(d.finished_at) - parse_iso(d.started_at)
                     seconds = f"{took.total_seconds():.1f}s"
                 code = str(d.exit_code) if d.exit_code is not None else (

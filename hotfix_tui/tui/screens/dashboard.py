@@ -16,7 +16,21 @@ from ...clock import age
 from ...core.models import HotfixState, IncidentStatus
 from ...services.views import Dashboard
 from ..base import BaseScreen
+from ..flows.runs import start_rollback, start_unlock
+from ..messages import OpenHistory, OpenHotfix, OpenIncident, OpenReviewQueue, StartHotfix
 from ..widgets.common import clean, outcome_mark, plain, sev, state
+from ..widgets.confirm import ConfirmModal
+from ..widgets.incident_form import OpenIncidentModal
+
+# What the incident actions need of the selected incident.
+INCIDENT_ACTIONS = {
+    "new_hotfix": lambda inc: f"{inc.key} is resolved"
+    if inc.status is IncidentStatus.RESOLVED else None,
+    "mitigate": lambda inc: f"{inc.key} is {inc.status}"
+    if inc.status is not IncidentStatus.OPEN else None,
+    "resolve": lambda inc: f"{inc.key} is already resolved"
+    if inc.status is IncidentStatus.RESOLVED else None,
+}
 
 
 class DashboardScreen(BaseScreen):
@@ -195,38 +209,33 @@ class DashboardScreen(BaseScreen):
         base = super().why_not(action)
         if base:
             return base
-        inc, hf = self._selected() if self.is_mounted else (None, None)
-        if action in ("new_hotfix", "mitigate", "resolve") and inc is None:
-            return "select an incident first"
-        if action == "new_hotfix" and inc.status is IncidentStatus.RESOLVED:
-            return f"{inc.key} is resolved"
-        if action == "mitigate" and inc.status is not IncidentStatus.OPEN:
-            return f"{inc.key} is {inc.status}"
-        if action == "resolve" and inc.status is IncidentStatus.RESOLVED:
-            return f"{inc.key} is already resolved"
+        inc, _ = self._selected() if self.is_mounted else (None, None)
+        if action in INCIDENT_ACTIONS:
+            return "select an incident first" if inc is None else INCIDENT_ACTIONS[action](inc)
         if action == "open" and inc is None:
             return "nothing selected"
-        if action in ("rollback", "unlock") and (self.data is None or
-                                                  not self.data.environments):
-            return "no environments configured"
-        if action == "unlock" and self.data and not any(e.locked for e in
-                                                         self.data.environments):
-            return "no environment is locked"
+        if action in ("rollback", "unlock"):
+            return self._environment_reason(action)
         return None
 
-    # -- actions ----------------------------------------------------------------------------
+    def _environment_reason(self, action: str, env: str | None = None) -> str | None:
+        """Rollback (of production, or `env`) and unlock (of the first locked environment),
+        as the services would answer."""
+        if self.data is None or not self.data.environments:
+            return "no environments configured"
+        if action == "unlock":
+            locked = [e.env for e in self.data.environments if e.locked]
+            return None if locked else "no environment is locked"
+        return self.data.rollback.get(env or self.ctx.config.hotfix.production_env)
 
+    # -- actions ----------------------------------------------------------------------------
 
     def action_open(self) -> None:
         inc, hf = self._selected()
         if hf is not None:
-            from .hotfix import HotfixScreen
-
-            self.app.push_screen(HotfixScreen(hf.key))
+            self.post_message(OpenHotfix(hf.key))
         elif inc is not None:
-            from .incident import IncidentScreen
-
-            self.app.push_screen(IncidentScreen(inc.key))
+            self.post_message(OpenIncident(inc.key))
 
     @on(DataTable.RowSelected)
     def _row_selected(self) -> None:
@@ -234,13 +243,9 @@ class DashboardScreen(BaseScreen):
 
     def action_new_hotfix(self) -> None:
         inc, _ = self._selected()
-        from .start import StartHotfixScreen
-
-        self.app.push_screen(StartHotfixScreen(inc.key))
+        self.post_message(StartHotfix(inc.key))
 
     def action_open_incident(self) -> None:
-        from .incident import OpenIncidentModal
-
         def opened(values) -> None:
             if values:
                 self.run_service("open incident", lambda: services.open_incident(
@@ -260,8 +265,6 @@ class DashboardScreen(BaseScreen):
 
     def action_resolve(self) -> None:
         inc, _ = self._selected()
-        from ..widgets.confirm import ConfirmModal
-
         active = [h.key for row in (self.data.incidents if self.data else ())
                   if row.incident.key == inc.key for h in row.hotfixes
                   if h.state not in (HotfixState.FINISHED, HotfixState.ABANDONED)]
@@ -272,35 +275,24 @@ class DashboardScreen(BaseScreen):
                              lambda ok: ok and self._status(IncidentStatus.RESOLVED))
 
     def action_review(self) -> None:
-        from .review import ReviewScreen
-
-        self.app.push_screen(ReviewScreen())
+        self.post_message(OpenReviewQueue())
 
     def action_history(self) -> None:
-        from .history import HistoryScreen
-
-        # one history browser per console, kept between visits: it opens at once and
-        # keeps its search
-        if not self.app.is_screen_installed("history"):
-            self.app.install_screen(HistoryScreen(), "history")
-        self.app.push_screen("history")
+        self.post_message(OpenHistory())
 
     def action_rollback(self, env: str | None = None) -> None:
-        from .rollback import start_rollback
-
         start_rollback(self, env or self.ctx.config.hotfix.production_env)
 
     @on(Button.Pressed, ".env-rollback")
     def _rollback_pressed(self, event: Button.Pressed) -> None:
-        reason = self.why_not("rollback")
+        env = event.button.id.removeprefix("rollback-")
+        reason = super().why_not("rollback") or self._environment_reason("rollback", env)
         if reason:
             self.notify(f"Rollback: {reason}", severity="warning")
             return
-        self.action_rollback(event.button.id.removeprefix("rollback-"))
+        self.action_rollback(env)
 
     def action_unlock(self) -> None:
-        from .rollback import start_unlock
-
         locked = [e.env for e in self.data.environments if e.locked]
         start_unlock(self, locked[0])
 

@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from ... import services
 from ...core.errors import HotfixError
 from ..base import BaseScreen
+from ..messages import OpenHotfix
 from ..widgets.common import plain, state
 
 PAGE_SIZE = 60  # a screenful or two: the table's cost grows with its rows
@@ -165,9 +166,7 @@ class HistoryScreen(BaseScreen):
         self.reload()
 
     def action_open(self) -> None:
-        from .hotfix import HotfixScreen
-
-        self.app.push_screen(HotfixScreen(self._current(), readonly=True))
+        self.post_message(OpenHotfix(self._current(), readonly=True))
 
     @on(DataTable.RowSelected)
     def _selected(self) -> None:

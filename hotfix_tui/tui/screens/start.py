@@ -13,6 +13,7 @@ from ... import services
 from ...clock import age, parse_iso
 from ...core.errors import HotfixError
 from ..base import BaseScreen
+from ..messages import HotfixStarted
 from ..widgets.common import clean
 
 
@@ -102,10 +103,7 @@ class StartHotfixScreen(BaseScreen):
         self.notify(f"{hf.key} {hf.version} from {hf.base_ref}" + (f" ({note})" if note
                                                                      else ""),
                     title="hotfix started")
-        from .hotfix import HotfixScreen
-
-        self.app.switch_screen(HotfixScreen(hf.key))
-        self.app.push_screen(PickCommitsScreen(hf.key))
+        self.post_message(HotfixStarted(hf.key))
 
 
 class PickCommitsScreen(BaseScreen):
