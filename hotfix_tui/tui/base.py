@@ -14,7 +14,7 @@ from textual.widgets import Input
 from ..core.errors import HotfixError, PolicyRefusal
 from ..core.models import Deploy
 from .messages import ActionDone, DataChanged, Loaded
-from .screens.help import HelpScreen
+from .widgets.help import HelpScreen
 from .widgets.filtered import FilteredTable
 
 
