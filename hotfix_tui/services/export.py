@@ -66,20 +66,14 @@ def build_record(ctx: Context, key: str, git_details: bool = True) -> dict[str, 
     return rec
 
 
-def _base(ctx: Context, store: Store, row, hf, inc, events, runs, verify_items,
-          sha: str) -> dict[str, Any]:
-    hotfix = hf.to_json()
-    hotfix.pop("approvals")
-    hotfix.pop("checklist")
-    hotfix.pop("last_deploy_status")
-    incident = {**inc.to_json(), "sev_label": inc.sev_label}
-    timeline = []
-    for ev in events:
-        text, tone = describe(ev)
-        timeline.append({"id": ev.id, "at": ev.at, "actor": ev.actor,
-                         "actor_verified": ev.actor_verified, "action": ev.action,
-                         "entity_key": ev.entity_key, "hotfix": ev.hotfix, "text": text,
-                         "tone": tone})
+def _timeline_json(ev) -> dict[str, Any]:
+    text, tone = describe(ev)
+    return {"id": ev.id, "at": ev.at, "actor": ev.actor, "actor_verified": ev.actor_verified,
+            "action": ev.action, "entity_key": ev.entity_key, "hotfix": ev.hotfix,
+            "text": text, "tone": tone}
+
+
+def _verification(row, events, runs, verify_items) -> dict[str, Any]:
     verified = next((e for e in reversed(events) if e.action == "hotfix.verified"), None)
     if verified is not None:
         state = "verified"
@@ -87,7 +81,7 @@ def _base(ctx: Context, store: Store, row, hf, inc, events, runs, verify_items,
         state = "skipped"
     else:
         state = "not_verified"
-    verification = {
+    return {
         "state": state,
         "env": (verified.after or {}).get("env") if verified else None,
         "by": verified.actor if verified else None,
@@ -100,6 +94,17 @@ def _base(ctx: Context, store: Store, row, hf, inc, events, runs, verify_items,
                    "checked_by_verified": bool(i["checked_by_verified"]),
                    "checked_at": i["checked_at"]} for i in verify_items],
     }
+
+
+def _base(ctx: Context, store: Store, row, hf, inc, events, runs, verify_items,
+          sha: str) -> dict[str, Any]:
+    hotfix = hf.to_json()
+    hotfix.pop("approvals")
+    hotfix.pop("checklist")
+    hotfix.pop("last_deploy_status")
+    incident = {**inc.to_json(), "sev_label": inc.sev_label}
+    timeline = [_timeline_json(ev) for ev in events]
+    verification = _verification(row, events, runs, verify_items)
     return {
         "schema": SCHEMA,
         "generated_at": ctx.now(),

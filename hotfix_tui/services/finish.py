@@ -78,23 +78,35 @@ def finish(ctx: Context, key: str, *, push: bool = False, skip_verify: str | Non
     if skip and state is HotfixState.VERIFIED:
         raise ValidationError(f"{key} is verified; --skip-verify is not needed")
     if fs is None:
-        fs = _plan(ctx, cwd, row, sha)
-        now = ctx.now()
-        with ctx.writing() as store, store.write():
-            current = records.hotfix_row(store, key)
-            if current["finish_state"] or current["state"] != row["state"]:
-                raise HotfixError(f"{key} changed while starting the finish; try again")
-            fs["skip_verify"] = skip
-            store.execute("UPDATE hotfixes SET finish_state = ?, updated_at = ? WHERE id = ?",
-                          (json.dumps(fs, sort_keys=True), now, row["id"]))
-            if skip:
-                store.execute("UPDATE hotfixes SET skip_verify_reason = ? WHERE id = ?",
-                              (skip, row["id"]))
-            audit.append(store, ctx.actor, now, "hotfix", key, "finish.started",
-                         after={"tag": fs["tag"], "sha": sha,
-                                "branches": [b["branch"] for b in fs["branches"]],
-                                "skip_verify_reason": skip or None},
-                         incident=row["incident_key"], hotfix=key)
+        fs = _begin(ctx, cwd, row, sha, skip)
+    return _carry_on(ctx, cwd, key, fs, push)
+
+
+def _begin(ctx: Context, cwd: Path, row, sha: str, skip: str) -> dict:
+    """Plan the finish (checked before anything changes) and record that it started."""
+    key = row["key"]
+    fs = _plan(ctx, cwd, row, sha)
+    now = ctx.now()
+    with ctx.writing() as store, store.write():
+        current = records.hotfix_row(store, key)
+        if current["finish_state"] or current["state"] != row["state"]:
+            raise HotfixError(f"{key} changed while starting the finish; try again")
+        fs["skip_verify"] = skip
+        store.execute("UPDATE hotfixes SET finish_state = ?, updated_at = ? WHERE id = ?",
+                      (json.dumps(fs, sort_keys=True), now, row["id"]))
+        if skip:
+            store.execute("UPDATE hotfixes SET skip_verify_reason = ? WHERE id = ?",
+                          (skip, row["id"]))
+        audit.append(store, ctx.actor, now, "hotfix", key, "finish.started",
+                     after={"tag": fs["tag"], "sha": sha,
+                            "branches": [b["branch"] for b in fs["branches"]],
+                            "skip_verify_reason": skip or None},
+                     incident=row["incident_key"], hotfix=key)
+    return fs
+
+
+def _carry_on(ctx: Context, cwd: Path, key: str, fs: dict, push: bool) -> FinishResult:
+    """Every step not done yet: the tag, then each branch; finished once all are."""
     _tag_step(ctx, cwd, key, fs)
     for b in fs["branches"]:
         if b["status"] not in DONE:
@@ -308,36 +320,14 @@ def finish_abort(ctx: Context, key: str) -> AbortResult:
         raise HotfixError(f"{key} is already finished; a finished hotfix cannot be aborted")
     if fs is None:
         raise HotfixError(f"{key}: no finish in progress; nothing to abort")
-    checkouts = gitops.branch_checkouts(cwd)
-    rewind: list[tuple[str, str, str, Path | None]] = []
-    for b in fs["branches"]:
-        if b["status"] != PORTED:
-            continue
-        tip = gitops.branch_tip(cwd, b["branch"])
-        if tip == b["onto"]:
-            continue
-        if tip != b["new"]:
-            raise HotfixError(f"cannot abort: {b['branch']} moved on since the finish ported "
-                              f"to it (now {str(tip)[:12]}); revert the forward-port by hand")
-        w = checkouts.get(b["branch"])
-        if w is not None and gitops.tracked_changes(w):
-            raise HotfixError(f"cannot abort: {b['branch']} is checked out in {w} with "
-                              "uncommitted changes; commit or stash them first")
-        rewind.append((b["branch"], b["onto"], b["new"], w))
+    rewind = _rewinds(cwd, fs)
     removed = []
     for b in fs["branches"]:
         wt = b.get("worktree")
         if wt and b["status"] != PORTED and Path(wt).exists():
             gitops.remove_worktree(cwd, Path(wt))
             removed.append(wt)
-    restored = []
-    for name, onto, new, w in rewind:
-        ok = (gitops.rewind_checkout(w, onto).ok if w is not None
-              else gitops.update_branch(cwd, name, onto, new, f"hotfix finish {key} --abort"))
-        if not ok:
-            raise GitError(f"could not move {name} back to {onto[:12]}; the finish state is "
-                           "kept: run --abort again")
-        restored.append(name)
+    restored = _rewind(cwd, key, rewind)
     tag_removed = None
     if fs.get("tag_created") and fs.get("tag_object") and gitops.delete_tag(
             cwd, fs["tag"], fs["tag_object"]):
@@ -355,6 +345,40 @@ def finish_abort(ctx: Context, key: str) -> AbortResult:
                             "tag_removed": tag_removed},
                      incident=row["incident_key"], hotfix=key)
     return AbortResult(key, row["state"], tuple(restored), tuple(removed), tag_removed)
+
+
+def _rewinds(cwd: Path, fs: dict) -> list[tuple[str, str, str, Path | None]]:
+    """(branch, where it was, where the finish put it, its clean checkout) of every
+    branch an abort moves back; refuses when one moved on or is checked out dirty."""
+    checkouts = gitops.branch_checkouts(cwd)
+    rewind: list[tuple[str, str, str, Path | None]] = []
+    for b in fs["branches"]:
+        if b["status"] != PORTED:
+            continue
+        tip = gitops.branch_tip(cwd, b["branch"])
+        if tip == b["onto"]:
+            continue
+        if tip != b["new"]:
+            raise HotfixError(f"cannot abort: {b['branch']} moved on since the finish ported "
+                              f"to it (now {str(tip)[:12]}); revert the forward-port by hand")
+        w = checkouts.get(b["branch"])
+        if w is not None and gitops.tracked_changes(w):
+            raise HotfixError(f"cannot abort: {b['branch']} is checked out in {w} with "
+                              "uncommitted changes; commit or stash them first")
+        rewind.append((b["branch"], b["onto"], b["new"], w))
+    return rewind
+
+
+def _rewind(cwd: Path, key: str, rewind) -> list[str]:
+    restored = []
+    for name, onto, new, w in rewind:
+        ok = (gitops.rewind_checkout(w, onto).ok if w is not None
+              else gitops.update_branch(cwd, name, onto, new, f"hotfix finish {key} --abort"))
+        if not ok:
+            raise GitError(f"could not move {name} back to {onto[:12]}; the finish state is "
+                           "kept: run --abort again")
+        restored.append(name)
+    return restored
 
 
 def push_finished(ctx: Context, key: str) -> FinishResult:

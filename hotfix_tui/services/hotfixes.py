@@ -12,9 +12,10 @@ from ..core import approval as appr
 from ..core.errors import GitError, HotfixError, PolicyRefusal, ValidationError
 from ..core.models import Hotfix, HotfixState, IncidentStatus
 from ..core.refs import check_ref, check_revision, format_version, next_patch, version_from_tag
-from ..core.workflow import EDITABLE_STATES, check_hotfix_transition, clean_text, clean_title
+from ..core.workflow import check_hotfix_transition, clean_text, clean_title
 from ..store import audit, records
 from ..store.db import Store
+from . import refusals
 from .context import Context
 
 
@@ -156,10 +157,9 @@ def require_worktree(row) -> Path:
 
 
 def require_editable(row) -> None:
-    state = HotfixState(row["state"])
-    if state not in EDITABLE_STATES:
-        raise PolicyRefusal(f"changing {row['key']}",
-                            [f"{row['key']} is {state}; its content can no longer change"])
+    blockers = refusals.edit(row["key"], HotfixState(row["state"]))
+    if blockers:
+        raise PolicyRefusal(f"changing {row['key']}", blockers)
 
 
 # ---- start -----------------------------------------------------------------------------
@@ -211,6 +211,46 @@ def _free_version(ctx: Context, store: Store, cwd: Path,
     raise HotfixError("no free patch version found")
 
 
+def _choose_base(ctx: Context, store: Store, cwd: Path, base: str | None) -> tuple[str, str]:
+    """(ref, sha) a new hotfix starts from: `base` if given, else what production runs,
+    else the newest release tag."""
+    if base is not None:
+        return base, gitops.resolve_commit(cwd, base, "base ref")
+    prod = _production_base(ctx, store)
+    if prod is not None:
+        version, base_sha = prod
+        base_ref = ctx.config.hotfix.tag_format.format(version=version) if version else base_sha
+        if not gitops.ref_exists(cwd, f"refs/tags/{base_ref}"):
+            base_ref = base_sha
+        return base_ref, base_sha
+    tags = gitops.version_tags(cwd, ctx.config.hotfix.tag_format)
+    if not tags:
+        raise HotfixError("no release tag found and nothing recorded as deployed "
+                          "to production; give --base REF")
+    _, base_ref, base_sha = tags[0]
+    return base_ref, base_sha
+
+
+def _add_worktree(ctx: Context, cwd: Path, version: str, base_sha: str,
+                  notes: list[str]) -> tuple[Path, str, str]:
+    """(worktree, branch, version) of the new hotfix's branch and worktree, taking the
+    next free patch version when another start took this one meanwhile."""
+    root = worktree_root(ctx)
+    for _ in range(20):
+        branch = ctx.config.hotfix.branch_prefix + version
+        check_ref(branch, "branch")
+        path = root / version
+        try:
+            gitops.add_worktree(cwd, path, branch, base_sha)
+            return path, branch, version
+        except GitError as exc:
+            if "already exists" not in str(exc):
+                raise
+            notes.append(f"{version} was taken meanwhile ({exc})")
+            version = format_version(next_patch(tuple(int(x) for x in version.split("."))))
+    raise HotfixError("could not create a hotfix branch: every candidate was taken")
+
+
 def start_hotfix(ctx: Context, incident: str, title: str, base: str | None = None) -> Started:
     title = clean_title(title)
     if base is not None:
@@ -222,45 +262,12 @@ def start_hotfix(ctx: Context, incident: str, title: str, base: str | None = Non
         inc = records.get_incident(store, incident)
         if inc.status is IncidentStatus.RESOLVED:
             raise HotfixError(f"{inc.key} is resolved; reopen it before starting a hotfix")
-        if base is not None:
-            base_sha = gitops.resolve_commit(cwd, base, "base ref")
-            base_ref = base
-        else:
-            prod = _production_base(ctx, store)
-            if prod is not None:
-                version, base_sha = prod
-                base_ref = ctx.config.hotfix.tag_format.format(version=version) if version \
-                    else base_sha
-                if not gitops.ref_exists(cwd, f"refs/tags/{base_ref}"):
-                    base_ref = base_sha
-            else:
-                tags = gitops.version_tags(cwd, ctx.config.hotfix.tag_format)
-                if not tags:
-                    raise HotfixError("no release tag found and nothing recorded as deployed "
-                                      "to production; give --base REF")
-                _, base_ref, base_sha = tags[0]
+        base_ref, base_sha = _choose_base(ctx, store, cwd, base)
         base_version = _base_version(ctx, cwd, base_ref, base_sha)
         version, notes = _free_version(ctx, store, cwd, base_version)
 
     notes_out = list(notes)
-    root = worktree_root(ctx)
-    created: tuple[Path, str] | None = None
-    for _ in range(20):
-        branch = ctx.config.hotfix.branch_prefix + version
-        check_ref(branch, "branch")
-        path = root / version
-        try:
-            gitops.add_worktree(cwd, path, branch, base_sha)
-            created = (path, branch)
-            break
-        except GitError as exc:
-            if "already exists" not in str(exc):
-                raise
-            notes_out.append(f"{version} was taken meanwhile ({exc})")
-            version = format_version(next_patch(tuple(int(x) for x in version.split("."))))
-    if created is None:
-        raise HotfixError("could not create a hotfix branch: every candidate was taken")
-    path, branch = created
+    path, branch, version = _add_worktree(ctx, cwd, version, base_sha, notes_out)
     now = ctx.now()
     try:
         with ctx.writing() as store, store.write():

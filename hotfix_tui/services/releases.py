@@ -83,15 +83,7 @@ def choose_rollback(store: Store, env_name: str, to: str | None = None,
         return None
     last = unsettled_run(store, env_name, current) if to is None else None
     if last is not None:
-        # a rollback that did not finish: try it again; a deploy that did not finish:
-        # put the recorded release back
-        retry = last["kind"] == "rollback"
-        target = (last["version"], last["sha"]) if retry else \
-            (current["version"] or "", current["sha"])
-        previous = (last["previous_version"], last["previous_sha"]) if retry else \
-            (last["version"], last["sha"])
-        return RollbackChoice(*target, *previous, last["hotfix_id"], last["hotfix_key"],
-                              last["incident_key"])
+        return _retry(current, last)
     target = rollback_target(store, env_name, to)
     if target is None and to is not None and resolve_tag is not None:
         target = resolve_tag(to)
@@ -102,5 +94,20 @@ def choose_rollback(store: Store, env_name: str, to: str | None = None,
                        "h.incident_id WHERE d.id = ?", (current["deploy_id"],)) \
         if current["deploy_id"] else None
     return RollbackChoice(*target, current["version"] or "", current["sha"],
-                          hotfix["id"] if hotfix else None, hotfix["key"] if hotfix else None,
-                          hotfix["incident_key"] if hotfix else None)
+                          *(_hotfix_of(hotfix) if hotfix else (None, None, None)))
+
+
+def _hotfix_of(row) -> tuple[int | None, str | None, str | None]:
+    return row["id"], row["key"], row["incident_key"]
+
+
+def _retry(current, last) -> RollbackChoice:
+    """A rollback that did not finish: try it again; a deploy that did not finish: put
+    the recorded release back."""
+    if last["kind"] == "rollback":
+        return RollbackChoice(last["version"], last["sha"], last["previous_version"],
+                              last["previous_sha"], last["hotfix_id"], last["hotfix_key"],
+                              last["incident_key"])
+    return RollbackChoice(current["version"] or "", current["sha"], last["version"],
+                          last["sha"], last["hotfix_id"], last["hotfix_key"],
+                          last["incident_key"])

@@ -14,8 +14,8 @@ from textual.widgets import Input
 from ..core.errors import HotfixError, PolicyRefusal
 from ..core.models import Deploy
 from .messages import ActionDone, DataChanged, Loaded
-from .widgets.help import HelpScreen
 from .widgets.filtered import FilteredTable
+from .widgets.help import HelpScreen
 
 
 class BaseScreen(Screen):

@@ -16,32 +16,41 @@ def approval_summary(detail) -> str:
     if detail.binding is not None:
         lines.append(f"tree sha  {detail.binding.tree_sha}")
     if detail.scope:
-        sc = detail.scope
-        lines.append(f"diffstat  {sc.files_changed} files, +{sc.insertions} -{sc.deletions} "
-                     f"({sc.commits} commits)")
-        for f in sc.files[:8]:
-            lines.append(f"  {f.status} {f.path}  " + ("bin" if f.binary else
-                                                      f"+{f.insertions} -{f.deletions}"))
-        if len(sc.files) > 8:
-            lines.append(f"  … {len(sc.files) - 8} more files")
+        lines += _diffstat(detail.scope)
     lines.append("checklist:")
-    for item in hf.checklist:
-        if item.automatic:
-            lines.append(f"  {'pass' if item.passed else 'FAIL'} {item.text} ({item.detail})")
-        else:
-            lines.append(f"  {'[x]' if item.checked else '[ ]'} {item.text}"
-                         + (f" — {item.checked_by}" if item.checked else ""))
-    violations = detail.scope.violations if detail.scope else ()
-    if violations:
-        lines.append("scope violations:")
-        lines += [f"  {v.rule}: {v.detail}" for v in violations]
-        if hf.scope_accepted_reason:
-            lines.append(f"  accepted by the author: {hf.scope_accepted_reason}")
-    else:
-        lines.append("scope violations: none")
+    lines += [_checklist_line(item) for item in hf.checklist]
+    lines += _violations(detail.scope.violations if detail.scope else (),
+                         hf.scope_accepted_reason)
     if hf.needs_retroactive_approval:
         lines.append("BREAK-GLASS: this approves a deploy made without approval")
     return "\n".join(clean(x) if i else x for i, x in enumerate(lines))
+
+
+def _diffstat(sc) -> list[str]:
+    lines = [f"diffstat  {sc.files_changed} files, +{sc.insertions} -{sc.deletions} "
+             f"({sc.commits} commits)"]
+    for f in sc.files[:8]:
+        lines.append(f"  {f.status} {f.path}  " + ("bin" if f.binary else
+                                                  f"+{f.insertions} -{f.deletions}"))
+    if len(sc.files) > 8:
+        lines.append(f"  … {len(sc.files) - 8} more files")
+    return lines
+
+
+def _checklist_line(item) -> str:
+    if item.automatic:
+        return f"  {'pass' if item.passed else 'FAIL'} {item.text} ({item.detail})"
+    return (f"  {'[x]' if item.checked else '[ ]'} {item.text}"
+            + (f" — {item.checked_by}" if item.checked else ""))
+
+
+def _violations(violations, accepted: str) -> list[str]:
+    if not violations:
+        return ["scope violations: none"]
+    lines = ["scope violations:"] + [f"  {v.rule}: {v.detail}" for v in violations]
+    if accepted:
+        lines.append(f"  accepted by the author: {accepted}")
+    return lines
 
 
 def confirm_approve(screen, detail) -> None:
