@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -159,6 +160,53 @@ async def test_an_interrupted_deploy_shows_as_interrupted(svc, monkeypatch):
             assert "outcome unknown" in screen_text(app)
     finally:
         os.killpg(pgid, signal.SIGKILL)
+
+
+async def test_cancel_stops_what_an_interrupted_run_left_running(svc, monkeypatch):
+    """The runner died, its command did not: the pane offers Cancel (the service allows
+    it, and its refusals of other runs say `hotfix cancel D-n`), and Cancel stops it."""
+    from datetime import timedelta
+
+    from hotfix_tui.clock import iso, utcnow
+    from hotfix_tui.deploy.procgroup import group_members
+    from hotfix_tui.tui.screens.deploy import DeployScreen
+
+    approved_hotfix(svc)
+    d = svc.cli("deploy", "HF-1", "--env", "slow", "--detach", "--json").json()
+    pid, pgid = runner_ids(svc)
+    db = svc.path / ".git" / "hotfix" / "hotfix.db"
+    try:
+        os.kill(pid, signal.SIGKILL)
+        conn = sqlite3.connect(db)  # the runner died a while ago: its heartbeat is old
+        conn.execute("UPDATE deploys SET heartbeat_at = ? WHERE id = 1",
+                     (iso(utcnow() - timedelta(seconds=120)),))
+        conn.commit()
+        conn.close()
+        assert group_members(pgid), "the command outlives its runner"
+        ctx = make_ctx(svc.path, "alice", monkeypatch)
+        app = HotfixApp(ctx, start_screen=DeployScreen(d["key"]))
+        async with app.run_test(size=(100, 30)) as pilot:
+            assert await wait_for(pilot, lambda: "interrupted" in screen_text(app), timeout=15)
+            screen = app.screen
+            assert screen.why_not("cancel_run") is None
+            assert screen.check_action("cancel_run", ()) is True
+            await pilot.press("c")
+            assert await wait_for(pilot, lambda: _name(app) == "ConfirmModal")
+            assert "its command is not" in screen_text(app)
+            await pilot.press("tab", "enter")
+            assert await wait_for(pilot, lambda: group_members(pgid) == [], timeout=15)
+            assert await wait_for(pilot, lambda: screen.why_not("cancel_run") is not None)
+            assert screen.why_not("cancel_run") == (f"{d['key']} is interrupted and nothing "
+                                                    "of it is left running; nothing to cancel")
+        actions = [e["action"] for e in svc.cli("timeline", "INC-1", "--json").json()]
+        assert "deploy.orphan_stopped" in actions
+        assert svc.cli("deploy", "HF-1", "--env", "slow", "--detach").code == 0
+    finally:  # whatever the outcome, leave no command behind
+        conn = sqlite3.connect(db)
+        for (g,) in conn.execute("SELECT pgid FROM deploys WHERE pgid IS NOT NULL"):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(g, signal.SIGKILL)
+        conn.close()
 
 
 async def test_history_finds_a_hotfix_by_a_word_from_its_why(svc, monkeypatch):

@@ -295,7 +295,7 @@ class HotfixScreen(BaseScreen):
             return base
         if self.detail is None:
             return "loading…" if action in self.CHANGING else None
-        if action == "save" and not self._dirty():
+        if action == "save" and not self.reasons.get("save") and not self._dirty():
             return "no unsaved changes"
         if action == "tick":
             tabs = self.query_one("#tabs", TabbedContent)
