@@ -17,6 +17,7 @@ from . import refusals
 from .context import Context
 from .hotfixes import git_cwd
 from .runs import reap_in
+from .usecase import change
 
 
 def lock_in(ctx: Context, store: Store, env: str, reason: str, now: str,
@@ -36,9 +37,8 @@ def lock(ctx: Context, env_name: str, reason: str) -> EnvironmentStatus:
     reason = clean_text(reason, "reason")
     if not reason:
         raise ValidationError("a lock needs a --reason")
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        lock_in(ctx, store, env.name, reason, now)
+    with change(ctx) as c:
+        lock_in(ctx, c.store, env.name, reason, c.now)
     return status_of(ctx, env.name)
 
 
@@ -47,17 +47,16 @@ def unlock(ctx: Context, env_name: str, reason: str) -> EnvironmentStatus:
     reason = clean_text(reason, "reason")
     if not reason:
         raise ValidationError("unlocking needs a --reason (what addressed the cause?)")
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        blockers = refusals.unlock(store, env.name)
+    with change(ctx, entity="environment") as c:
+        blockers = refusals.unlock(c.store, env.name)
         if blockers:
             raise PolicyRefusal(f"unlock {env.name}", blockers)
-        row = records.environment_row(store, env.name)
-        store.execute("UPDATE environments SET locked = 0, locked_by = NULL, locked_at = NULL, "
-                      "lock_reason = NULL WHERE name = ?", (env.name,))
-        audit.append(store, ctx.actor, now, "environment", env.name, "environment.unlocked",
-                     before={"locked_by": row["locked_by"], "reason": row["lock_reason"]},
-                     after={"reason": reason})
+        row = records.environment_row(c.store, env.name)
+        c.store.execute("UPDATE environments SET locked = 0, locked_by = NULL, "
+                        "locked_at = NULL, lock_reason = NULL WHERE name = ?", (env.name,))
+        c.audit("environment.unlocked", key=env.name,
+                before={"locked_by": row["locked_by"], "reason": row["lock_reason"]},
+                after={"reason": reason})
     return status_of(ctx, env.name)
 
 
@@ -73,17 +72,15 @@ def adopt(ctx: Context, env_name: str, ref: str) -> EnvironmentStatus:
     if v is None:
         raise HotfixError(f"{ref} is not a release tag (like {fmt.format(version='1.2.3')})")
     version = ".".join(map(str, v))
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        store.execute(
+    with change(ctx, entity="environment") as c:
+        c.store.execute(
             "INSERT INTO environments (name, version, sha, deployed_by, deployed_by_verified, "
             "deployed_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
             "version = excluded.version, sha = excluded.sha, deployed_by = excluded.deployed_by,"
             " deployed_by_verified = excluded.deployed_by_verified, "
             "deployed_at = excluded.deployed_at, deploy_id = NULL",
-            (env.name, version, sha, ctx.actor.name, int(ctx.actor.verified), now))
-        audit.append(store, ctx.actor, now, "environment", env.name, "environment.adopted",
-                     after={"version": version, "sha": sha})
+            (env.name, version, sha, ctx.actor.name, int(ctx.actor.verified), c.now))
+        c.audit("environment.adopted", key=env.name, after={"version": version, "sha": sha})
     return status_of(ctx, env.name)
 
 

@@ -17,6 +17,7 @@ from ..store import audit, records
 from ..store.db import Store
 from . import refusals
 from .context import Context
+from .usecase import Change, change, look, set_state
 
 
 @dataclass(frozen=True)
@@ -58,17 +59,6 @@ def binding(ctx: Context, store: Store, row, head: str) -> appr.Binding:
                                row["rollback_plan"]),
         config_hash=ctx.fresh_config().sha256,
     )
-
-
-def set_state(ctx: Context, store: Store, row, target: HotfixState, now: str,
-              action: str = "hotfix.state", **extra) -> None:
-    current = HotfixState(row["state"])
-    check_hotfix_transition(row["key"], current, target)
-    store.execute("UPDATE hotfixes SET state = ?, updated_at = ? WHERE id = ?",
-                  (str(target), now, row["id"]))
-    audit.append(store, ctx.actor, now, "hotfix", row["key"], action,
-                 before={"state": str(current)}, after={"state": str(target)},
-                 incident=row["incident_key"], hotfix=row["key"], **extra)
 
 
 def refresh_approvals(ctx: Context, store: Store, row, now: str) -> bool:
@@ -319,9 +309,7 @@ def _resolve_picks(cwd: Path, commits: list[str], mainline: int | None) -> list[
 def pick(ctx: Context, key: str, commits: list[str], mainline: int | None = None,
          keep_conflict: bool = False) -> Hotfix:
     cwd = git_cwd(ctx)
-    with ctx.reading() as store:
-        row = records.hotfix_row(store, key)
-    require_editable(row)
+    row = look(ctx, hotfix=key, check=require_editable)
     wt = require_worktree(row)
     if gitops.in_progress_pick(wt):
         raise HotfixError(f"{row['key']}: a cherry-pick is in progress in {wt}; resolve it "
@@ -332,16 +320,13 @@ def pick(ctx: Context, key: str, commits: list[str], mainline: int | None = None
                           + ", ".join(dirty[:5]) + (" …" if len(dirty) > 5 else ""))
     shas = _resolve_picks(cwd, commits, mainline)
     result = gitops.cherry_pick(wt, shas, mainline, keep_conflict)
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        row = records.hotfix_row(store, key)
+    with change(ctx, hotfix=key) as c:
         if not result.ok:
-            audit.append(store, ctx.actor, now, "hotfix", row["key"], "hotfix.pick_conflict",
-                         after={"commits": shas, "files": list(result.conflicts),
-                                "kept": keep_conflict},
-                         incident=row["incident_key"], hotfix=row["key"])
+            c.audit("hotfix.pick_conflict", after={"commits": shas,
+                                                   "files": list(result.conflicts),
+                                                   "kept": keep_conflict})
         else:
-            _record_head(ctx, store, row, result.head, now, "hotfix.picked", commits=shas)
+            _record_head(c, result.head, "hotfix.picked", commits=shas)
     if not result.ok:
         files = ", ".join(result.conflicts) or result.message
         if keep_conflict:
@@ -352,40 +337,29 @@ def pick(ctx: Context, key: str, commits: list[str], mainline: int | None = None
     return _fresh(ctx, key)
 
 
-def _record_head(ctx: Context, store: Store, row, head: str, now: str, action: str,
-                 **extra) -> None:
-    messages = gitops.commit_messages(git_cwd(ctx), row["base_sha"], head)
-    store.execute("UPDATE hotfixes SET head_sha = ?, commit_messages = ?, updated_at = ? "
-                  "WHERE id = ?", (head, messages, now, row["id"]))
-    audit.append(store, ctx.actor, now, "hotfix", row["key"], action,
-                 before={"head": row["head_sha"]}, after={"head": head},
-                 incident=row["incident_key"], hotfix=row["key"], **extra)
-    refresh_approvals(ctx, store, row, now)
+def _record_head(c: Change, head: str, action: str, **extra) -> None:
+    row = c.row
+    messages = gitops.commit_messages(git_cwd(c.ctx), row["base_sha"], head)
+    c.store.execute("UPDATE hotfixes SET head_sha = ?, commit_messages = ?, updated_at = ? "
+                    "WHERE id = ?", (head, messages, c.now, row["id"]))
+    c.audit(action, before={"head": row["head_sha"]}, after={"head": head}, **extra)
+    refresh_approvals(c.ctx, c.store, row, c.now)
 
 
 def pick_continue(ctx: Context, key: str) -> Hotfix:
-    with ctx.reading() as store:
-        row = records.hotfix_row(store, key)
-    wt = require_worktree(row)
+    wt = require_worktree(look(ctx, hotfix=key))
     result = gitops.pick_continue(wt)
     if not result.ok:
         raise GitError(f"cherry-pick cannot continue: {result.message}")
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        row = records.hotfix_row(store, key)
-        _record_head(ctx, store, row, result.head, now, "hotfix.picked", resolved=True)
+    with change(ctx, hotfix=key) as c:
+        _record_head(c, result.head, "hotfix.picked", resolved=True)
     return _fresh(ctx, key)
 
 
 def pick_abort(ctx: Context, key: str) -> Hotfix:
-    with ctx.reading() as store:
-        row = records.hotfix_row(store, key)
-    wt = require_worktree(row)
-    gitops.pick_abort(wt)
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        audit.append(store, ctx.actor, now, "hotfix", row["key"], "hotfix.pick_aborted",
-                     incident=row["incident_key"], hotfix=row["key"])
+    gitops.pick_abort(require_worktree(look(ctx, hotfix=key)))
+    with change(ctx, hotfix=key) as c:
+        c.audit("hotfix.pick_aborted")
     return _fresh(ctx, key)
 
 
@@ -413,32 +387,23 @@ def edit(ctx: Context, key: str, **fields: str | None) -> Hotfix:
     if not changes:
         raise ValidationError("nothing to change: give --title, --why, --risk, --test-plan "
                               "or --rollback-plan")
-    with ctx.reading() as store:
-        row = records.hotfix_row(store, key)
-    require_editable(row)
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        row = records.hotfix_row(store, key)
-        require_editable(row)
-        before = {k: row[k] for k in changes}
+    look(ctx, hotfix=key, check=require_editable)
+    with change(ctx, hotfix=key, check=require_editable) as c:
+        before = {k: c.row[k] for k in changes}
         actual = {k: v for k, v in changes.items() if before[k] != v}
         if actual:
             sets = ", ".join(f"{k} = ?" for k in actual)
-            store.execute(f"UPDATE hotfixes SET {sets}, updated_at = ? WHERE id = ?",
-                          (*actual.values(), now, row["id"]))
-            audit.append(store, ctx.actor, now, "hotfix", row["key"], "hotfix.edited",
-                         before={k: before[k] for k in actual}, after=actual,
-                         incident=row["incident_key"], hotfix=row["key"])
-            refresh_approvals(ctx, store, row, now)
+            c.store.execute(f"UPDATE hotfixes SET {sets}, updated_at = ? WHERE id = ?",
+                            (*actual.values(), c.now, c.row["id"]))
+            c.audit("hotfix.edited", before={k: before[k] for k in actual}, after=actual)
+            refresh_approvals(ctx, c.store, c.row, c.now)
     return _fresh(ctx, key)
 
 
 def repair_worktree(ctx: Context, key: str) -> Hotfix:
     """Recreate a hotfix worktree that was deleted by hand."""
     cwd = git_cwd(ctx)
-    with ctx.reading() as store:
-        row = records.hotfix_row(store, key)
-    require_editable(row)
+    row = look(ctx, hotfix=key, check=require_editable)
     wt = Path(row["worktree"])
     if (wt / ".git").exists():
         raise HotfixError(f"{row['key']}: worktree {wt} is present; nothing to repair")
@@ -446,11 +411,8 @@ def repair_worktree(ctx: Context, key: str) -> Hotfix:
     if wt.exists() and any(wt.iterdir()):
         raise HotfixError(f"{wt} exists and is not a worktree; move it away first")
     gitops.run_git(cwd, "worktree", "add", "--quiet", str(wt.absolute()), row["branch"])
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        audit.append(store, ctx.actor, now, "hotfix", row["key"], "hotfix.worktree_restored",
-                     after={"worktree": str(wt)}, incident=row["incident_key"],
-                     hotfix=row["key"])
+    with change(ctx, hotfix=key) as c:
+        c.audit("hotfix.worktree_restored", after={"worktree": str(wt)})
     return _fresh(ctx, key)
 
 
@@ -459,14 +421,10 @@ def abandon(ctx: Context, key: str, reason: str) -> Hotfix:
     if not reason:
         raise ValidationError("give a --reason for abandoning")
     cwd = git_cwd(ctx)
-    with ctx.reading() as store:
-        row = records.hotfix_row(store, key)
-    check_hotfix_transition(row["key"], HotfixState(row["state"]), HotfixState.ABANDONED)
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        row = records.hotfix_row(store, key)
-        set_state(ctx, store, row, HotfixState.ABANDONED, now, "hotfix.abandoned",
-                  reason=reason)
+    row = look(ctx, hotfix=key, check=lambda r: check_hotfix_transition(
+        r["key"], HotfixState(r["state"]), HotfixState.ABANDONED))
+    with change(ctx, hotfix=key) as c:
+        c.set_state(HotfixState.ABANDONED, "hotfix.abandoned", reason=reason)
     gitops.remove_worktree(cwd, Path(row["worktree"]))
     with ctx.reading() as store:
         return records.get_hotfix(store, key)

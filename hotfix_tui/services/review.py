@@ -26,6 +26,7 @@ from .hotfixes import (
     sync,
 )
 from .runs import reap
+from .usecase import change
 
 
 def _scope_for(ctx: Context, row, head: str) -> ScopeReport:
@@ -80,24 +81,19 @@ def check(ctx: Context, key: str, n: int, checked: bool = True) -> list[Checklis
         raise ValidationError(f"item {n} ({item.text}) is automatic: it is computed from the "
                               "diff and cannot be ticked")
     require_editable(row)
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        row = records.hotfix_row(store, key)
-        require_editable(row)  # again, inside the transaction: it may have moved on
-        current = store.one("SELECT * FROM checklist_items WHERE hotfix_id = ? AND "
-                            "kind = 'scope' AND env = '' AND n = ?", (row["id"], n))
+    with change(ctx, hotfix=key, check=require_editable) as c:
+        current = c.store.one("SELECT * FROM checklist_items WHERE hotfix_id = ? AND "
+                              "kind = 'scope' AND env = '' AND n = ?", (c.row["id"], n))
         if bool(current["checked"]) != checked:
-            store.execute(
+            c.store.execute(
                 "UPDATE checklist_items SET checked = ?, checked_by = ?, "
                 "checked_by_verified = ?, checked_at = ? WHERE id = ?",
                 (int(checked), ctx.actor.name if checked else None, int(ctx.actor.verified),
-                 now if checked else None, current["id"]))
-            audit.append(store, ctx.actor, now, "checklist", row["key"],
-                         "checklist.checked" if checked else "checklist.unchecked",
-                         before={"n": n, "checked": bool(current["checked"])},
-                         after={"n": n, "text": current["text"], "checked": checked},
-                         incident=row["incident_key"], hotfix=row["key"])
-            refresh_approvals(ctx, store, row, now)
+                 c.now if checked else None, current["id"]))
+            c.audit("checklist.checked" if checked else "checklist.unchecked",
+                    entity="checklist", before={"n": n, "checked": bool(current["checked"])},
+                    after={"n": n, "text": current["text"], "checked": checked})
+            refresh_approvals(ctx, c.store, c.row, c.now)
     return checklist(ctx, key)
 
 
@@ -112,21 +108,19 @@ def submit(ctx: Context, key: str, accept_scope: str | None = None) -> Hotfix:
     blockers = refusals.submit(hf, items, report.commits, accept)
     if blockers:
         raise PolicyRefusal(f"submit {hf.key}", blockers)
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        row = records.hotfix_row(store, key)
-        if row["head_sha"] != hf.head_sha:
+    with change(ctx, hotfix=key) as c:
+        if c.row["head_sha"] != hf.head_sha:
             raise HotfixError(f"{hf.key} changed while submitting; try again")
         if accept:
-            store.execute("UPDATE hotfixes SET scope_accepted_reason = ? WHERE id = ?",
-                          (accept, row["id"]))
-        set_state(ctx, store, row, HotfixState.IN_REVIEW, now, "hotfix.submitted",
-                  head=row["head_sha"], scope_accepted=accept or None,
-                  violations=[v.to_json() for v in report.violations] or None)
+            c.store.execute("UPDATE hotfixes SET scope_accepted_reason = ? WHERE id = ?",
+                            (accept, c.row["id"]))
+        c.set_state(HotfixState.IN_REVIEW, "hotfix.submitted", head=c.row["head_sha"],
+                    scope_accepted=accept or None,
+                    violations=[v.to_json() for v in report.violations] or None)
         if ctx.config.approvals.required == 0:
-            row = records.hotfix_row(store, key)
-            set_state(ctx, store, row, HotfixState.APPROVED, now, "hotfix.approved",
-                      note="no approvals required by config")
+            c.reread()
+            c.set_state(HotfixState.APPROVED, "hotfix.approved",
+                        note="no approvals required by config")
     return _fresh(ctx, key)
 
 
@@ -235,15 +229,13 @@ def reject(ctx: Context, key: str, comment: str) -> Hotfix:
     if blockers:
         raise PolicyRefusal(f"reject {hf.key}", blockers)
     check_hotfix_transition(hf.key, hf.state, HotfixState.DRAFT)
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        row = records.hotfix_row(store, key)
-        store.insert("approvals", _bound_row(ctx, store, row, "rejected", comment, now))
-        store.execute("UPDATE approvals SET stale = 1, stale_reason = ? WHERE hotfix_id = ? "
-                      "AND stale = 0 AND decision = 'approved'",
-                      (f"superseded by rejection from {ctx.actor.name}", row["id"]))
-        set_state(ctx, store, row, HotfixState.DRAFT, now, "hotfix.rejected", comment=comment)
-        return records.get_hotfix(store, key)
+    with change(ctx, hotfix=key) as c:
+        c.store.insert("approvals", _bound_row(ctx, c.store, c.row, "rejected", comment, c.now))
+        c.store.execute("UPDATE approvals SET stale = 1, stale_reason = ? WHERE hotfix_id = ? "
+                        "AND stale = 0 AND decision = 'approved'",
+                        (f"superseded by rejection from {ctx.actor.name}", c.row["id"]))
+        c.set_state(HotfixState.DRAFT, "hotfix.rejected", comment=comment)
+        return records.get_hotfix(c.store, key)
 
 
 def review_queue(ctx: Context) -> list[Hotfix]:

@@ -11,6 +11,7 @@ from ..store.db import Store
 from . import refusals
 from .context import Context
 from .runstart import Release, cleanup_run_worktrees, launch_run, make_plan, new_run
+from .usecase import change
 
 
 def ensure_verify_items(store: Store, hotfix_id: int, env: EnvironmentConfig) -> None:
@@ -66,30 +67,26 @@ def _tick(ctx: Context, key: str, env: EnvironmentConfig, item: int, uncheck: bo
     if not 1 <= item <= len(env.verify_items):
         raise ValidationError(f"{env.name} has no verify item {item} "
                               f"({len(env.verify_items)} configured)")
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        row = records.hotfix_row(store, key)
-        ensure_verify_items(store, row["id"], env)
-        store.execute(
+    with change(ctx, hotfix=key) as c:
+        ensure_verify_items(c.store, c.row["id"], env)
+        c.store.execute(
             "UPDATE checklist_items SET checked = ?, checked_by = ?, checked_by_verified = ?,"
             " checked_at = ? WHERE hotfix_id = ? AND kind = 'verify' AND env = ? AND n = ?",
             (int(not uncheck), None if uncheck else ctx.actor.name, int(ctx.actor.verified),
-             None if uncheck else now, row["id"], env.name, item))
-        audit.append(store, ctx.actor, now, "checklist", row["key"],
-                     "verify.unchecked" if uncheck else "verify.checked",
-                     after={"env": env.name, "n": item, "text": env.verify_items[item - 1]},
-                     incident=row["incident_key"], hotfix=row["key"])
-        maybe_verified(store, row["id"], env.name, now, ctx.actor, needs_run=bool(env.verify))
+             None if uncheck else c.now, c.row["id"], env.name, item))
+        c.audit("verify.unchecked" if uncheck else "verify.checked", entity="checklist",
+                after={"env": env.name, "n": item, "text": env.verify_items[item - 1]})
+        maybe_verified(c.store, c.row["id"], env.name, c.now, ctx.actor,
+                       needs_run=bool(env.verify))
 
 
 def _settle_manual(ctx: Context, key: str, env: EnvironmentConfig) -> None:
     """No verify command: verified once every manual item is ticked."""
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        row = records.hotfix_row(store, key)
-        ensure_verify_items(store, row["id"], env)
-        if not maybe_verified(store, row["id"], env.name, now, ctx.actor, needs_run=False):
-            left = [i.text for i in records.checklist_for(store, row["id"], "verify",
+    with change(ctx, hotfix=key) as c:
+        ensure_verify_items(c.store, c.row["id"], env)
+        if not maybe_verified(c.store, c.row["id"], env.name, c.now, ctx.actor,
+                              needs_run=False):
+            left = [i.text for i in records.checklist_for(c.store, c.row["id"], "verify",
                                                           env.name) if not i.checked]
-            raise PolicyRefusal(f"verify {row['key']}", [
+            raise PolicyRefusal(f"verify {c.row['key']}", [
                 "manual verify items not ticked: " + "; ".join(left)])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import sqlite3
@@ -12,7 +11,13 @@ from textual.widgets import Input, Select
 
 from hotfix_tui.tui.app import HotfixApp
 from hotfix_tui.tui.widgets.logview import LogView
-from tests.integration.deploy_helpers import approved_hotfix, deploy_repo, runner_ids
+from tests.integration.deploy_helpers import (
+    approved_hotfix,
+    deploy_repo,
+    kill_every_command,
+    orphan_the_run,
+    runner_ids,
+)
 from tests.tui.conftest import make_ctx, screen_text, settle, wait_for
 
 
@@ -165,23 +170,14 @@ async def test_an_interrupted_deploy_shows_as_interrupted(svc, monkeypatch):
 async def test_cancel_stops_what_an_interrupted_run_left_running(svc, monkeypatch):
     """The runner died, its command did not: the pane offers Cancel (the service allows
     it, and its refusals of other runs say `hotfix cancel D-n`), and Cancel stops it."""
-    from datetime import timedelta
-
-    from hotfix_tui.clock import iso, utcnow
     from hotfix_tui.deploy.procgroup import group_members
     from hotfix_tui.tui.screens.deploy import DeployScreen
 
     approved_hotfix(svc)
     d = svc.cli("deploy", "HF-1", "--env", "slow", "--detach", "--json").json()
     pid, pgid = runner_ids(svc)
-    db = svc.path / ".git" / "hotfix" / "hotfix.db"
     try:
-        os.kill(pid, signal.SIGKILL)
-        conn = sqlite3.connect(db)  # the runner died a while ago: its heartbeat is old
-        conn.execute("UPDATE deploys SET heartbeat_at = ? WHERE id = 1",
-                     (iso(utcnow() - timedelta(seconds=120)),))
-        conn.commit()
-        conn.close()
+        orphan_the_run(svc, pid)
         assert group_members(pgid), "the command outlives its runner"
         ctx = make_ctx(svc.path, "alice", monkeypatch)
         app = HotfixApp(ctx, start_screen=DeployScreen(d["key"]))
@@ -201,12 +197,8 @@ async def test_cancel_stops_what_an_interrupted_run_left_running(svc, monkeypatc
         actions = [e["action"] for e in svc.cli("timeline", "INC-1", "--json").json()]
         assert "deploy.orphan_stopped" in actions
         assert svc.cli("deploy", "HF-1", "--env", "slow", "--detach").code == 0
-    finally:  # whatever the outcome, leave no command behind
-        conn = sqlite3.connect(db)
-        for (g,) in conn.execute("SELECT pgid FROM deploys WHERE pgid IS NOT NULL"):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(g, signal.SIGKILL)
-        conn.close()
+    finally:
+        kill_every_command(svc)
 
 
 async def test_history_finds_a_hotfix_by_a_word_from_its_why(svc, monkeypatch):

@@ -8,7 +8,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from ... import services
 from ..base import BaseScreen
-from ..widgets.common import clean, plain
+from ..widgets.common import add_columns, clean, plain
 from ..widgets.filtered import FilteredTable
 from ..widgets.timeline import describe
 
@@ -32,9 +32,7 @@ class IncidentScreen(BaseScreen):
 
     def on_mount(self) -> None:
         t = self.query_one("#timeline", DataTable)
-        t.add_column("time (UTC)", width=19)
-        t.add_column("who", width=12)
-        t.add_column("what")
+        add_columns(t, ("time (UTC)", 19), ("who", 12), ("what", None))
         self.set_focus(t)
 
     def fetch(self):

@@ -12,7 +12,7 @@ from ...clock import age
 from ..base import BaseScreen
 from ..flows.review import confirm_approve, confirm_reject
 from ..messages import OpenHotfix
-from ..widgets.common import plain, state
+from ..widgets.common import add_columns, plain, state
 from ..widgets.filtered import FilteredTable
 
 
@@ -43,12 +43,8 @@ class ReviewScreen(BaseScreen):
 
     def on_mount(self) -> None:
         t = self.query_one("#queue", DataTable)
-        t.add_column("key", width=6)
-        t.add_column("state", width=10)
-        t.add_column("incident", width=8)
-        t.add_column("author", width=10)
-        t.add_column("age", width=5)
-        t.add_column("title", width=60)
+        add_columns(t, ("key", 6), ("state", 10), ("incident", 8), ("author", 10), ("age", 5),
+                    ("title", 60))
         self.set_focus(t)
 
     def fetch(self):
