@@ -238,3 +238,39 @@ def test_cancelling_another_accounts_orphaned_command(team, origin):
     assert _alive(pgid), "bob's refusal must leave alice's command alone"
     ok(team.run(team.alice, "cancel", "D-1", cwd=shop))
     assert not _alive(pgid)
+
+
+def test_doctor_names_each_problem_with_its_fix(team, origin):
+    shop = bastion_setup(team, origin)
+    ok(team.run(team.alice, "incident", "open", "--title", "First", "--sev", "1", cwd=shop))
+    db = shop / ".git" / "hotfix" / "hotfix.db"
+    healthy = team.run(team.bob, "doctor", "--json", cwd=shop)
+    assert healthy.returncode == 0, healthy.stdout
+    import json
+
+    report = json.loads(healthy.stdout)
+    assert report["ok"] is True and report["account"] == team.bob.name
+    names = {c["name"] for c in report["checks"]}
+    assert {"shared mode", "group", "database", "git repository", "git identity", "tmux",
+            "TERM", "sqlite", "clock"} <= names
+    holder = sqlite3.connect(db)  # in use, so the doctor may not repair it either
+    holder.execute("SELECT count(*) FROM incidents").fetchall()
+    shm = Path(f"{db}-shm")
+    try:
+        os.chown(shm, team.bob.uid, team.gid)
+        shm.chmod(0o644)
+        sick = team.run(team.alice, "doctor", cwd=shop)
+        assert sick.returncode == 1
+        line = next(ln for ln in sick.stdout.splitlines() if "-shm" in ln)
+        assert line.startswith("FAIL") and "0644" in line
+        assert f"fix: sudo chmod 664 {shm}" in sick.stdout
+    finally:
+        holder.close()
+    # An account outside the group is told how to join it.
+    sh("gpasswd", "-d", team.bob.name, team.group)
+    try:
+        res = team.run(team.bob, "doctor", cwd=shop)
+        assert res.returncode == 1
+        assert f"fix: sudo usermod -aG {team.group} {team.bob.name}" in res.stdout
+    finally:
+        sh("usermod", "-aG", team.group, team.bob.name)
