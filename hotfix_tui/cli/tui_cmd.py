@@ -14,7 +14,7 @@ def build_app(click_ctx: click.Context, readonly: bool):
 
     try:
         ctx = get_ctx(click_ctx)
-        services.probe_store(ctx)  # a foreign or newer file: say so
+        services.probe_store(ctx)  # a foreign, newer or missing-but-named file: say so
     except HotfixError as exc:
         from ..tui.problem import ProblemApp, hint_for
 

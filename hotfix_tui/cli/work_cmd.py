@@ -19,9 +19,9 @@ def _emit_hotfix(hf, as_json: bool, line: str) -> None:
 
 @click.command("init")
 def init_cmd() -> None:
-    """Write a commented .hotfix.toml template (refuses to overwrite)."""
-    path = services.init_config(get_ctx())
-    out(f"wrote {path}")
+    """Write a commented .hotfix.toml (never overwritten) and create the database."""
+    for line in services.init_config(get_ctx(create_db=True)):
+        out(line)
 
 
 @click.command("start")

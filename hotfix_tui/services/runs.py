@@ -132,6 +132,7 @@ def _stop_orphan(ctx: Context, store: Store, row, now: str) -> None:
     blockers = refusals.cancel(store, row)  # again: someone may have stopped it meanwhile
     if blockers:
         raise PolicyRefusal(f"cancel {row['key']}", blockers)
+    cancelling.check_may_signal(row["key"], row["pgid"])
     what = stop_lost_group(row["pgid"], float(row["cancel_grace_s"]))
     with store.write():
         audit.append(store, ctx.actor, now, "deploy", row["key"], "deploy.orphan_stopped",

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from .. import sharing
 from ..core.errors import StoreError
 from . import schema
 
@@ -203,16 +204,21 @@ def open_memory() -> Store:
     return Store(conn, ":memory:", readonly=True)
 
 
-def _make_folder(p: Path) -> None:
-    """Create the database's folder; refuse one we could not create a file in."""
+def _make_database(p: Path) -> None:
+    """Create the database's folder and file (shared mode: group-owned and writable);
+    refuse a folder we could not create a file in."""
     try:
-        p.parent.mkdir(parents=True, exist_ok=True)
+        sharing.make_dirs(p.parent)
     except OSError as exc:
         raise StoreError(
             f"cannot create database folder {p.parent}: {exc.strerror or exc}"
         ) from exc
     if not os.access(p.parent, os.W_OK | os.X_OK):
         raise StoreError(f"cannot create database in {p.parent}: permission denied")
+    try:
+        sharing.create_database_file(p)
+    except OSError as exc:
+        raise StoreError(f"cannot create database {p}: {exc.strerror or exc}") from exc
 
 
 def _check_ours(conn: sqlite3.Connection, shown: str) -> int:
@@ -245,7 +251,10 @@ def open_store(path: str | os.PathLike, *, create: bool = True) -> Store:
     if not p.exists():
         if not create:
             return open_memory()
-        _make_folder(p)
+        _make_database(p)
+    else:
+        sharing.adopt_database(p)
+        sharing.repair_sidecars(p)
     readonly = _looks_readonly(p)
     try:
         if readonly:

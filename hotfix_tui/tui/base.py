@@ -13,6 +13,7 @@ from textual.widgets import Input
 
 from ..core.errors import HotfixError, PolicyRefusal
 from ..core.models import Deploy
+from ..services.context import take_notices
 from .messages import ActionDone, DataChanged, Loaded
 from .widgets.filtered import FilteredTable
 from .widgets.help import HelpScreen
@@ -118,7 +119,10 @@ class BaseScreen(Screen):
         except Exception as exc:
             self.post_message(ActionDone(what, False, f"{type(exc).__name__}: {exc}"))
             return
-        self.post_message(ActionDone(what, True, success or f"{what}: done", result))
+        text = success or f"{what}: done"
+        for note in take_notices():  # said once: a commit made under the OS account's name
+            text += f"\nnote: {note}"
+        self.post_message(ActionDone(what, True, text, result))
 
     def on_action_done(self, message: ActionDone) -> None:
         message.stop()
