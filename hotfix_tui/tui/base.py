@@ -18,6 +18,9 @@ from .messages import ActionDone, DataChanged, Loaded
 from .widgets.filtered import FilteredTable
 from .widgets.help import HelpScreen
 
+# Actions that only move focus to a field (`/`): run as soon as their key arrives.
+FOCUS_ACTIONS = frozenset({"filter", "search"})
+
 
 class BaseScreen(Screen):
     """A screen whose data comes from services in thread workers."""
@@ -158,6 +161,13 @@ class BaseScreen(Screen):
             event.stop()
             return
         active = self.active_bindings.get(event.key)
+        if (active is not None and active.enabled and active.node is self
+                and active.binding.action in FOCUS_ACTIONS):
+            # Move focus now, not when the binding reaches the app: the keys typed right
+            # after `/` are already on their way and must land in the field.
+            event.stop()
+            getattr(self, f"action_{active.binding.action}")()
+            return
         if active is None or active.enabled or active.node is not self:
             return
         reason = self.why_not(active.binding.action)
