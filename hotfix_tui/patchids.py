@@ -2,10 +2,11 @@
 trailers and patch-ids. core.backport decides from these facts; this module only reads git.
 
 The cost per branch is bounded by the range `git cherry` itself walks (the commits the
-branch has and the asking side lacks), in three commands whatever the divergence:
-`rev-list` for ancestry, `log --grep` with the asked-about commit ids as fixed strings for
-trailers, and `log -p` limited to the paths the asked-about commits touch for patch-ids
-(so unrelated commits are walked, never diffed). Git runs through gitops.run_git.
+branch has and the asking side lacks), in at most four commands whatever the divergence:
+`rev-list` for ancestry; `log --grep` with the asked-about commit ids as fixed strings for
+trailers; for patch-ids, `log --name-only` limited to the paths the asked-about commits
+touch, then `log -p` of only the commits that change exactly the same files (unrelated
+commits are walked, never diffed). Git runs through gitops.run_git.
 """
 
 from __future__ import annotations
@@ -127,6 +128,28 @@ def _merge_members(cwd: str | Path, merge: str, parents: tuple[str, ...],
     return members if len(members) <= MAX_MEMBERS else ()
 
 
+def _same_files(cwd: str | Path, target: str, head: str, asked: Asked):
+    """The commits on target (not on head) that change exactly the files one asked-about
+    commit changes, with their diffs: the only ones that can have its patch-id. Like `git
+    cherry`, the range is walked without diffs; only these few are diffed."""
+    paths = [p for p in asked.paths if p]
+    if not paths:
+        return []
+    wanted = {frozenset(c.patch.paths) for c in asked.changes if c.patch.paths}
+    res = run_git(cwd, "-c", "core.quotePath=false", "log", "--no-merges", "--full-diff",
+                  "--name-only", "--no-renames", "--format=%x00%H", "--end-of-options",
+                  f"^{head}", target, "--", *paths, strip=False,
+                  env={"GIT_LITERAL_PATHSPECS": "1"})
+    candidates = []
+    for chunk in res.out.split("\0")[1:]:
+        sha, *names = [ln for ln in chunk.split("\n") if ln]
+        if frozenset(names) in wanted:
+            candidates.append(sha)
+    if not candidates:
+        return []
+    return _log(cwd, "--no-walk=unsorted", "--end-of-options", *candidates, "--")
+
+
 def facts(cwd: str | Path, target: str, head: str, asked: Asked) -> Facts:
     """What `target` (a full ref or commit id) shows about the asked-about commits; `head`
     is the asking side: only commits on target that head lacks are searched, the range
@@ -149,14 +172,10 @@ def facts(cwd: str | Path, target: str, head: str, asked: Asked) -> Facts:
             carriers.append(Carrier(sha, named, patch_of(diff)))
     exact: dict[str, str] = {}
     loose: dict[str, str] = {}
-    paths = [p for p in asked.paths if p]
-    if paths:
-        rows = _log(cwd, "--full-diff", "--no-merges", "--end-of-options", f"^{head}", target,
-                    "--", *paths, env={"GIT_LITERAL_PATHSPECS": "1"})
-        for sha, _, _, diff in reversed(rows):  # oldest first: name the first copy
-            p = patch_of(diff)
-            if p.exact:
-                exact.setdefault(p.exact, sha)
-            if p.loose:
-                loose.setdefault(p.loose, sha)
+    for sha, _, _, diff in reversed(_same_files(cwd, target, head, asked)):  # oldest first
+        p = patch_of(diff)
+        if p.exact:
+            exact.setdefault(p.exact, sha)
+        if p.loose:
+            loose.setdefault(p.loose, sha)
     return Facts(frozenset(reachable), tuple(reversed(carriers)), exact, loose)
