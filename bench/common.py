@@ -62,6 +62,18 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def alternate(runs: int, *calls) -> list[list[float]]:
+    """Time each of `calls` `runs` times, taking turns (load drifts hit all alike):
+    seconds per run, one list per call."""
+    times: list[list[float]] = [[] for _ in calls]
+    for _ in range(runs):
+        for call, out in zip(calls, times, strict=True):
+            t = time.perf_counter()
+            call()
+            out.append(time.perf_counter() - t)
+    return times
+
+
 def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile (p in 0..100): p99 of 200 values is the 198th smallest."""
     ordered = sorted(values)

@@ -20,10 +20,9 @@ from __future__ import annotations
 import random
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
-from common import git, median
+from common import alternate, git, median
 from datagen import COMMITS, COMPONENTS, SEED, _blob, _file_text, _words, make_scope_db
 
 from hotfix_tui import gitops, services
@@ -163,14 +162,8 @@ def measure(repo: Path, db: Path, info: dict, runs: int) -> dict:
     if states != want:
         raise RuntimeError(f"missing answered {states}, expected {want}")
     _cherry(repo, info["head"], info["base"])
-    missing_t, cherry_t = [], []
-    for _ in range(runs):
-        t = time.perf_counter()
-        services.missing(ctx, "HF-1")
-        missing_t.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        _cherry(repo, info["head"], info["base"])
-        cherry_t.append(time.perf_counter() - t)
+    missing_t, cherry_t = alternate(runs, lambda: services.missing(ctx, "HF-1"),
+                                    lambda: _cherry(repo, info["head"], info["base"]))
     return {
         "value": median(missing_t), "baseline": median(cherry_t),
         "ratio": median(missing_t) / median(cherry_t),
