@@ -81,6 +81,7 @@ def finish(ctx: Context, key: str, *, push: bool = False, skip_verify: str | Non
             "tagged and finished from what production runs"])
     if fs is None:
         fs = _plan(ctx, cwd, row, sha)
+        _check_decisions(fs, decisions)
         now = ctx.now()
         with ctx.writing() as store, store.write():
             current = records.hotfix_row(store, key)
@@ -97,8 +98,11 @@ def finish(ctx: Context, key: str, *, push: bool = False, skip_verify: str | Non
                                 "branches": [b["branch"] for b in fs["branches"]],
                                 "skip_verify_reason": skip or None},
                          incident=row["incident_key"], hotfix=key)
-    if decisions:
-        _decide(ctx, key, fs, decisions)
+    _check_decisions(fs, decisions)
+    for name, what in decisions.items():
+        if fs.setdefault("decisions", {}).get(name) != what:
+            fs["decisions"][name] = what
+            save_state(ctx, key, fs, "finish.decided", branch=name, decision=what)
     _tag_step(ctx, cwd, key, fs)
     for b in fs["branches"]:
         if b["status"] not in DONE:
@@ -128,7 +132,7 @@ def _decisions(present, port) -> dict[str, str]:
     return out
 
 
-def _decide(ctx: Context, key: str, fs: dict, decisions: dict[str, str]) -> None:
+def _check_decisions(fs: dict, decisions: dict[str, str]) -> None:
     branches = {b["branch"]: b for b in fs["branches"]}
     for name in decisions:
         if name not in branches:
@@ -137,10 +141,6 @@ def _decide(ctx: Context, key: str, fs: dict, decisions: dict[str, str]) -> None
         if branches[name]["status"] in DONE:
             raise ValidationError(f"{name} is already done ({branches[name]['status']}); "
                                   "nothing to decide")
-    for name, what in decisions.items():
-        if fs.setdefault("decisions", {}).get(name) != what:
-            fs["decisions"][name] = what
-            save_state(ctx, key, fs, "finish.decided", branch=name, decision=what)
 
 
 def _check_may_finish(row, state: HotfixState, skip: str, fs: dict | None) -> None:
