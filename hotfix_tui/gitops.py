@@ -415,7 +415,7 @@ def file_at(cwd: str | Path, sha: str, path: str) -> bytes | None:
     return res.out.encode("utf-8", "surrogateescape") if res.ok else None
 
 
-# ---- finish: tags, patch-ids, branch updates, push ---------------------------------
+# ---- finish: tags, branch updates, push ---------------------------------
 
 def tag_commit(cwd: str | Path, tag: str) -> str | None:
     """The commit `refs/tags/<tag>` points at (peeled), or None if there is no such tag."""
