@@ -117,7 +117,7 @@ def missing_cmd(key: str, branches: tuple[str, ...], as_json: bool) -> None:
             out(f"{b.branch}: {b.text}")
         if several or b.state == "missing":
             for c in b.checks:
-                state = "" if c.verdict.state == "missing" else f": {c.verdict.text}"
+                state = "" if c.verdict.state == "missing" else f" — {c.verdict.text}"
                 out(f"  {c.sha[:12]} {safe(c.subject)}" + (
                     " (missing)" if several and not state else state))
 

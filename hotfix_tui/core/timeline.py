@@ -56,10 +56,10 @@ def _describe(a: str, key: str, subject: str, before: dict, after: dict,
         commits = extra.get("commits") or []
         text = f"{subject} picked {', '.join(_short(c) for c in commits) or 'resolved pick'}"
         there = _already_there(extra.get("already_there"))
-        return text + (f"; {there} already there" if there else ""), ""
+        return text + (f"; already there: {there}" if there else ""), ""
     if a == "hotfix.pick_empty":
-        there = _already_there(after.get("already_there")) or "the commit"
-        return f"{subject} already has {there}; nothing picked", ""
+        there = _already_there(after.get("already_there")) or "the change is already there"
+        return f"{subject} nothing picked: {there}", ""
     if a == "hotfix.pick_skipped":
         return f"{subject} pick of {_short(after.get('commit'))} skipped by hand", WARN
     if a == "hotfix.pick_conflict":

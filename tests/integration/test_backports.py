@@ -148,8 +148,10 @@ def test_an_empty_pick_says_the_base_has_the_fix_and_is_not_a_conflict(tmp_path)
     assert doc["picked"] == [other] and [a["sha"] for a in doc["already_there"]] == [fix]
     assert f"(cherry picked from commit {other})" in git(wt, "log", "-1", "--format=%B")
     timeline = rel.ok("timeline", "INC-1").out
-    assert timeline.count(f"HF-1 already has {fix[:10]} (the base v1.4.2") == 3
-    assert f"; {fix[:10]} (the base v1.4.2 already has it" in timeline
+    assert timeline.count(f"HF-1 nothing picked: {fix[:10]} (the base v1.4.2 already has it: "
+                          f"cherry-picked as {backport[:10]})") == 3
+    assert (f"HF-1 picked {other[:10]}; already there: {fix[:10]} (the base v1.4.2 already has "
+            "it") in timeline
 
 
 def test_an_empty_resolution_and_skip_are_ways_out_of_a_kept_conflict(tmp_path):
