@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .. import gitops
+from .. import cherrypick, gitops
 from ..core.backport import MISSING, PROBABLY
 from ..core.errors import GitError, HotfixError, NotFound, PolicyRefusal, ValidationError
 from ..core.models import HotfixState
@@ -281,8 +281,8 @@ def _pick(ctx: Context, key: str, fs: dict, b: dict) -> bool:
         raise GitError(f"the forward-port worktree {wt} is missing; run 'hotfix finish "
                        f"{key} --abort' and finish again")
     if b["status"] == CONFLICT:
-        if gitops.in_progress_pick(wt):
-            res = gitops.resume_pick(wt)
+        if cherrypick.in_progress_pick(wt):
+            res = cherrypick.resume_pick(wt)
             if not res.ok:
                 files = list(res.conflicts) or b.get("files") or []
                 b.update(files=files, message=res.message)
@@ -299,7 +299,7 @@ def _pick(ctx: Context, key: str, fs: dict, b: dict) -> bool:
     while b["remaining"]:
         commit = b["remaining"][0]
         before = gitops.worktree_head(wt)
-        res = gitops.pick_one(wt, commit)
+        res = cherrypick.pick_one(wt, commit)
         if not res.ok:
             b.update(status=CONFLICT, files=list(res.conflicts), before_pick=before,
                      message=res.message)

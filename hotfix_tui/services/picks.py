@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import gitops, patchids
+from .. import cherrypick, gitops, patchids
 from ..core.backport import judge
 from ..core.errors import GitError, HotfixError, ValidationError
 from ..core.models import Hotfix
@@ -23,7 +23,7 @@ def _resolve_picks(cwd: Path, commits: list[str], mainline: int | None) -> list[
     shas = []
     for c in commits:
         sha = gitops.resolve_commit(cwd, c, "commit")
-        n_parents = len(gitops.parents(cwd, sha))
+        n_parents = len(cherrypick.parents(cwd, sha))
         if n_parents > 1 and mainline is None:
             raise ValidationError(f"{c} is a merge commit; give --mainline N "
                                   "(1 = the branch it was merged into)")
@@ -75,7 +75,7 @@ def _how_there(cwd: Path, row, head: str, shas: tuple[str, ...]
     return tuple(out)
 
 
-def _pick_error(key: str, wt: Path, result: gitops.PickResult, kept: bool) -> GitError:
+def _pick_error(key: str, wt: Path, result: cherrypick.PickResult, kept: bool) -> GitError:
     if result.conflicts:
         what = f"cherry-pick conflicts in: {', '.join(result.conflicts)}"
     else:
@@ -94,7 +94,7 @@ def pick(ctx: Context, key: str, commits: list[str], mainline: int | None = None
         row = records.hotfix_row(store, key)
     require_editable(row)
     wt = require_worktree(row)
-    if gitops.in_progress_pick(wt):
+    if cherrypick.in_progress_pick(wt):
         raise HotfixError(f"{row['key']}: a cherry-pick is in progress in {wt}; resolve it "
                           f"and run 'hotfix pick {row['key']} --continue', or --skip, or "
                           "--abort")
@@ -104,10 +104,10 @@ def pick(ctx: Context, key: str, commits: list[str], mainline: int | None = None
                           + ", ".join(dirty[:5]) + (" …" if len(dirty) > 5 else ""))
     shas = _resolve_picks(cwd, commits, mainline)
     before = gitops.worktree_head(wt)
-    result = gitops.cherry_pick(wt, shas, mainline, keep_conflict)
+    result = cherrypick.cherry_pick(wt, shas, mainline, keep_conflict)
     there = _how_there(cwd, row, before, result.empty)
     picked = tuple(s for s in shas if s not in result.empty)
-    kept = gitops.in_progress_pick(wt)
+    kept = cherrypick.in_progress_pick(wt)
     now = ctx.now()
     with ctx.writing() as store, store.write():
         row = records.hotfix_row(store, key)
@@ -118,7 +118,7 @@ def pick(ctx: Context, key: str, commits: list[str], mainline: int | None = None
     return Picked(_fresh(ctx, key), picked, there)
 
 
-def _record_pick(ctx: Context, store: Store, row, result: gitops.PickResult, now: str,
+def _record_pick(ctx: Context, store: Store, row, result: cherrypick.PickResult, now: str,
                  there: tuple[tuple[str, str], ...], kept: bool, **extra) -> None:
     """The audit events of a pick command: what it picked, what was already there, and
     whether it stopped on a conflict."""
@@ -169,9 +169,9 @@ def _resume(ctx: Context, key: str, skip: bool) -> Picked:
     require_editable(row)
     wt = require_worktree(row)
     before = gitops.worktree_head(wt)
-    dropped, result = gitops.pick_skip(wt) if skip else ("", gitops.pick_continue(wt))
+    dropped, result = cherrypick.pick_skip(wt) if skip else ("", cherrypick.pick_continue(wt))
     there = _how_there(cwd, row, before, result.empty)
-    kept = gitops.in_progress_pick(wt)
+    kept = cherrypick.in_progress_pick(wt)
     now = ctx.now()
     with ctx.writing() as store, store.write():
         row = records.hotfix_row(store, key)
@@ -189,7 +189,7 @@ def pick_abort(ctx: Context, key: str) -> Hotfix:
     with ctx.reading() as store:
         row = records.hotfix_row(store, key)
     wt = require_worktree(row)
-    gitops.pick_abort(wt)
+    cherrypick.pick_abort(wt)
     now = ctx.now()
     with ctx.writing() as store, store.write():
         audit.append(store, ctx.actor, now, "hotfix", row["key"], "hotfix.pick_aborted",

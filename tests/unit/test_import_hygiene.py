@@ -11,6 +11,7 @@ LAYERS = ["hotfix_tui.core.models", "hotfix_tui.core.workflow", "hotfix_tui.core
           "hotfix_tui.config", "hotfix_tui.identity", "hotfix_tui.repo"]
 OPTIONAL = ["hotfix_tui.gitops", "hotfix_tui.core.scope", "hotfix_tui.deploy.runner",
             "hotfix_tui.deploy.launch", "hotfix_tui.deploy.cancel", "hotfix_tui.patchids",
+            "hotfix_tui.cherrypick",
             "hotfix_tui.deploy.drivers", "hotfix_tui.demo"]
 
 
