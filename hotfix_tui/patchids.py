@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .core.backport import Carrier, Change, Facts, patch_of, picked_from
+from .core.backport import Carrier, Change, Facts, Patch, patch_of, picked_from
 from .gitops import run_git
 
 _FORMAT = "--format=%x00%H%x00%P%x00%B%x00"
@@ -128,10 +128,18 @@ def _merge_members(cwd: str | Path, merge: str, parents: tuple[str, ...],
     return members if len(members) <= MAX_MEMBERS else ()
 
 
-def _same_files(cwd: str | Path, target: str, head: str, asked: Asked):
+# A commit's patch never changes (its id is a hash of its content), so each is computed
+# once per process: the branches of one `missing` share most of their history, and the
+# console asks again and again.
+_PATCHES: dict[str, Patch] = {}
+_MAX_CACHED = 50_000
+
+
+def _same_files(cwd: str | Path, target: str, head: str, asked: Asked
+                ) -> list[tuple[str, Patch]]:
     """The commits on target (not on head) that change exactly the files one asked-about
-    commit changes, with their diffs: the only ones that can have its patch-id. Like `git
-    cherry`, the range is walked without diffs; only these few are diffed."""
+    commit changes, with their patches: the only ones that can have its patch-id. Like
+    `git cherry`, the range is walked without diffs; only these few are diffed."""
     paths = [p for p in asked.paths if p]
     if not paths:
         return []
@@ -145,9 +153,13 @@ def _same_files(cwd: str | Path, target: str, head: str, asked: Asked):
         sha, *names = [ln for ln in chunk.split("\n") if ln]
         if frozenset(names) in wanted:
             candidates.append(sha)
-    if not candidates:
-        return []
-    return _log(cwd, "--no-walk=unsorted", "--end-of-options", *candidates, "--")
+    todo = [c for c in candidates if c not in _PATCHES]
+    if todo:
+        if len(_PATCHES) + len(todo) > _MAX_CACHED:
+            _PATCHES.clear()
+        for sha, _, _, diff in _log(cwd, "--no-walk=unsorted", "--end-of-options", *todo, "--"):
+            _PATCHES[sha] = patch_of(diff)
+    return [(c, _PATCHES[c]) for c in candidates if c in _PATCHES]
 
 
 def facts(cwd: str | Path, target: str, head: str, asked: Asked) -> Facts:
@@ -172,8 +184,7 @@ def facts(cwd: str | Path, target: str, head: str, asked: Asked) -> Facts:
             carriers.append(Carrier(sha, named, patch_of(diff)))
     exact: dict[str, str] = {}
     loose: dict[str, str] = {}
-    for sha, _, _, diff in reversed(_same_files(cwd, target, head, asked)):  # oldest first
-        p = patch_of(diff)
+    for sha, p in reversed(_same_files(cwd, target, head, asked)):  # oldest first
         if p.exact:
             exact.setdefault(p.exact, sha)
         if p.loose:
