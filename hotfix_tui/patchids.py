@@ -43,8 +43,10 @@ class Asked:
 def _log(cwd: str | Path, *args: str, env: dict[str, str] | None = None
          ) -> list[tuple[str, tuple[str, ...], str, str]]:
     """(sha, parents, message, diff) for each commit `git log -p args` lists."""
+    # The same diff whatever the user's git config (diff.noprefix, diff.algorithm, …).
     res = run_git(cwd, "-c", "core.quotePath=false", "log", "-p", "--full-index",
-                  "--no-renames", "--no-color", "--no-ext-diff", "--no-textconv", _FORMAT,
+                  "--no-renames", "--no-color", "--no-ext-diff", "--no-textconv",
+                  "--src-prefix=a/", "--dst-prefix=b/", "--diff-algorithm=myers", _FORMAT,
                   *args, strip=False, env=env)
     parts = res.out.split("\0")
     out = []

@@ -121,3 +121,20 @@ def test_a_trailer_naming_a_commit_this_clone_never_had_is_still_read(tmp_path):
     assert asked.changes[0].sources == (gone,) and gone not in asked.known
     v = judge(asked.changes[0], patchids.facts(repo, "refs/heads/release", hotfix, asked))
     assert (v.state, v.commits) == ("probably", (release,))
+
+
+def test_the_users_diff_settings_do_not_change_the_answer(tmp_path):
+    repo = init_repo(tmp_path / "r")
+    base = _write(repo, "app/x.py", LINES, "base")
+    fix = _write(repo, "app/x.py", _edit(LINES, 5, "line 5 fixed\n"), "fix")
+    git(repo, "checkout", "-q", "-b", "copy", base)
+    _write(repo, "app/y.py", ["unrelated\n"], "unrelated")
+    git(repo, "cherry-pick", fix)
+    plain = patchids.read_changes(repo, base, fix).changes[0].patch
+    for key, value in (("diff.noprefix", "true"), ("diff.mnemonicPrefix", "true"),
+                       ("diff.algorithm", "histogram"), ("color.ui", "always")):
+        git(repo, "config", key, value)
+    asked = patchids.read_changes(repo, base, fix)
+    assert asked.changes[0].patch == plain and plain.paths == ("app/x.py",)
+    v = judge(asked.changes[0], patchids.facts(repo, "refs/heads/copy", fix, asked))
+    assert v.evidence == "patch_id"
