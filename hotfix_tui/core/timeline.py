@@ -70,7 +70,38 @@ def _list(values) -> str:
 
 def _picked(e: _Ev) -> tuple[str, str]:
     commits = e.extra.get("commits") or []
-    return f"{e.subject} picked {', '.join(_short(c) for c in commits) or 'resolved pick'}", ""
+    text = f"{e.subject} picked {', '.join(_short(c) for c in commits) or 'resolved pick'}"
+    there = _already_there(e.extra.get("already_there"))
+    return text + (f"; already there: {there}" if there else ""), ""
+
+
+def _already_there(items: Any) -> str:
+    """"1a2b3c4d5e (cherry-picked as …)" for each commit whose pick came out empty."""
+    if not isinstance(items, list):
+        return ""
+    return ", ".join(f"{_short(i.get('sha'))} ({i.get('how')})" for i in items
+                     if isinstance(i, dict))
+
+
+def _pick_conflict(e: _Ev) -> tuple[str, str]:
+    files = _list(e.after.get("files")) or e.after.get("message") or "?"
+    return f"{e.subject} pick conflict in {files}", WARN
+
+
+def _pick_empty(e: _Ev) -> tuple[str, str]:
+    there = _already_there(e.after.get("already_there")) or "the change is already there"
+    return f"{e.subject} nothing picked: {there}", ""
+
+
+def _already_present(e: _Ev) -> tuple[str, str]:
+    how = "; ".join(str(x) for x in e.after.get("evidence") or []) or "same patch-id"
+    return f"{e.subject} already in {e.after.get('branch', '')} ({how}); nothing to apply", ""
+
+
+def _decided(e: _Ev) -> tuple[str, str]:
+    what = ("has the fix (not ported)" if e.after.get("decision") == "present"
+            else "gets the fix ported anyway")
+    return f"{e.subject} decided: {e.after.get('branch', '')} {what}", ""
 
 
 def _submitted(e: _Ev) -> tuple[str, str]:
@@ -184,8 +215,10 @@ _FINISH = {
     "finish.tag_existing": lambda e: (f"{e.subject} tag {e.after.get('tag')} already at "
                                       f"{_short(e.after.get('sha'))}", ""),
     "finish.ported": _ported,
-    "finish.already_present": lambda e: (f"{e.subject} already in {e.after.get('branch', '')} "
-                                         "(same patch-id); nothing to apply", ""),
+    "finish.already_present": _already_present,
+    "finish.undecided": lambda e: (f"{e.subject} forward-port to {e.after.get('branch', '')} "
+                                   f"waits for a person: {e.after.get('reason', '')}", WARN),
+    "finish.decided": _decided,
     "finish.conflict": lambda e: (f"{e.subject} forward-port to {e.after.get('branch', '')} "
                                   f"stopped: conflict in {_list(e.after.get('files'))}", WARN),
     "finish.resolved": lambda e: (f"{e.subject} conflict in {e.after.get('branch', '')} "
@@ -218,8 +251,10 @@ _BY_ACTION = {
                                  f"({e.after.get('version')} from {e.after.get('base_ref')})",
                                  ""),
     "hotfix.picked": _picked,
-    "hotfix.pick_conflict": lambda e: (f"{e.subject} pick conflict in "
-                                       f"{_list(e.after.get('files'))}", WARN),
+    "hotfix.pick_conflict": _pick_conflict,
+    "hotfix.pick_empty": _pick_empty,
+    "hotfix.pick_skipped": lambda e: (f"{e.subject} pick of {_short(e.after.get('commit'))} "
+                                      "skipped by hand", WARN),
     "hotfix.pick_aborted": lambda e: (f"{e.subject} pick aborted", ""),
     "hotfix.head_moved": lambda e: (f"{e.subject} head moved to "
                                     f"{_short(e.after.get('head'))}", ""),

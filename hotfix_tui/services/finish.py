@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .. import gitops, patchids
+from .. import cherrypick, gitops
+from ..core.backport import MISSING, PROBABLY
 from ..core.errors import GitError, HotfixError, NotFound, PolicyRefusal, ValidationError
 from ..core.models import HotfixState
 from ..core.record import tag_message
@@ -24,6 +25,7 @@ from ..store import audit, records
 from . import refusals
 from .context import Context
 from .export import build_record
+from .finish_push import push_finished
 from .finish_state import (
     BLOCKED,
     CONFLICT,
@@ -33,7 +35,7 @@ from .finish_state import (
     PORTED,
     PRESENT,
     READY,
-    AbortResult,
+    UNDECIDED,
     FinishResult,
     deployed_sha,
     finish_dir,
@@ -43,16 +45,22 @@ from .finish_state import (
     save_state,
 )
 from .hotfixes import git_cwd, set_state
+from .missing import check_branches
 
 # ---- finish ----------------------------------------------------------------------------
 
 def finish(ctx: Context, key: str, *, push: bool = False, skip_verify: str | None = None,
-           resume: bool = False) -> FinishResult:
+           resume: bool = False, present: tuple[str, ...] | list[str] = (),
+           port: tuple[str, ...] | list[str] = ()) -> FinishResult:
     """Tag, forward-port and finish; resumes a finish that stopped. Returns what each
-    branch got; a stopped finish is not an exception (see FinishResult.stopped)."""
+    branch got; a stopped finish is not an exception (see FinishResult.stopped).
+
+    `present` and `port` are a person's decisions for branches that probably have the
+    fix already (the same source, a different patch): count it as there, or port anyway."""
     skip = clean_text(skip_verify, "skip-verify reason") if skip_verify is not None else ""
     if skip_verify is not None and not skip:
         raise ValidationError("--skip-verify needs a reason")
+    decisions = _decisions(present, port)
     cwd = git_cwd(ctx)
     with ctx.reading() as store:
         row = records.hotfix_row(store, key)
@@ -64,9 +72,7 @@ def finish(ctx: Context, key: str, *, push: bool = False, skip_verify: str | Non
     fs = load_state(row)
     state = HotfixState(row["state"])
     if state is HotfixState.FINISHED:
-        if resume or fs is None:
-            raise HotfixError(f"{key} is already finished; nothing to continue")
-        return push_finished(ctx, key) if push else finish_result(row, fs)
+        return _finished_again(ctx, row, fs, push, resume or bool(decisions))
     if resume and fs is None:
         raise HotfixError(f"{key}: no finish in progress; run 'hotfix finish {key}'")
     blockers = refusals.finish(
@@ -78,14 +84,26 @@ def finish(ctx: Context, key: str, *, push: bool = False, skip_verify: str | Non
     if skip and state is HotfixState.VERIFIED:
         raise ValidationError(f"{key} is verified; --skip-verify is not needed")
     if fs is None:
-        fs = _begin(ctx, cwd, row, sha, skip)
+        fs = _begin(ctx, cwd, row, sha, skip, decisions)
+    _decide(ctx, key, fs, decisions)
     return _carry_on(ctx, cwd, key, fs, push)
 
 
-def _begin(ctx: Context, cwd: Path, row, sha: str, skip: str) -> dict:
+def _finished_again(ctx: Context, row, fs: dict | None, push: bool,
+                    asked: bool) -> FinishResult:
+    """`hotfix finish` of a finished hotfix: its result again (and the push, if asked);
+    there is nothing to continue or decide."""
+    if asked or fs is None:
+        raise HotfixError(f"{row['key']} is already finished; nothing to continue or decide")
+    return push_finished(ctx, row["key"]) if push else finish_result(row, fs)
+
+
+def _begin(ctx: Context, cwd: Path, row, sha: str, skip: str,
+           decisions: dict[str, str]) -> dict:
     """Plan the finish (checked before anything changes) and record that it started."""
     key = row["key"]
     fs = _plan(ctx, cwd, row, sha)
+    _check_decisions(fs, decisions)
     now = ctx.now()
     with ctx.writing() as store, store.write():
         current = records.hotfix_row(store, key)
@@ -105,6 +123,15 @@ def _begin(ctx: Context, cwd: Path, row, sha: str, skip: str) -> dict:
     return fs
 
 
+def _decide(ctx: Context, key: str, fs: dict, decisions: dict[str, str]) -> None:
+    """Record a person's word on branches that probably have the fix already."""
+    _check_decisions(fs, decisions)
+    for name, what in decisions.items():
+        if fs.setdefault("decisions", {}).get(name) != what:
+            fs["decisions"][name] = what
+            save_state(ctx, key, fs, "finish.decided", branch=name, decision=what)
+
+
 def _carry_on(ctx: Context, cwd: Path, key: str, fs: dict, push: bool) -> FinishResult:
     """Every step not done yet: the tag, then each branch; finished once all are."""
     _tag_step(ctx, cwd, key, fs)
@@ -122,6 +149,29 @@ def _result_of(ctx: Context, key: str) -> FinishResult:
     with ctx.reading() as store:
         row = records.hotfix_row(store, key)
     return finish_result(row, load_state(row) or {"tag": row["tag"], "sha": "", "branches": []})
+
+
+def _decisions(present, port) -> dict[str, str]:
+    """A person's word on branches that probably have the fix: branch → present | port."""
+    out: dict[str, str] = {}
+    for what, names in (("present", present), ("port", port)):
+        for name in names:
+            check_ref(name, "branch")
+            if out.get(name, what) != what:
+                raise ValidationError(f"--present {name} and --port {name} exclude each other")
+            out[name] = what
+    return out
+
+
+def _check_decisions(fs: dict, decisions: dict[str, str]) -> None:
+    branches = {b["branch"]: b for b in fs["branches"]}
+    for name in decisions:
+        if name not in branches:
+            raise ValidationError(f"{name} is not a forward-port branch of this finish "
+                                  f"({', '.join(branches) or 'none'})")
+        if branches[name]["status"] in DONE:
+            raise ValidationError(f"{name} is already done ({branches[name]['status']}); "
+                                  "nothing to decide")
 
 
 def _plan(ctx: Context, cwd: Path, row, sha: str) -> dict:
@@ -187,24 +237,8 @@ def _worktree_for(ctx: Context, key: str, branch: str) -> Path:
 def _advance(ctx: Context, cwd: Path, key: str, fs: dict, b: dict, retries: int = 2) -> None:
     """Move one branch as far as it goes: pick, then update the branch."""
     name = b["branch"]
-    if b["status"] == PENDING:
-        tip = gitops.branch_tip(cwd, name)
-        if tip is None:
-            raise NotFound(f"forward-port branch {name} does not exist")
-        present = patchids.cherry(cwd, f"refs/heads/{name}", fs["sha"], fs["base"])
-        todo = [c for c in fs["commits"] if not present.get(c, False)]
-        have = [c for c in fs["commits"] if present.get(c, False)]
-        if not todo:
-            b.update(status=PRESENT, present=have, files=[], message="")
-            save_state(ctx, key, fs, "finish.already_present", branch=name, tip=tip,
-                       commits=have)
-            return
-        wt = _worktree_for(ctx, key, name)
-        gitops.remove_worktree(cwd, wt)
-        gitops.add_detached_worktree(cwd, wt, tip)
-        b.update(status=PICKING, onto=tip, worktree=str(wt), remaining=todo, picked=[],
-                 present=have, files=[], message="")
-        save_state(ctx, key, fs)
+    if b["status"] in (PENDING, UNDECIDED) and not _start_branch(ctx, cwd, key, fs, b):
+        return
     if b["status"] in (PICKING, CONFLICT) and not _pick(ctx, key, fs, b):
         return
     if b["status"] in (READY, BLOCKED):
@@ -215,6 +249,55 @@ def _advance(ctx: Context, cwd: Path, key: str, fs: dict, b: dict, retries: int 
             raise GitError(f"{name} keeps moving while finishing {key}; try again")
 
 
+def _sort_checks(checked, decision: str | None):
+    """(to port, present, unsure, evidence) of one branch's checks, by a person's word
+    on the probable ones."""
+    todo, have, unsure, evidence = [], [], [], []
+    for c in checked.checks:
+        v = c.verdict
+        if v.state == MISSING or (v.state == PROBABLY and decision == "port"):
+            todo.append(c.sha)
+        elif v.state == PROBABLY and decision is None:
+            unsure.append(c)
+        else:
+            text = v.text if v.state != PROBABLY else f"{v.text}; present by decision"
+            have.append(c.sha)
+            evidence.append({"sha": c.sha, "evidence": v.evidence, "text": text})
+    return todo, have, unsure, evidence
+
+
+def _start_branch(ctx: Context, cwd: Path, key: str, fs: dict, b: dict) -> bool:
+    """What the branch lacks: nothing (done), undecided (waits), or commits to pick in a
+    temp worktree at its tip (True: go on picking)."""
+    name = b["branch"]
+    tip = gitops.branch_tip(cwd, name)
+    if tip is None:
+        raise NotFound(f"forward-port branch {name} does not exist")
+    (checked,) = check_branches(cwd, fs["base"], fs["sha"], [name])
+    todo, have, unsure, evidence = _sort_checks(checked, fs.get("decisions", {}).get(name))
+    if unsure:
+        message = unsure[0].verdict.text
+        changed = b["status"] != UNDECIDED or b.get("message") != message
+        b.update(status=UNDECIDED, present=have, remaining=[c.sha for c in unsure],
+                 files=[], message=message, evidence=evidence)
+        if changed:
+            save_state(ctx, key, fs, "finish.undecided", branch=name, reason=message,
+                       commits=[c.sha for c in unsure])
+        return False
+    if not todo:
+        b.update(status=PRESENT, present=have, files=[], message="", evidence=evidence)
+        save_state(ctx, key, fs, "finish.already_present", branch=name, tip=tip,
+                   commits=have, evidence=[e["text"] for e in evidence])
+        return False
+    wt = _worktree_for(ctx, key, name)
+    gitops.remove_worktree(cwd, wt)
+    gitops.add_detached_worktree(cwd, wt, tip)
+    b.update(status=PICKING, onto=tip, worktree=str(wt), remaining=todo, picked=[],
+             present=have, files=[], message="", evidence=evidence)
+    save_state(ctx, key, fs)
+    return True
+
+
 def _pick(ctx: Context, key: str, fs: dict, b: dict) -> bool:
     """Cherry-pick the remaining commits in the temp worktree; False if it stopped."""
     wt = Path(b["worktree"])
@@ -222,13 +305,13 @@ def _pick(ctx: Context, key: str, fs: dict, b: dict) -> bool:
         raise GitError(f"the forward-port worktree {wt} is missing; run 'hotfix finish "
                        f"{key} --abort' and finish again")
     if b["status"] == CONFLICT:
-        if gitops.in_progress_pick(wt):
-            res = gitops.resume_pick(wt)
+        if cherrypick.in_progress_pick(wt):
+            res = cherrypick.resume_pick(wt)
             if not res.ok:
                 files = list(res.conflicts) or b.get("files") or []
                 b.update(files=files, message=res.message)
                 return False
-            done = b["present"] if res.message == "empty" else b["picked"]
+            done = _empty(b) if res.message == "empty" else b["picked"]
         elif gitops.worktree_head(wt) == b.get("before_pick"):
             raise GitError(f"the conflicted cherry-pick in {wt} was given up by hand; run "
                            f"'hotfix finish {key} --abort' and finish again")
@@ -240,18 +323,26 @@ def _pick(ctx: Context, key: str, fs: dict, b: dict) -> bool:
     while b["remaining"]:
         commit = b["remaining"][0]
         before = gitops.worktree_head(wt)
-        res = gitops.pick_one(wt, commit)
+        res = cherrypick.pick_one(wt, commit)
         if not res.ok:
             b.update(status=CONFLICT, files=list(res.conflicts), before_pick=before,
                      message=res.message)
             save_state(ctx, key, fs, "finish.conflict", branch=b["branch"], commit=commit,
                        files=list(res.conflicts), worktree=str(wt))
             return False
-        b["remaining"].pop(0)
-        (b["present"] if res.message == "empty" else b["picked"]).append(commit)
+        (_empty(b) if res.message == "empty" else b["picked"]).append(b["remaining"].pop(0))
     b.update(status=READY, new=gitops.worktree_head(wt))
     save_state(ctx, key, fs)
     return True
+
+
+def _empty(b: dict) -> list[str]:
+    """Where a commit whose pick turned out empty goes, with the reason: the branch has
+    the change already (in a form none of the three kinds of evidence caught)."""
+    commit = b["remaining"][0]
+    b.setdefault("evidence", []).append({"sha": commit, "evidence": None, "text": (
+        "its pick was empty: the change is there already")})
+    return b["present"]
 
 
 def _update_branch(ctx: Context, cwd: Path, key: str, fs: dict, b: dict) -> bool | None:
@@ -304,113 +395,3 @@ def _restart(ctx: Context, cwd: Path, key: str, fs: dict, b: dict) -> None:
     b.update(status=PENDING, files=[], message="")
     save_state(ctx, key, fs)
     return None
-
-
-# ---- abort and push ----------------------------------------------------------------------
-
-def finish_abort(ctx: Context, key: str) -> AbortResult:
-    """Undo a finish that has not completed: temp worktrees removed, branches moved back
-    to where the finish found them, the tag removed if this finish created it."""
-    cwd = git_cwd(ctx)
-    with ctx.reading() as store:
-        row = records.hotfix_row(store, key)
-    key = row["key"]
-    fs = load_state(row)
-    if HotfixState(row["state"]) is HotfixState.FINISHED:
-        raise HotfixError(f"{key} is already finished; a finished hotfix cannot be aborted")
-    if fs is None:
-        raise HotfixError(f"{key}: no finish in progress; nothing to abort")
-    rewind = _rewinds(cwd, fs)
-    removed = []
-    for b in fs["branches"]:
-        wt = b.get("worktree")
-        if wt and b["status"] != PORTED and Path(wt).exists():
-            gitops.remove_worktree(cwd, Path(wt))
-            removed.append(wt)
-    restored = _rewind(cwd, key, rewind)
-    tag_removed = None
-    if fs.get("tag_created") and fs.get("tag_object") and gitops.delete_tag(
-            cwd, fs["tag"], fs["tag_object"]):
-        tag_removed = fs["tag"]
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        row = records.hotfix_row(store, key)
-        store.execute("UPDATE hotfixes SET finish_state = '', updated_at = ? WHERE id = ?",
-                      (now, row["id"]))
-        if fs.get("skip_verify"):
-            store.execute("UPDATE hotfixes SET skip_verify_reason = '' WHERE id = ?",
-                          (row["id"],))
-        audit.append(store, ctx.actor, now, "hotfix", key, "finish.aborted",
-                     after={"restored": restored, "worktrees_removed": removed,
-                            "tag_removed": tag_removed},
-                     incident=row["incident_key"], hotfix=key)
-    return AbortResult(key, row["state"], tuple(restored), tuple(removed), tag_removed)
-
-
-def _rewinds(cwd: Path, fs: dict) -> list[tuple[str, str, str, Path | None]]:
-    """(branch, where it was, where the finish put it, its clean checkout) of every
-    branch an abort moves back; refuses when one moved on or is checked out dirty."""
-    checkouts = gitops.branch_checkouts(cwd)
-    rewind: list[tuple[str, str, str, Path | None]] = []
-    for b in fs["branches"]:
-        if b["status"] != PORTED:
-            continue
-        tip = gitops.branch_tip(cwd, b["branch"])
-        if tip == b["onto"]:
-            continue
-        if tip != b["new"]:
-            raise HotfixError(f"cannot abort: {b['branch']} moved on since the finish ported "
-                              f"to it (now {str(tip)[:12]}); revert the forward-port by hand")
-        w = checkouts.get(b["branch"])
-        if w is not None and gitops.tracked_changes(w):
-            raise HotfixError(f"cannot abort: {b['branch']} is checked out in {w} with "
-                              "uncommitted changes; commit or stash them first")
-        rewind.append((b["branch"], b["onto"], b["new"], w))
-    return rewind
-
-
-def _rewind(cwd: Path, key: str, rewind) -> list[str]:
-    restored = []
-    for name, onto, new, w in rewind:
-        ok = (gitops.rewind_checkout(w, onto).ok if w is not None
-              else gitops.update_branch(cwd, name, onto, new, f"hotfix finish {key} --abort"))
-        if not ok:
-            raise GitError(f"could not move {name} back to {onto[:12]}; the finish state is "
-                           "kept: run --abort again")
-        restored.append(name)
-    return restored
-
-
-def push_finished(ctx: Context, key: str) -> FinishResult:
-    """Push the tag and the forward-port branches of a finished hotfix; a plain push
-    (a non-fast-forward is refused), atomic: all refs or none."""
-    cwd = git_cwd(ctx)
-    with ctx.reading() as store:
-        row = records.hotfix_row(store, key)
-    fs = load_state(row)
-    if fs is None or HotfixState(row["state"]) is not HotfixState.FINISHED:
-        raise HotfixError(f"{row['key']} is not finished; nothing to push")
-    remote = ctx.config.hotfix.remote
-    refs = [f"refs/tags/{fs['tag']}"] + [f"refs/heads/{b['branch']}" for b in fs["branches"]]
-    res = gitops.push(cwd, remote, [f"{r}:{r}" for r in refs])
-    if not res.ok:
-        reason = _push_refusal(res)
-        save_state(ctx, row["key"], fs, "finish.push_refused", remote=remote, refs=refs,
-                   reason=reason)
-        raise GitError(f"push to {remote} refused: {reason}; nothing was pushed (bring the "
-                       f"branch up to date, then 'hotfix finish {row['key']} --push')")
-    save_state(ctx, row["key"], fs, "finish.pushed", remote=remote, refs=refs)
-    return finish_result(row, fs, pushed=tuple(refs), remote=remote)
-
-
-def _push_refusal(res: gitops.GitResult) -> str:
-    rejected = []
-    for line in res.out.splitlines():
-        parts = line.split("\t")
-        if len(parts) >= 3 and parts[0] == "!" and "atomic push failed" not in parts[2]:
-            ref = parts[1].split(":")[-1].removeprefix("refs/heads/").removeprefix("refs/tags/")
-            rejected.append(f"{ref} {parts[2].strip()}")
-    if rejected:
-        return ", ".join(rejected)
-    first = next((ln for ln in res.err.splitlines() if ln.strip()), f"exit {res.status}")
-    return first.removeprefix("fatal: ").removeprefix("error: ")
