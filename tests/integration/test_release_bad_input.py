@@ -36,7 +36,7 @@ def approved(tmp_path: Path):
     (["finish", "HF-1", "--skip-verify", "verify is down"], "finish follows a verified deploy"),
     (["missing", "HF-1", "--branch", "release/9"], "branch release/9 does not exist"),
     (["missing", "HF-1", "--branch", "--upload-pack=x"], "must not start with '-'"),
-    (["finish", "HF-1", "--present", "main"], "HF-1 is approved; it cannot move to finished"),
+    (["finish", "HF-1", "--present", "main"], "HF-1 is approved; finish follows a verified deploy"),
     (["finish", "HF-1", "--port", "--upload-pack=x"], "must not start with '-'"),
 ])
 def test_refused_and_nothing_changed(approved, args, message):
