@@ -21,7 +21,7 @@ from ..core.models import HotfixState
 from ..core.record import tag_message
 from ..core.refs import check_ref
 from ..core.workflow import clean_text
-from ..store import audit, records
+from ..store import records
 from . import refusals
 from .context import Context
 from .export import build_record
@@ -44,8 +44,9 @@ from .finish_state import (
     production_sha,
     save_state,
 )
-from .hotfixes import git_cwd, set_state
+from .hotfixes import git_cwd
 from .missing import check_branches
+from .usecase import change
 
 # ---- finish ----------------------------------------------------------------------------
 
@@ -104,22 +105,21 @@ def _begin(ctx: Context, cwd: Path, row, sha: str, skip: str,
     key = row["key"]
     fs = _plan(ctx, cwd, row, sha)
     _check_decisions(fs, decisions)
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        current = records.hotfix_row(store, key)
+
+    def unchanged(current) -> None:
         if current["finish_state"] or current["state"] != row["state"]:
             raise HotfixError(f"{key} changed while starting the finish; try again")
+
+    with change(ctx, hotfix=key, check=unchanged) as c:
         fs["skip_verify"] = skip
-        store.execute("UPDATE hotfixes SET finish_state = ?, updated_at = ? WHERE id = ?",
-                      (json.dumps(fs, sort_keys=True), now, row["id"]))
+        c.store.execute("UPDATE hotfixes SET finish_state = ?, updated_at = ? WHERE id = ?",
+                        (json.dumps(fs, sort_keys=True), c.now, row["id"]))
         if skip:
-            store.execute("UPDATE hotfixes SET skip_verify_reason = ? WHERE id = ?",
-                          (skip, row["id"]))
-        audit.append(store, ctx.actor, now, "hotfix", key, "finish.started",
-                     after={"tag": fs["tag"], "sha": sha,
-                            "branches": [b["branch"] for b in fs["branches"]],
-                            "skip_verify_reason": skip or None},
-                     incident=row["incident_key"], hotfix=key)
+            c.store.execute("UPDATE hotfixes SET skip_verify_reason = ? WHERE id = ?",
+                            (skip, row["id"]))
+        c.audit("finish.started", after={"tag": fs["tag"], "sha": sha,
+                                         "branches": [b["branch"] for b in fs["branches"]],
+                                         "skip_verify_reason": skip or None})
     return fs
 
 
@@ -216,16 +216,13 @@ def _tag_step(ctx: Context, cwd: Path, key: str, fs: dict) -> None:
 
 
 def _mark_finished(ctx: Context, key: str, fs: dict) -> None:
-    now = ctx.now()
     fs["done"] = True
-    with ctx.writing() as store, store.write():
-        row = records.hotfix_row(store, key)
-        store.execute("UPDATE hotfixes SET tag = ?, finish_state = ? WHERE id = ?",
-                      (fs["tag"], json.dumps(fs, sort_keys=True), row["id"]))
-        set_state(ctx, store, row, HotfixState.FINISHED, now, "hotfix.finished",
-                  tag=fs["tag"], sha=fs["sha"],
-                  branches={b["branch"]: b["status"] for b in fs["branches"]},
-                  skip_verify_reason=row["skip_verify_reason"] or None)
+    with change(ctx, hotfix=key) as c:
+        c.store.execute("UPDATE hotfixes SET tag = ?, finish_state = ? WHERE id = ?",
+                        (fs["tag"], json.dumps(fs, sort_keys=True), c.row["id"]))
+        c.set_state(HotfixState.FINISHED, "hotfix.finished", tag=fs["tag"], sha=fs["sha"],
+                    branches={b["branch"]: b["status"] for b in fs["branches"]},
+                    skip_verify_reason=c.row["skip_verify_reason"] or None)
 
 
 # ---- one branch ------------------------------------------------------------------------

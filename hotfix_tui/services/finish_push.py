@@ -7,7 +7,7 @@ from pathlib import Path
 from .. import gitops
 from ..core.errors import GitError, HotfixError
 from ..core.models import HotfixState
-from ..store import audit, records
+from ..store import records
 from .context import Context
 from .finish_state import (
     PORTED,
@@ -18,6 +18,7 @@ from .finish_state import (
     save_state,
 )
 from .hotfixes import git_cwd
+from .usecase import change
 
 
 def finish_abort(ctx: Context, key: str) -> AbortResult:
@@ -44,18 +45,15 @@ def finish_abort(ctx: Context, key: str) -> AbortResult:
     if fs.get("tag_created") and fs.get("tag_object") and gitops.delete_tag(
             cwd, fs["tag"], fs["tag_object"]):
         tag_removed = fs["tag"]
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        row = records.hotfix_row(store, key)
-        store.execute("UPDATE hotfixes SET finish_state = '', updated_at = ? WHERE id = ?",
-                      (now, row["id"]))
+    with change(ctx, hotfix=key) as c:
+        row = c.row
+        c.store.execute("UPDATE hotfixes SET finish_state = '', updated_at = ? WHERE id = ?",
+                        (c.now, row["id"]))
         if fs.get("skip_verify"):
-            store.execute("UPDATE hotfixes SET skip_verify_reason = '' WHERE id = ?",
-                          (row["id"],))
-        audit.append(store, ctx.actor, now, "hotfix", key, "finish.aborted",
-                     after={"restored": restored, "worktrees_removed": removed,
-                            "tag_removed": tag_removed},
-                     incident=row["incident_key"], hotfix=key)
+            c.store.execute("UPDATE hotfixes SET skip_verify_reason = '' WHERE id = ?",
+                            (row["id"],))
+        c.audit("finish.aborted", after={"restored": restored, "worktrees_removed": removed,
+                                         "tag_removed": tag_removed})
     return AbortResult(key, row["state"], tuple(restored), tuple(removed), tag_removed)
 
 

@@ -10,7 +10,7 @@ from ..core.errors import HotfixError, PolicyRefusal, ValidationError
 from ..core.models import Approval, ChecklistItem, Hotfix, HotfixState
 from ..core.scope import ScopeReport, automatic_items, evaluate
 from ..core.workflow import check_hotfix_transition, clean_text
-from ..store import audit, records
+from ..store import records
 from ..store.db import Store
 from . import refusals
 from .context import Context
@@ -22,11 +22,10 @@ from .hotfixes import (
     load,
     refresh_approvals,
     require_editable,
-    set_state,
     sync,
 )
 from .runs import reap
-from .usecase import change
+from .usecase import Change, change
 
 
 def _scope_for(ctx: Context, row, head: str) -> ScopeReport:
@@ -150,9 +149,8 @@ def approve(ctx: Context, key: str, comment: str = "",
                     f"({expected_head[:12]})"]
     if blockers:
         raise PolicyRefusal(f"approve {hf.key}", blockers)
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        row = records.hotfix_row(store, key)
+    with change(ctx, hotfix=key) as c:
+        store, row = c.store, c.row
         # again, inside the transaction: the content or the state may have moved on
         retro = _after_the_fact(row)
         blockers = (_changed_since(ctx, store, row, hf.head_sha, expected)
@@ -163,7 +161,7 @@ def approve(ctx: Context, key: str, comment: str = "",
         mine = [a for a in records.approvals_for(store, row["id"])
                 if a.approver == ctx.actor.name and a.decision == "approved" and not a.stale]
         if not mine or retro:  # a person counts once
-            _record_approval(ctx, store, row, comment, now, retro)
+            _record_approval(c, comment, retro)
         return records.get_hotfix(store, key)
 
 
@@ -199,24 +197,20 @@ def _not_what_shipped(store: Store, row) -> list[str]:
     return []
 
 
-def _record_approval(ctx: Context, store: Store, row, comment: str, now: str,
-                     retro: bool) -> None:
-    values = _bound_row(ctx, store, row, "approved", comment, now, retroactive=retro)
-    store.insert("approvals", values)
-    audit.append(store, ctx.actor, now, "approval", row["key"],
-                 "approval.retroactive" if retro else "approval.approved",
-                 after={"sha": values["head_sha"], "tree": values["tree_sha"],
-                        "comment": comment or None},
-                 incident=row["incident_key"], hotfix=row["key"])
+def _record_approval(c: Change, comment: str, retro: bool) -> None:
+    values = _bound_row(c.ctx, c.store, c.row, "approved", comment, c.now, retroactive=retro)
+    c.store.insert("approvals", values)
+    c.audit("approval.retroactive" if retro else "approval.approved", entity="approval",
+            after={"sha": values["head_sha"], "tree": values["tree_sha"],
+                   "comment": comment or None})
     if retro:
-        store.execute("UPDATE hotfixes SET needs_retroactive_approval = 0 WHERE id = ?",
-                      (row["id"],))
+        c.store.execute("UPDATE hotfixes SET needs_retroactive_approval = 0 WHERE id = ?",
+                        (c.row["id"],))
         return
-    valid = appr.valid_approvers(records.approvals_for(store, row["id"]))
-    if (HotfixState(row["state"]) is HotfixState.IN_REVIEW
-            and len(valid) >= ctx.config.approvals.required):
-        set_state(ctx, store, row, HotfixState.APPROVED, now, "hotfix.approved",
-                  approvers=sorted(valid))
+    valid = appr.valid_approvers(records.approvals_for(c.store, c.row["id"]))
+    if (HotfixState(c.row["state"]) is HotfixState.IN_REVIEW
+            and len(valid) >= c.ctx.config.approvals.required):
+        c.set_state(HotfixState.APPROVED, "hotfix.approved", approvers=sorted(valid))
 
 
 def reject(ctx: Context, key: str, comment: str) -> Hotfix:
