@@ -41,6 +41,7 @@ def _register() -> None:
         audit_cmd,
         demo_cmd,
         deploy_cmd,
+        events_cmd,
         hotfix_cmd,
         incident_cmd,
         release_cmd,
@@ -49,7 +50,7 @@ def _register() -> None:
     )
 
     for module in (incident_cmd, hotfix_cmd, work_cmd, deploy_cmd, release_cmd, audit_cmd,
-                   demo_cmd, tui_cmd):
+                   events_cmd, demo_cmd, tui_cmd):
         module.register(cli)
 
 
