@@ -86,7 +86,8 @@ class IncidentsSection:
 
 @dataclass(frozen=True)
 class HooksSection:
-    """[hooks]: a command (argv) per event name, `family.*` or `*`, and two settings."""
+    """[hooks]: a command (argv) per key, and two settings. A key selects events by name,
+    `family.*` or `*`, or several of them separated by commas."""
 
     timeout_s: float = 10.0
     max_age_s: float = 86400.0  # older events are recorded as skipped, never run (0: no limit)
@@ -327,10 +328,10 @@ def _hooks(reader: _Reader, data: Any) -> HooksSection:
                 reader.fail("hooks", key, f"must be a number, not {value!r}")
             values[key] = float(value)
             continue
-        if not events.is_pattern(key):
+        if not events.is_selector(key):
             reader.fail("hooks", key, "unknown event (known: " + ", ".join(events.EVENT_NAMES)
-                        + ", a family such as deploy.*, or *; settings: "
-                        + ", ".join(_HOOK_SETTINGS) + ")")
+                        + ", a family such as deploy.*, or *, several separated by commas; "
+                        "settings: " + ", ".join(_HOOK_SETTINGS) + ")")
         if not isinstance(value, list) or not value or \
                 not all(isinstance(v, str) for v in value) or not value[0].strip():
             reader.fail("hooks", key, "must be a command: a non-empty list of strings "

@@ -95,6 +95,11 @@ class Event:
         return {k: "" if v is None else str(v) for k, v in values.items()}
 
 
+def is_selector(key: str) -> bool:
+    """A [hooks] key: one or more patterns separated by commas."""
+    return all(is_pattern(part.strip()) for part in key.split(","))
+
+
 def is_pattern(text: str) -> bool:
     """An event name, `*`, or a family such as `deploy.*`."""
     if text == "*":
@@ -105,8 +110,10 @@ def is_pattern(text: str) -> bool:
     return text in EVENTS
 
 
-def matches(pattern: str, name: str) -> bool:
-    return fnmatch.fnmatchcase(name, pattern)
+def matches(key: str, name: str) -> bool:
+    """Does the [hooks] key (`deploy.finished`, `deploy.*`, `*`, or several of them
+    separated by commas) select the event `name`?"""
+    return any(fnmatch.fnmatchcase(name, part.strip()) for part in key.split(","))
 
 
 def _dict(value: Any) -> dict:
