@@ -73,10 +73,14 @@ class EventTail:
         ident = (st.st_dev, st.st_ino)
         if self._store is not None and ident == self._file:
             return self._store
+        replaced = self._file is not None
         self.close()
         store = open_store(self.db_path, create=False)
+        newest = int(store.scalar("SELECT coalesce(max(id), 0) FROM audit_events"))
         if self.cursor is None:
-            self.cursor = int(store.scalar("SELECT coalesce(max(id), 0) FROM audit_events"))
+            self.cursor = newest
+        elif replaced and newest < self.cursor:
+            self.cursor = 0  # a new file with a shorter trail: all of it is news
         self._store, self._file, self._version = store, ident, None
         return store
 
