@@ -7,15 +7,29 @@ checked first (core.refs), resolved to full commit ids, and passed after
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import sharing
 from .core.errors import GitError
 from .core.refs import check_ref, check_revision, version_from_tag
 from .core.scope import FileChange
+from .gitaccess import (  # noqa: F401  (commit_identity … are part of gitops' API)
+    COMMITTING,
+    DUBIOUS,
+    commit_identity,
+    execute,
+    git_env,
+    identity_env,
+    ownership_message,
+    subcommand,
+    take_notices,
+    trust_args,
+    trust_command,
+    use_email_domain,
+)
 
 
 @dataclass(frozen=True)
@@ -41,42 +55,40 @@ class GitResult:
         return self.status == 0
 
 
-def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(extra or {})
-    env["GIT_TERMINAL_PROMPT"] = "0"
-    env["GIT_EDITOR"] = "true"
-    env["GIT_SEQUENCE_EDITOR"] = "true"
-    env.pop("GIT_DIR", None)
-    env.pop("GIT_WORK_TREE", None)
-    env.pop("GIT_INDEX_FILE", None)
-    return env
-
-
 def run_git(cwd: str | Path, *args: str, check: bool = True, strip: bool = True,
             env: dict[str, str] | None = None) -> GitResult:
-    """Run `git args…` in `cwd` through GitPython; raise GitError on failure if check."""
-    import git  # GitPython is slow to import; the fast read paths never need it
+    """Run `git args…` in `cwd` through GitPython; raise GitError on failure if check.
 
-    argv = ["git", *args]
+    git's refusal of a repository owned by another account is always raised, as what
+    it is: callers that tolerate a failure (check=False) would otherwise report it as
+    "unknown ref" or "nothing recorded".
+    """
+    full_env = git_env(env)
+    sub, _ = subcommand(args)
+    if sub in COMMITTING or (sub == "tag" and "-a" in args):
+        full_env.update(identity_env(cwd, full_env))
+    argv = ["git", *trust_args(cwd), *args]
     started = time.monotonic()
-    try:
-        status, out, err = git.Git(str(cwd)).execute(
-            argv, with_extended_output=True, with_exceptions=False, env=_env(env),
-            strip_newline_in_stdout=strip,
-        )
-    except git.GitCommandNotFound as exc:
-        raise GitError("git is not installed or not on PATH") from exc
-    record = CommandRecord(tuple(argv), str(cwd), int(status), time.monotonic() - started)
+    status, out, err = execute(cwd, argv, full_env, strip)
+    record = CommandRecord(tuple(argv), str(cwd), status, time.monotonic() - started)
     for observer in list(OBSERVERS):
         observer(record)
-    out = out if isinstance(out, str) else out.decode("utf-8", "replace")
-    err = err if isinstance(err, str) else err.decode("utf-8", "replace")
+    if status != 0 and DUBIOUS in err:
+        raise GitError(ownership_message(err, cwd))
     if check and status != 0:
         first = next((ln for ln in err.splitlines() if ln.strip()), f"exit {status}")
         first = first.removeprefix("fatal: ").removeprefix("error: ")
         raise GitError(f"git {args[0]} failed: {first}")
-    return GitResult(int(status), out, err)
+    return GitResult(status, out, err)
+
+
+def probe(cwd: str | Path) -> str:
+    """"" when git works in `cwd` for this account; otherwise why, said plainly."""
+    try:
+        run_git(cwd, "rev-parse", "--git-dir")
+    except GitError as exc:
+        return str(exc)
+    return ""
 
 
 def check_repository(path: str | Path) -> Path:
@@ -163,12 +175,12 @@ def add_worktree(cwd: str | Path, path: Path, branch: str, start: str) -> None:
     check_ref(branch, "branch")
     if path.exists() and any(path.iterdir()):
         raise GitError(f"worktree path already exists and is not empty: {path}")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    sharing.make_dirs(path.parent)
     run_git(cwd, "worktree", "add", "--quiet", "-b", branch, str(path.absolute()), start)
 
 
 def add_detached_worktree(cwd: str | Path, path: Path, sha: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    sharing.make_dirs(path.parent)
     run_git(cwd, "worktree", "add", "--quiet", "--detach", str(path.absolute()), sha)
 
 
@@ -190,78 +202,6 @@ def dirty_files(wt: str | Path) -> list[str]:
     res = run_git(wt, "status", "--porcelain=v1", "-z", "--untracked-files=all", strip=False)
     entries = [e for e in res.out.split("\0") if e]
     return [e[3:] for e in entries if len(e) > 3]
-
-
-# ---- cherry-pick ----------------------------------------------------------------
-
-def parents(cwd: str | Path, sha: str) -> list[str]:
-    out = run_git(cwd, "rev-list", "--parents", "-n", "1", sha).out.split()
-    return out[1:]
-
-
-def in_progress_pick(wt: str | Path) -> bool:
-    return run_git(wt, "rev-parse", "--verify", "--quiet", "CHERRY_PICK_HEAD", check=False).ok
-
-
-def conflicted_files(wt: str | Path) -> list[str]:
-    res = run_git(wt, "diff", "--name-only", "--diff-filter=U", "-z", strip=False, check=False)
-    return sorted({p for p in res.out.split("\0") if p})
-
-
-@dataclass(frozen=True)
-class PickResult:
-    ok: bool
-    head: str
-    conflicts: tuple[str, ...] = ()
-    message: str = ""
-
-
-def cherry_pick(wt: str | Path, shas: list[str], mainline: int | None = None,
-                keep_conflict: bool = False) -> PickResult:
-    """`cherry-pick -x` the commits, in order. On conflict, abort back to exactly the
-    state before (HEAD, index, files) unless keep_conflict."""
-    before = worktree_head(wt)
-    args = ["cherry-pick", "-x", "--allow-empty"]
-    if mainline is not None:
-        args += ["-m", str(int(mainline))]
-    res = run_git(wt, *args, *shas, check=False)
-    if res.ok:
-        return PickResult(True, worktree_head(wt))
-    conflicts = tuple(conflicted_files(wt))
-    message = next((ln for ln in (res.err + "\n" + res.out).splitlines() if ln.strip()),
-                   f"exit {res.status}")
-    if keep_conflict and in_progress_pick(wt):
-        return PickResult(False, worktree_head(wt), conflicts, message)
-    if in_progress_pick(wt) or run_git(wt, "rev-parse", "--verify", "--quiet",
-                                        "REVERT_HEAD", check=False).ok:
-        run_git(wt, "cherry-pick", "--abort", check=False)
-    if worktree_head(wt) != before:
-        run_git(wt, "reset", "--hard", "--quiet", before)
-    if dirty_files(wt):
-        run_git(wt, "reset", "--hard", "--quiet", before)
-        run_git(wt, "clean", "-fdq")
-    return PickResult(False, worktree_head(wt), conflicts, message)
-
-
-def pick_continue(wt: str | Path) -> PickResult:
-    if not in_progress_pick(wt):
-        raise GitError("no cherry-pick in progress")
-    left = conflicted_files(wt)
-    if left:
-        raise GitError("unresolved conflicts remain: " + ", ".join(left))
-    res = run_git(wt, "-c", "core.editor=true", "cherry-pick", "--continue", check=False)
-    if not res.ok:
-        conflicts = tuple(conflicted_files(wt))
-        msg = next((ln for ln in res.err.splitlines() if ln.strip()), f"exit {res.status}")
-        return PickResult(False, worktree_head(wt), conflicts, msg)
-    return PickResult(True, worktree_head(wt))
-
-
-def pick_abort(wt: str | Path) -> str:
-    if not in_progress_pick(wt):
-        raise GitError("no cherry-pick in progress")
-    run_git(wt, "cherry-pick", "--abort")
-    return worktree_head(wt)
 
 
 # ---- diffs and history ------------------------------------------------------------
@@ -364,7 +304,7 @@ def file_at(cwd: str | Path, sha: str, path: str) -> bytes | None:
     return res.out.encode("utf-8", "surrogateescape") if res.ok else None
 
 
-# ---- finish: tags, patch-ids, branch updates, push ---------------------------------
+# ---- finish: tags, branch updates, push ---------------------------------
 
 def tag_commit(cwd: str | Path, tag: str) -> str | None:
     """The commit `refs/tags/<tag>` points at (peeled), or None if there is no such tag."""
@@ -435,41 +375,6 @@ def fast_forward(wt: str | Path, sha: str) -> GitResult:
 def rewind_checkout(wt: str | Path, sha: str) -> GitResult:
     """Move the branch checked out in clean `wt` back to `sha`, keeping local changes."""
     return run_git(wt, "reset", "--keep", "--quiet", sha, check=False)
-
-
-def pick_one(wt: str | Path, sha: str) -> PickResult:
-    """`cherry-pick -x` one commit, leaving a conflict in place to be resolved. A pick
-    that turns out empty (the change is already there) is skipped: message "empty"."""
-    res = run_git(wt, "cherry-pick", "-x", "--allow-empty", sha, check=False)
-    if res.ok:
-        return PickResult(True, worktree_head(wt))
-    conflicts = tuple(conflicted_files(wt))
-    if not conflicts and in_progress_pick(wt) and not staged_changes(wt):
-        run_git(wt, "cherry-pick", "--skip", check=False)
-        return PickResult(True, worktree_head(wt), message="empty")
-    message = next((ln for ln in (res.err + "\n" + res.out).splitlines() if ln.strip()),
-                   f"exit {res.status}")
-    return PickResult(False, worktree_head(wt), conflicts, message)
-
-
-def staged_changes(wt: str | Path) -> bool:
-    return not run_git(wt, "diff", "--cached", "--quiet", check=False).ok
-
-
-def resume_pick(wt: str | Path) -> PickResult:
-    """Commit a resolved cherry-pick (`cherry-pick --continue`); a resolution that leaves
-    nothing to commit is skipped (message "empty")."""
-    left = conflicted_files(wt)
-    if left:
-        return PickResult(False, worktree_head(wt), tuple(left), "unresolved conflicts remain")
-    if not staged_changes(wt):
-        run_git(wt, "cherry-pick", "--skip", check=False)
-        return PickResult(True, worktree_head(wt), message="empty")
-    res = run_git(wt, "-c", "core.editor=true", "cherry-pick", "--continue", check=False)
-    if not res.ok:
-        msg = next((ln for ln in res.err.splitlines() if ln.strip()), f"exit {res.status}")
-        return PickResult(False, worktree_head(wt), tuple(conflicted_files(wt)), msg)
-    return PickResult(True, worktree_head(wt))
 
 
 def push(cwd: str | Path, remote: str, refspecs: list[str]) -> GitResult:

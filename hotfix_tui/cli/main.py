@@ -41,6 +41,7 @@ def _register() -> None:
         audit_cmd,
         demo_cmd,
         deploy_cmd,
+        doctor_cmd,
         events_cmd,
         hotfix_cmd,
         incident_cmd,
@@ -50,7 +51,7 @@ def _register() -> None:
     )
 
     for module in (incident_cmd, hotfix_cmd, work_cmd, deploy_cmd, release_cmd, audit_cmd,
-                   events_cmd, demo_cmd, tui_cmd):
+                   events_cmd, demo_cmd, tui_cmd, doctor_cmd):
         module.register(cli)
 
 
@@ -103,4 +104,15 @@ def main(argv: list[str] | None = None) -> None:
             err=True,
         )
         code = 1
+    _say_notices()
     sys.exit(code)
+
+
+def _say_notices() -> None:
+    if "hotfix_tui.services.context" not in sys.modules:
+        return  # no command got as far as the services
+    from ..services.context import take_notices
+
+    with contextlib.suppress(OSError):
+        for note in take_notices():
+            click.echo(f"note: {note}", err=True)
