@@ -7,7 +7,7 @@ Started by kick.py. One worker at a time works on a database (an flock on
 looks again after letting go of the lock, so nothing queued is left behind. The worker
 queues deliveries for new events (hooks from DIR's `.hotfix.toml`), then runs them: in
 event order for each hook, different hooks side by side. Each delivery is claimed in the
-database just before its command starts; a delivery still running when a worker died is
+database just before its command starts; a delivery still running when its worker died is
 marked `lost`, never run again.
 """
 
@@ -38,15 +38,25 @@ def lock_path(db_path: str) -> str:
 
 
 class _Lock:
-    """An exclusive flock, taken without waiting. It goes with the process."""
+    """An exclusive flock, taken without waiting. It goes with the process.
+
+    A lock file another account made unreadable is no reason to deliver nothing: then
+    workers run side by side, each delivery still claimed once (only the order of one
+    hook's deliveries is no longer certain). `hotfix doctor` names such a file.
+    """
 
     def __init__(self, path: str) -> None:
-        try:
-            self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-        except PermissionError:
-            self.fd = os.open(path, os.O_RDONLY)  # another account's file: flock still works
+        self.fd: int | None = None
+        for flags in (os.O_RDWR | os.O_CREAT, os.O_RDONLY):
+            try:
+                self.fd = os.open(path, flags, 0o666)
+                return
+            except OSError:
+                continue
 
     def take(self) -> bool:
+        if self.fd is None:
+            return True
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -54,13 +64,16 @@ class _Lock:
         return True
 
     def release(self) -> None:
-        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
 
 
 def work(db_path: str, config: Config, cwd: str) -> None:
     """Deliver until nothing is left (call while holding the lock)."""
     with open_store(db_path, create=False) as store:
-        deliveries.mark_lost(store, iso(utcnow()))
+        for d in deliveries.running(store):
+            if d.host == HOST and not worker_alive(d.pid):
+                deliveries.mark_lost(store, d.id, iso(utcnow()))
         while True:
             queue_new(store, config.hooks, cwd)
             batch = deliveries.pending(store)
@@ -75,6 +88,21 @@ def work(db_path: str, config: Config, cwd: str) -> None:
                 t.start()
             for t in threads:
                 t.join()
+
+
+def worker_alive(pid: int | None) -> bool:
+    """Is `pid` a hook worker on this host (not a process that reused its number)?"""
+    if not pid:
+        return False
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmd = f.read()
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    zombie = stat[stat.rfind(b")") + 2:][:1] == b"Z"
+    return not zombie and b"hotfix_tui.hooks.worker" in cmd
 
 
 def _lane(db_path: str, lane: list[deliveries.Delivery]) -> None:

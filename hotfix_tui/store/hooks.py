@@ -119,13 +119,18 @@ def finish(store: Store, delivery_id: int, status: str, *, now: str, exit_code: 
             (status, now, exit_code, signal, duration_ms, stderr, error, delivery_id))
 
 
-def mark_lost(store: Store, now: str) -> int:
-    """Every running delivery is lost: call only while no worker can be running."""
+def running(store: Store) -> list[Delivery]:
+    return [_delivery(r) for r in store.all(
+        "SELECT * FROM hook_deliveries WHERE status = 'running' ORDER BY id")]
+
+
+def mark_lost(store: Store, delivery_id: int, now: str) -> None:
+    """A running delivery whose worker is gone: lost, never run again."""
     with store.write():
-        return store.execute(
+        store.execute(
             "UPDATE hook_deliveries SET status = 'lost', finished_at = ?, error = "
             "'the worker running it ended before it finished; not run again' "
-            "WHERE status = 'running'", (now,)).rowcount
+            "WHERE id = ? AND status = 'running'", (now, delivery_id))
 
 
 def recent(store: Store, limit: int = 50, problems_only: bool = False) -> list[Delivery]:

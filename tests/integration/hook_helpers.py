@@ -79,13 +79,3 @@ def deliveries(db: Path) -> list[dict]:
         return [dict(r) for r in conn.execute("SELECT * FROM hook_deliveries ORDER BY id")]
     finally:
         conn.close()
-
-
-def wait_for(predicate, timeout: float = 30.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"{what} not reached after {timeout:g}s")

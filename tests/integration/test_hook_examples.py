@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import GIT_ENV, git, make_service_repo
-from tests.integration.deploy_helpers import approved_hotfix, deploy_repo
-from tests.integration.hook_helpers import db_of, deliveries, wait_delivered, wait_for
+from tests.helpers import GIT_ENV, git, make_service_repo, wait_for
+from tests.integration.deploy_helpers import approved_hotfix, deploy_repo, submitted_hotfix
+from tests.integration.hook_helpers import db_of, deliveries, wait_delivered
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "HOOKS.md"
 pytestmark = pytest.mark.skipif(not all(shutil.which(t) for t in ("jq", "curl", "logger")),
@@ -121,13 +121,7 @@ def test_slack_example_posts_a_valid_incoming_webhook_payload(tmp_path, monkeypa
         svc = deploy_repo(tmp_path, extra_config=hooks_of("slack config"))
         install(svc.path, "ops/hooks/slack.sh", example("ops/hooks/slack.sh"))
         approved_hotfix(svc)
-        assert svc.cli("start", "--incident", "INC-1", "--title", "Other").code == 0
-        assert svc.cli("pick", "HF-2", svc.fix).code == 0
-        assert svc.cli("edit", "HF-2", "--why", "w", "--risk", "r", "--test-plan", "t",
-                       "--rollback-plan", "b").code == 0
-        for n in ("1", "2"):
-            assert svc.cli("check", "HF-2", n).code == 0
-        assert svc.cli("submit", "HF-2").code == 0
+        submitted_hotfix(svc, "HF-2", "Other")
         assert svc.cli("reject", "HF-2", "--comment", "a <b>bold</b> & risky idea",
                        actor="carol").code == 0
         assert svc.cli("deploy", "HF-1", "--env", "production").code == 0

@@ -21,7 +21,7 @@ from hotfix_tui.clock import iso, utcnow
 from hotfix_tui.core import events as core_events
 from hotfix_tui.deploy.launch import wait_finished
 from hotfix_tui.services.events import EventTail
-from tests.helpers import assert_one_line_error, make_service_repo
+from tests.helpers import assert_one_line_error, make_service_repo, wait_for
 from tests.integration.deploy_helpers import approved_hotfix, deploy_repo, runner_ids
 from tests.integration.hook_helpers import (
     db_of,
@@ -30,7 +30,6 @@ from tests.integration.hook_helpers import (
     recorded,
     recorder,
     wait_delivered,
-    wait_for,
 )
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "HOOKS.md"
@@ -439,3 +438,18 @@ def test_a_read_only_database_delivers_nothing(tmp_path):
     finally:
         os.chmod(db, 0o644)
     assert deliveries(db) == []
+
+
+def test_doctor_names_hooks_that_cannot_start_and_recent_failures(tmp_path):
+    svc, out, db = small_repo(tmp_path, '"*" = {all}\n"incident.opened" = ["./ops/notify"]\n'
+                              '"incident.resolved" = ["no-such-notifier-here"]\n')
+    assert svc.cli("incident", "open", "--title", "T", "--sev", "2").code == 0
+    wait_delivered(db)
+    res = svc.cli("doctor", "--json")
+    checks = {c["name"]: c for c in res.json()["checks"]}
+    assert checks["hooks"]["status"] == "warn"
+    assert "incident.opened: ./ops/notify does not exist" in checks["hooks"]["detail"]
+    assert "no-such-notifier-here not found on PATH" in checks["hooks"]["detail"]
+    assert checks["hook deliveries"]["status"] == "warn"
+    assert checks["hook deliveries"]["detail"] == "1 failed in the last 24 hours"
+    assert checks["hook deliveries"]["fix"] == "hotfix hooks --failed"
