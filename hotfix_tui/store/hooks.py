@@ -46,6 +46,14 @@ class Delivery:
     def problem(self) -> bool:
         return self.status in PROBLEMS
 
+    @property
+    def actor(self) -> str:
+        """Who caused the event."""
+        try:
+            return str(json.loads(self.payload).get("actor") or "")
+        except (ValueError, AttributeError):
+            return ""
+
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id, "seq": self.seq, "event": self.event, "hook": self.hook,
@@ -142,7 +150,8 @@ def recent(store: Store, limit: int = 50, problems_only: bool = False) -> list[D
 
 
 def finished_since(store: Store, since: str, limit: int = 200) -> list[Delivery]:
-    """Deliveries that finished after the timestamp `since` (for a console's warnings)."""
+    """Deliveries that finished after the timestamp `since`, oldest first (for a
+    console's warnings)."""
     return [_delivery(r) for r in store.all(
         "SELECT * FROM hook_deliveries WHERE finished_at > ? AND status <> 'skipped' "
         "ORDER BY finished_at, id LIMIT ?", (since, limit))]
