@@ -35,6 +35,7 @@ def _raise_stop(signum, frame) -> None:
 def watch_cmd(as_json: bool, since: int | None, incident: str | None) -> None:
     """Print events as they are committed, one per line, until interrupted."""
     ctx = get_ctx()
+    ctx.readonly = True  # a watcher only reads: it hands nothing to hooks, reaps no runs
     key = services.get_incident(ctx, incident).key if incident else None
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -205,3 +205,24 @@ def test_watch_waits_for_a_database_that_does_not_exist_yet(tmp_path):
 def test_watch_bad_input(shop, args, code, message):
     res = shop.cli("watch", *args)
     assert_one_line_error(res, code, message)
+
+
+def test_watch_hands_nothing_to_hooks(tmp_path):
+    """A watcher only reads, even when it ends: delivering is for commands that act."""
+    from hotfix_tui import services
+    from tests.integration.hook_helpers import deliveries
+
+    config = '[identity]\nallow_override = true\n[hooks]\n"*" = ["true"]\n'
+    svc = make_service_repo(tmp_path / "shop", config=config)
+    db = svc.path / ".git" / "hotfix" / "hotfix.db"
+    ctx = services.open_context(repo=svc.path)
+    services.open_incident(ctx, "Not handed on by a watcher", 2)
+    watch = Watch(svc.path, "--json", "--since", "0")
+    try:
+        assert watch.event()["seq"] == 1
+        code, err = watch.interrupt()
+    finally:
+        watch.kill()
+    assert code == 0 and err == ""
+    time.sleep(2)  # what a hook worker, had one been started, needs to start and deliver
+    assert deliveries(db) == [] and not Path(f"{db}-hooks.lock").exists()
