@@ -267,6 +267,8 @@ _BY_ACTION = {
     "hotfix.edited": lambda e: (f"{e.subject} edited {', '.join(e.after)}", ""),
     "hotfix.submitted": _submitted,
     "hotfix.rejected": lambda e: (f"{e.subject} rejected: {e.extra.get('comment', '')}", BAD),
+    "audit.verify_failed": lambda e: (f"audit chain broken at event {e.after.get('bad_seq')}: "
+                                      f"{e.after.get('problem')}", BAD),
 }
 _BY_KIND = {
     "incident": _incident,

@@ -7,6 +7,7 @@ from .commands import observe_commands
 from .context import Context, open_context, probe_store
 from .deploys import deploy, deploy_blockers, deploy_preview
 from .environments import adopt, lock, status, unlock
+from .events import deliver_hooks, hook_deliveries, hook_outcomes_since, watch_events
 from .export import build_record, export, export_to_file
 from .finish import finish
 from .finish_push import finish_abort, push_finished
@@ -107,6 +108,10 @@ __all__ = [
     "ImportResult",
     "MissingReport",
     "build_record",
+    "deliver_hooks",
+    "hook_deliveries",
+    "hook_outcomes_since",
+    "watch_events",
     "export",
     "export_to_file",
     "finish",

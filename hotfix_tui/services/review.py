@@ -118,7 +118,7 @@ def submit(ctx: Context, key: str, accept_scope: str | None = None) -> Hotfix:
                     violations=[v.to_json() for v in report.violations] or None)
         if ctx.config.approvals.required == 0:
             c.reread()
-            c.set_state(HotfixState.APPROVED, "hotfix.approved",
+            c.set_state(HotfixState.APPROVED, "hotfix.approved", sha=c.row["head_sha"],
                         note="no approvals required by config")
     return _fresh(ctx, key)
 
@@ -210,7 +210,8 @@ def _record_approval(c: Change, comment: str, retro: bool) -> None:
     valid = appr.valid_approvers(records.approvals_for(c.store, c.row["id"]))
     if (HotfixState(c.row["state"]) is HotfixState.IN_REVIEW
             and len(valid) >= c.ctx.config.approvals.required):
-        c.set_state(HotfixState.APPROVED, "hotfix.approved", approvers=sorted(valid))
+        c.set_state(HotfixState.APPROVED, "hotfix.approved", approvers=sorted(valid),
+                    sha=values["head_sha"], comment=comment or None)
 
 
 def reject(ctx: Context, key: str, comment: str) -> Hotfix:

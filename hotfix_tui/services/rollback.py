@@ -92,8 +92,8 @@ def rollback(ctx: Context, env_name: str | None, reason: str, to: str | None = N
             run = new_run(ctx, store, pv.plan, "rollback", now, pv.hotfix_id, reason=reason)
             audit.append(store, ctx.actor, now, "deploy", run["key"], "rollback.started",
                          before={"version": pv.current_version, "sha": pv.current_sha},
-                         after={"version": pv.target_version, "sha": pv.target_sha,
-                                "argv": pv.plan.argv, "reason": reason},
+                         after={"env": env.name, "version": pv.target_version,
+                                "sha": pv.target_sha, "argv": pv.plan.argv, "reason": reason},
                          incident=pv.incident, hotfix=pv.hotfix)
             # locked now, whatever the outcome; the hotfix becomes rolled_back only when
             # the rollback succeeds (deploy.lifecycle)

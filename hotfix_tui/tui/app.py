@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tomllib
 from collections.abc import Iterable
@@ -15,11 +16,12 @@ from textual.screen import Screen
 from textual.worker import NoActiveWorker, get_current_worker
 
 from .. import services
+from ..clock import iso, utcnow
 from ..services import Context
 from ..services.changes import Changes
 from .messages import Activity, DataChanged
 from .navigation import DashboardScreen, Navigator
-from .toasts import toasts_for
+from .toasts import hook_warning, toasts_for
 
 __all__ = ["HotfixApp", "toasts_for"]
 
@@ -43,6 +45,7 @@ class HotfixApp(Navigator):
         self.watch_interval = watch_interval
         self._start_screen = start_screen
         self.command_log: list = []
+        self._hooks_since = iso(utcnow())  # hook outcomes before this console are not news
         repo = ctx.repo.toplevel.name if ctx.repo else "no repository"
         self.title = f"hotfix · {repo}"
         self.sub_title = f"{ctx.actor.label}" + ("  ·  READ-ONLY" if readonly else "")
@@ -91,6 +94,7 @@ class HotfixApp(Navigator):
         for changes in services.watch_changes(self.ctx, self.watch_interval,
                                               lambda: worker.is_cancelled):
             self.call_from_thread(self._deliver, changes)
+            self._tell_hooks()
 
     def _deliver(self, changes: Changes) -> None:
         self.screen.post_message(DataChanged(changes))
@@ -100,6 +104,30 @@ class HotfixApp(Navigator):
     def on_activity(self, message: Activity) -> None:
         for text, severity in toasts_for(message.events, self.ctx.actor.name):
             self.notify(text, severity=severity, timeout=8)
+
+    def _tell_hooks(self) -> None:
+        """(watch thread) Hand new events to their hooks, and bring back what the hooks did
+        with the events this console's user caused."""
+        if self.readonly:
+            return
+        with contextlib.suppress(Exception):  # busy or vanished: the next change tries again
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        services.deliver_hooks(self.ctx)
+        done = services.hook_outcomes_since(self.ctx, self._hooks_since)
+        if done:
+            self._hooks_since = max(d.finished_at for d in done)
+            mine = [d for d in done if d.actor == self.ctx.actor.name]
+            if mine:
+                self.call_from_thread(self._hook_outcomes, mine)
+
+    def _hook_outcomes(self, deliveries: list) -> None:
+        for d in deliveries:
+            self.command_log.append(("hook", d))
+            if d.problem:
+                self.notify(hook_warning(d), severity="warning", title="Hook", timeout=10)
+        del self.command_log[:-500]
 
     # -- commands ---------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
