@@ -10,7 +10,7 @@ from pathlib import Path
 from .. import gitops
 from ..core import approval as appr
 from ..core.errors import GitError, HotfixError, PolicyRefusal, ValidationError
-from ..core.models import Hotfix, HotfixState, IncidentStatus
+from ..core.models import Hotfix, HotfixState
 from ..core.refs import check_ref, check_revision, format_version, next_patch, version_from_tag
 from ..core.workflow import check_hotfix_transition, clean_text, clean_title
 from ..store import audit, records
@@ -268,8 +268,9 @@ def start_hotfix(ctx: Context, incident: str, title: str, base: str | None = Non
     gitops.check_repository(cwd)
     with ctx.reading() as store:
         inc = records.get_incident(store, incident)
-        if inc.status is IncidentStatus.RESOLVED:
-            raise HotfixError(f"{inc.key} is resolved; reopen it before starting a hotfix")
+        blockers = refusals.start_hotfix(inc)
+        if blockers:
+            raise PolicyRefusal(f"start a hotfix for {inc.key}", blockers)
         base_ref, base_sha = _choose_base(ctx, store, cwd, base)
         base_version = _base_version(ctx, cwd, base_ref, base_sha)
         version, notes = _free_version(ctx, store, cwd, base_version)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from ..core.errors import ValidationError
+from ..core.errors import PolicyRefusal, ValidationError
 from ..core.models import Incident, IncidentStatus
 from ..core.workflow import (
     check_incident_transition,
@@ -14,6 +14,7 @@ from ..core.workflow import (
     clean_title,
 )
 from ..store import audit, records
+from . import refusals
 from .context import Context
 from .usecase import change, look
 
@@ -62,6 +63,9 @@ def set_incident_status(ctx: Context, key: str, status: IncidentStatus) -> Incid
     look(ctx, incident=key)  # unknown key: refuse before creating anything
     with change(ctx, incident=key) as c:
         before = records.incident_from_row(c.row)
+        blockers = refusals.incident_status(before, status)
+        if blockers:
+            raise PolicyRefusal(f"{refusals.INCIDENT_VERBS[status]} {before.key}", blockers)
         check_incident_transition(before.key, before.status, status)
         values: dict = {"status": str(status)}
         if status in _STATUS_COLUMN:

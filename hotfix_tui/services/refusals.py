@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from ..config import EnvironmentConfig
 from ..core import approval as appr
-from ..core.models import ChecklistItem, Hotfix, HotfixState
-from ..core.workflow import EDITABLE_STATES
+from ..core.models import ChecklistItem, Hotfix, HotfixState, Incident, IncidentStatus
+from ..core.workflow import EDITABLE_STATES, INCIDENT_TRANSITIONS
 from ..deploy.lifecycle import orphaned_runs
 from ..store import records
 from ..store import runs as run_rows
@@ -59,6 +59,27 @@ def env_busy(store: Store, env_name: str) -> list[str]:
 def locked(store: Store, env_name: str) -> list[str]:
     lock = records.environment_row(store, env_name)
     return [lock_text(lock)] if lock is not None and lock["locked"] else []
+
+
+# ---- incidents ----------------------------------------------------------------------------
+
+def start_hotfix(inc: Incident) -> list[str]:
+    if inc.status is IncidentStatus.RESOLVED:
+        return [f"{inc.key} is resolved; reopen it before starting a hotfix"]
+    return []
+
+
+def incident_status(inc: Incident, target: IncidentStatus) -> list[str]:
+    """Mitigate, resolve or reopen: a move the incident's lifecycle allows."""
+    if target is inc.status:
+        return [f"{inc.key} is {target} already"]
+    if target not in INCIDENT_TRANSITIONS[inc.status]:
+        return [f"{inc.key} is {inc.status}; it cannot be {target} (reopen it first)"]
+    return []
+
+
+INCIDENT_VERBS = {IncidentStatus.MITIGATED: "mitigate", IncidentStatus.RESOLVED: "resolve",
+                  IncidentStatus.OPEN: "reopen"}
 
 
 # ---- hotfix content and review ------------------------------------------------------------
@@ -208,4 +229,4 @@ def finish(key: str, state: HotfixState, *, needs_retroactive: bool, skip: str =
 
 # The actions whose refusals the faces show, by the console's action name.
 ACTIONS = ("submit", "approve", "reject", "save", "pick", "deploy", "break_glass", "verify",
-           "rollback", "finish", "cancel_run", "unlock")
+           "rollback", "finish", "cancel_run", "unlock", "mitigate")

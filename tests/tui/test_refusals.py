@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from hotfix_tui import services
+from hotfix_tui.core.models import IncidentStatus
 from hotfix_tui.services import refusals
 from hotfix_tui.tui.app import HotfixApp
 from hotfix_tui.tui.screens.dashboard import DashboardScreen
@@ -73,6 +74,9 @@ CASES = {
     "cancel_run": ("ran", "alice", lambda: DeployScreen("D-1"), ["cancel", "D-1"],
                    _with_store(lambda c, s: refusals.cancel(s, s.one(
                        "SELECT * FROM deploys WHERE id = 1")))),
+    "mitigate": ("mitigated", "alice", DashboardScreen, ["incident", "mitigate", "INC-1"],
+                 lambda c: refusals.incident_status(services.get_incident(c, "INC-1"),
+                                                    IncidentStatus.MITIGATED)),
     "unlock": ("ran", "alice", lambda: DeployScreen("D-1"),
                ["unlock", "--env", "scripted", "--reason", "fine"],
                _with_store(lambda c, s: refusals.unlock(s, "scripted"))),
@@ -81,6 +85,9 @@ CASES = {
 
 def _make_world(svc, world: str) -> None:
     if world == "fresh":
+        return
+    if world == "mitigated":
+        assert svc.cli("incident", "mitigate", "INC-1").code == 0
         return
     if world in ("approved", "ran"):
         approved_hotfix(svc)

@@ -12,6 +12,7 @@ from textual.widgets import Button, DataTable, Footer, Header, Static
 from ... import services
 from ...clock import age
 from ...core.models import HotfixState, IncidentStatus
+from ...services import refusals
 from ...services.views import Dashboard
 from ..base import BaseScreen
 from ..flows.runs import start_rollback, start_unlock
@@ -21,14 +22,11 @@ from ..widgets.confirm import ConfirmModal
 from ..widgets.filtered import FilteredTable
 from ..widgets.incident_form import OpenIncidentModal
 
-# What the incident actions need of the selected incident.
+# Why an incident action is refused for the selected incident: the services' own rules.
 INCIDENT_ACTIONS = {
-    "new_hotfix": lambda inc: f"{inc.key} is resolved"
-    if inc.status is IncidentStatus.RESOLVED else None,
-    "mitigate": lambda inc: f"{inc.key} is {inc.status}"
-    if inc.status is not IncidentStatus.OPEN else None,
-    "resolve": lambda inc: f"{inc.key} is already resolved"
-    if inc.status is IncidentStatus.RESOLVED else None,
+    "new_hotfix": refusals.start_hotfix,
+    "mitigate": lambda inc: refusals.incident_status(inc, IncidentStatus.MITIGATED),
+    "resolve": lambda inc: refusals.incident_status(inc, IncidentStatus.RESOLVED),
 }
 
 
@@ -196,7 +194,9 @@ class DashboardScreen(BaseScreen):
             return base
         inc, _ = self._selected() if self.is_mounted else (None, None)
         if action in INCIDENT_ACTIONS:
-            return "select an incident first" if inc is None else INCIDENT_ACTIONS[action](inc)
+            if inc is None:
+                return "select an incident first"
+            return "; ".join(INCIDENT_ACTIONS[action](inc)) or None
         if action == "open" and inc is None:
             return "nothing selected"
         if action in ("rollback", "unlock"):
