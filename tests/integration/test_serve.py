@@ -65,8 +65,8 @@ async def _session(served: Served, query: str, messages: list, origin: str | Non
         consoles = await asyncio.to_thread(wait_for, served.consoles, "a console started")
         got = b""
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(30):  # until the console has drawn its banner
-                while b"READ-ONLY: browsing only" not in got:
+            async with asyncio.timeout(60):  # until the console has drawn its banner
+                while b"READ-ONLY" not in got:
                     msg = await ws.receive()
                     assert msg.type == aiohttp.WSMsgType.BINARY, msg
                     got += msg.data
@@ -148,7 +148,7 @@ def test_a_client_cannot_switch_off_readonly(served, demo):
                 ["stdin", "R"], ["stdin", "n"], ["stdin", "m"], ["stdin", "r"],
                 ["stdin", "\x1b:readonly 0\r"], ["focus"], ["blur"]]
     consoles, drawn = asyncio.run(_session(served, hostile, messages))
-    assert b"READ-ONLY: browsing only" in drawn
+    assert b"READ-ONLY" in drawn
     db = demo / ".git" / "hotfix" / "hotfix.db"
     assert [argv_of(pid) for pid in consoles] == [[
         argv_of(consoles[0])[0], "-m", "hotfix_tui", "--db", str(db), "--repo", str(demo),
