@@ -50,7 +50,7 @@ class ChangeWatcher:
     """Polls one database for commits by other connections."""
 
     def __init__(self, ctx: Context) -> None:
-        self.db_path = ctx.db_path
+        self.ctx = ctx
         self._store: Store | None = None
         self._version: int | None = None
         self._last_event: int | None = None  # events up to here are known
@@ -78,7 +78,7 @@ class ChangeWatcher:
         if self._store is not None and self._store.path != ":memory:":
             return self._store
         self.close()
-        self._store = open_store(self.db_path, create=False)
+        self._store = open_store(self.ctx.db_path, create=False, readonly=self.ctx.readonly)
         if self._store.path == ":memory:":  # no database yet: everything in it will be new
             if self._last_event is None:
                 self._last_event = 0
