@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
-import string
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -127,7 +125,15 @@ class Config:
     hooks: HooksSection = field(default_factory=HooksSection)
     environments: tuple[EnvironmentConfig, ...] = ()
     path: str = ""
-    sha256: str = hashlib.sha256(b"").hexdigest()
+    text: str = field(default="", repr=False)  # the file as read ("" for no file)
+
+    @property
+    def sha256(self) -> str:
+        """What an approval binds the config by: the sha256 of the file's text (hashed
+        when asked: most commands never ask)."""
+        import hashlib
+
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
     def env(self, name: str) -> EnvironmentConfig:
         for e in self.environments:
@@ -260,7 +266,7 @@ def parse_config(text: str, path: Path | None = None) -> Config:
         _check_env(reader, section, env)
         envs.append(env)
     cfg = Config(**parts, environments=tuple(envs), path=str(path),
-                 sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
+                 text=text)
     _check(reader, cfg)
     return cfg
 
@@ -307,6 +313,8 @@ def _check_env(reader: _Reader, section: str, env: EnvironmentConfig) -> None:
 
 def _check_placeholders(reader: _Reader, section: str, key: str, argv: tuple[str, ...],
                         known: tuple[str, ...]) -> None:
+    import string  # formats are checked at load, not at every import
+
     formatter = string.Formatter()
     for arg in argv:
         try:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import sys
 
@@ -13,8 +14,44 @@ from .. import __version__
 from ..core.errors import HotfixError
 from .common import CommandExit
 
+# Which module defines each command. A command's module is imported only when that
+# command runs (or `--help` lists them all): `hotfix list --json` loads the code of
+# `list`, not of `deploy`, `finish` or the console. tests/unit/test_cli_startup.py checks
+# that this table and the modules' register() agree.
+COMMANDS = {
+    "work_cmd": ("abandon", "approve", "check", "checklist", "edit", "init", "pick", "queue",
+                 "reject", "scope", "start", "submit", "worktree"),
+    "deploy_cmd": ("adopt", "cancel", "deploy", "deploys", "lock", "log", "rollback",
+                   "status", "unlock", "verify"),
+    "audit_cmd": ("audit",),
+    "demo_cmd": ("demo",),
+    "doctor_cmd": ("doctor",),
+    "release_cmd": ("export", "finish", "missing", "timeline"),
+    "events_cmd": ("hooks", "watch"),
+    "incident_cmd": ("incident",),
+    "hotfix_cmd": ("list", "show"),
+    "serve_cmd": ("serve",),
+    "tui_cmd": ("tui",),
+}
+MODULE_OF = {name: module for module, names in COMMANDS.items() for name in names}
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """The root group: each command's module is imported on first use (click's lazy
+    subcommands); the module's register() adds its commands."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(MODULE_OF) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in MODULE_OF:
+            module = importlib.import_module(f"{__package__}.{MODULE_OF[cmd_name]}")
+            module.register(self)
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", "db", type=click.Path(dir_okay=False), default=None,
               help="Database file (default: $HOTFIX_DB, [store] path, "
               "or <git dir>/hotfix/hotfix.db).")
@@ -34,29 +71,6 @@ def cli(ctx: click.Context, db: str | None, repo: str | None) -> None:
         from .tui_cmd import run_tui
 
         run_tui(ctx, readonly=False)
-
-
-def _register() -> None:
-    from . import (
-        audit_cmd,
-        demo_cmd,
-        deploy_cmd,
-        doctor_cmd,
-        events_cmd,
-        hotfix_cmd,
-        incident_cmd,
-        release_cmd,
-        serve_cmd,
-        tui_cmd,
-        work_cmd,
-    )
-
-    for module in (incident_cmd, hotfix_cmd, work_cmd, deploy_cmd, release_cmd, audit_cmd,
-                   events_cmd, demo_cmd, tui_cmd, doctor_cmd, serve_cmd):
-        module.register(cli)
-
-
-_register()
 
 
 def _one_line(text: str) -> str:

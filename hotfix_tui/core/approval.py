@@ -7,7 +7,6 @@ it stale: it stays in the record, marked, and stops counting.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 
@@ -24,6 +23,8 @@ class Binding:
 
 
 def _digest(value) -> str:
+    import hashlib  # only approvals hash: the reads that load this module never do
+
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

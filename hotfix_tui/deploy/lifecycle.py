@@ -19,7 +19,6 @@ a runner gone. Every effect and its audit event commit together.
 from __future__ import annotations
 
 import os
-import socket
 from datetime import timedelta
 
 from ..clock import iso, parse_iso, utcnow
@@ -35,7 +34,7 @@ from .procgroup import group_members
 STALE_AFTER = timedelta(seconds=4)
 LOST_AFTER = timedelta(seconds=90)
 STARTING_GRACE = timedelta(seconds=180)
-HOST = socket.gethostname()
+HOST = os.uname().nodename  # what socket.gethostname() answers, without loading socket
 
 
 def pid_alive(pid: int | None, deploy_id: int | None = None) -> bool:

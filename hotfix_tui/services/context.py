@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from .. import gitops, sharing
+from .. import gitaccess, sharing
 from ..clock import iso, utcnow
 from ..config import CONFIG_NAME, Config, load_config, parse_config
 from ..core.errors import ConfigError, GitError, HotfixError
@@ -33,7 +33,11 @@ class Context:
     readonly: bool = False  # a browsing console: opens the database read-only, writes nothing
     db_source: str = ""  # where db_path came from: "--db", "$HOTFIX_DB", "[store] path", ""
     create_db: bool = False  # may create a database named by db_source (`hotfix init`)
+    # One connection for everything this context reads and writes, until close(): a CLI
+    # command opens SQLite once. Not for the console, whose workers run in threads.
+    one_connection: bool = False
     _config_stamp: tuple | None = None
+    _store: Store | None = None
 
     def config_stamp(self) -> tuple | None:
         path = self.repo.toplevel / CONFIG_NAME if self.repo else None
@@ -67,8 +71,7 @@ class Context:
     def reading(self):
         """A store for reads; a missing database at the default location reads as empty
         and is not created (one named by --db and the like must exist)."""
-        self.check_db()
-        store = open_store(self.db_path, create=False, readonly=self.readonly)
+        store = self.open(create=False)
         try:
             yield store
         finally:
@@ -79,16 +82,34 @@ class Context:
         """A store for writes; at the default location, the database and its folder are
         created on first use. A browsing context (readonly) gets a read-only store: its
         writes are refused."""
-        self.check_db()
-        store = open_store(self.db_path, create=True, readonly=self.readonly)
+        store = self.open(create=True)
         try:
             yield store
         finally:
             store.close()
 
     def open(self, create: bool = True) -> Store:
+        """A store; with one_connection, the context's own (closing it does nothing)."""
         self.check_db()
-        return open_store(self.db_path, create=create, readonly=self.readonly)
+        if not self.one_connection:
+            return open_store(self.db_path, create=create, readonly=self.readonly)
+        held = self._store
+        if held is not None and not (create and held.path == ":memory:"):
+            return held  # an empty in-memory store stands for a database not made yet
+        store = open_store(self.db_path, create=create, readonly=self.readonly)
+        store.keep_open = True
+        if held is not None:
+            held.keep_open = False
+            held.close()
+        self._store = store
+        return store
+
+    def close(self) -> None:
+        """Close the connection held with one_connection (nothing otherwise)."""
+        store, self._store = self._store, None
+        if store is not None:
+            store.keep_open = False
+            store.close()
 
 
 def resolve_db_path(db: str | os.PathLike | None, repo: RepoPaths | None,
@@ -114,7 +135,7 @@ def resolve_db_path(db: str | os.PathLike | None, repo: RepoPaths | None,
 def take_notices() -> list[str]:
     """What the user should hear once, collected while a command ran (a commit made
     under the OS account's identity because git had none)."""
-    return gitops.take_notices()
+    return gitaccess.take_notices()
 
 
 def check_db_location(path: Path, source: str, create: bool) -> None:
@@ -132,7 +153,7 @@ def check_db_location(path: Path, source: str, create: bool) -> None:
 
 def _committed_allows_override(paths: RepoPaths) -> bool:
     """Does the committed .hotfix.toml (HEAD of the main worktree) allow HOTFIX_ACTOR?"""
-    res = gitops.run_git(paths.toplevel, "show", f"HEAD:{CONFIG_NAME}", check=False)
+    res = gitaccess.run_git(paths.toplevel, "show", f"HEAD:{CONFIG_NAME}", check=False)
     if not res.ok:
         return False
     try:
@@ -161,7 +182,7 @@ def open_context(
     config = load_config(paths.toplevel if paths else None)
     db_path, db_source = resolve_db_path(db, paths, config, repo_error)
     sharing.activate(sharing.detect(db_path, config.store.shared_group))
-    gitops.use_email_domain(config.identity.email_domain)
+    gitaccess.use_email_domain(config.identity.email_domain)
     actor, warning = current_actor(
         config, (lambda: _committed_allows_override(paths)) if paths else None)
     ctx = Context(repo=paths, config=config, db_path=db_path, actor=actor,

@@ -15,8 +15,7 @@ from ..store import runs as run_rows
 from ..store.db import Store
 from . import refusals
 from .context import Context
-from .hotfixes import git_cwd
-from .runs import reap_in
+from .reaping import reap_in
 from .usecase import change
 
 
@@ -63,11 +62,12 @@ def unlock(ctx: Context, env_name: str, reason: str) -> EnvironmentStatus:
 def adopt(ctx: Context, env_name: str, ref: str) -> EnvironmentStatus:
     """Record what an environment runs today, before its first deploy through hotfix."""
     env = ctx.config.env(env_name)
-    sha = gitops.resolve_commit(git_cwd(ctx), ref, "release ref")
+    sha = gitops.resolve_commit(ctx.require_repo().toplevel, ref, "release ref")
     fmt = ctx.config.hotfix.tag_format
     v = version_from_tag(ref, fmt)
     if v is None:
-        tags = [t for t in gitops.tags_at(git_cwd(ctx), sha) if version_from_tag(t, fmt)]
+        top = ctx.require_repo().toplevel
+        tags = [t for t in gitops.tags_at(top, sha) if version_from_tag(t, fmt)]
         v = version_from_tag(tags[0], fmt) if tags else None
     if v is None:
         raise HotfixError(f"{ref} is not a release tag (like {fmt.format(version='1.2.3')})")

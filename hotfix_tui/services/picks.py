@@ -20,9 +20,14 @@ def _resolve_picks(cwd: Path, commits: list[str], mainline: int | None) -> list[
     if not commits:
         raise ValidationError("give at least one commit to pick")
     shas = []
+    known = gitops.commits_with_parents(cwd, commits)  # one git command for them all
     for c in commits:
-        sha = gitops.resolve_commit(cwd, c, "commit")
-        n_parents = len(cherrypick.parents(cwd, sha))
+        if known is None:  # one of them is unknown: say which
+            sha = gitops.resolve_commit(cwd, c, "commit")
+            n_parents = len(cherrypick.parents(cwd, sha))
+        else:
+            sha, parents = known[c]
+            n_parents = len(parents)
         if n_parents > 1 and mainline is None:
             raise ValidationError(f"{c} is a merge commit; give --mainline N "
                                   "(1 = the branch it was merged into)")
@@ -101,15 +106,15 @@ def pick(ctx: Context, key: str, commits: list[str], mainline: int | None = None
                           + ", ".join(dirty[:5]) + (" …" if len(dirty) > 5 else ""))
     shas = _resolve_picks(cwd, commits, mainline)
     before = gitops.worktree_head(wt)
-    result = cherrypick.cherry_pick(wt, shas, mainline, keep_conflict)
+    result = cherrypick.cherry_pick(wt, shas, mainline, keep_conflict, before=before)
     there = _how_there(cwd, row, before, result.empty)
     picked = tuple(s for s in shas if s not in result.empty)
-    kept = cherrypick.in_progress_pick(wt)
-    with change(ctx, hotfix=key) as c:
+    kept = not result.ok and cherrypick.in_progress_pick(wt)  # a pick that went through
+    with change(ctx, hotfix=key) as c:                          # left nothing in progress
         _record_pick(c, result, there, kept, commits=list(picked if result.ok else shas))
     if not result.ok:
         raise _pick_error(row["key"], wt, result, keep_conflict)
-    return Picked(_fresh(ctx, key), picked, there)
+    return Picked(_fresh(ctx, key, head=result.head), picked, there)
 
 
 def _record_pick(c: Change, result: cherrypick.PickResult,

@@ -24,7 +24,7 @@ from .hotfixes import (
     require_editable,
     sync,
 )
-from .runs import reap
+from .reaping import reap
 from .usecase import Change, change
 
 
@@ -60,12 +60,13 @@ def show(ctx: Context, key: str) -> Hotfix:
     """The hotfix with its full checklist (configured and automatic items)."""
     reap(ctx)
     with ctx.open(create=False) as store:
-        sync(ctx, key, store)
         row = records.hotfix_row(store, key)
-        hf = records.get_hotfix(store, key)
         if HotfixState(row["state"]) in (HotfixState.ABANDONED, HotfixState.FINISHED):
-            return hf
-        items, _ = full_checklist(ctx, store, row)
+            return records.get_hotfix(store, key)
+        head = current_head(ctx, row)  # read once: the record's sync and the scope use it
+        row = sync(ctx, key, store, head)
+        hf = records.get_hotfix(store, key)
+        items, _ = full_checklist(ctx, store, row, _scope_for(ctx, row, head))
     return replace(hf, checklist=tuple(items))
 
 

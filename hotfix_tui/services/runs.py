@@ -14,25 +14,14 @@ from ..core.models import Deploy, LogLine, RunStatus
 from ..deploy import cancel as cancelling
 from ..deploy import follow as following
 from ..deploy import launch
-from ..deploy.lifecycle import effective_status, incident_of, reap_lost_runs
+from ..deploy.lifecycle import effective_status, incident_of
 from ..deploy.procgroup import stop_lost_group
 from ..store import audit, records
 from ..store import runs as run_rows
 from ..store.db import Store
 from . import refusals
 from .context import Context
-
-
-def reap_in(ctx: Context, store: Store) -> list[str]:
-    """reap_lost_runs as `ctx.actor`, unless this context only browses (ctx.readonly)."""
-    return [] if ctx.readonly else reap_lost_runs(store, ctx.actor)
-
-
-def reap(ctx: Context) -> list[str]:
-    """Open the database and record every run whose runner is gone as interrupted, so no
-    reader shows a hotfix `deploying` for a deploy nobody is running."""
-    with ctx.open(create=False) as store:
-        return reap_in(ctx, store)
+from .reaping import reap, reap_in  # noqa: F401  (part of runs' API)
 
 
 def get_run(store: Store, key: str | int) -> Deploy:

@@ -7,7 +7,6 @@ row changed behind the triggers' back is found and named.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +26,8 @@ def canonical(value: Any) -> str:
 
 
 def row_hash(prev_hash: str, row: dict[str, Any]) -> str:
+    import hashlib  # only a write or a verification hashes: reads never load it
+
     body = canonical({k: row[k] for k in _FIELDS})
     return hashlib.sha256((prev_hash + "\n" + body).encode("utf-8")).hexdigest()
 

@@ -66,6 +66,7 @@ class Store:
         self._db = None
         self._depth = 0
         self._lock = threading.RLock()
+        self.keep_open = False  # held by its owner for many uses: close() leaves it open
 
     @property
     def db(self):
@@ -164,6 +165,8 @@ class Store:
         return int(self.scalar("PRAGMA data_version"))
 
     def close(self) -> None:
+        if self.keep_open:
+            return
         with suppress(sqlite3.Error):
             self.conn.close()
 
