@@ -3,13 +3,14 @@ unavailable, and reacting to changes made elsewhere."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 from textual import events, work
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Input
+from textual.widgets import Footer, Input
 
 from ..core.errors import HotfixError, PolicyRefusal
 from ..core.models import Deploy
@@ -20,6 +21,8 @@ from .widgets.help import HelpScreen
 
 # Actions that only move focus to a field (`/`): run as soon as their key arrives.
 FOCUS_ACTIONS = frozenset({"filter", "search"})
+# A read that has not answered in this long is not waited for: the next reload starts one.
+LOAD_STUCK = 30.0
 
 
 class BaseScreen(Screen):
@@ -36,6 +39,10 @@ class BaseScreen(Screen):
 
     #: actions that change something, refused in read-only mode
     CHANGING: frozenset[str] = frozenset()
+    #: what makes the screen read its data again when another connection commits:
+    #: "changes" (any commit, log lines and heartbeats included) or "events" (an audit
+    #: event: a change of state; a run flooding its log adds none)
+    RELOAD_ON = "changes"
 
     @property
     def ctx(self):
@@ -47,7 +54,23 @@ class BaseScreen(Screen):
 
     # -- loading -----------------------------------------------------------------
     def reload(self) -> None:
+        """Read the screen's data again. While a read is under way, once more when it is
+        done: a burst of changes costs one more query, never a queue of them."""
+        now = time.monotonic()
+        if now - getattr(self, "_load_started", -LOAD_STUCK) < LOAD_STUCK:
+            self._reload_pending = True
+            return
+        self._load_started = now
+        self._reload_pending = False
+        self._seen = self._changes_seen()
         self._load()
+
+    def _changes_seen(self) -> int:
+        """How many changes (or events) the console had seen: a resumed screen reads
+        again only if this moved while it was covered."""
+        app = self.app
+        return getattr(app, "events_seen" if self.RELOAD_ON == "events" else "changes_seen",
+                       0)
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def _load(self) -> None:
@@ -73,6 +96,10 @@ class BaseScreen(Screen):
 
     def on_loaded(self, message: Loaded) -> None:
         message.stop()
+        self._load_started = -LOAD_STUCK
+        if getattr(self, "_reload_pending", False):  # changes arrived while this was read
+            self._reload_pending = False
+            self.call_later(self.reload)
         if message.what == "error":
             self.show_error(message.data)
         else:
@@ -88,7 +115,23 @@ class BaseScreen(Screen):
         rebuilt only when it changes. None: rebuild after every load."""
         return None
 
+    def refresh_bindings(self) -> None:
+        """Textual rebuilds the footer (recomposed, every key restyled) whenever the
+        screen's bindings may have changed: on every focus change, and when a modal
+        closes. Pass that on only when what the footer shows did change."""
+        footers = list(self.query(Footer))
+        state = (self.app.app_focus, tuple(
+            (key, b.action, b.description, b.show, enabled, tooltip)
+            for key, (_, b, enabled, tooltip) in self.active_bindings.items()))
+        built = bool(footers) and all(getattr(f, "_bindings_ready", False) for f in footers)
+        if built and state == getattr(self, "_footer_state", None):
+            return
+        self._footer_state = state
+        super().refresh_bindings()
+
     def on_data_changed(self, message: DataChanged) -> None:
+        if self.RELOAD_ON == "events" and not message.changes.events:
+            return  # log lines and heartbeats: nothing this screen shows
         self.reload()
 
     def on_mount(self) -> None:
@@ -98,7 +141,10 @@ class BaseScreen(Screen):
         self.reload()  # now: the query runs in a thread while the first frame is drawn
 
     def on_screen_resume(self) -> None:
-        if getattr(self, "_resumed_before", True):
+        # back from a modal or another screen: read again only if something this screen
+        # shows may have changed meanwhile (closing help must not cost a query)
+        if getattr(self, "_resumed_before", True) and self._changes_seen() != getattr(
+                self, "_seen", None):
             self.reload()
         self._resumed_before = True
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -48,6 +50,10 @@ class DashboardScreen(BaseScreen):
     ]
     CHANGING = frozenset({"new_hotfix", "open_incident", "mitigate", "resolve", "rollback",
                           "unlock"})
+    # Everything here changes with an audit event; a run flooding its log adds none, and
+    # its elapsed time is counted here between reads. Ages are read again every AGES s.
+    RELOAD_ON = "events"
+    AGES = 30.0
 
     def __init__(self) -> None:
         super().__init__()
@@ -70,6 +76,9 @@ class DashboardScreen(BaseScreen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._loaded_at = time.monotonic()
+        self.set_interval(1.0, self._tick)
+        self.set_interval(self.AGES, self.reload)
         table = self.query_one("#board", DataTable)
         add_columns(table, ("sev", 4), ("key", 6), ("state", 11), ("age", 5), ("who", 8),
                     ("info", 8), ("title", None))
@@ -85,36 +94,56 @@ class DashboardScreen(BaseScreen):
     # -- rendering ----------------------------------------------------------------------
     def show(self, data: Dashboard) -> None:
         self.data = data
+        self._loaded_at = time.monotonic()
         self._render_envs(data)
         self._render_board()
 
+    def _tick(self) -> None:
+        """Running runs' elapsed time goes on between reads (no query: the lines only)."""
+        if self.data is not None and any(e.running for e in self.data.environments):
+            self._render_envs(self.data)
+
     def _render_envs(self, data: Dashboard) -> None:
         strip = self.query_one("#env-strip", Vertical)
-        strip.remove_children()
         now = self.ctx.clock()
+        lines = list(strip.query(".env-line").results(Static))
+        if data.environments and [getattr(s, "env_name", None) for s in lines] == [
+                e.env for e in data.environments]:
+            for line, env in zip(lines, data.environments, strict=True):  # same rows: the
+                line.update(self._env_text(env, now))                   # text only
+            return
+        strip.remove_children()
         if not data.environments:
             strip.mount(Static("no environments configured ([environments.*] in .hotfix.toml)",
                                classes="env-line", markup=False))
             return
         for env in data.environments:
-            text = Text()
-            text.append(f"{clean(env.env):<11}", style="bold")
-            text.append(f"{clean(env.version) or '-':<9}")
-            if env.deployed_by:
-                text.append(f"{clean(env.deployed_by)} {age(env.deployed_at, now)} ago  ",
-                            style="dim")
-            if env.running:
-                r = env.running
-                text.append(f"▶ {r['kind']} {r['key']} {r['status']} {r['elapsed_s']}s  ",
-                            style="bold magenta" if r["status"] == "running" else "bold red")
-            if env.locked:
-                text.append(f"LOCKED by {clean(env.locked_by)}: {clean(env.lock_reason)}",
-                            style="bold red")
-            row = Horizontal(Static(text, classes="env-line"),
+            line = Static(self._env_text(env, now), classes="env-line")
+            line.env_name = env.env
+            row = Horizontal(line,
                              Button("Rollback", id=f"rollback-{env.env}", variant="error",
                                     classes="env-rollback", compact=True),
                              classes="env-row")
             strip.mount(row)
+
+    def _env_text(self, env, now) -> Text:
+        text = Text()
+        text.append(f"{clean(env.env):<11}", style="bold")
+        text.append(f"{clean(env.version) or '-':<9}")
+        if env.deployed_by:
+            text.append(f"{clean(env.deployed_by)} {age(env.deployed_at, now)} ago  ",
+                        style="dim")
+        if env.running:
+            r = env.running
+            elapsed = r["elapsed_s"]
+            if r["status"] == "running":  # still counting since the data was read
+                elapsed += int(time.monotonic() - self._loaded_at)
+            text.append(f"▶ {r['kind']} {r['key']} {r['status']} {elapsed}s  ",
+                        style="bold magenta" if r["status"] == "running" else "bold red")
+        if env.locked:
+            text.append(f"LOCKED by {clean(env.locked_by)}: {clean(env.lock_reason)}",
+                        style="bold red")
+        return text
 
     def _render_board(self) -> None:
         if self.data is not None:

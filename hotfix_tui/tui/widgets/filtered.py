@@ -90,13 +90,15 @@ class FilteredTable(Vertical):
 
     def _render_rows(self) -> None:
         table = self.table
+        needle = self.needle.lower() if self.local else ""
+        shown = [(key, cells) for key, cells, hay in self.rows
+                 if not needle or needle in hay.lower()]
+        if self._update_in_place(table, shown):
+            return
         row = table.cursor_row
         keep = self.current_key()
         table.clear()
-        needle = self.needle.lower() if self.local else ""
-        for key, cells, hay in self.rows:
-            if needle and needle not in hay.lower():
-                continue
+        for key, cells in shown:
             table.add_row(*cells, key=key)
         if not table.row_count:
             return
@@ -105,6 +107,25 @@ class FilteredTable(Vertical):
         elif self.cursor == "key":
             with contextlib.suppress(RowDoesNotExist):
                 table.move_cursor(row=table.get_row_index(keep))
+
+    @staticmethod
+    def _update_in_place(table: DataTable, shown: list[tuple[str | None, tuple]]) -> bool:
+        """The same rows in the same order (what a reload mostly brings): change only the
+        cells that differ. No clear and refill: the table does not measure every row again,
+        the cursor stays put, and no RowHighlighted rebuilds the screen's footer."""
+        if not shown or len(shown) != table.row_count or any(k is None for k, _ in shown):
+            return False  # (rows without a key cannot be matched: filled again)
+        if [row.key.value for row in table.ordered_rows] != [key for key, _ in shown]:
+            return False
+        columns = table.ordered_columns
+        for key, cells in shown:
+            old = table.get_row(key)
+            if len(old) != len(cells):
+                return False
+            for column, new, was in zip(columns, cells, old, strict=True):
+                if new != was:
+                    table.update_cell(key, column.key, new, update_width=True)
+        return True
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
