@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+import unicodedata
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,6 +123,13 @@ def run_proc(args: list[str], cwd: Path | None = None, env: dict | None = None,
     proc = subprocess.run([sys.executable, "-m", "hotfix_tui", *args], cwd=cwd, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
     return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def unsafe_in(text: str) -> list[str]:
+    """Every character of `text` a terminal obeys or hides (Unicode Cc, Cf, Zl, Zp, Cs),
+    but newline and tab. Computed from Unicode's own tables, not from the product."""
+    return [f"U+{ord(c):04X}" for c in text if c not in "\n\t"
+            and unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs")]
 
 
 def assert_one_line_error(res: Result, code: int = 1, contains: str | None = None) -> None:

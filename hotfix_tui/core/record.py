@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .models import actor_label
-from .timeline import one_line
+from .sanitize import one_line, visible
 
 
 def _ts(value: Any) -> str:
@@ -90,7 +90,7 @@ def render_markdown(rec: dict[str, Any]) -> str:
          ("**" + one_line(e["text"]) + "**") if e.get("tone") == "bad" else e["text"]]
         for e in rec.get("timeline") or []])
     lines += ["", f"_Exported by hotfix-tui at {_ts(rec.get('generated_at'))}._", ""]
-    return "\n".join(lines)
+    return visible("\n".join(lines))  # whatever a field held, nothing a terminal obeys
 
 
 def _summary(rec: dict[str, Any]) -> list[str]:
@@ -261,4 +261,4 @@ def tag_message(rec: dict[str, Any]) -> str:
         lines.append(f"Verified: on {v.get('env')} by {v.get('by')} at {_ts(v.get('at'))}")
     elif v.get("state") == "skipped":
         lines.append(f"Verification skipped: {one_line(v.get('skip_reason'))}")
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines)) + "\n"

@@ -79,7 +79,7 @@ class DashboardScreen(BaseScreen):
         return services.views.dashboard(self.ctx)
 
     def show_error(self, message: str) -> None:
-        self.query_one("#detail-line", Static).update(f"error: {message}")
+        self.query_one("#detail-line", Static).update(clean(f"error: {message}"))
         super().show_error(message)
 
     # -- rendering ----------------------------------------------------------------------

@@ -22,6 +22,7 @@ from textual.widgets import (
 from ... import services
 from ...clock import age
 from ...core.models import HotfixState
+from ...core.sanitize import visible
 from ...services.views import HotfixDetail
 from ..base import BaseScreen
 from ..flows.review import confirm_approve, confirm_reject
@@ -160,7 +161,10 @@ class HotfixScreen(BaseScreen):
         self._show_reasons()
 
     def _show_fields(self, hf) -> None:
-        values = {"title": hf.title, **{n: getattr(hf, n) for n, _ in FIELDS}}
+        # what a field holds is edited as it is shown: an unsafe character a record of an
+        # older version holds appears as <U+XXXX>, and stays so if the field is saved
+        values = {"title": clean(hf.title),
+                  **{n: visible(getattr(hf, n)) for n, _ in FIELDS}}
         for name, value in values.items():
             widget = self.query_one(f"#f-{name}")
             current = widget.value if isinstance(widget, Input) else widget.text
