@@ -61,6 +61,16 @@ def test_bad_commits_to_pick_change_nothing(svc, ref, message):
     assert git(Path(shown["worktree"]), "rev-parse", "HEAD") == wt_head
 
 
+@pytest.mark.parametrize("rng", ["main~3..main", "v1.4.0...main", "main~2..", "..main"])
+def test_a_commit_range_is_called_a_range(svc, rng):
+    """Not "contains '~'": the user gave a range, and is told how to give its commits."""
+    assert svc.cli("start", "--incident", "INC-1", "--title", "t").code == 0
+    before = _state(svc.path)
+    res = svc.cli("pick", "HF-1", rng)
+    assert_one_line_error(res, 1, "a range is not a commit; give the commits one by one")
+    assert _state(svc.path) == before
+
+
 def test_unknown_incident(svc):
     before = _state(svc.path)
     assert_one_line_error(svc.cli("start", "--incident", "INC-7", "--title", "t"), 1,
