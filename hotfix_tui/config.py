@@ -1,9 +1,14 @@
-"""`.hotfix.toml` → frozen dataclasses. An error names the key and, where it can, the line."""
+"""`.hotfix.toml` → frozen dataclasses. Every value is checked when the file is read; an
+error names the key and, where it can, the line. Only a regular file of bounded size is
+read (a FIFO or a link to /dev/zero is refused, never waited on or read without end)."""
 
 from __future__ import annotations
 
 import hashlib
+import math
+import os
 import re
+import stat
 import string
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -11,9 +16,18 @@ from pathlib import Path
 from typing import Any
 
 from .core import events
-from .core.errors import ConfigError
+from .core.errors import ConfigError, ValidationError
+from .core.refs import check_ref
+from .core.sanitize import first_unsafe, name_of
 
 CONFIG_NAME = ".hotfix.toml"
+MAX_CONFIG_BYTES = 256 * 1024
+MAX_LIST_ITEMS = 100
+MAX_TEXT = 200  # a checklist or verify item, shown on one line
+MIN_LOG_BYTES = 4096
+MAX_LOG_BYTES = 64 << 30
+MAX_TIMEOUT_S = 7 * 24 * 3600.0
+MAX_GRACE_S = 3600.0
 
 DEFAULT_FORBIDDEN = ("migrations/**", "*.lock", "requirements*.txt")
 DEFAULT_CHECKLIST = (
@@ -73,6 +87,7 @@ class ScopeSection:
 class IdentitySection:
     allow_override: bool = False
     email_domain: str = ""  # commits by an account git knows no identity for: user@<this>
+    sandbox: bool = False
 
 
 @dataclass(frozen=True)
@@ -232,6 +247,8 @@ _SECTIONS = {
 
 def parse_config(text: str, path: Path | None = None) -> Config:
     path = path or Path(CONFIG_NAME)
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path.name}: larger than {MAX_CONFIG_BYTES // 1024} KiB")
     reader = _Reader(path, text)
     try:
         data = tomllib.loads(text)
@@ -266,26 +283,111 @@ def parse_config(text: str, path: Path | None = None) -> Config:
 
 
 def _check(reader: _Reader, cfg: Config) -> None:
-    h = cfg.hotfix
-    if "{version}" not in h.tag_format:
-        reader.fail("hotfix", "tag_format", "must contain {version}")
-    if not h.branch_prefix or h.branch_prefix.startswith("-") or " " in h.branch_prefix:
-        reader.fail("hotfix", "branch_prefix", "must be a non-empty ref prefix without spaces")
+    _check_hotfix(reader, cfg)
+    _plain(reader, "store", "path", cfg.store.path)
+    if cfg.identity.sandbox and not cfg.identity.allow_override:
+        reader.fail("identity", "sandbox", "needs allow_override = true (a sandbox is where "
+                    "one OS account plays several people through $HOTFIX_ACTOR)")
     if cfg.approvals.required < 0 or cfg.approvals.required > 10:
         reader.fail("approvals", "required", "must be between 0 and 10")
-    if cfg.scope.max_files < 1:
-        reader.fail("scope", "max_files", "must be at least 1")
-    if cfg.scope.max_lines < 1:
-        reader.fail("scope", "max_lines", "must be at least 1")
+    s = cfg.scope
+    for key in ("max_files", "max_lines"):
+        if not 1 <= getattr(s, key) <= 1_000_000:
+            reader.fail("scope", key, "must be between 1 and 1000000")
+    for key in ("forbidden", "allowed", "dependency_files", "migration_paths"):
+        _globs(reader, "scope", key, getattr(s, key))
+    _items(reader, "scope", "checklist", s.checklist)
     domain = cfg.identity.email_domain
     if domain and not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?", domain):
         reader.fail("identity", "email_domain", f"is not a domain name: {domain!r}")
     group = cfg.store.shared_group
     if group and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}", group):
         reader.fail("store", "shared_group", f"is not a group name: {group!r}")
-    for sev in cfg.incidents.severity_map.values():
+    for name, sev in cfg.incidents.severity_map.items():
         if not 1 <= sev <= 4:
             reader.fail("incidents", "severity_map", "severities must be 1-4")
+        if not name.strip() or first_unsafe(name):
+            reader.fail("incidents", "severity_map", f"{name!r} is not a severity word")
+
+
+def _check_hotfix(reader: _Reader, cfg: Config) -> None:
+    h = cfg.hotfix
+    _tag_format(reader, h.tag_format)
+    _ref(reader, "hotfix", "branch_prefix", h.branch_prefix + "1.2.3",
+         "must be a ref prefix (like hotfix/)", bool(h.branch_prefix))
+    for branch in h.forward_port:
+        _ref(reader, "hotfix", "forward_port", branch, f"{branch!r} is not a branch name")
+    if h.default_branch:
+        _ref(reader, "hotfix", "default_branch", h.default_branch,
+             f"{h.default_branch!r} is not a branch name")
+    if (not h.remote or h.remote.startswith("-") or not h.remote.isprintable()
+            or any(c in h.remote for c in " \\:~^?*[")):
+        reader.fail("hotfix", "remote", f"{h.remote!r} is not a remote name")
+    if not ENV_NAME.match(h.production_env):
+        reader.fail("hotfix", "production_env", "environment names use letters, digits, "
+                    "'.', '_', '-'")
+    if cfg.environments and h.production_env not in cfg.env_names:
+        reader.fail("hotfix", "production_env", f"{h.production_env!r} is not one of the "
+                    f"environments ({', '.join(cfg.env_names)}); name it here or add "
+                    f"[environments.{h.production_env}]")
+    for key in ("worktree_dir", "default_branch"):
+        _plain(reader, "hotfix", key, getattr(h, key))
+
+
+def _tag_format(reader: _Reader, fmt: str) -> None:
+    """One {version} and nothing else a format string would read: `{sha}`, `{0}`, a lone
+    `{`, or a field width (`{version:99999999}`) are refused here, not at `start`."""
+    if fmt.count("{version}") != 1 or fmt.replace("{version}", "").count("{") \
+            or fmt.replace("{version}", "").count("}"):
+        reader.fail("hotfix", "tag_format", f"{fmt!r} must contain {{version}} exactly once "
+                    "and no other braces (like v{version} or release-{version})")
+    _ref(reader, "hotfix", "tag_format", fmt.replace("{version}", "1.2.3"),
+         f"{fmt!r} does not make a valid tag name")
+
+
+def _ref(reader: _Reader, section: str, key: str, name: str, message: str,
+         present: bool = True) -> None:
+    try:
+        if not present:
+            raise ValidationError("empty")
+        check_ref(name, key)
+    except ValidationError as exc:
+        reader.fail(section, key, f"{message} ({str(exc).split(': ', 1)[-1]})")
+
+
+def _plain(reader: _Reader, section: str, key: str, value: str) -> None:
+    bad = first_unsafe(value)
+    if bad is not None:
+        reader.fail(section, key, f"contains a control character or invisible formatting, "
+                    f"{name_of(bad)}")
+
+
+def _items(reader: _Reader, section: str, key: str, items: tuple[str, ...]) -> None:
+    """Lines a person reads (checklist and verify items): short, one line, printable."""
+    if len(items) > MAX_LIST_ITEMS:
+        reader.fail(section, key, f"{len(items)} items; the limit is {MAX_LIST_ITEMS}")
+    for n, item in enumerate(items, 1):
+        if not item.strip():
+            reader.fail(section, key, f"item {n} is empty")
+        if len(item) > MAX_TEXT:
+            reader.fail(section, key, f"item {n} is {len(item)} characters long; the limit "
+                        f"is {MAX_TEXT}")
+        _plain(reader, section, key, item)
+
+
+def _globs(reader: _Reader, section: str, key: str, patterns: tuple[str, ...]) -> None:
+    if len(patterns) > MAX_LIST_ITEMS:
+        reader.fail(section, key, f"{len(patterns)} patterns; the limit is {MAX_LIST_ITEMS}")
+    for pattern in patterns:
+        if not pattern.strip():
+            reader.fail(section, key, "a pattern is empty")
+        _plain(reader, section, key, pattern)
+    try:
+        import pathspec
+
+        pathspec.GitIgnoreSpec.from_lines(patterns)  # as core.scope reads them
+    except Exception as exc:  # pathspec raises several kinds for a bad pattern
+        reader.fail(section, key, f"not a valid pattern: {exc}")
 
 
 def _check_env(reader: _Reader, section: str, env: EnvironmentConfig) -> None:
@@ -297,18 +399,35 @@ def _check_env(reader: _Reader, section: str, env: EnvironmentConfig) -> None:
     if env.path and not env.path.startswith(("/", "~")):
         reader.fail(section, "path", f"must be an absolute path, not {env.path!r} (commands "
                     "run in a temporary worktree, so a relative path would land there)")
-    if env.timeout_s <= 0:
-        reader.fail(section, "timeout_s", "must be positive")
-    if env.cancel_grace_s < 0:
-        reader.fail(section, "cancel_grace_s", "must not be negative")
+    if not math.isfinite(env.timeout_s) or env.timeout_s <= 0:
+        reader.fail(section, "timeout_s", "must be positive (seconds)")
+    if env.timeout_s > MAX_TIMEOUT_S:
+        reader.fail(section, "timeout_s", f"must be at most {MAX_TIMEOUT_S:.0f} (a week)")
+    if not math.isfinite(env.cancel_grace_s) or env.cancel_grace_s < 0:
+        reader.fail(section, "cancel_grace_s", "must not be negative (seconds)")
+    if env.cancel_grace_s > MAX_GRACE_S:
+        reader.fail(section, "cancel_grace_s", f"must be at most {MAX_GRACE_S:.0f}")
+    if not MIN_LOG_BYTES <= env.max_log_bytes <= MAX_LOG_BYTES:
+        reader.fail(section, "max_log_bytes", f"must be between {MIN_LOG_BYTES} and "
+                    f"{MAX_LOG_BYTES} (bytes)")
+    _plain(reader, section, "path", env.path)
+    _items(reader, section, "verify_items", env.verify_items)
     for key in ("deploy", "verify", "rollback"):
-        _check_placeholders(reader, section, key, getattr(env, key), PLACEHOLDERS)
+        argv = getattr(env, key)
+        if argv and not argv[0].strip():
+            reader.fail(section, key, "the program (the first element) is empty")
+        _check_placeholders(reader, section, key, argv, PLACEHOLDERS)
 
 
 def _check_placeholders(reader: _Reader, section: str, key: str, argv: tuple[str, ...],
                         known: tuple[str, ...]) -> None:
+    if len(argv) > MAX_LIST_ITEMS:
+        reader.fail(section, key, f"{len(argv)} arguments; the limit is {MAX_LIST_ITEMS}")
     formatter = string.Formatter()
     for arg in argv:
+        if "\0" in arg:
+            reader.fail(section, key, "an argument contains a NUL byte, which no command can "
+                        "be given")
         try:
             parsed = list(formatter.parse(arg))
         except ValueError as exc:
@@ -332,7 +451,8 @@ def _hooks(reader: _Reader, data: Any) -> HooksSection:
     commands = []
     for key, value in data.items():
         if key in _HOOK_SETTINGS:
-            if not isinstance(value, int | float) or isinstance(value, bool):
+            if not isinstance(value, int | float) or isinstance(value, bool) \
+                    or not math.isfinite(value):
                 reader.fail("hooks", key, f"must be a number, not {value!r}")
             values[key] = float(value)
             continue
@@ -359,15 +479,50 @@ def load_config(repo_root: str | Path | None) -> Config:
     if repo_root is None:
         return Config()
     path = Path(repo_root) / CONFIG_NAME
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+    raw = read_bounded(path)
+    if raw is None:
         return Config()
+    return parse_config(decode(raw, path.name), path)
+
+
+def decode(raw: bytes, shown: str) -> str:
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{shown}: larger than {MAX_CONFIG_BYTES // 1024} KiB; a config "
+                          "file is never that big")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{shown}: not valid UTF-8") from exc
+
+
+def read_bounded(path: Path, limit: int = MAX_CONFIG_BYTES) -> bytes | None:
+    """The bytes of a regular file (at most limit + 1 of them), or None when it does not
+    exist. Anything else (a FIFO, a device, a directory) is refused before it is read:
+    opening a FIFO would wait for a writer, reading /dev/zero would never end."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if not stat.S_ISREG(st.st_mode):
+        raise ConfigError(f"{path} is not a regular file ({_file_kind(st.st_mode)}); "
+                          "it is not read")
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path.name}: not valid UTF-8") from exc
-    cfg = parse_config(text, path)
-    return cfg
+        # O_NONBLOCK: if it became a FIFO since stat(), opening still returns at once
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ConfigError(f"{path} is not a regular file; it is not read")
+        return f.read(limit + 1)
+
+
+def _file_kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a directory"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a plain file"

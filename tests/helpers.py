@@ -145,6 +145,7 @@ def assert_one_line_error(res: Result, code: int = 1, contains: str | None = Non
 CONFIG_FOR_TESTS = """\
 [identity]
 allow_override = true
+sandbox = true  # one OS account plays alice and bob
 
 [scope]
 max_files = 5

@@ -159,15 +159,19 @@ def _approvals(rec: dict[str, Any]) -> list[str]:
                                            if rec["hotfix"].get("break_glass") else "")]
     rows = []
     for a in items:
-        if a["stale"]:
-            status = f"**stale**: {a['stale_reason']}"
-        elif a["decision"] != "approved":
+        if a["decision"] != "approved":
             status = "-"
-        else:
+        elif a.get("counts", True):
             status = "valid"
+        elif a["stale"]:
+            status = f"**stale**: {a['stale_reason']}"
+        else:
+            status = f"**not counted**: {a.get('not_counted') or '-'}"
         decision = a["decision"] + (" (after the fact)" if a.get("retroactive") else "")
-        rows.append([_who(a["approver"], a["approver_verified"]), decision, _code(a["sha"]),
-                     _ts(a["at"]), status, a.get("comment") or ""])
+        who = actor_label(str(a["approver"]), bool(a["approver_verified"]),
+                          a.get("approver_account") or "")
+        rows.append([who, decision, _code(a["sha"]), _ts(a["at"]), status,
+                     a.get("comment") or ""])
     return out + _table(["Approver", "Decision", "Bound to", "At", "Status", "Comment"], rows)
 
 
@@ -248,6 +252,8 @@ def tag_message(rec: dict[str, Any]) -> str:
              f"Author: {_who(h['author'], h['author_verified'])}"]
     approvals = [f"{_who(a['approver'], a['approver_verified'])} {a['decision']} at "
                  f"{str(a['sha'])[:12]}" + (" (stale)" if a["stale"] else "")
+                 + (" (not counted)" if not a["stale"] and a["decision"] == "approved"
+                    and not a.get("counts", True) else "")
                  + (" (after the fact)" if a.get("retroactive") else "")
                  for a in rec.get("approvals") or []]
     lines.append("Approvals: " + ("; ".join(approvals) or "none"))

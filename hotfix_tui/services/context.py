@@ -11,7 +11,15 @@ from pathlib import Path
 
 from .. import gitops, sharing
 from ..clock import iso, utcnow
-from ..config import CONFIG_NAME, Config, load_config, parse_config
+from ..config import (
+    CONFIG_NAME,
+    MAX_CONFIG_BYTES,
+    Config,
+    IdentitySection,
+    load_config,
+    parse_config,
+)
+from ..core.approval import Policy
 from ..core.errors import ConfigError, GitError, HotfixError
 from ..core.models import Actor
 from ..identity import current_actor
@@ -34,6 +42,7 @@ class Context:
     db_source: str = ""  # where db_path came from: "--db", "$HOTFIX_DB", "[store] path", ""
     create_db: bool = False  # may create a database named by db_source (`hotfix init`)
     _config_stamp: tuple | None = None
+    _policy: tuple[str, Policy] | None = None
 
     def config_stamp(self) -> tuple | None:
         path = self.repo.toplevel / CONFIG_NAME if self.repo else None
@@ -51,6 +60,21 @@ class Context:
             self.config = load_config(self.repo.toplevel if self.repo else None)
             self._config_stamp = stamp
         return self.config
+
+    @property
+    def approval_policy(self) -> Policy:
+        """How approvals are judged here: overrides count (marked) only where the config,
+        as committed too, allows them; a sandbox only where both say so."""
+        cfg = self.fresh_config()
+        if not cfg.identity.allow_override:
+            return Policy()
+        if self._policy is None or self._policy[0] != cfg.sha256:
+            committed = _committed_identity(self.repo) if self.repo else cfg.identity
+            allowed = committed is not None and committed.allow_override
+            self._policy = (cfg.sha256, Policy(
+                overrides_allowed=allowed,
+                sandbox=allowed and cfg.identity.sandbox and committed.sandbox))
+        return self._policy[1]
 
     def now(self) -> str:
         return iso(self.clock())
@@ -130,15 +154,24 @@ def check_db_location(path: Path, source: str, create: bool) -> None:
                           f"or create it there with: hotfix init")
 
 
-def _committed_allows_override(paths: RepoPaths) -> bool:
-    """Does the committed .hotfix.toml (HEAD of the main worktree) allow HOTFIX_ACTOR?"""
+def _committed_identity(paths: RepoPaths) -> IdentitySection | None:
+    """[identity] of the committed .hotfix.toml (HEAD of the main worktree), if any."""
+    size = gitops.run_git(paths.toplevel, "cat-file", "-s", f"HEAD:{CONFIG_NAME}", check=False)
+    if not size.ok or not size.out.strip().isdigit() or int(size.out) > MAX_CONFIG_BYTES:
+        return None  # none committed, or too big to be one: never read whole
     res = gitops.run_git(paths.toplevel, "show", f"HEAD:{CONFIG_NAME}", check=False)
     if not res.ok:
-        return False
+        return None
     try:
-        return parse_config(res.out).identity.allow_override
+        return parse_config(res.out).identity
     except ConfigError:
-        return False
+        return None
+
+
+def _committed_allows_override(paths: RepoPaths) -> bool:
+    """Does the committed .hotfix.toml allow HOTFIX_ACTOR?"""
+    committed = _committed_identity(paths)
+    return committed is not None and committed.allow_override
 
 
 def open_context(

@@ -44,7 +44,7 @@ def deploy(ctx: Context, key: str, env_name: str | None = None,
     with ctx.open(create=False) as store:
         reap_in(ctx, store)  # a dead runner's hotfix is no longer deploying
         sync(ctx, key, store)
-        hf = records.get_hotfix(store, key)
+        hf = records.get_hotfix(store, key, policy=ctx.approval_policy)
         blockers = deploy_blockers(ctx, store, hf, env, break_glass is not None)
         if expected_head and hf.head_sha != expected_head:
             blockers.append(f"{hf.key} changed since you looked (head {hf.head_sha[:12]}, you "
@@ -105,7 +105,7 @@ def deploy_preview(ctx: Context, key: str, env_name: str, break_glass: bool = Fa
     """What deploying `key` to `env_name` would run, and why it may not (for confirmations)."""
     env = ctx.config.env(env_name)
     with ctx.open(create=False) as store:
-        hf = records.get_hotfix(store, key)
+        hf = records.get_hotfix(store, key, policy=ctx.approval_policy)
         blockers = deploy_blockers(ctx, store, hf, env, break_glass)
         blockers += refusals.env_busy(store, env.name)
         release = _release(store, hf, env.name)

@@ -115,6 +115,13 @@ def events(
     return [_event(r) for r in store.all(sql, tuple(params))]
 
 
+def approval_events(store: Store, hotfix: str) -> list[AuditEvent]:
+    """The events of `hotfix` that create an approval or change whether it counts."""
+    rows = store.all("SELECT * FROM audit_events WHERE hotfix = ? AND (entity = 'approval' "
+                     "OR action = 'hotfix.rejected') ORDER BY id", (hotfix,))
+    return [_event(r) for r in rows]
+
+
 @dataclass(frozen=True)
 class VerifyResult:
     ok: bool

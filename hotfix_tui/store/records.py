@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from typing import Any
 
+from ..core import approval as appr
 from ..core.errors import NotFound
 from ..core.models import (
     Approval,
@@ -13,6 +15,7 @@ from ..core.models import (
     Incident,
 )
 from ..core.workflow import parse_key
+from .audit import approval_events
 from .db import Store
 from .rows import from_row
 
@@ -87,9 +90,17 @@ def hotfix_row(store: Store, key: str) -> sqlite3.Row:
     return row
 
 
-def approvals_for(store: Store, hotfix_id: int) -> list[Approval]:
-    rows = store.all("SELECT * FROM approvals WHERE hotfix_id = ? ORDER BY id", (hotfix_id,))
-    return [approval_from_row(r) for r in rows]
+def approvals_for(store: Store, row: sqlite3.Row,
+                  policy: appr.Policy = appr.STRICT) -> tuple[Approval, ...]:
+    """The hotfix's approvals, each checked against the audit chain (`backed`) and judged
+    by the two-person rule (`counts`, `not_counted`)."""
+    rows = store.all("SELECT * FROM approvals WHERE hotfix_id = ? ORDER BY id", (row["id"],))
+    found = [approval_from_row(r) for r in rows]
+    if found:
+        problems = appr.chain_problems(found, row["key"], approval_events(store, row["key"]))
+        found = [replace(a, backed=False, not_counted=problems[a.id]) if problems[a.id]
+                 else a for a in found]
+    return appr.judge(appr.Author(row["author"], row["author_account"]), found, policy)
 
 
 def checklist_for(store: Store, hotfix_id: int, kind: str = "scope",
@@ -101,13 +112,14 @@ def checklist_for(store: Store, hotfix_id: int, kind: str = "scope",
     return [checklist_from_row(r) for r in rows]
 
 
-def get_hotfix(store: Store, key: str, detail: bool = True) -> Hotfix:
+def get_hotfix(store: Store, key: str, detail: bool = True,
+               policy: appr.Policy = appr.STRICT) -> Hotfix:
     row = hotfix_row(store, key)
     if not detail:
         return hotfix_from_row(row, last_deploy_status=row["last_deploy_status"])
     return hotfix_from_row(
         row,
-        approvals_for(store, row["id"]),
+        approvals_for(store, row, policy),
         checklist_for(store, row["id"]),
         row["last_deploy_status"],
     )
@@ -120,6 +132,7 @@ def list_hotfixes(
     incident: str | None = None,
     active_only: bool = False,
     limit: int | None = None,
+    policy: appr.Policy = appr.STRICT,
 ) -> list[Hotfix]:
     where: list[str] = []
     params: list[Any] = []
@@ -140,6 +153,6 @@ def list_hotfixes(
     rows = store.all(sql, tuple(params))
     out = []
     for r in rows:
-        out.append(hotfix_from_row(r, approvals_for(store, r["id"]), (),
+        out.append(hotfix_from_row(r, approvals_for(store, r, policy), (),
                                    r["last_deploy_status"]))
     return out

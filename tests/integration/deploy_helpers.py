@@ -22,6 +22,7 @@ def deploy_config(srv: Path, extra: str = "") -> str:
     return f"""\
 [identity]
 allow_override = true
+sandbox = true  # one OS account plays alice and bob
 
 [scope]
 checklist = ["Root cause understood", "Rollback plan tested or obvious"]
