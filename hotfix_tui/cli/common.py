@@ -32,6 +32,7 @@ def get_ctx(click_ctx: click.Context | None = None, *, create_db: bool = False):
         ctx = open_context(obj.get("repo"), obj.get("db"), create_db=create_db)
         for w in ctx.warnings:
             warn(w)
+        ctx.on_warning = warn
         obj["services"] = ctx
         root.call_on_close(lambda: _deliver_hooks(ctx))
     return obj["services"]

@@ -41,6 +41,7 @@ class Context:
     readonly: bool = False  # a browsing console: opens the database read-only, writes nothing
     db_source: str = ""  # where db_path came from: "--db", "$HOTFIX_DB", "[store] path", ""
     create_db: bool = False  # may create a database named by db_source (`hotfix init`)
+    on_warning: Callable[[str], None] | None = None  # how a face shows a late warning
     _config_stamp: tuple | None = None
     _policy: tuple[str, Policy] | None = None
 
@@ -91,8 +92,7 @@ class Context:
     def reading(self):
         """A store for reads; a missing database at the default location reads as empty
         and is not created (one named by --db and the like must exist)."""
-        self.check_db()
-        store = open_store(self.db_path, create=False, readonly=self.readonly)
+        store = self.open(create=False)
         try:
             yield store
         finally:
@@ -103,16 +103,28 @@ class Context:
         """A store for writes; at the default location, the database and its folder are
         created on first use. A browsing context (readonly) gets a read-only store: its
         writes are refused."""
-        self.check_db()
-        store = open_store(self.db_path, create=True, readonly=self.readonly)
+        store = self.open(create=True)
         try:
             yield store
         finally:
             store.close()
 
     def open(self, create: bool = True) -> Store:
+        """A store whose every change that extends the audit chain is anchored in the
+        repository (services.anchor)."""
         self.check_db()
-        return open_store(self.db_path, create=create, readonly=self.readonly)
+        store = open_store(self.db_path, create=create, readonly=self.readonly)
+        if self.repo is not None and not self.readonly and not store.readonly:
+            from ..anchor import install
+
+            install(store, self.repo.common_dir, self.warn)
+        return store
+
+    def warn(self, text: str) -> None:
+        if self.on_warning is not None:
+            self.on_warning(text)
+        else:
+            self.warnings.append(text)
 
 
 def resolve_db_path(db: str | os.PathLike | None, repo: RepoPaths | None,

@@ -24,6 +24,7 @@ from ..deploy.lifecycle import orphaned_runs
 from ..store import records
 from ..store import runs as run_rows
 from ..store.db import Store
+from . import integrity
 from .context import Context
 from .releases import choose_rollback
 
@@ -143,9 +144,13 @@ def pick(hf: Hotfix, worktree_missing: bool) -> list[str]:
 # ---- runs ---------------------------------------------------------------------------------
 
 def deploy(ctx: Context, store: Store, hf: Hotfix, env: EnvironmentConfig,
-           break_glass: bool = False) -> list[str]:
-    """Why this hotfix may not be deployed to `env` now."""
-    reasons = locked(store, env.name)
+           break_glass: bool = False, full_audit: bool = False) -> list[str]:
+    """Why this hotfix may not be deployed to `env` now. Unless break-glass, the record
+    must be what the audit chain says (services.integrity; `full_audit`, for the deploy
+    itself, recomputes the whole chain)."""
+    reasons = [] if break_glass else integrity.deploy_refusals(ctx, store, hf, env.name,
+                                                               full=full_audit)
+    reasons += locked(store, env.name)
     allowed = BREAK_GLASS_FROM if break_glass else GATED_FROM
     if hf.state not in allowed:
         return reasons + [_not_deployable(hf, break_glass)]

@@ -68,7 +68,18 @@ def append(
     row["prev_hash"] = prev_hash
     row["hash"] = row_hash(prev_hash, row)
     store.insert("audit_events", row)
+    store.chain_moved = True
     return _event(row)
+
+
+def first(store: Store):
+    """The chain's first event (its hash names the chain), or None when it is empty."""
+    return store.one("SELECT id, hash FROM audit_events ORDER BY id LIMIT 1")
+
+
+def head(store: Store):
+    """The chain's newest event (id and hash), or None when it is empty."""
+    return store.one("SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1")
 
 
 def _event(row: dict[str, Any] | Any) -> AuditEvent:
@@ -113,6 +124,12 @@ def events(
     if limit:
         sql += f" LIMIT {int(limit)}"
     return [_event(r) for r in store.all(sql, tuple(params))]
+
+
+def entity_events(store: Store, entity: str, key: str) -> list[AuditEvent]:
+    rows = store.all("SELECT * FROM audit_events WHERE entity = ? AND entity_key = ? "
+                     "ORDER BY id", (entity, key))
+    return [_event(r) for r in rows]
 
 
 def approval_events(store: Store, hotfix: str) -> list[AuditEvent]:

@@ -272,6 +272,7 @@ UPDATE approvals SET approver_account = CASE WHEN approver_verified = 1 THEN app
                 AND e.at = approvals.at
                 AND e.action IN ('approval.approved', 'approval.retroactive', 'hotfix.rejected')
               ORDER BY e.id LIMIT 1), '') END;
+CREATE INDEX audit_entity ON audit_events(entity, entity_key, id);
 """
 
 MIGRATIONS: list[str] = [V1, V2, V3, V4]
