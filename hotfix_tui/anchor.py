@@ -69,41 +69,43 @@ def _parse(ref: str, commit: str, message: str) -> Anchor | None:
         return None
 
 
-def read(git_dir: Path, chain: str) -> Anchor | None:
-    """The anchor of `chain`, or None when there is none (or it is not one of ours)."""
+def read(cwd: Path, chain: str) -> Anchor | None:
+    """The anchor of `chain`, or None when there is none (or it is not one of ours).
+    `cwd` is a working tree of the repository (git checks who owns that, as it does for
+    every other command; the refs are the repository's, shared by all its worktrees)."""
     ref = ref_for(chain)
-    res = gitops.run_git(git_dir, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}",
+    res = gitops.run_git(cwd, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}",
                          check=False)
     if not res.ok:
         return None
     commit = res.out.strip()
-    msg = gitops.run_git(git_dir, "cat-file", "commit", commit, check=False)
+    msg = gitops.run_git(cwd, "cat-file", "commit", commit, check=False)
     if not msg.ok:
         return None
     return _parse(ref, commit, msg.out.split("\n\n", 1)[-1])
 
 
-def all_anchors(git_dir: Path) -> list[Anchor]:
+def all_anchors(cwd: Path) -> list[Anchor]:
     """Every chain anchored in the repository."""
-    res = gitops.run_git(git_dir, "for-each-ref", "--format=%(refname)", REF_PREFIX,
+    res = gitops.run_git(cwd, "for-each-ref", "--format=%(refname)", REF_PREFIX,
                          check=False)
     out = []
     for ref in res.out.split():
-        found = read(git_dir, ref.removeprefix(REF_PREFIX))
+        found = read(cwd, ref.removeprefix(REF_PREFIX))
         if found is not None:
             out.append(found)
     return out
 
 
-def _empty_tree(git_dir: Path) -> str:
-    key = str(git_dir)
+def _empty_tree(cwd: Path) -> str:
+    key = str(cwd)
     if key not in _EMPTY_TREES:  # sha1 and sha256 repositories differ
-        _EMPTY_TREES[key] = gitops.run_git(git_dir, "hash-object", "-w", "-t", "tree",
+        _EMPTY_TREES[key] = gitops.run_git(cwd, "hash-object", "-w", "-t", "tree",
                                            os.devnull).out.strip()
     return _EMPTY_TREES[key]
 
 
-def catch_up(store: Store, git_dir: Path, tries: int = 5) -> Anchor | None:
+def catch_up(store: Store, cwd: Path, tries: int = 5) -> Anchor | None:
     """Move the anchor forward to the chain's head as it is now; returns the anchor."""
     first = audit.first(store)
     head = audit.head(store)
@@ -113,7 +115,7 @@ def catch_up(store: Store, git_dir: Path, tries: int = 5) -> Anchor | None:
     ref = ref_for(chain)
     db = str(Path(store.path).resolve())
     for _ in range(tries):
-        current = read(git_dir, chain)
+        current = read(cwd, chain)
         if current is not None:
             broken = _off_anchor(store, current)
             if broken:  # never paper over it: the anchor stays where the evidence is
@@ -126,17 +128,17 @@ def catch_up(store: Store, git_dir: Path, tries: int = 5) -> Anchor | None:
         message = f"{SUBJECT}: event {head['id']}\n\n{json.dumps(doc, sort_keys=True)}\n"
         email = f"hotfix@{socket.gethostname()}"
         env = {**_IDENTITY, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_EMAIL": email}
-        args = ["commit-tree", _empty_tree(git_dir), "-m", message]
+        args = ["commit-tree", _empty_tree(cwd), "-m", message]
         if current is not None:
             args += ["-p", current.commit]
-        commit = gitops.run_git(git_dir, *args, env=env).out.strip()
+        commit = gitops.run_git(cwd, *args, env=env).out.strip()
         old = current.commit if current is not None else "0" * len(commit)
-        moved = gitops.run_git(git_dir, "update-ref", "--create-reflog", "-m",
+        moved = gitops.run_git(cwd, "update-ref", "--create-reflog", "-m",
                                f"{SUBJECT}: event {head['id']}", ref, commit, old,
                                check=False)
         if moved.ok:
             return _parse(ref, commit, message)
-    return read(git_dir, chain)
+    return read(cwd, chain)
 
 
 def _off_anchor(store: Store, current: Anchor) -> str:
@@ -155,25 +157,20 @@ def _off_anchor(store: Store, current: Anchor) -> str:
     return ""
 
 
-def install(store: Store, git_dir: Path, warn=None) -> None:
+def install(store: Store, cwd: Path, warn=None) -> None:
     """Anchor after every commit of `store` that extended the chain."""
 
     def after_commit(s: Store) -> None:
         try:
-            catch_up(s, git_dir)
-        except (HotfixError, OSError) as exc:
+            catch_up(s, cwd)
+        except Exception as exc:  # the change is committed: never report it as failed
             if warn is not None:
                 warn(f"the audit chain's head could not be recorded in the repository: {exc}")
 
-    if not any(getattr(fn, "anchors", None) == str(git_dir) for fn in store.after_commit):
-        after_commit.anchors = str(git_dir)  # type: ignore[attr-defined]
+    if not any(getattr(fn, "anchors", None) == str(cwd) for fn in store.after_commit):
+        after_commit.anchors = str(cwd)  # type: ignore[attr-defined]
         store.after_commit.append(after_commit)
 
 
-def git_dir_of_worktree(path: str | os.PathLike) -> Path | None:
-    """The common git directory of the worktree at `path`, if it is one."""
-    if not path or not Path(path, ".git").exists():
-        return None
-    res = gitops.run_git(path, "rev-parse", "--path-format=absolute", "--git-common-dir",
-                         check=False)
-    return Path(res.out.strip()) if res.ok and res.out.strip() else None
+def is_worktree(path: str | os.PathLike | None) -> bool:
+    return bool(path) and Path(path, ".git").exists()

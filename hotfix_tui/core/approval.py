@@ -203,22 +203,27 @@ def is_author(author: Author, name: str, account: str, policy: Policy) -> bool:
     return name.casefold() in ids or account.casefold() in ids
 
 
-def judge(author: Author, approvals: Iterable[Approval], policy: Policy
-          ) -> tuple[Approval, ...]:
-    """The approvals with `counts` and `not_counted` set: rejected, stale, unbacked, made
-    under an override the repository does not allow, by the author's account, or by an
-    account that counted already do not count."""
+def judge(author: Author, approvals: Iterable[Approval], policy: Policy,
+          unbacked: dict[int, str] | None = None) -> tuple[Approval, ...]:
+    """The approvals with `counts` and `not_counted` set: rejected, stale, unbacked (by
+    id, what the chain says against it: `chain_problems`), made under an override the
+    repository does not allow, by the author's account, or by an account that counted
+    already do not count."""
     out = []
     counted: dict[str, str] = {}
+    unbacked = unbacked or {}
     for a in approvals:
         who = person(a.approver, a.approver_account, policy)
         why = ""
+        against = unbacked.get(a.id, "")
+        if against:
+            a = replace(a, backed=False)
         if a.decision != "approved":
             why = a.decision
         elif a.stale:
             why = f"stale: {a.stale_reason}"
         elif not a.backed:
-            why = a.not_counted or "no audit event backs it"
+            why = against or a.not_counted or "no audit event backs it"
         elif not a.approver_verified and not policy.overrides_allowed:
             why = (f"given as {a.approver} under an identity override, which this "
                    "repository does not allow ([identity] allow_override)")
@@ -229,6 +234,8 @@ def judge(author: Author, approvals: Iterable[Approval], policy: Policy
             why = f"account {a.approver_account or who} counted already (as {counted[who]})"
         if not why:
             counted[who] = a.approver
+        if a.decision != "approved" and against:
+            why = against  # a rejection no event backs: say so too
         out.append(replace(a, counts=not why, not_counted=why, counted_as=who if not why
                            else ""))
     return tuple(out)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from .. import gitops, sharing
+from .. import anchor, gitops, sharing
 from ..clock import iso, utcnow
 from ..config import (
     CONFIG_NAME,
@@ -111,13 +111,11 @@ class Context:
 
     def open(self, create: bool = True) -> Store:
         """A store whose every change that extends the audit chain is anchored in the
-        repository (services.anchor)."""
+        repository (hotfix_tui.anchor)."""
         self.check_db()
         store = open_store(self.db_path, create=create, readonly=self.readonly)
         if self.repo is not None and not self.readonly and not store.readonly:
-            from ..anchor import install
-
-            install(store, self.repo.common_dir, self.warn)
+            anchor.install(store, self.repo.toplevel, self.warn)
         return store
 
     def warn(self, text: str) -> None:

@@ -321,7 +321,7 @@ def _pick(ctx: Context, key: str, fs: dict, b: dict) -> bool:
         commit = b["remaining"][0]
         before = gitops.worktree_head(wt)
         res = cherrypick.pick_one(wt, commit)
-        if not res.ok and not res.conflicts and _clear_stale_lock(wt):
+        if not res.ok and not res.conflicts and cherrypick.clear_stale_lock(wt):
             res = cherrypick.pick_one(wt, commit)  # a git killed mid-pick left its lock behind
         if not res.ok and not res.conflicts:
             # not a conflict: git could not even start (a lock, a full disk); the branch
@@ -348,30 +348,6 @@ def _empty(b: dict) -> list[str]:
     b.setdefault("evidence", []).append({"sha": commit, "evidence": None, "text": (
         "its pick was empty: the change is there already")})
     return b["present"]
-
-
-def _clear_stale_lock(wt: Path) -> bool:
-    """Remove the index.lock a killed git left in a finish's own temporary worktree; True
-    if it did. While any git process may be working there (one in that worktree, or one
-    whose working directory we may not read), the lock is left alone."""
-    res = gitops.run_git(wt, "rev-parse", "--absolute-git-dir", check=False)
-    lock = Path(res.out.strip()) / "index.lock"
-    if not res.ok or not lock.exists():
-        return False
-    root = str(wt.resolve())
-    for proc in Path("/proc").glob("[0-9]*"):
-        try:
-            if not (proc / "comm").read_text().startswith("git"):
-                continue
-            cwd = str((proc / "cwd").readlink())
-        except FileNotFoundError:
-            continue  # gone meanwhile
-        except OSError:
-            return False  # a git we may not look at: it might be working there
-        if cwd == root or cwd.startswith(root + "/"):
-            return False
-    lock.unlink(missing_ok=True)
-    return True
 
 
 def _update_branch(ctx: Context, cwd: Path, key: str, fs: dict, b: dict) -> bool | None:

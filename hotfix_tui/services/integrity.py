@@ -42,32 +42,32 @@ class AuditReport:
                 "problems": [p.to_json() for p in self.problems]}
 
 
-def _git_dir(ctx: Context) -> Path | None:
-    return ctx.repo.common_dir if ctx.repo is not None else None
+def _worktree(ctx: Context) -> Path | None:
+    return ctx.repo.toplevel if ctx.repo is not None else None
 
 
 def anchor_problems(ctx: Context, store: Store) -> tuple[list[Problem], anchor.Anchor | None,
                                                           str, int]:
     """The chain's head against the repository's anchor: (problems, the anchor, in words,
     events after it). Cheap: two rows and a ref."""
-    git_dir = _git_dir(ctx)
+    cwd = _worktree(ctx)
     head = audit.head(store)
     count = head["id"] if head else 0
-    if git_dir is None:
+    if cwd is None:
         return [], None, "not anchored: no repository", count
     db = str(Path(store.path).resolve())
     first = audit.first(store)
     if first is None:
-        mine = [a for a in anchor.all_anchors(git_dir) if a.db == db]
+        mine = [a for a in anchor.all_anchors(cwd) if a.db == db]
         if mine:
             a = max(mine, key=lambda x: x.seq)
             return [Problem("anchor", a.ref, f"every event is gone: the repository anchors "
                             f"{a.seq} events for this database ({a.ref})")], a, "", 0
         return [], None, "empty chain", 0
     chain = anchor.chain_id(first["hash"])
-    found = anchor.read(git_dir, chain)
+    found = anchor.read(cwd, chain)
     if found is None:
-        others = [a for a in anchor.all_anchors(git_dir) if a.db == db and a.chain != chain]
+        others = [a for a in anchor.all_anchors(cwd) if a.db == db and a.chain != chain]
         if others:
             a = max(others, key=lambda x: x.seq)
             return [Problem("anchor", a.ref, f"the chain was replaced: the repository anchors "

@@ -42,6 +42,7 @@ def _why(reasons: list[str]) -> str | None:
 
 
 def dashboard(ctx: Context, include_resolved: bool = False) -> Dashboard:
+    policy = ctx.approval_policy
     with ctx.open(create=False) as store:
         reap_in(ctx, store)
         envs = tuple(status_in(ctx, store))
@@ -52,8 +53,7 @@ def dashboard(ctx: Context, include_resolved: bool = False) -> Dashboard:
         incidents = records.list_incidents(store, include_resolved, limit=100)
         rows = []
         for inc in incidents:
-            hfs = records.list_hotfixes(store, incident=inc.key, limit=10,
-                                        policy=ctx.approval_policy)
+            hfs = records.list_hotfixes(store, incident=inc.key, limit=10, policy=policy)
             rows.append(IncidentRow(inc, tuple(h for h in hfs
                                                if h.state is not HotfixState.ABANDONED)))
         return Dashboard(tuple(rows), envs, store.data_version(), rollback, unlock)

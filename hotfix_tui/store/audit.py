@@ -132,11 +132,18 @@ def entity_events(store: Store, entity: str, key: str) -> list[AuditEvent]:
     return [_event(r) for r in rows]
 
 
-def approval_events(store: Store, hotfix: str) -> list[AuditEvent]:
-    """The events of `hotfix` that create an approval or change whether it counts."""
-    rows = store.all("SELECT * FROM audit_events WHERE hotfix = ? AND (entity = 'approval' "
-                     "OR action = 'hotfix.rejected') ORDER BY id", (hotfix,))
-    return [_event(r) for r in rows]
+def approval_events(store: Store, hotfixes: list[str]) -> dict[str, list[AuditEvent]]:
+    """By hotfix, in chain order: the events that create an approval or change whether it
+    counts."""
+    out: dict[str, list[AuditEvent]] = {}
+    for start in range(0, len(hotfixes), 500):  # within SQLite's limit on parameters
+        part = hotfixes[start:start + 500]
+        marks = ", ".join("?" for _ in part)
+        for r in store.all(f"SELECT * FROM audit_events WHERE hotfix IN ({marks}) AND "
+                           "(entity = 'approval' OR action = 'hotfix.rejected') ORDER BY id",
+                           tuple(part)):
+            out.setdefault(r["hotfix"], []).append(_event(r))
+    return out
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import replace
 from typing import Any
 
 from ..core import approval as appr
@@ -94,13 +93,32 @@ def approvals_for(store: Store, row: sqlite3.Row,
                   policy: appr.Policy = appr.STRICT) -> tuple[Approval, ...]:
     """The hotfix's approvals, each checked against the audit chain (`backed`) and judged
     by the two-person rule (`counts`, `not_counted`)."""
-    rows = store.all("SELECT * FROM approvals WHERE hotfix_id = ? ORDER BY id", (row["id"],))
-    found = [approval_from_row(r) for r in rows]
-    if found:
-        problems = appr.chain_problems(found, row["key"], approval_events(store, row["key"]))
-        found = [replace(a, backed=False, not_counted=problems[a.id]) if problems[a.id]
-                 else a for a in found]
-    return appr.judge(appr.Author(row["author"], row["author_account"]), found, policy)
+    return approvals_of(store, [row], policy)[row["id"]]
+
+
+def approvals_of(store: Store, rows: list[sqlite3.Row],
+                 policy: appr.Policy = appr.STRICT) -> dict[int, tuple[Approval, ...]]:
+    """approvals_for for several hotfixes, in two queries whatever their number."""
+    out: dict[int, tuple[Approval, ...]] = {}
+    if not rows:
+        return out
+    ids = [r["id"] for r in rows]
+    found: dict[int, list[Approval]] = {i: [] for i in ids}
+    for start in range(0, len(ids), 500):  # within SQLite's limit on parameters
+        part = ids[start:start + 500]
+        marks = ", ".join("?" for _ in part)
+        for r in store.all(f"SELECT * FROM approvals WHERE hotfix_id IN ({marks}) "
+                           "ORDER BY id", tuple(part)):
+            found[r["hotfix_id"]].append(approval_from_row(r))
+    with_any = [r["key"] for r in rows if found[r["id"]]]
+    events = approval_events(store, with_any)
+    for r in rows:
+        mine = found[r["id"]]
+        problems = appr.chain_problems(mine, r["key"], events.get(r["key"], [])) if mine \
+            else {}
+        out[r["id"]] = appr.judge(appr.Author(r["author"], r["author_account"]), mine, policy,
+                                  problems)
+    return out
 
 
 def checklist_for(store: Store, hotfix_id: int, kind: str = "scope",
@@ -151,8 +169,5 @@ def list_hotfixes(
     if limit:
         sql += f" LIMIT {int(limit)}"
     rows = store.all(sql, tuple(params))
-    out = []
-    for r in rows:
-        out.append(hotfix_from_row(r, approvals_for(store, r, policy), (),
-                                   r["last_deploy_status"]))
-    return out
+    approvals = approvals_of(store, rows, policy)
+    return [hotfix_from_row(r, approvals[r["id"]], (), r["last_deploy_status"]) for r in rows]

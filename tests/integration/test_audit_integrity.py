@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from hotfix_tui.store.audit import GENESIS, row_hash
-from tests.helpers import GIT_ENV, assert_one_line_error, git, init_repo, run
+from tests.helpers import GIT_ENV, assert_one_line_error, git, init_repo, run, wait_for
 from tests.integration.deploy_helpers import deploy_repo
 
 
@@ -171,6 +171,7 @@ def test_emptying_a_database_used_without_its_repository_is_detected(tmp_path, r
     db.parent.mkdir()
     outside = tmp_path / "outside"
     outside.mkdir()
+    assert run(["--db", str(db), "init"], cwd=outside).code == 0
     for title in ("one", "two"):
         assert run(["--db", str(db), "incident", "open", "--title", title, "--sev", "2"],
                    cwd=outside).code == 0
@@ -229,9 +230,13 @@ def test_a_run_finished_by_its_runner_is_anchored(tmp_path):
     svc = _in_review(tmp_path)
     assert svc.cli("approve", "HF-1", actor="bob").code == 0
     assert svc.cli("deploy", "HF-1", "--env", "production").code == 0
-    doc = svc.cli("audit", "verify", "--json").json()
-    assert doc["ok"] and doc["unanchored"] == 0, doc
-    assert doc["anchor"]["seq"] == doc["events"]
+    # the runner anchors right after it commits the outcome (the follower may be faster)
+    doc = wait_for(lambda: (d := svc.cli("audit", "verify", "--json").json())["unanchored"] == 0
+                   and d, "the runner to anchor the run's outcome")
+    assert doc["ok"] and doc["anchor"]["seq"] == doc["events"]
+    actions = [r[0] for r in sqlite3.connect(_db(svc)).execute(
+        "SELECT action FROM audit_events ORDER BY id DESC LIMIT 3")]
+    assert "deploy.succeeded" in actions  # written by the runner, anchored by it
 
 
 def test_many_writers_at_once_leave_one_anchor_at_the_head(tmp_path):

@@ -2,24 +2,23 @@
 
 The author is the OS account that did the work: it never approves what it authored,
 under any name or case, with overrides allowed or not; an account counts once towards
-`required`, however many names it uses. Other accounts are real processes whose real uid
-is another account (`nobody`, `daemon`): hotfix reads who acts from the kernel (getuid),
-so that is what it sees. (Their effective uid stays root so that they can write the
-test's files, which are root's; the temporary folders are made traversable for the
-test, as the kernel checks access() against the real uid. This needs root.)
+`required`, however many names it uses. Where other accounts matter they are real
+(tests/accounts: useradd, the README's bastion set-up); that needs root.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import GIT_ENV, Result, assert_one_line_error, git, make_service_repo
+from tests.helpers import assert_one_line_error, git, make_service_repo
 
 ME = pwd.getpwuid(os.getuid()).pw_name
 OVERRIDES = """\
@@ -78,93 +77,83 @@ def test_after_overrides_are_turned_off_the_author_still_cannot_approve(tmp_path
     assert _approval_rows(svc) == 0
 
 
-def _as_account(user: str, svc, *args: str, actor: str | None = None) -> Result:
-    """`hotfix ARGS` as a process whose real uid is `user`'s (HOTFIX_ACTOR=`actor`)."""
-    import subprocess
+# ---- real accounts (tests/accounts: useradd, the README's bastion steps) ---------------
 
-    entry = pwd.getpwnam(user)
-    shared = svc.path / ".git" / "hotfix"  # one database for every account, as on a bastion
-    for p in [shared, *shared.iterdir()]:
-        p.chmod(0o777 if p.is_dir() else 0o666)
-    env = {**os.environ, **GIT_ENV, "HOME": str(svc.path.parent)}
-    env.pop("HOTFIX_ACTOR", None)
-    if actor:
-        env["HOTFIX_ACTOR"] = actor
-    proc = subprocess.run([sys.executable, "-m", "hotfix_tui", *args], cwd=svc.path, env=env,
-                          capture_output=True, text=True, timeout=60,
-                          preexec_fn=lambda: _become(entry))
-    return Result(proc.returncode, proc.stdout, proc.stderr)
+TEAM_CONFIG = OVERRIDES.format(required=2)
 
 
-def _become(entry: pwd.struct_passwd) -> None:
-    """Real uid and gid (and groups) of the account; effective ones stay root's."""
-    os.setgroups([entry.pw_gid])
-    os.setresgid(entry.pw_gid, 0, 0)
-    os.setresuid(entry.pw_uid, 0, 0)
+@pytest.fixture(scope="module")
+def team():
+    from tests.accounts import make_team
+
+    gen = make_team()
+    yield next(gen)
+    gen.close()
 
 
-def _account_exists(name: str) -> bool:
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return False
-    return True
+def _shared(team) -> Path:
+    """The README's shared clone of a service; alice (a real account) authors HF-1."""
+    import uuid
+
+    from tests.accounts import bastion_setup
+
+    origin = make_service_repo(team.root / f"origin-{uuid.uuid4().hex[:6]}",
+                               config=TEAM_CONFIG).path
+    shop = bastion_setup(team, origin)
+    for args in (["incident", "open", "--title", "Totals wrong", "--sev", "1"],
+                 ["start", "--incident", "INC-1", "--title", "Fix totals"]):
+        _ok(team.run(team.alice, *args, cwd=shop))
+    _ok(team.run(team.alice, "pick", "HF-1", _fix_commit(shop), cwd=shop))
+    _ok(team.run(team.alice, "edit", "HF-1", "--why", "w", "--risk", "r", "--test-plan", "t",
+                 "--rollback-plan", "b", cwd=shop))
+    _ok(team.run(team.alice, "check", "HF-1", "1", cwd=shop))
+    _ok(team.run(team.alice, "submit", "HF-1", cwd=shop))
+    return shop
 
 
-needs_root = pytest.mark.skipif(
-    os.geteuid() != 0 or not all(map(_account_exists, ("nobody", "daemon"))),
-    reason="starting a process as another account needs root and the accounts nobody and "
-           "daemon")
+def _ok(res) -> str:
+    assert res.returncode == 0, (res.returncode, res.stdout, res.stderr)
+    return res.stdout
 
 
-@pytest.fixture
-def reachable(tmp_path: Path):
-    """tmp_path and the folders above it traversable by other accounts, for the test."""
-    saved = []
-    for p in [tmp_path, *tmp_path.parents]:
-        mode = p.stat().st_mode
-        if not mode & 0o001:
-            saved.append((p, mode))
-            p.chmod(mode | 0o005)
-    yield tmp_path
-    for p, mode in saved:
-        p.chmod(mode & 0o7777)
+def _show(team, shop) -> dict:
+    return json.loads(_ok(team.run(team.bob, "show", "HF-1", "--json", cwd=shop)))
 
 
-@needs_root
-def test_one_account_counts_once_whatever_names_it_uses(reachable):
-    tmp_path = reachable
-    svc = _service(tmp_path, required=2)
+def test_one_account_counts_once_whatever_names_it_uses(team):
+    shop = _shared(team)
+    alice, bob = team.alice.name, team.bob.name
     for n in range(1, 9):
-        res = _as_account("nobody", svc, "approve", "HF-1", actor=f"bob{n}")
-        assert res.code == 0, res.err
-    shown = svc.cli("show", "HF-1", "--json").json()
+        _ok(team.run(team.bob, "approve", "HF-1", cwd=shop,
+                     extra_env={"HOTFIX_ACTOR": f"bob{n}"}))
+    shown = _show(team, shop)
+    assert shown["author_account"] == alice
     assert shown["state"] == "in_review"  # eight names, one account: 1 of 2
-    assert [a["approver"] for a in shown["approvals"]] == ["bob1"]  # a person counts once
-    assert shown["approvals"][0]["approver_account"] == "nobody"
-    text = svc.cli("show", "HF-1").out
-    assert "bob1 (unverified, OS account nobody)" in text and "approvals:  1/2" in text
-    res = _as_account("daemon", svc, "approve", "HF-1")
-    assert res.code == 0, res.err
-    shown = svc.cli("show", "HF-1", "--json").json()
+    assert [(a["approver"], a["approver_account"]) for a in shown["approvals"]] == [
+        ("bob1", bob)]  # a person counts once: the other seven were not even recorded
+    text = _ok(team.run(team.bob, "show", "HF-1", cwd=shop))
+    assert f"bob1 (unverified, OS account {bob})" in text and "approvals:  1/2" in text
+    # alice, under any name, is still the author
+    for name in ("carol", bob, alice.upper()):
+        res = team.run(team.alice, "approve", "HF-1", cwd=shop, extra_env={"HOTFIX_ACTOR": name})
+        assert res.returncode == 1 and "you authored HF-1" in res.stderr, res.stderr
+    # a second account makes two
+    res = subprocess.run([sys.executable, "-m", "hotfix_tui", "approve", "HF-1"], cwd=shop,
+                         env=_root_env(team), capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    shown = _show(team, shop)
     assert shown["state"] == "approved"
-    assert [(a["approver"], a["approver_account"], a["counts"]) for a in
-            shown["approvals"]] == [("bob1", "nobody", True), ("daemon", "daemon", True)]
+    assert [(a["approver_account"], a["counts"]) for a in shown["approvals"]] == [
+        (bob, True), (ME, True)]
 
 
-@needs_root
-def test_an_account_that_reached_the_table_twice_counts_once(reachable):
-    """Even rows that got in (an earlier version, a race): one account, one count."""
-    svc = _service(reachable, required=2)
-    assert _as_account("nobody", svc, "approve", "HF-1", actor="bob").code == 0
-    conn = sqlite3.connect(svc.path / ".git" / "hotfix" / "hotfix.db")
-    conn.execute("INSERT INTO approvals (hotfix_id, approver, approver_account, "
-                 "approver_verified, decision, head_sha, tree_sha, checklist_hash, doc_hash, "
-                 "config_hash, at) SELECT hotfix_id, 'carol', approver_account, 0, decision, "
-                 "head_sha, tree_sha, checklist_hash, doc_hash, config_hash, at "
-                 "FROM approvals")
-    conn.commit()
-    conn.close()
-    shown = svc.cli("show", "HF-1", "--json").json()
-    assert [a["counts"] for a in shown["approvals"]] == [True, False]
-    assert shown["state"] == "in_review"
+def _root_env(team) -> dict:
+    from tests.accounts import root_git_env
+
+    env = root_git_env(team)
+    env.pop("HOTFIX_ACTOR", None)
+    return env
+
+
+def _fix_commit(shop: Path) -> str:
+    return git(shop, "log", "--format=%H", "-1", "--grep", "Fix checkout total", "origin/main")
