@@ -12,18 +12,16 @@ import stat
 import string
 import tomllib
 from dataclasses import dataclass, field, fields
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .core import events
-from .core.errors import ConfigError, ValidationError
-from .core.refs import check_ref
-from .core.sanitize import first_unsafe, name_of
+from .core import events, values
+from .core.errors import ConfigError
+from .core.sanitize import first_unsafe
 
 CONFIG_NAME = ".hotfix.toml"
 MAX_CONFIG_BYTES = 256 * 1024
-MAX_LIST_ITEMS = 100
-MAX_TEXT = 200  # a checklist or verify item, shown on one line
 MIN_LOG_BYTES = 4096
 MAX_LOG_BYTES = 64 << 30
 MAX_TIMEOUT_S = 7 * 24 * 3600.0
@@ -282,22 +280,25 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     return cfg
 
 
+def _need(reader: _Reader, section: str, key: str, problem: str) -> None:
+    if problem:
+        reader.fail(section, key, problem)
+
+
 def _check(reader: _Reader, cfg: Config) -> None:
     _check_hotfix(reader, cfg)
-    _plain(reader, "store", "path", cfg.store.path)
-    if cfg.identity.sandbox and not cfg.identity.allow_override:
-        reader.fail("identity", "sandbox", "needs allow_override = true (a sandbox is where "
-                    "one OS account plays several people through $HOTFIX_ACTOR)")
-    if cfg.approvals.required < 0 or cfg.approvals.required > 10:
-        reader.fail("approvals", "required", "must be between 0 and 10")
-    s = cfg.scope
+    ident, scope = cfg.identity, cfg.scope
+    _need(reader, "store", "path", values.printable(cfg.store.path))
+    _need(reader, "identity", "sandbox", "needs allow_override = true (a sandbox is where one "
+          "OS account plays several people through $HOTFIX_ACTOR)"
+          if ident.sandbox and not ident.allow_override else "")
+    _need(reader, "approvals", "required", values.number(cfg.approvals.required, 0, 10, "people"))
     for key in ("max_files", "max_lines"):
-        if not 1 <= getattr(s, key) <= 1_000_000:
-            reader.fail("scope", key, "must be between 1 and 1000000")
+        _need(reader, "scope", key, values.number(getattr(scope, key), 1, 1_000_000, key[4:]))
     for key in ("forbidden", "allowed", "dependency_files", "migration_paths"):
-        _globs(reader, "scope", key, getattr(s, key))
-    _items(reader, "scope", "checklist", s.checklist)
-    domain = cfg.identity.email_domain
+        _need(reader, "scope", key, values.globs(getattr(scope, key)))
+    _need(reader, "scope", "checklist", values.items(scope.checklist))
+    domain = ident.email_domain
     if domain and not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?", domain):
         reader.fail("identity", "email_domain", f"is not a domain name: {domain!r}")
     group = cfg.store.shared_group
@@ -312,122 +313,50 @@ def _check(reader: _Reader, cfg: Config) -> None:
 
 def _check_hotfix(reader: _Reader, cfg: Config) -> None:
     h = cfg.hotfix
-    _tag_format(reader, h.tag_format)
-    _ref(reader, "hotfix", "branch_prefix", h.branch_prefix + "1.2.3",
-         "must be a ref prefix (like hotfix/)", bool(h.branch_prefix))
+    need = partial(_need, reader, "hotfix")
+    need("tag_format", values.tag_format(h.tag_format))
+    need("branch_prefix", values.ref(h.branch_prefix + "1.2.3" if h.branch_prefix else "",
+                                     "must be a ref prefix (like hotfix/)"))
     for branch in h.forward_port:
-        _ref(reader, "hotfix", "forward_port", branch, f"{branch!r} is not a branch name")
+        need("forward_port", values.ref(branch, f"{branch!r} is not a branch name"))
     if h.default_branch:
-        _ref(reader, "hotfix", "default_branch", h.default_branch,
-             f"{h.default_branch!r} is not a branch name")
-    if (not h.remote or h.remote.startswith("-") or not h.remote.isprintable()
-            or any(c in h.remote for c in " \\:~^?*[")):
-        reader.fail("hotfix", "remote", f"{h.remote!r} is not a remote name")
+        need("default_branch", values.ref(h.default_branch,
+                                          f"{h.default_branch!r} is not a branch name"))
+    need("remote", values.remote(h.remote))
     if not ENV_NAME.match(h.production_env):
-        reader.fail("hotfix", "production_env", "environment names use letters, digits, "
-                    "'.', '_', '-'")
+        need("production_env", "environment names use letters, digits, '.', '_', '-'")
     if cfg.environments and h.production_env not in cfg.env_names:
-        reader.fail("hotfix", "production_env", f"{h.production_env!r} is not one of the "
-                    f"environments ({', '.join(cfg.env_names)}); name it here or add "
-                    f"[environments.{h.production_env}]")
+        need("production_env", f"{h.production_env!r} is not one of the environments "
+             f"({', '.join(cfg.env_names)}); name it here or add "
+             f"[environments.{h.production_env}]")
     for key in ("worktree_dir", "default_branch"):
-        _plain(reader, "hotfix", key, getattr(h, key))
-
-
-def _tag_format(reader: _Reader, fmt: str) -> None:
-    """One {version} and nothing else a format string would read: `{sha}`, `{0}`, a lone
-    `{`, or a field width (`{version:99999999}`) are refused here, not at `start`."""
-    if fmt.count("{version}") != 1 or fmt.replace("{version}", "").count("{") \
-            or fmt.replace("{version}", "").count("}"):
-        reader.fail("hotfix", "tag_format", f"{fmt!r} must contain {{version}} exactly once "
-                    "and no other braces (like v{version} or release-{version})")
-    _ref(reader, "hotfix", "tag_format", fmt.replace("{version}", "1.2.3"),
-         f"{fmt!r} does not make a valid tag name")
-
-
-def _ref(reader: _Reader, section: str, key: str, name: str, message: str,
-         present: bool = True) -> None:
-    try:
-        if not present:
-            raise ValidationError("empty")
-        check_ref(name, key)
-    except ValidationError as exc:
-        reader.fail(section, key, f"{message} ({str(exc).split(': ', 1)[-1]})")
-
-
-def _plain(reader: _Reader, section: str, key: str, value: str) -> None:
-    bad = first_unsafe(value)
-    if bad is not None:
-        reader.fail(section, key, f"contains a control character or invisible formatting, "
-                    f"{name_of(bad)}")
-
-
-def _items(reader: _Reader, section: str, key: str, items: tuple[str, ...]) -> None:
-    """Lines a person reads (checklist and verify items): short, one line, printable."""
-    if len(items) > MAX_LIST_ITEMS:
-        reader.fail(section, key, f"{len(items)} items; the limit is {MAX_LIST_ITEMS}")
-    for n, item in enumerate(items, 1):
-        if not item.strip():
-            reader.fail(section, key, f"item {n} is empty")
-        if len(item) > MAX_TEXT:
-            reader.fail(section, key, f"item {n} is {len(item)} characters long; the limit "
-                        f"is {MAX_TEXT}")
-        _plain(reader, section, key, item)
-
-
-def _globs(reader: _Reader, section: str, key: str, patterns: tuple[str, ...]) -> None:
-    if len(patterns) > MAX_LIST_ITEMS:
-        reader.fail(section, key, f"{len(patterns)} patterns; the limit is {MAX_LIST_ITEMS}")
-    for pattern in patterns:
-        if not pattern.strip():
-            reader.fail(section, key, "a pattern is empty")
-        _plain(reader, section, key, pattern)
-    try:
-        import pathspec
-
-        pathspec.GitIgnoreSpec.from_lines(patterns)  # as core.scope reads them
-    except Exception as exc:  # pathspec raises several kinds for a bad pattern
-        reader.fail(section, key, f"not a valid pattern: {exc}")
+        need(key, values.printable(getattr(h, key)))
 
 
 def _check_env(reader: _Reader, section: str, env: EnvironmentConfig) -> None:
+    need = partial(_need, reader, section)
     if env.driver not in ("command", "local-symlink"):
-        reader.fail(section, "driver", f"unknown driver {env.driver!r} "
-                    "(known: command, local-symlink)")
+        need("driver", f"unknown driver {env.driver!r} (known: command, local-symlink)")
     if env.driver == "local-symlink" and not env.path:
-        reader.fail(section, "path", "is required by the local-symlink driver")
+        need("path", "is required by the local-symlink driver")
     if env.path and not env.path.startswith(("/", "~")):
-        reader.fail(section, "path", f"must be an absolute path, not {env.path!r} (commands "
-                    "run in a temporary worktree, so a relative path would land there)")
-    if not math.isfinite(env.timeout_s) or env.timeout_s <= 0:
-        reader.fail(section, "timeout_s", "must be positive (seconds)")
-    if env.timeout_s > MAX_TIMEOUT_S:
-        reader.fail(section, "timeout_s", f"must be at most {MAX_TIMEOUT_S:.0f} (a week)")
-    if not math.isfinite(env.cancel_grace_s) or env.cancel_grace_s < 0:
-        reader.fail(section, "cancel_grace_s", "must not be negative (seconds)")
-    if env.cancel_grace_s > MAX_GRACE_S:
-        reader.fail(section, "cancel_grace_s", f"must be at most {MAX_GRACE_S:.0f}")
-    if not MIN_LOG_BYTES <= env.max_log_bytes <= MAX_LOG_BYTES:
-        reader.fail(section, "max_log_bytes", f"must be between {MIN_LOG_BYTES} and "
-                    f"{MAX_LOG_BYTES} (bytes)")
-    _plain(reader, section, "path", env.path)
-    _items(reader, section, "verify_items", env.verify_items)
+        need("path", f"must be an absolute path, not {env.path!r} (commands run in a "
+             "temporary worktree, so a relative path would land there)")
+    need("path", values.printable(env.path))
+    need("timeout_s", values.number(env.timeout_s, 0, MAX_TIMEOUT_S, "seconds", positive=True))
+    need("cancel_grace_s", values.number(env.cancel_grace_s, 0, MAX_GRACE_S, "seconds"))
+    need("max_log_bytes", values.number(env.max_log_bytes, MIN_LOG_BYTES, MAX_LOG_BYTES,
+                                        "bytes"))
+    need("verify_items", values.items(env.verify_items))
     for key in ("deploy", "verify", "rollback"):
-        argv = getattr(env, key)
-        if argv and not argv[0].strip():
-            reader.fail(section, key, "the program (the first element) is empty")
-        _check_placeholders(reader, section, key, argv, PLACEHOLDERS)
+        _check_placeholders(reader, section, key, getattr(env, key), PLACEHOLDERS)
 
 
 def _check_placeholders(reader: _Reader, section: str, key: str, argv: tuple[str, ...],
                         known: tuple[str, ...]) -> None:
-    if len(argv) > MAX_LIST_ITEMS:
-        reader.fail(section, key, f"{len(argv)} arguments; the limit is {MAX_LIST_ITEMS}")
+    _need(reader, section, key, values.argv(argv))
     formatter = string.Formatter()
     for arg in argv:
-        if "\0" in arg:
-            reader.fail(section, key, "an argument contains a NUL byte, which no command can "
-                        "be given")
         try:
             parsed = list(formatter.parse(arg))
         except ValueError as exc:

@@ -214,31 +214,34 @@ def judge(author: Author, approvals: Iterable[Approval], policy: Policy,
     unbacked = unbacked or {}
     for a in approvals:
         who = person(a.approver, a.approver_account, policy)
-        why = ""
         against = unbacked.get(a.id, "")
         if against:
             a = replace(a, backed=False)
-        if a.decision != "approved":
-            why = a.decision
-        elif a.stale:
-            why = f"stale: {a.stale_reason}"
-        elif not a.backed:
-            why = against or a.not_counted or "no audit event backs it"
-        elif not a.approver_verified and not policy.overrides_allowed:
-            why = (f"given as {a.approver} under an identity override, which this "
-                   "repository does not allow ([identity] allow_override)")
-        elif is_author(author, a.approver, a.approver_account, policy):
-            why = (f"by the author ({author.name})" if policy.sandbox else
-                   f"by the author's account ({a.approver_account or a.approver})")
-        elif who in counted:
-            why = f"account {a.approver_account or who} counted already (as {counted[who]})"
+        why = _why_not(a, author, policy, against) or (
+            f"account {a.approver_account or who} counted already (as {counted[who]})"
+            if who in counted else "")
         if not why:
             counted[who] = a.approver
-        if a.decision != "approved" and against:
-            why = against  # a rejection no event backs: say so too
         out.append(replace(a, counts=not why, not_counted=why, counted_as=who if not why
                            else ""))
     return tuple(out)
+
+
+def _why_not(a: Approval, author: Author, policy: Policy, against: str) -> str:
+    """Why this one approval does not count, whoever else approved ('' if it may)."""
+    if a.decision != "approved":
+        return against or a.decision  # a rejection no event backs: say so too
+    if a.stale:
+        return f"stale: {a.stale_reason}"
+    if not a.backed:
+        return against or a.not_counted or "no audit event backs it"
+    if not a.approver_verified and not policy.overrides_allowed:
+        return (f"given as {a.approver} under an identity override, which this repository "
+                "does not allow ([identity] allow_override)")
+    if is_author(author, a.approver, a.approver_account, policy):
+        return (f"by the author ({author.name})" if policy.sandbox else
+                f"by the author's account ({a.approver_account or a.approver})")
+    return ""
 
 
 def valid_approvers(approvals) -> set[str]:

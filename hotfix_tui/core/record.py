@@ -242,6 +242,15 @@ def _release(rec: dict[str, Any]) -> list[str]:
     return out + [""] + _table(["Branch", "Finish", "Fix"], rows)
 
 
+def _tag_approval(a: dict[str, Any]) -> str:
+    marks = [" (stale)" if a["stale"] else "",
+             " (not counted)" if not a["stale"] and a["decision"] == "approved"
+             and not a.get("counts", True) else "",
+             " (after the fact)" if a.get("retroactive") else ""]
+    return (f"{_who(a['approver'], a['approver_verified'])} {a['decision']} at "
+            f"{str(a['sha'])[:12]}" + "".join(marks))
+
+
 def tag_message(rec: dict[str, Any]) -> str:
     """The annotated tag's message: the record in a few plain lines."""
     h, inc = rec["hotfix"], rec["incident"]
@@ -250,12 +259,7 @@ def tag_message(rec: dict[str, Any]) -> str:
              f"{one_line(inc['title'])}",
              f"Why: {one_line(h.get('why')) or '-'}",
              f"Author: {_who(h['author'], h['author_verified'])}"]
-    approvals = [f"{_who(a['approver'], a['approver_verified'])} {a['decision']} at "
-                 f"{str(a['sha'])[:12]}" + (" (stale)" if a["stale"] else "")
-                 + (" (not counted)" if not a["stale"] and a["decision"] == "approved"
-                    and not a.get("counts", True) else "")
-                 + (" (after the fact)" if a.get("retroactive") else "")
-                 for a in rec.get("approvals") or []]
+    approvals = [_tag_approval(a) for a in rec.get("approvals") or []]
     lines.append("Approvals: " + ("; ".join(approvals) or "none"))
     if h.get("break_glass"):
         lines.append(f"BREAK-GLASS: {one_line(h.get('break_glass_reason'))}")
