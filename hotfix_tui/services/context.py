@@ -9,9 +9,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from .. import gitaccess, sharing
+from .. import anchor, gitaccess, sharing
 from ..clock import iso, utcnow
-from ..config import CONFIG_NAME, Config, load_config, parse_config
+from ..config import (
+    CONFIG_NAME,
+    MAX_CONFIG_BYTES,
+    Config,
+    IdentitySection,
+    load_config,
+    parse_config,
+)
+from ..core.approval import Policy
 from ..core.errors import ConfigError, GitError, HotfixError
 from ..core.models import Actor
 from ..identity import current_actor
@@ -33,10 +41,12 @@ class Context:
     readonly: bool = False  # a browsing console: opens the database read-only, writes nothing
     db_source: str = ""  # where db_path came from: "--db", "$HOTFIX_DB", "[store] path", ""
     create_db: bool = False  # may create a database named by db_source (`hotfix init`)
+    on_warning: Callable[[str], None] | None = None  # how a face shows a late warning
     # One connection for everything this context reads and writes, until close(): a CLI
     # command opens SQLite once. Not for the console, whose workers run in threads.
     one_connection: bool = False
     _config_stamp: tuple | None = None
+    _policy: tuple[str, Policy] | None = None
     _store: Store | None = None
 
     def config_stamp(self) -> tuple | None:
@@ -55,6 +65,26 @@ class Context:
             self.config = load_config(self.repo.toplevel if self.repo else None)
             self._config_stamp = stamp
         return self.config
+
+    @property
+    def approval_policy(self) -> Policy:
+        """How approvals are judged here: overrides count (marked) only where the config,
+        as committed too, allows them; a sandbox only where both say so. Git is asked
+        what is committed only when an approval is judged (most reads judge none)."""
+        cfg = self.fresh_config()
+        if not cfg.identity.allow_override:
+            return Policy()
+        return _CommittedPolicy(self)  # type: ignore[return-value]
+
+    def committed_policy(self) -> Policy:
+        cfg = self.fresh_config()
+        if self._policy is None or self._policy[0] != cfg.sha256:
+            committed = _committed_identity(self.repo) if self.repo else cfg.identity
+            allowed = committed is not None and committed.allow_override
+            self._policy = (cfg.sha256, Policy(
+                overrides_allowed=allowed,
+                sandbox=allowed and cfg.identity.sandbox and committed.sandbox))
+        return self._policy[1]
 
     def now(self) -> str:
         return iso(self.clock())
@@ -89,19 +119,23 @@ class Context:
             store.close()
 
     def open(self, create: bool = True) -> Store:
-        """A store; with one_connection, the context's own (closing it does nothing)."""
+        """A store whose every change that extends the audit chain is anchored in the
+        repository (hotfix_tui.anchor); with one_connection, the context's own (closing it
+        does nothing)."""
         self.check_db()
-        if not self.one_connection:
-            return open_store(self.db_path, create=create, readonly=self.readonly)
         held = self._store
-        if held is not None and not (create and held.path == ":memory:"):
+        if self.one_connection and held is not None and not (
+                create and held.path == ":memory:"):
             return held  # an empty in-memory store stands for a database not made yet
         store = open_store(self.db_path, create=create, readonly=self.readonly)
-        store.keep_open = True
-        if held is not None:
-            held.keep_open = False
-            held.close()
-        self._store = store
+        if self.repo is not None and not self.readonly and not store.readonly:
+            anchor.install(store, self.repo.toplevel, self.warn)
+        if self.one_connection:
+            store.keep_open = True
+            if held is not None:
+                held.keep_open = False
+                held.close()
+            self._store = store
         return store
 
     def close(self) -> None:
@@ -110,6 +144,27 @@ class Context:
         if store is not None:
             store.keep_open = False
             store.close()
+
+    def warn(self, text: str) -> None:
+        if self.on_warning is not None:
+            self.on_warning(text)
+        else:
+            self.warnings.append(text)
+
+
+class _CommittedPolicy:
+    """A Policy that reads what is committed on first use (Context.committed_policy)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    @property
+    def overrides_allowed(self) -> bool:
+        return self._ctx.committed_policy().overrides_allowed
+
+    @property
+    def sandbox(self) -> bool:
+        return self._ctx.committed_policy().sandbox
 
 
 def resolve_db_path(db: str | os.PathLike | None, repo: RepoPaths | None,
@@ -151,15 +206,25 @@ def check_db_location(path: Path, source: str, create: bool) -> None:
                           f"or create it there with: hotfix init")
 
 
-def _committed_allows_override(paths: RepoPaths) -> bool:
-    """Does the committed .hotfix.toml (HEAD of the main worktree) allow HOTFIX_ACTOR?"""
+def _committed_identity(paths: RepoPaths) -> IdentitySection | None:
+    """[identity] of the committed .hotfix.toml (HEAD of the main worktree), if any."""
+    size = gitaccess.run_git(paths.toplevel, "cat-file", "-s", f"HEAD:{CONFIG_NAME}",
+                             check=False)
+    if not size.ok or not size.out.strip().isdigit() or int(size.out) > MAX_CONFIG_BYTES:
+        return None  # none committed, or too big to be one: never read whole
     res = gitaccess.run_git(paths.toplevel, "show", f"HEAD:{CONFIG_NAME}", check=False)
     if not res.ok:
-        return False
+        return None
     try:
-        return parse_config(res.out).identity.allow_override
+        return parse_config(res.out).identity
     except ConfigError:
-        return False
+        return None
+
+
+def _committed_allows_override(paths: RepoPaths) -> bool:
+    """Does the committed .hotfix.toml allow HOTFIX_ACTOR?"""
+    committed = _committed_identity(paths)
+    return committed is not None and committed.allow_override
 
 
 def open_context(

@@ -20,6 +20,9 @@ from tests.helpers import GIT_ENV, make_service_repo
 
 cli_main = importlib.import_module("hotfix_tui.cli.main")  # the module, not main()
 
+# What a command that appends to the audit chain asks of git afterwards (hotfix_tui.anchor):
+# the anchor ref with its commit, tree and message; the next anchor commit; the ref moved
+ANCHOR = ("for-each-ref", "commit-tree", "update-ref")
 READS = (["list", "--json"], ["show", "HF-1", "--json"], ["status", "--json"],
          ["incident", "list", "--json"])
 
@@ -140,7 +143,9 @@ def test_start_reads_the_refs_once_then_adds_the_worktree(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     cmds = git_commands(trace)
-    assert [c.split()[1] for c in cmds] == ["for-each-ref", "worktree"], cmds
+    # every tag and branch once, the worktree; then the audit chain's head anchored in the
+    # repository (hotfix_tui.anchor: the anchor read, its next commit, the ref moved)
+    assert [c.split()[1] for c in cmds] == ["for-each-ref", "worktree", *ANCHOR], cmds
 
 
 def test_pick_runs_each_git_question_once(tmp_path):
@@ -154,12 +159,14 @@ def test_pick_runs_each_git_question_once(tmp_path):
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
     cmds = git_commands(trace)
-    names = [" ".join(c.split()[1:3]) for c in cmds]
+    names = [" ".join(c.split()[1:3]) for c in cmds[:-len(ANCHOR)]]
     # in progress?, dirty?, the commit and its parents, HEAD before, who commits (author
-    # and committer), the pick, HEAD after, the new commit messages for the record
+    # and committer), the pick, HEAD after, the new commit messages for the record; then
+    # the audit chain's head anchored
     assert names == ["rev-parse --verify", "status --porcelain=v1", "rev-list --no-walk=unsorted",
                      "rev-parse --verify", "var GIT_COMMITTER_IDENT", "var GIT_AUTHOR_IDENT",
                      "cherry-pick -x", "rev-parse --verify", "log --format=%B"], cmds
+    assert [c.split()[1] for c in cmds[-len(ANCHOR):]] == list(ANCHOR), cmds
     assert not any(c.split()[1] == "version" for c in cmds)  # no GitPython checking git
 
 
