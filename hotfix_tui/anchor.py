@@ -19,17 +19,17 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from . import gitops
 from .clock import iso, utcnow
 from .core.errors import HotfixError
+from .gitaccess import run_git  # (not gitops: every read loads this module)
 from .store import audit
 from .store.db import Store
 
+HOST = os.uname().nodename  # what socket.gethostname() answers
 REF_PREFIX = "refs/hotfix/audit/"
 SUBJECT = "hotfix audit head"
 _IDENTITY = {"GIT_AUTHOR_NAME": "hotfix-tui", "GIT_COMMITTER_NAME": "hotfix-tui"}
@@ -82,7 +82,7 @@ def read(cwd: Path, chain: str) -> Anchor | None:
     ref = ref_for(chain)
     # one command for the commit, its tree and its message (a ref that names anything but
     # a commit is peeled the long way below)
-    listed = gitops.run_git(cwd, "for-each-ref", "--format=%(refname)%00%(objecttype)%00"
+    listed = run_git(cwd, "for-each-ref", "--format=%(refname)%00%(objecttype)%00"
                             "%(objectname)%00%(tree)%00%(contents)%00%00", ref, check=False)
     for record in listed.out.split("\0\0\n") if listed.ok else ():
         name, kind, commit, tree, message = (record.lstrip("\n").split("\0") + [""] * 5)[:5]
@@ -91,12 +91,12 @@ def read(cwd: Path, chain: str) -> Anchor | None:
             return replace(found, tree=tree) if found is not None else None
     if listed.ok and ref not in listed.out:
         return None
-    res = gitops.run_git(cwd, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}",
+    res = run_git(cwd, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}",
                          check=False)
     if not res.ok:
         return None
     commit = res.out.strip()
-    msg = gitops.run_git(cwd, "cat-file", "commit", commit, check=False)
+    msg = run_git(cwd, "cat-file", "commit", commit, check=False)
     if not msg.ok:
         return None
     return _parse(ref, commit, msg.out.split("\n\n", 1)[-1])
@@ -104,7 +104,7 @@ def read(cwd: Path, chain: str) -> Anchor | None:
 
 def all_anchors(cwd: Path) -> list[Anchor]:
     """Every chain anchored in the repository."""
-    res = gitops.run_git(cwd, "for-each-ref", "--format=%(refname)", REF_PREFIX,
+    res = run_git(cwd, "for-each-ref", "--format=%(refname)", REF_PREFIX,
                          check=False)
     out = []
     for ref in res.out.split():
@@ -117,7 +117,7 @@ def all_anchors(cwd: Path) -> list[Anchor]:
 def _empty_tree(cwd: Path) -> str:
     key = str(cwd)
     if key not in _EMPTY_TREES:  # sha1 and sha256 repositories differ
-        _EMPTY_TREES[key] = gitops.run_git(cwd, "hash-object", "-w", "-t", "tree",
+        _EMPTY_TREES[key] = run_git(cwd, "hash-object", "-w", "-t", "tree",
                                            os.devnull).out.strip()
     return _EMPTY_TREES[key]
 
@@ -141,18 +141,18 @@ def catch_up(store: Store, cwd: Path, tries: int = 5) -> Anchor | None:
             if current.seq >= head["id"]:
                 return current  # another writer got there (or further) first
         doc = {"chain": chain, "seq": head["id"], "hash": head["hash"], "db": db,
-               "at": iso(utcnow()), "host": socket.gethostname()}
+               "at": iso(utcnow()), "host": HOST}
         message = f"{SUBJECT}: event {head['id']}\n\n{json.dumps(doc, sort_keys=True)}\n"
-        email = f"hotfix@{socket.gethostname()}"
+        email = f"hotfix@{HOST}"
         env = {**_IDENTITY, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_EMAIL": email}
         tree = current.tree if current is not None and current.tree in KNOWN_EMPTY_TREES \
             else _empty_tree(cwd)
         args = ["commit-tree", tree, "-m", message]
         if current is not None:
             args += ["-p", current.commit]
-        commit = gitops.run_git(cwd, *args, env=env).out.strip()
+        commit = run_git(cwd, *args, env=env).out.strip()
         old = current.commit if current is not None else "0" * len(commit)
-        moved = gitops.run_git(cwd, "update-ref", "--create-reflog", "-m",
+        moved = run_git(cwd, "update-ref", "--create-reflog", "-m",
                                f"{SUBJECT}: event {head['id']}", ref, commit, old,
                                check=False)
         if moved.ok:

@@ -120,11 +120,14 @@ class BaseScreen(Screen):
         screen's bindings may have changed: on every focus change, and when a modal
         closes. Pass that on only when what the footer shows did change."""
         footers = list(self.query(Footer))
-        state = (self.app.app_focus, tuple(
-            (key, b.action, b.description, b.show, enabled, tooltip)
-            for key, (_, b, enabled, tooltip) in self.active_bindings.items()))
         built = bool(footers) and all(getattr(f, "_bindings_ready", False) for f in footers)
-        if built and state == getattr(self, "_footer_state", None):
+        try:  # (asks every action's availability: a screen still composing may not say)
+            state = (self.app.app_focus, tuple(
+                (key, b.action, b.description, b.show, enabled, tooltip)
+                for key, (_, b, enabled, tooltip) in self.active_bindings.items()))
+        except Exception:
+            state = None
+        if built and state is not None and state == getattr(self, "_footer_state", None):
             return
         self._footer_state = state
         super().refresh_bindings()
