@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import services
-from .common import dump_json, exit_code, get_ctx, json_option, out
+from .common import emit, exit_code, get_ctx, json_option, out
 
 
 @click.group("audit")
@@ -19,7 +19,7 @@ def verify_cmd(as_json: bool) -> None:
     """Recompute the chain; name the first bad event and exit 1 if it is broken."""
     result = services.verify_audit(get_ctx())
     if as_json:
-        dump_json(result.to_json())
+        emit(result.to_json())
     elif result.ok:
         out(f"ok: {result.events} events")
     else:

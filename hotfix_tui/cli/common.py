@@ -8,7 +8,21 @@ from typing import Any
 
 import click
 
-from ..core.models import Severity
+from ..core.models import RunStatus, Severity
+
+# The JSON contract (docs/schema/): every document printed by --json carries the version
+# of its schema. A breaking change to a document bumps its version.
+SCHEMA_VERSION = 1
+
+# Exit codes (README, "Exit codes"). Commands that wait for a run end with its outcome.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+RUN_EXIT_CODES = {
+    RunStatus.SUCCEEDED: 0,
+    RunStatus.FAILED: 3,
+    RunStatus.CANCELLED: 4,
+    RunStatus.TIMED_OUT: 5,
+    RunStatus.INTERRUPTED: 6,
+}
 
 
 class CommandExit(Exception):
@@ -34,8 +48,32 @@ def get_ctx(click_ctx: click.Context | None = None):
     return obj["services"]
 
 
+class _Output:
+    """Whether this invocation already wrote a document to stdout (then an error that
+    follows is not a second document)."""
+
+    wrote = False
+
+
 def dump_json(value: Any) -> None:
+    _Output.wrote = True
     click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def emit(doc: dict[str, Any], version: int = SCHEMA_VERSION) -> None:
+    """Print one JSON document: `doc` with its schema_version first."""
+    dump_json({"schema_version": version, **doc})
+
+
+def emit_items(items: list[Any], **extra: Any) -> None:
+    """Print a collection document: {schema_version, items, …}."""
+    emit({"items": items, **extra})
+
+
+def emit_line(doc: dict[str, Any]) -> None:
+    """One document of a JSON Lines stream (`hotfix log --follow --json`)."""
+    _Output.wrote = True
+    click.echo(json.dumps({"schema_version": SCHEMA_VERSION, **doc}, ensure_ascii=False))
 
 
 def out(text: str = "") -> None:

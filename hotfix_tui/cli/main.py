@@ -1,20 +1,34 @@
 """The root command and the error boundary: one line `error: …`, never a traceback
-(unless HOTFIX_DEBUG=1)."""
+(unless HOTFIX_DEBUG=1). With --json, an error is also one JSON document on stdout."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 
 import click
 
 from .. import __version__
-from ..core.errors import HotfixError
-from .common import CommandExit
+from ..core.errors import HotfixError, PolicyRefusal, UnknownKey
+from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, SCHEMA_VERSION, CommandExit, _Output
+from .where import located
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class RootGroup(click.Group):
+    """Adds where a key was looked for (repository and database) to `unknown …` errors:
+    the usual cause is running in the wrong directory."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except UnknownKey as exc:
+            raise located(exc, (ctx.obj or {}).get("services")) from None
+
+
+@click.group(cls=RootGroup, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", "db", type=click.Path(dir_okay=False), default=None,
               help="Database file (default: $HOTFIX_DB, [store] path, "
               "or <git dir>/hotfix/hotfix.db).")
@@ -39,6 +53,7 @@ def cli(ctx: click.Context, db: str | None, repo: str | None) -> None:
 def _register() -> None:
     from . import (
         audit_cmd,
+        completion_cmd,
         demo_cmd,
         deploy_cmd,
         hotfix_cmd,
@@ -49,7 +64,7 @@ def _register() -> None:
     )
 
     for module in (incident_cmd, hotfix_cmd, work_cmd, deploy_cmd, release_cmd, audit_cmd,
-                   demo_cmd, tui_cmd):
+                   demo_cmd, tui_cmd, completion_cmd):
         module.register(cli)
 
 
@@ -60,11 +75,57 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def _wants_json(argv: list[str]) -> bool:
+    args = argv[: argv.index("--")] if "--" in argv else argv
+    return "--json" in args
+
+
+def _error_type(exc: BaseException) -> str:
+    """The error document's `type` (docs/schema/error.json)."""
+    if isinstance(exc, click.UsageError):
+        return "usage"
+    if isinstance(exc, (KeyboardInterrupt, click.Abort)):
+        return "interrupted"
+    if isinstance(exc, HotfixError):
+        from ..core import errors
+
+        for cls, name in ((errors.UnknownKey, "unknown_key"), (errors.NotFound, "not_found"),
+                          (errors.PolicyRefusal, "refused"),
+                          (errors.IllegalTransition, "illegal_transition"),
+                          (errors.ValidationError, "invalid"), (errors.ConfigError, "config"),
+                          (errors.StoreError, "store"), (errors.GitError, "git")):
+            if isinstance(exc, cls):
+                return name
+        return "failed"
+    return "internal"
+
+
+def _error_doc(exc: BaseException, message: str, code: int) -> None:
+    """With --json and nothing printed yet: the error as a document on stdout too."""
+    if _Output.wrote:
+        return
+    where = getattr(exc, "where", None) or {}
+    doc = {"schema_version": SCHEMA_VERSION, "error": {
+        "type": _error_type(exc),
+        "message": message,
+        "exit_code": code,
+        "reasons": list(exc.reasons) if isinstance(exc, PolicyRefusal) else None,
+        "repository": where.get("repository"),
+        "database": where.get("database"),
+    }}
+    with contextlib.suppress(OSError, ValueError):
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+
+
 def main(argv: list[str] | None = None) -> None:
     debug = os.environ.get("HOTFIX_DEBUG") == "1"
+    args = list(sys.argv[1:] if argv is None else argv)
+    as_json = _wants_json(args)
+    _Output.wrote = False
     code = 0
+    failure: tuple[BaseException, str] | None = None
     try:
-        result = cli.main(args=argv, prog_name="hotfix", standalone_mode=False)
+        result = cli.main(args=args, prog_name="hotfix", standalone_mode=False)
         code = result if isinstance(result, int) else 0
     except CommandExit as exc:
         code = exc.code
@@ -72,34 +133,36 @@ def main(argv: list[str] | None = None) -> None:
         hint = ""
         if exc.ctx is not None:
             hint = f" (see '{exc.ctx.command_path} --help')"
-        click.echo(f"error: {_one_line(exc.format_message())}{hint}", err=True)
-        code = 2
+        failure = (exc, f"{_one_line(exc.format_message())}{hint}")
+        code = EXIT_USAGE
     except click.ClickException as exc:
-        click.echo(f"error: {_one_line(exc.format_message())}", err=True)
-        code = exc.exit_code or 1
-    except click.Abort:
-        click.echo("error: aborted", err=True)
-        code = 130
+        failure = (exc, _one_line(exc.format_message()))
+        code = exc.exit_code or EXIT_FAILED
+    except click.Abort as exc:
+        failure = (exc, "aborted")
+        code = EXIT_INTERRUPTED
     except HotfixError as exc:
         if debug:
             raise
-        click.echo(f"error: {_one_line(exc.message)}", err=True)
+        failure = (exc, _one_line(exc.message))
         code = exc.exit_code
-    except KeyboardInterrupt:
-        click.echo("error: interrupted", err=True)
-        code = 130
+    except KeyboardInterrupt as exc:
+        failure = (exc, "interrupted")
+        code = EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (hotfix list | head); not an error worth a message.
         with contextlib.suppress(OSError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-        code = 1
+        code = EXIT_FAILED
     except Exception as exc:  # the last line of defence: still one line
         if debug:
             raise
-        click.echo(
-            f"error: internal error: {type(exc).__name__}: {_one_line(str(exc))} "
-            "(set HOTFIX_DEBUG=1 for details)",
-            err=True,
-        )
-        code = 1
+        failure = (exc, f"internal error: {type(exc).__name__}: {_one_line(str(exc))} "
+                        "(set HOTFIX_DEBUG=1 for details)")
+        code = EXIT_FAILED
+    if failure is not None:
+        exc, message = failure
+        click.echo(f"error: {message}", err=True)
+        if as_json:
+            _error_doc(exc, message, code)
     sys.exit(code)

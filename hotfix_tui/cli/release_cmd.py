@@ -8,7 +8,10 @@ import click
 
 from .. import services
 from ..core.models import actor_label
-from .common import dump_json, exit_code, get_ctx, json_option, out, safe, table
+from .common import dump_json, emit, emit_items, exit_code, get_ctx, json_option, out, safe, table
+from .completion_cmd import complete_active_hotfix, complete_hotfix, complete_incident
+
+RECORD_VERSION = 2  # docs/schema/record.json; "schema": "hotfix-tui/record/2"
 
 
 def _stopped(message: str) -> None:
@@ -17,7 +20,7 @@ def _stopped(message: str) -> None:
 
 
 @click.command("finish")
-@click.argument("key")
+@click.argument("key", shell_complete=complete_active_hotfix)
 @click.option("--push", is_flag=True,
               help="Push the tag and the forward-port branches to [hotfix] remote (never "
                    "forced: a non-fast-forward is refused).")
@@ -39,7 +42,7 @@ def finish_cmd(key: str, push: bool, skip_verify: str | None, cont: bool, abort:
     if abort:
         undone = services.finish_abort(ctx, key)
         if as_json:
-            dump_json(undone.to_json())
+            emit(undone.to_json())
             return
         for name in undone.restored:
             out(f"{name} moved back to where the finish found it")
@@ -51,7 +54,7 @@ def finish_cmd(key: str, push: bool, skip_verify: str | None, cont: bool, abort:
         return
     result = services.finish(ctx, key, push=push, skip_verify=skip_verify, resume=cont)
     if as_json:
-        dump_json(result.to_json())
+        emit(result.to_json())
     else:
         out(f"{result.hotfix} tag {result.tag} at {result.sha[:12]}")
         for b in result.branches:
@@ -69,7 +72,7 @@ def finish_cmd(key: str, push: bool, skip_verify: str | None, cont: bool, abort:
 
 
 @click.command("missing")
-@click.argument("key")
+@click.argument("key", shell_complete=complete_hotfix)
 @click.option("--branch", "branches", multiple=True, metavar="BRANCH",
               help="Also check this branch (repeatable).")
 @json_option
@@ -77,7 +80,7 @@ def missing_cmd(key: str, branches: tuple[str, ...], as_json: bool) -> None:
     """Which branches lack the fix (by patch-id: a cherry-picked copy counts)."""
     report = services.missing(get_ctx(), key, list(branches))
     if as_json:
-        dump_json(report.to_json())
+        emit(report.to_json())
         return
     if not report.branches:
         out("no branches to check (configure [hotfix] forward_port or give --branch)")
@@ -90,20 +93,26 @@ def missing_cmd(key: str, branches: tuple[str, ...], as_json: bool) -> None:
                 out(f"  {c.sha[:12]} {safe(c.subject)}")
 
 
+def event_json(ev) -> dict:
+    """An audit event with its readable line and tone (docs/schema/event.json)."""
+    from ..core.timeline import describe
+
+    text, tone = describe(ev)
+    return {**ev.to_json(), "text": text, "tone": tone or None}
+
+
 @click.command("timeline")
-@click.argument("incident")
+@click.argument("incident", shell_complete=complete_incident)
 @json_option
 def timeline_cmd(incident: str, as_json: bool) -> None:
     """Every event of an incident and its hotfixes, oldest first (notes included)."""
     from ..core.timeline import describe
 
-    events = services.timeline(get_ctx(), incident)
+    ctx = get_ctx()
+    events = services.timeline(ctx, incident)
     if as_json:
-        rows = []
-        for ev in events:
-            text, tone = describe(ev)
-            rows.append({**ev.to_json(), "text": text, "tone": tone})
-        dump_json(rows)
+        emit_items([event_json(ev) for ev in events],
+                   incident=services.get_incident(ctx, incident).key)
         return
     marks = {"bad": "!", "warn": "~", "good": "+", "": " "}
     rows = []
@@ -115,19 +124,25 @@ def timeline_cmd(incident: str, as_json: bool) -> None:
 
 
 @click.command("export")
-@click.argument("key")
-@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md",
-              show_default=True)
+@click.argument("key", shell_complete=complete_hotfix)
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default=None,
+              help="md (the default) or json (the same as --json).")
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False), default=None,
               help="Write to this file instead of standard output.")
-def export_cmd(key: str, fmt: str, output: str | None) -> None:
+@json_option
+def export_cmd(key: str, fmt: str | None, output: str | None, as_json: bool) -> None:
     """The whole record as a document for the post-incident review and release notes."""
     import json
     from pathlib import Path
 
     from ..services.export import write_text
 
+    if as_json and fmt == "md":
+        raise click.UsageError("--json and --format md exclude each other")
+    fmt = "json" if as_json else (fmt or "md")
     doc = services.export(get_ctx(), key, fmt)
+    if not isinstance(doc, str):
+        doc = {"schema_version": RECORD_VERSION, **doc}
     text = doc if isinstance(doc, str) else json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     if output:
         write_text(Path(output), text)
@@ -138,7 +153,10 @@ def export_cmd(key: str, fmt: str, output: str | None) -> None:
 
         Console().print(Markdown(text))
     else:
-        click.echo(text, nl=False)
+        if fmt == "json":
+            dump_json(doc)
+        else:
+            click.echo(text, nl=False)
 
 
 @click.command("import")
@@ -149,7 +167,7 @@ def import_cmd(file: str, as_json: bool) -> None:
     {title, severity, service} (FILE, or - for standard input). Safe to repeat."""
     result = services.import_incidents(get_ctx(), file)
     if as_json:
-        dump_json(result.to_json())
+        emit(result.to_json())
         return
     for item in result.items:
         what = item.incident or "-"

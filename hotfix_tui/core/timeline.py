@@ -133,10 +133,7 @@ def _run(a: str, kind: str, rest: str, key: str, after: dict) -> tuple[str, str]
     if a == "deploy.cancel_requested":
         return f"{key} cancel requested", WARN
     if rest == "started":
-        text = f"{key} {kind} {after.get('version', '')} to {after.get('env', '')} started"
-        if kind == "rollback":
-            return f"{text}: {after.get('reason', '')}", BAD
-        return text, ""
+        return _run_started(kind, key, after)
     if "status" in after:
         code = after.get("exit_code")
         sig = after.get("signal")
@@ -145,6 +142,18 @@ def _run(a: str, kind: str, rest: str, key: str, after: dict) -> tuple[str, str]
         tone = GOOD if after.get("status") == "succeeded" else BAD
         return f"{key} {kind} {after.get('status')}{detail}", tone
     return f"{key} {a}", ""
+
+
+def _run_started(kind: str, key: str, after: dict) -> tuple[str, str]:
+    """`D-1 deploy 1.4.2 to production started`, `D-2 verify 1.4.2 on production started`,
+    `D-3 rollback of production to 1.4.1 started: reason` (events recorded before the
+    rollback named its environment read `D-3 rollback to 1.4.1 started: reason`)."""
+    version, env = after.get("version") or "?", after.get("env")
+    if kind == "rollback":
+        where = f" of {env}" if env else ""
+        return f"{key} rollback{where} to {version} started: {after.get('reason') or ''}", BAD
+    prep = "on" if kind == "verify" else "to"
+    return f"{key} {kind} {version} {prep} {env or '?'} started", ""
 
 
 def _environment(rest: str, key: str, after: dict) -> tuple[str, str]:

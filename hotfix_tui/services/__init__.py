@@ -23,7 +23,7 @@ from .deploys import (
 from .export import build_record, export, export_to_file
 from .finish import finish, finish_abort, push_finished
 from .finish_state import AbortResult, BranchResult, FinishResult
-from .history import history_page
+from .history import history_page, hotfix_page, list_page
 from .hotfixes import (
     Started,
     abandon,
@@ -79,6 +79,8 @@ __all__ = [
     "get_hotfix",
     "get_incident",
     "history_page",
+    "hotfix_page",
+    "list_page",
     "init_config",
     "list_hotfixes",
     "list_incidents",

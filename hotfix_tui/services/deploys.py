@@ -540,8 +540,9 @@ def rollback(ctx: Context, env_name: str | None, reason: str, to: str | None = N
             hkey = hotfix_row["key"] if hotfix_row else None
             audit.append(store, ctx.actor, now, "deploy", run["key"], "rollback.started",
                          before={"version": current["version"], "sha": current["sha"]},
-                         after={"version": version, "sha": sha, "argv": plan.argv,
-                                "reason": reason}, incident=incident, hotfix=hkey)
+                         after={"env": env.name, "version": version, "sha": sha,
+                                "argv": plan.argv, "reason": reason},
+                         incident=incident, hotfix=hkey)
             # locked now, whatever the outcome; the hotfix becomes rolled_back only when
             # the rollback succeeds (services.runs)
             _lock(ctx, store, env.name, f"rolled back ({run['key']}): {reason}", now,

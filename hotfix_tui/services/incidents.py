@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from ..core.errors import ValidationError
-from ..core.models import Incident, IncidentStatus
+from ..core.models import AuditEvent, Incident, IncidentStatus
 from ..core.workflow import (
     check_incident_transition,
     check_severity,
@@ -93,7 +91,7 @@ def assign_commander(ctx: Context, key: str, commander: str) -> Incident:
         return records.get_incident(store, key)
 
 
-def add_note(ctx: Context, key: str, text: str) -> dict:
+def add_note(ctx: Context, key: str, text: str) -> AuditEvent:
     text = clean_text(text, "note")
     if not text:
         raise ValidationError("note must not be empty")
@@ -104,4 +102,4 @@ def add_note(ctx: Context, key: str, text: str) -> dict:
         inc = records.get_incident(store, key)
         ev = audit.append(store, ctx.actor, now, "incident", inc.key, "incident.note",
                           after={"text": text}, incident=inc.key)
-    return asdict(ev)
+    return ev

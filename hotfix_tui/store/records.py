@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from ..core.errors import NotFound
+from ..core.errors import UnknownKey
 from ..core.models import (
     Approval,
     ChecklistItem,
@@ -38,7 +38,7 @@ def incident_row(store: Store, key: str) -> sqlite3.Row:
     n = parse_key(key, "INC")
     row = store.one("SELECT * FROM incidents WHERE id = ?", (n,))
     if row is None:
-        raise NotFound(f"unknown incident INC-{n}")
+        raise UnknownKey("incident", f"INC-{n}")
     return row
 
 
@@ -140,13 +140,27 @@ def hotfix_row(store: Store, key: str) -> sqlite3.Row:
     n = parse_key(key, "HF")
     row = store.one(_HOTFIX_SELECT + " WHERE h.id = ?", (n,))
     if row is None:
-        raise NotFound(f"unknown hotfix HF-{n}")
+        raise UnknownKey("hotfix", f"HF-{n}")
     return row
 
 
 def approvals_for(store: Store, hotfix_id: int) -> list[Approval]:
     rows = store.all("SELECT * FROM approvals WHERE hotfix_id = ? ORDER BY id", (hotfix_id,))
     return [approval_from_row(r) for r in rows]
+
+
+def approvals_for_many(store: Store, hotfix_ids: list[int]) -> dict[int, list[Approval]]:
+    """Approvals of many hotfixes in one read (a page of a list), by hotfix id."""
+    if not hotfix_ids:
+        return {}
+    wanted = set(hotfix_ids)
+    rows = store.all("SELECT * FROM approvals WHERE hotfix_id BETWEEN ? AND ? ORDER BY id",
+                     (min(wanted), max(wanted)))
+    out: dict[int, list[Approval]] = {}
+    for r in rows:
+        if r["hotfix_id"] in wanted:
+            out.setdefault(r["hotfix_id"], []).append(approval_from_row(r))
+    return out
 
 
 def checklist_for(store: Store, hotfix_id: int, kind: str = "scope",

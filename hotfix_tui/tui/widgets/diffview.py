@@ -10,6 +10,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ...core.difftext import classify
 from .common import SCROLL_BINDINGS
 
 STYLES = {
@@ -19,15 +20,6 @@ STYLES = {
     "h": Style(bold=True),
     " ": Style(),
 }
-
-
-def classify(line: str) -> str:
-    if line.startswith(("+++", "---", "diff --git", "index ", "new file", "deleted file",
-                        "similarity", "rename ", "Binary files")):
-        return "h"
-    if line.startswith("@@"):
-        return "@"
-    return line[:1] if line[:1] in "+-" else " "
 
 
 def prepare(text: str) -> list[tuple[str, str]]:
