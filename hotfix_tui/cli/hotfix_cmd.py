@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import sys
 
 import click
 
@@ -151,7 +152,7 @@ def _use_colour(mode: str) -> bool:
         return True
     if mode == "never" or os.environ.get("NO_COLOR"):
         return False
-    return click.get_text_stream("stdout").isatty()
+    return sys.stdout.isatty()
 
 
 @click.command("diff")

@@ -48,6 +48,9 @@ def test_deploy_verify_rollback_unlock(svc):
     deploys = svc.cli("deploys", "--json").items()
     assert [d["kind"] for d in deploys] == ["rollback", "verify", "deploy"]
     assert deploys[0]["started_by"] == "carol" and deploys[0]["status"] == "succeeded"
+    timeline = svc.cli("timeline", "INC-1").out
+    assert "D-2 verify 1.4.2 on production started" in timeline
+    assert "D-3 rollback of production to 1.4.1 started: error rate up" in timeline
 
     # a locked environment takes no deploys, and unlocking needs a reason
     approved_hotfix(svc, "HF-2", "Second try")
