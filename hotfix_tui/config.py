@@ -71,11 +71,13 @@ class ScopeSection:
 @dataclass(frozen=True)
 class IdentitySection:
     allow_override: bool = False
+    email_domain: str = ""  # commits by an account git knows no identity for: user@<this>
 
 
 @dataclass(frozen=True)
 class StoreSection:
     path: str = ""
+    shared_group: str = ""  # files the tool creates belong to this group, group-writable
 
 
 @dataclass(frozen=True)
@@ -255,6 +257,12 @@ def _check(reader: _Reader, cfg: Config) -> None:
         reader.fail("scope", "max_files", "must be at least 1")
     if cfg.scope.max_lines < 1:
         reader.fail("scope", "max_lines", "must be at least 1")
+    domain = cfg.identity.email_domain
+    if domain and not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?", domain):
+        reader.fail("identity", "email_domain", f"is not a domain name: {domain!r}")
+    group = cfg.store.shared_group
+    if group and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}", group):
+        reader.fail("store", "shared_group", f"is not a group name: {group!r}")
     for sev in cfg.incidents.severity_map.values():
         if not 1 <= sev <= 4:
             reader.fail("incidents", "severity_map", "severities must be 1-4")

@@ -7,15 +7,29 @@ checked first (core.refs), resolved to full commit ids, and passed after
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import sharing
 from .core.errors import GitError
 from .core.refs import check_ref, check_revision, version_from_tag
 from .core.scope import FileChange
+from .gitaccess import (  # noqa: F401  (commit_identity … are part of gitops' API)
+    COMMITTING,
+    DUBIOUS,
+    commit_identity,
+    execute,
+    git_env,
+    identity_env,
+    ownership_message,
+    subcommand,
+    take_notices,
+    trust_args,
+    trust_command,
+    use_email_domain,
+)
 
 
 @dataclass(frozen=True)
@@ -41,42 +55,40 @@ class GitResult:
         return self.status == 0
 
 
-def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(extra or {})
-    env["GIT_TERMINAL_PROMPT"] = "0"
-    env["GIT_EDITOR"] = "true"
-    env["GIT_SEQUENCE_EDITOR"] = "true"
-    env.pop("GIT_DIR", None)
-    env.pop("GIT_WORK_TREE", None)
-    env.pop("GIT_INDEX_FILE", None)
-    return env
-
-
 def run_git(cwd: str | Path, *args: str, check: bool = True, strip: bool = True,
             env: dict[str, str] | None = None) -> GitResult:
-    """Run `git args…` in `cwd` through GitPython; raise GitError on failure if check."""
-    import git  # GitPython is slow to import; the fast read paths never need it
+    """Run `git args…` in `cwd` through GitPython; raise GitError on failure if check.
 
-    argv = ["git", *args]
+    git's refusal of a repository owned by another account is always raised, as what
+    it is: callers that tolerate a failure (check=False) would otherwise report it as
+    "unknown ref" or "nothing recorded".
+    """
+    full_env = git_env(env)
+    sub, _ = subcommand(args)
+    if sub in COMMITTING or (sub == "tag" and "-a" in args):
+        full_env.update(identity_env(cwd, full_env))
+    argv = ["git", *trust_args(cwd), *args]
     started = time.monotonic()
-    try:
-        status, out, err = git.Git(str(cwd)).execute(
-            argv, with_extended_output=True, with_exceptions=False, env=_env(env),
-            strip_newline_in_stdout=strip,
-        )
-    except git.GitCommandNotFound as exc:
-        raise GitError("git is not installed or not on PATH") from exc
-    record = CommandRecord(tuple(argv), str(cwd), int(status), time.monotonic() - started)
+    status, out, err = execute(cwd, argv, full_env, strip)
+    record = CommandRecord(tuple(argv), str(cwd), status, time.monotonic() - started)
     for observer in list(OBSERVERS):
         observer(record)
-    out = out if isinstance(out, str) else out.decode("utf-8", "replace")
-    err = err if isinstance(err, str) else err.decode("utf-8", "replace")
+    if status != 0 and DUBIOUS in err:
+        raise GitError(ownership_message(err, cwd))
     if check and status != 0:
         first = next((ln for ln in err.splitlines() if ln.strip()), f"exit {status}")
         first = first.removeprefix("fatal: ").removeprefix("error: ")
         raise GitError(f"git {args[0]} failed: {first}")
-    return GitResult(int(status), out, err)
+    return GitResult(status, out, err)
+
+
+def probe(cwd: str | Path) -> str:
+    """"" when git works in `cwd` for this account; otherwise why, said plainly."""
+    try:
+        run_git(cwd, "rev-parse", "--git-dir")
+    except GitError as exc:
+        return str(exc)
+    return ""
 
 
 def check_repository(path: str | Path) -> Path:
@@ -163,12 +175,12 @@ def add_worktree(cwd: str | Path, path: Path, branch: str, start: str) -> None:
     check_ref(branch, "branch")
     if path.exists() and any(path.iterdir()):
         raise GitError(f"worktree path already exists and is not empty: {path}")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    sharing.make_dirs(path.parent)
     run_git(cwd, "worktree", "add", "--quiet", "-b", branch, str(path.absolute()), start)
 
 
 def add_detached_worktree(cwd: str | Path, path: Path, sha: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    sharing.make_dirs(path.parent)
     run_git(cwd, "worktree", "add", "--quiet", "--detach", str(path.absolute()), sha)
 
 

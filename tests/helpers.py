@@ -82,6 +82,8 @@ def run(args: list[str], cwd: Path | None = None, env: dict | None = None) -> Re
             os.environ[k] = v
     out, err = io.StringIO(), io.StringIO()
     code = 0
+    umask = os.umask(0o022)
+    os.umask(umask)
     try:
         if cwd is not None:
             os.chdir(cwd)
@@ -91,6 +93,11 @@ def run(args: list[str], cwd: Path | None = None, env: dict | None = None) -> Re
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     finally:
+        # what one command set for its process (shared mode's umask) ends with it
+        from hotfix_tui import sharing
+
+        sharing.activate(None)
+        os.umask(umask)
         os.chdir(old_cwd)
         for k, v in saved.items():
             if v is None:

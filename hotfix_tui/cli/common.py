@@ -33,15 +33,17 @@ class CommandExit(Exception):
         self.code = code
 
 
-def get_ctx(click_ctx: click.Context | None = None):
-    """The services context for this invocation (built once, warnings printed once)."""
+def get_ctx(click_ctx: click.Context | None = None, *, create_db: bool = False):
+    """The services context for this invocation (built once, warnings printed once).
+    `create_db`: this command may create a database named by --db, $HOTFIX_DB or
+    [store] path (only `hotfix init` does)."""
     from ..services import open_context
 
     click_ctx = click_ctx or click.get_current_context()
     root = click_ctx.find_root()
     obj = root.ensure_object(dict)
     if "services" not in obj:
-        ctx = open_context(obj.get("repo"), obj.get("db"))
+        ctx = open_context(obj.get("repo"), obj.get("db"), create_db=create_db)
         for w in ctx.warnings:
             click.echo(f"warning: {w}", err=True)
         obj["services"] = ctx

@@ -56,6 +56,7 @@ def _register() -> None:
         completion_cmd,
         demo_cmd,
         deploy_cmd,
+        doctor_cmd,
         hotfix_cmd,
         incident_cmd,
         release_cmd,
@@ -64,7 +65,7 @@ def _register() -> None:
     )
 
     for module in (incident_cmd, hotfix_cmd, work_cmd, deploy_cmd, release_cmd, audit_cmd,
-                   demo_cmd, tui_cmd, completion_cmd):
+                   demo_cmd, tui_cmd, doctor_cmd, completion_cmd):
         module.register(cli)
 
 
@@ -165,4 +166,15 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"error: {message}", err=True)
         if as_json:
             _error_doc(exc, message, code)
+    _say_notices()
     sys.exit(code)
+
+
+def _say_notices() -> None:
+    if "hotfix_tui.services.context" not in sys.modules:
+        return  # no command got as far as the services
+    from ..services.context import take_notices
+
+    with contextlib.suppress(OSError):
+        for note in take_notices():
+            click.echo(f"note: {note}", err=True)

@@ -13,9 +13,8 @@ def build_app(click_ctx: click.Context, readonly: bool):
 
     try:
         ctx = get_ctx(click_ctx)
-        from ..store import open_store
-
-        open_store(ctx.db_path, create=False).close()  # a foreign or newer file: say so
+        with ctx.reading():  # a foreign, newer or missing-but-named file: say so
+            pass
     except HotfixError as exc:
         from ..tui.problem import ProblemApp, hint_for
 

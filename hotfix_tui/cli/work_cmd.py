@@ -30,9 +30,9 @@ def _key_arg(active: bool = True):
 
 @click.command("init")
 def init_cmd() -> None:
-    """Write a commented .hotfix.toml template (refuses to overwrite)."""
-    path = services.init_config(get_ctx())
-    out(f"wrote {path}")
+    """Write a commented .hotfix.toml (never overwritten) and create the database."""
+    for line in services.init_config(get_ctx(create_db=True)):
+        out(line)
 
 
 @click.command("start")

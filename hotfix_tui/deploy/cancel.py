@@ -47,6 +47,7 @@ def request_cancel(store: Store, deploy_id: int, actor: Actor, now: str) -> None
         raise HotfixError(
             f"{row['key']}: cancel recorded, but its runner on {row['host']} is gone and its "
             f"processes cannot be stopped from {HOST}; stop them on {row['host']}")
+    check_may_signal(row["key"], row["pgid"])
     what = _stop_lost_group(row["pgid"], float(row["cancel_grace_s"]))
     with store.write():
         if run_row(store, deploy_id)["status"] != str(RunStatus.RUNNING):
@@ -55,6 +56,52 @@ def request_cancel(store: Store, deploy_id: int, actor: Actor, now: str) -> None
                         now)
         finish_run(store, deploy_id, RunStatus.CANCELLED, now=now, actor=actor,
                    note=f"runner gone; {what}")
+
+
+def check_may_signal(key: str, pgid: int | None) -> None:
+    """A command left by a dead runner runs as the account that started it; only that
+    account (or root) may signal it. Say so, with who and what to run, rather than fail
+    half-way with a permission error."""
+    if not pgid or os.geteuid() == 0:
+        return
+    members = _group_members(pgid)
+    foreign = [pid for pid in members if _uid_of(pid) not in (None, os.geteuid())]
+    if not foreign:
+        return
+    owner = _account(_uid_of(foreign[0]))
+    command = _cmdline(pgid if pgid in members else foreign[0])
+    raise HotfixError(
+        f"{key}: cancel recorded, but its runner is gone and its command still runs "
+        f"as {owner} (process group {pgid}: {command}), which only {owner} or root can "
+        f"stop: ask {owner} to run `hotfix cancel {key}`, or an admin: "
+        f"sudo kill -TERM -- -{pgid}")
+
+
+def _uid_of(pid: int) -> int | None:
+    try:
+        return os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return None
+
+
+def _account(uid: int | None) -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(uid).pw_name if uid is not None else "another account"
+    except KeyError:
+        return f"uid {uid}"
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            raw = f.read(400)
+    except OSError:
+        return "?"
+    text = raw.replace(b"\0", b" ").decode("utf-8", "replace").strip()
+    text = "".join(c if c.isprintable() else "?" for c in text)
+    return text[:120] + ("…" if len(text) > 120 else "")
 
 
 def _group_members(pgid: int) -> list[int]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from .. import gitops, sharing
 from ..clock import iso, utcnow
 from ..config import CONFIG_NAME, Config, load_config
 from ..core.errors import GitError, HotfixError
@@ -30,6 +31,8 @@ class Context:
     clock: Callable[[], datetime] = utcnow
     repo_error: str = ""
     readonly: bool = False  # a browsing console: reads never write (no reaping, no staleness)
+    db_source: str = ""  # where db_path came from: "--db", "$HOTFIX_DB", "[store] path", ""
+    create_db: bool = False  # may create a database named by db_source (`hotfix init`)
     _config_stamp: tuple | None = None
 
     def config_stamp(self) -> tuple | None:
@@ -57,9 +60,14 @@ class Context:
             raise GitError(self.repo_error or "not a git repository")
         return self.repo
 
+    def check_db(self) -> None:
+        check_db_location(self.db_path, self.db_source, self.create_db)
+
     @contextmanager
     def reading(self):
-        """A store for reads; a missing database reads as empty and is not created."""
+        """A store for reads; a missing database at the default location reads as empty
+        and is not created (one named by --db and the like must exist)."""
+        self.check_db()
         store = open_store(self.db_path, create=False)
         try:
             yield store
@@ -68,7 +76,9 @@ class Context:
 
     @contextmanager
     def writing(self):
-        """A store for writes; the database and its folder are created on first use."""
+        """A store for writes; at the default location, the database and its folder are
+        created on first use."""
+        self.check_db()
         store = open_store(self.db_path, create=True)
         try:
             yield store
@@ -76,31 +86,51 @@ class Context:
             store.close()
 
     def open(self, create: bool = True) -> Store:
+        self.check_db()
         return open_store(self.db_path, create=create)
 
 
 def resolve_db_path(db: str | os.PathLike | None, repo: RepoPaths | None,
-                    config: Config, repo_error: str = "") -> Path:
-    """--db, then $HOTFIX_DB, then [store] path, then <git common dir>/hotfix/hotfix.db."""
+                    config: Config, repo_error: str = "") -> tuple[Path, str]:
+    """--db, then $HOTFIX_DB, then [store] path, then <git common dir>/hotfix/hotfix.db;
+    with where the path came from ("" for the default location)."""
     if db:
-        return Path(db).expanduser().absolute()
+        return Path(db).expanduser().absolute(), "--db"
     env = os.environ.get(DB_ENV, "").strip()
     if env:
-        return Path(env).expanduser().absolute()
+        return Path(env).expanduser().absolute(), f"${DB_ENV}"
     if config.store.path:
         p = Path(config.store.path).expanduser()
         if not p.is_absolute() and repo is not None:
             p = repo.toplevel / p
-        return p.absolute()
+        return p.absolute(), "[store] path"
     if repo is None:
         raise HotfixError(f"{repo_error or 'not a git repository'}; run inside one, or give "
                           f"--db PATH or ${DB_ENV}")
-    return repo.common_dir / "hotfix" / "hotfix.db"
+    return repo.common_dir / "hotfix" / "hotfix.db", ""
+
+
+def take_notices() -> list[str]:
+    """What the user should hear once, collected while a command ran (a commit made
+    under the OS account's identity because git had none)."""
+    return gitops.take_notices()
+
+
+def check_db_location(path: Path, source: str, create: bool) -> None:
+    """A database named explicitly must be there: a mistyped --db or $HOTFIX_DB would
+    otherwise show an empty world, and its first write would fork the team's record.
+    Only the default location, or `hotfix init`, creates one."""
+    if not source:
+        return
+    if not path.parent.is_dir():
+        raise HotfixError(f"no such folder for the database {path} (from {source})")
+    if not path.exists() and not create:
+        raise HotfixError(f"no hotfix database at {path} (from {source}); check the path, "
+                          f"or create it there with: hotfix init")
 
 
 def _committed_allows_override(paths: RepoPaths) -> bool:
     """Does the committed .hotfix.toml (HEAD of the main worktree) allow HOTFIX_ACTOR?"""
-    from .. import gitops
     from ..config import parse_config
     from ..core.errors import ConfigError
 
@@ -118,6 +148,7 @@ def open_context(
     db: str | os.PathLike | None = None,
     *,
     clock: Callable[[], datetime] | None = None,
+    create_db: bool = False,
 ) -> Context:
     """Resolve everything a command needs. A missing repository is only an error
     for commands that need one (require_repo), unless --repo was given."""
@@ -130,11 +161,14 @@ def open_context(
             raise
         repo_error = str(exc)
     config = load_config(paths.toplevel if paths else None)
-    db_path = resolve_db_path(db, paths, config, repo_error)
+    db_path, db_source = resolve_db_path(db, paths, config, repo_error)
+    sharing.activate(sharing.detect(db_path, config.store.shared_group))
+    gitops.use_email_domain(config.identity.email_domain)
     actor, warning = current_actor(
         config, (lambda: _committed_allows_override(paths)) if paths else None)
     ctx = Context(repo=paths, config=config, db_path=db_path, actor=actor,
-                  warnings=[warning] if warning else [], repo_error=repo_error)
+                  warnings=[warning] if warning else [], repo_error=repo_error,
+                  db_source=db_source, create_db=create_db)
     ctx._config_stamp = ctx.config_stamp()  # what `config` was read from
     if clock is not None:
         ctx.clock = clock

@@ -636,6 +636,7 @@ def cancel(ctx: Context, deploy_key: str) -> Deploy:
             if not any(r["id"] == row["id"] for r in orphaned_runs(store, row["env"])):
                 raise HotfixError(f"{row['key']} is interrupted and nothing of it is left "
                                   "running; nothing to cancel")
+            cancelling.check_may_signal(row["key"], row["pgid"])
             what = cancelling.stop_lost_group(row["pgid"], float(row["cancel_grace_s"]))
             with store.write():
                 audit.append(store, ctx.actor, now, "deploy", row["key"],

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .. import gitops, patchids
+from .. import gitops, patchids, sharing
 from ..clock import parse_iso
 from ..core.errors import HotfixError
 from ..core.models import HotfixState
@@ -176,6 +176,7 @@ def write_text(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         tmp.write_text(text, encoding="utf-8")
+        sharing.adopt(tmp)
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

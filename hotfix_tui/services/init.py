@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..config import CONFIG_NAME, parse_config
 from ..core.errors import HotfixError
 from .context import Context
@@ -56,11 +54,23 @@ allow_override = false           # true only for demos and tests: honours $HOTFI
 '''
 
 
-def init_config(ctx: Context) -> Path:
-    repo = ctx.require_repo()
-    path = repo.toplevel / CONFIG_NAME
-    if path.exists():
-        raise HotfixError(f"{path} already exists; not overwriting it")
-    parse_config(TEMPLATE, path)  # the template itself must always be valid
-    path.write_text(TEMPLATE, encoding="utf-8")
-    return path
+def init_config(ctx: Context) -> list[str]:
+    """Set up hotfix here: the commented `.hotfix.toml` (never overwritten) and the
+    database (the only way, besides the default location, that one is created).
+    Returns what was created; an error when there was nothing left to create."""
+    done: list[str] = []
+    path = ctx.repo.toplevel / CONFIG_NAME if ctx.repo is not None else None
+    if path is not None and not path.exists():
+        parse_config(TEMPLATE, path)  # the template itself must always be valid
+        path.write_text(TEMPLATE, encoding="utf-8")
+        done.append(f"wrote {path}")
+    if not ctx.db_path.exists():
+        with ctx.writing():
+            pass
+        done.append(f"created the database {ctx.db_path}")
+    if not done:
+        if path is None:
+            raise HotfixError(f"the database {ctx.db_path} already exists")
+        raise HotfixError(f"{path} already exists; not overwriting it (the database "
+                          f"{ctx.db_path} exists too)")
+    return done

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from .. import sharing
 from ..core.errors import StoreError
 from . import schema
 
@@ -218,13 +219,20 @@ def open_store(path: str | os.PathLike, *, create: bool = True) -> Store:
         if not create:
             return open_memory()
         try:
-            p.parent.mkdir(parents=True, exist_ok=True)
+            sharing.make_dirs(p.parent)
         except OSError as exc:
             raise StoreError(
                 f"cannot create database folder {p.parent}: {exc.strerror or exc}"
             ) from exc
         if not os.access(p.parent, os.W_OK | os.X_OK):
             raise StoreError(f"cannot create database in {p.parent}: permission denied")
+        try:
+            sharing.create_database_file(p)
+        except OSError as exc:
+            raise StoreError(f"cannot create database {p}: {exc.strerror or exc}") from exc
+    else:
+        sharing.adopt_database(p)
+        sharing.repair_sidecars(p)
     readonly = _looks_readonly(p)
     try:
         if readonly:

@@ -115,7 +115,12 @@ class BaseScreen(Screen):
         except Exception as exc:
             self.post_message(ActionDone(what, False, f"{type(exc).__name__}: {exc}"))
             return
-        self.post_message(ActionDone(what, True, success or f"{what}: done", result))
+        text = success or f"{what}: done"
+        from ..services.context import take_notices
+
+        for note in take_notices():  # said once: a commit made under the OS account's name
+            text += f"\nnote: {note}"
+        self.post_message(ActionDone(what, True, text, result))
 
     def on_action_done(self, message: ActionDone) -> None:
         message.stop()

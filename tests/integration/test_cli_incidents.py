@@ -71,15 +71,62 @@ def test_reads_do_not_create_the_database(repo: Path, db_path: Path):
 def test_db_location_precedence(repo: Path, tmp_path: Path):
     env_db = tmp_path / "env.db"
     flag_db = tmp_path / "flag.db"
-    assert _open(repo).code == 0
+    assert run(["--db", str(flag_db), "init"], cwd=repo).code == 0
+    assert run(["init"], cwd=repo, env={"HOTFIX_DB": str(env_db)}).code == 0
+    assert _open(repo).code == 0  # the default location: created on the first change
     assert run(["incident", "open", "--title", "a", "--sev", "2"], cwd=repo,
                env={"HOTFIX_DB": str(env_db)}).code == 0
     assert run(["--db", str(flag_db), "incident", "open", "--title", "b", "--sev", "2"],
                cwd=repo, env={"HOTFIX_DB": str(env_db)}).code == 0
+    (repo / "var").mkdir()
     (repo / ".hotfix.toml").write_text('[store]\npath = "var/team.db"\n')
-    assert _open(repo).code == 0
-    assert (repo / "var" / "team.db").exists() and env_db.exists() and flag_db.exists()
-    assert (repo / ".git" / "hotfix" / "hotfix.db").exists()
+    assert run(["init"], cwd=repo).code == 0
+    assert _open(repo, title="c").code == 0
+
+    def titles(db: Path) -> list[str]:
+        conn = sqlite3.connect(db)
+        try:
+            return [t for (t,) in conn.execute("SELECT title FROM incidents ORDER BY id")]
+        finally:
+            conn.close()
+
+    assert titles(flag_db) == ["b"]
+    assert titles(env_db) == ["a"]
+    assert titles(repo / "var" / "team.db") == ["c"]
+    assert titles(repo / ".git" / "hotfix" / "hotfix.db") == ["Checkout failing"]
+
+
+@pytest.mark.parametrize("how", ["--db", "HOTFIX_DB", "[store] path"])
+def test_a_named_database_that_is_missing_is_an_error_and_nothing_is_created(
+        repo: Path, tmp_path: Path, how: str):
+    assert _open(repo).code == 0  # the team's real database, at the default location
+    typo = tmp_path / "hotfix-typo.db"
+    args, env = [], {}
+    if how == "--db":
+        args = ["--db", str(typo)]
+    elif how == "HOTFIX_DB":
+        env = {"HOTFIX_DB": str(typo)}
+    else:
+        (repo / ".hotfix.toml").write_text(f'[store]\npath = "{typo}"\n')
+    for command in (["incident", "list"], ["incident", "list", "--json"], ["list"],
+                    ["audit", "verify"], ["incident", "open", "--title", "t", "--sev", "1"]):
+        res = run([*args, *command], cwd=repo, env=env)
+        assert_one_line_error(res, 1, f"no hotfix database at {typo}")
+        assert "hotfix init" in res.err
+    assert not typo.exists()
+    assert run([*args, "init"], cwd=repo, env=env).code == 0
+    assert typo.exists()
+    assert run([*args, "incident", "list", "--json"], cwd=repo, env=env).json() == []
+
+
+def test_a_named_database_in_a_missing_folder_is_an_error_for_every_command(
+        repo: Path, tmp_path: Path):
+    missing = tmp_path / "no-such-folder" / "hotfix.db"
+    for command in (["incident", "list"], ["init"],
+                    ["incident", "open", "--title", "t", "--sev", "1"]):
+        res = run(["--db", str(missing), *command], cwd=repo)
+        assert_one_line_error(res, 1, f"no such folder for the database {missing}")
+    assert not missing.parent.exists()
 
 
 def test_linked_worktrees_share_the_database(repo: Path, tmp_path: Path):
@@ -135,7 +182,7 @@ def test_db_in_a_directory_that_cannot_be_created(repo: Path, tmp_path: Path):
     blocker.write_text("not a directory")
     res = run(["--db", str(blocker / "sub" / "x.db"), "incident", "open", "--title", "t",
                "--sev", "1"], cwd=repo)
-    assert_one_line_error(res, 1, "cannot create database folder")
+    assert_one_line_error(res, 1, "no such folder for the database")
     assert blocker.read_text() == "not a directory"
 
 
@@ -178,6 +225,9 @@ def test_no_repository_and_no_db(tmp_path: Path):
     assert_one_line_error(res, 1, "not a git repository")
     res = run(["--repo", str(tmp_path), "incident", "list"], cwd=tmp_path)
     assert_one_line_error(res, 1, "not a git repository")
+    res = run(["--db", str(tmp_path / "x.db"), "incident", "list", "--json"], cwd=tmp_path)
+    assert_one_line_error(res, 1, "no hotfix database at")
+    assert run(["--db", str(tmp_path / "x.db"), "init"], cwd=tmp_path).code == 0
     ok = run(["--db", str(tmp_path / "x.db"), "incident", "list", "--json"], cwd=tmp_path)
     assert ok.code == 0 and ok.items() == []
 

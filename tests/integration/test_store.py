@@ -107,6 +107,7 @@ def test_audit_rows_cannot_be_updated_or_deleted(tmp_path: Path):
 @pytest.mark.parametrize("change", ["actor", "delete"])
 def test_tampering_is_found_and_named(tmp_path: Path, repo: Path, change: str):
     db = tmp_path / "x.db"
+    assert run(["--db", str(db), "init"], cwd=repo).code == 0
     for title in ("one", "two", "three", "four"):
         assert run(["--db", str(db), "incident", "open", "--title", title, "--sev", "2"],
                    cwd=repo).code == 0
@@ -173,6 +174,7 @@ def test_audit_append_outside_a_transaction_is_a_bug(tmp_path: Path):
 
 def test_read_only_file_refuses_writes(tmp_path: Path, repo: Path):
     db = tmp_path / "x.db"
+    assert run(["--db", str(db), "init"], cwd=repo).code == 0
     assert run(["--db", str(db), "incident", "open", "--title", "t", "--sev", "1"],
                cwd=repo).code == 0
     # fold the WAL into the main file so the bytes we compare are the whole database
