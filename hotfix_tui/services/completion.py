@@ -39,7 +39,7 @@ def _db_path(repo: str | None, db: str | None):
     if config is None:
         return None
     try:
-        return resolve_db_path(db, paths, config)
+        return resolve_db_path(db, paths, config)[0]
     except HotfixError:
         return None
 

@@ -116,7 +116,7 @@ def test_a_named_database_that_is_missing_is_an_error_and_nothing_is_created(
     assert not typo.exists()
     assert run([*args, "init"], cwd=repo, env=env).code == 0
     assert typo.exists()
-    assert run([*args, "incident", "list", "--json"], cwd=repo, env=env).json() == []
+    assert run([*args, "incident", "list", "--json"], cwd=repo, env=env).items() == []
 
 
 def test_a_named_database_in_a_missing_folder_is_an_error_for_every_command(

@@ -16,8 +16,14 @@ from hotfix_tui.cli.main import cli
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _options(cmd: click.Command) -> set[str]:
-    return {o for p in cmd.params for o in (*p.opts, *p.secondary_opts)} | {"-h", "--help"}
+def _options(cmd: click.Command) -> dict[str, bool]:
+    """Option name → whether it takes a value."""
+    found = {"-h": False, "--help": False}
+    for p in cmd.params:
+        if isinstance(p, click.Option):
+            takes = not p.is_flag and not p.count
+            found.update({o: takes for o in (*p.opts, *p.secondary_opts)})
+    return found
 
 
 def problems(hint: str) -> list[str]:
@@ -34,11 +40,18 @@ def problems(hint: str) -> list[str]:
         return [f"{hint!r} does not start with hotfix"]
     cmd: click.Command = cli
     out = []
+    value_next = False
     for word in words[1:]:
+        if value_next and not word.startswith("-"):  # `[--title] [--why]` show no values
+            value_next = False
+            continue
+        value_next = False
         if word.startswith("-"):
+            options = _options(cmd)
             for name in word.split("=", 1)[0].split("/"):  # --follow/--detach: both
-                if name not in _options(cmd):
+                if name not in options:
                     out.append(f"{hint!r}: {cmd.name} has no option {name}")
+            value_next = "=" not in word and options.get(word, False)
         elif isinstance(cmd, click.Group):
             if word not in cmd.commands:
                 out.append(f"{hint!r}: no command {word!r} in {cmd.name}")
@@ -77,6 +90,8 @@ def test_the_checker_catches_a_wrong_hint():
     assert problems("hotfix log D-1 --folow")
     assert problems("hotfix unlock --env production --reason 'x'") == []
     assert problems("hotfix incident list [--all]") == []
+    assert problems("hotfix --db PATH init") == []
+    assert problems("hotfix edit KEY [--title] [--wh]")  # a value-less placeholder
 
 
 def test_the_readme_and_the_messages_have_hints():
