@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from typing import Any
 
@@ -86,11 +87,15 @@ def warn(text: str) -> None:
     click.echo(f"warning: {text}", err=True)
 
 
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def safe(text: str | None) -> str:
-    """Make stored text harmless for a terminal: no escape sequences or control bytes."""
+    """Make stored text harmless for a terminal: no escape sequences or control bytes
+    (C0, DEL and C1, which some terminals read as escapes); newlines and tabs stay."""
     if not text:
         return ""
-    return "".join(c if (c >= " " and c != "\x7f") or c in "\n\t" else "?" for c in text)
+    return _UNSAFE.sub("?", text)
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:

@@ -24,19 +24,21 @@ _FILTERS = {
 
 def key_candidates(db_path: Path, kind: str, digits: str, limit: int = 50,
                    only: str | None = None) -> list[tuple[str, str]]:
-    """(key, description) pairs, newest first, whose number starts with `digits`."""
+    """(key, description) pairs whose number starts with `digits`: the key typed in full
+    first, then the newest."""
     table, prefix, first, second = _TABLES[kind]
     where = ["key LIKE ?"]
     if only:
         where.append(_FILTERS[only])
     sql = (f"SELECT key, {first}, {second} FROM {table} WHERE {' AND '.join(where)} "
-           "ORDER BY id DESC LIMIT ?")
+           "ORDER BY key = ? DESC, id DESC LIMIT ?")
     try:
         if not db_path.is_file():
             return []
         conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True, timeout=0.5)
         try:
-            rows = conn.execute(sql, (f"{prefix}{digits}%", int(limit))).fetchall()
+            rows = conn.execute(sql, (f"{prefix}{digits}%", f"{prefix}{digits}",
+                                      int(limit))).fetchall()
         finally:
             conn.close()
     except (sqlite3.Error, OSError):

@@ -54,6 +54,7 @@ def test_hotfix_incident_and_run_keys_complete_newest_first(svc):
     assert values(complete(svc.path, "hotfix deploy ")) == ["HF-1"]  # not the abandoned one
     assert values(complete(svc.path, "hotfix diff hf-")) == ["HF-2", "HF-1"]
     assert values(complete(svc.path, "hotfix show HF-2")) == ["HF-2"]
+    assert values(complete(svc.path, "hotfix show HF-1")) == ["HF-1"]
     assert values(complete(svc.path, "hotfix show INC-")) == []  # another kind of key
     assert values(complete(svc.path, "hotfix incident show ")) == ["INC-2", "INC-1"]
     assert values(complete(svc.path, "hotfix start --incident ")) == ["INC-1"]  # open ones
@@ -111,3 +112,15 @@ def test_completion_prints_the_script(svc, shell, marker):
 def test_completion_bad_shell(svc):
     assert_one_line_error(svc.cli("completion", "tcsh"), 2, "tcsh")
     assert_one_line_error(svc.cli("completion"), 2, "Missing argument")
+
+
+def test_the_key_typed_in_full_comes_first_then_the_newest(tmp_path):
+    from tests.helpers import init_repo, run
+
+    repo = init_repo(tmp_path / "repo")
+    for n in range(1, 13):
+        assert run(["incident", "open", "--title", f"Outage {n}", "--sev", "2"],
+                   cwd=repo).code == 0
+    assert values(complete(repo, "hotfix incident show INC-1")) == \
+        ["INC-1", "INC-12", "INC-11", "INC-10"]
+    assert values(complete(repo, "hotfix incident show "))[:2] == ["INC-12", "INC-11"]
