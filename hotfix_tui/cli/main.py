@@ -11,6 +11,7 @@ import sys
 import click
 
 from .. import __version__
+from ..core import errors
 from ..core.errors import HotfixError, PolicyRefusal, UnknownKey
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, SCHEMA_VERSION, CommandExit, _Output
 from .where import located
@@ -81,24 +82,18 @@ def _wants_json(argv: list[str]) -> bool:
     return "--json" in args
 
 
-def _error_type(exc: BaseException) -> str:
-    """The error document's `type` (docs/schema/error.json)."""
-    if isinstance(exc, click.UsageError):
-        return "usage"
-    if isinstance(exc, (KeyboardInterrupt, click.Abort)):
-        return "interrupted"
-    if isinstance(exc, HotfixError):
-        from ..core import errors
+# The error document's `type` (docs/schema/error.json), most specific class first.
+_ERROR_TYPES = ((click.UsageError, "usage"), (KeyboardInterrupt, "interrupted"),
+                (click.Abort, "interrupted"), (errors.UnknownKey, "unknown_key"),
+                (errors.NotFound, "not_found"), (errors.PolicyRefusal, "refused"),
+                (errors.IllegalTransition, "illegal_transition"),
+                (errors.ValidationError, "invalid"), (errors.ConfigError, "config"),
+                (errors.StoreError, "store"), (errors.GitError, "git"),
+                (errors.HotfixError, "failed"))
 
-        for cls, name in ((errors.UnknownKey, "unknown_key"), (errors.NotFound, "not_found"),
-                          (errors.PolicyRefusal, "refused"),
-                          (errors.IllegalTransition, "illegal_transition"),
-                          (errors.ValidationError, "invalid"), (errors.ConfigError, "config"),
-                          (errors.StoreError, "store"), (errors.GitError, "git")):
-            if isinstance(exc, cls):
-                return name
-        return "failed"
-    return "internal"
+
+def _error_type(exc: BaseException) -> str:
+    return next((name for cls, name in _ERROR_TYPES if isinstance(exc, cls)), "internal")
 
 
 def _error_doc(exc: BaseException, message: str, code: int) -> None:

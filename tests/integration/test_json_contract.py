@@ -123,6 +123,8 @@ def _document_steps(alerts: Path) -> list[Step]:
         step("error-unknown", "error.json", "show", "HF-99", code=1),
         step("error-refused", "error.json", "deploy", "HF-3", "--env", "production", code=1),
         step("error-usage", "error.json", "list", "--limit", "many", code=2),
+        step("error-invalid", "error.json", "list", "--since", "yesterday", code=1),
+        step("error-transition", "error.json", "incident", "reopen", "INC-3", code=1),
     ]
     return s
 
@@ -229,6 +231,9 @@ def test_error_documents_say_what_and_where(documents):
     assert any("locked" in r for r in refused["reasons"])
     usage = documents["error-usage"][0]["error"]
     assert usage["type"] == "usage" and usage["exit_code"] == 2
+    assert documents["error-invalid"][0]["error"]["type"] == "invalid"
+    transition = documents["error-transition"][0]["error"]
+    assert transition["type"] == "illegal_transition" and "INC-3 is open" in transition["message"]
 
 
 def test_every_schema_is_valid_listed_and_used():
