@@ -51,7 +51,7 @@ def get_ctx(click_ctx: click.Context | None = None, *, create_db: bool = False):
     return obj["services"]
 
 
-class _Output:
+class Written:
     """Whether this invocation already wrote a document to stdout (then an error that
     follows is not a second document)."""
 
@@ -59,7 +59,7 @@ class _Output:
 
 
 def dump_json(value: Any) -> None:
-    _Output.wrote = True
+    Written.wrote = True
     click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 
@@ -75,7 +75,7 @@ def emit_items(items: list[Any], **extra: Any) -> None:
 
 def emit_line(doc: dict[str, Any]) -> None:
     """One document of a JSON Lines stream (`hotfix log --follow --json`)."""
-    _Output.wrote = True
+    Written.wrote = True
     click.echo(json.dumps({"schema_version": SCHEMA_VERSION, **doc}, ensure_ascii=False))
 
 

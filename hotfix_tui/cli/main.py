@@ -13,7 +13,7 @@ import click
 from .. import __version__
 from ..core import errors
 from ..core.errors import HotfixError, PolicyRefusal, UnknownKey
-from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, SCHEMA_VERSION, CommandExit, _Output
+from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, SCHEMA_VERSION, CommandExit, Written
 from .where import located
 
 
@@ -98,7 +98,7 @@ def _error_type(exc: BaseException) -> str:
 
 def _error_doc(exc: BaseException, message: str, code: int) -> None:
     """With --json and nothing printed yet: the error as a document on stdout too."""
-    if _Output.wrote:
+    if Written.wrote:
         return
     where = getattr(exc, "where", None) or {}
     doc = {"schema_version": SCHEMA_VERSION, "error": {
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     debug = os.environ.get("HOTFIX_DEBUG") == "1"
     args = list(sys.argv[1:] if argv is None else argv)
     as_json = _wants_json(args)
-    _Output.wrote = False
+    Written.wrote = False
     code = 0
     failure: tuple[BaseException, str] | None = None
     try:
