@@ -8,6 +8,7 @@ import click
 
 from .. import services
 from ..core.models import Deploy, LogLine, RunStatus, actor_label
+from ..core.timeline import run_phrase
 from .common import (
     EXIT_INTERRUPTED,
     RUN_EXIT_CODES,
@@ -86,11 +87,11 @@ def _finish(ctx, d: Deploy, detach: bool, as_json: bool) -> None:
         if as_json:
             emit(d.to_json())
         else:
-            out(f"{d.key} started ({d.kind} {d.version} to {d.env}); "
+            out(f"{d.key} started ({run_phrase(str(d.kind), d.version, d.env)}); "
                 f"watch: hotfix log {d.key} --follow")
         return
     if not as_json:
-        out(f"{d.key}: {d.kind} {d.version} to {d.env} started by "
+        out(f"{d.key}: {run_phrase(str(d.kind), d.version, d.env)} started by "
             f"{actor_label(d.started_by, d.started_by_verified)}")
     final = follow_run(ctx, d, as_json=False) if not as_json else None
     if as_json:

@@ -58,6 +58,7 @@ def _register() -> None:
         demo_cmd,
         deploy_cmd,
         doctor_cmd,
+        events_cmd,
         hotfix_cmd,
         incident_cmd,
         release_cmd,
@@ -66,7 +67,7 @@ def _register() -> None:
     )
 
     for module in (incident_cmd, hotfix_cmd, work_cmd, deploy_cmd, release_cmd, audit_cmd,
-                   demo_cmd, tui_cmd, doctor_cmd, completion_cmd):
+                   events_cmd, demo_cmd, tui_cmd, doctor_cmd, completion_cmd):
         module.register(cli)
 
 

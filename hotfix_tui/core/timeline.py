@@ -92,6 +92,9 @@ def _describe(a: str, key: str, subject: str, before: dict, after: dict,
         return _run(a, kind, rest, key, after)
     if kind == "environment":
         return _environment(rest, key, after)
+    if a == "audit.verify_failed":
+        return (f"audit chain broken at event {after.get('bad_seq')}: "
+                f"{after.get('problem')}"), BAD
     if kind == "hotfix" and "state" in after:
         return f"{subject} {before.get('state')} → {after.get('state')}", ""
     return f"{key} {a}", ""
@@ -160,16 +163,21 @@ def _run(a: str, kind: str, rest: str, key: str, after: dict) -> tuple[str, str]
     return f"{key} {a}", ""
 
 
-def _run_started(kind: str, key: str, after: dict) -> tuple[str, str]:
-    """`D-1 deploy 1.4.2 to production started`, `D-2 verify 1.4.2 on production started`,
-    `D-3 rollback of production to 1.4.1 started: reason` (events recorded before the
-    rollback named its environment read `D-3 rollback to 1.4.1 started: reason`)."""
-    version, env = after.get("version") or "?", after.get("env")
+def run_phrase(kind: str, version: str | None, env: str | None) -> str:
+    """What a run does, in words: `deploy 1.4.2 to production`, `verify 1.4.2 on
+    production`, `rollback of production to 1.4.1` (a rollback recorded before its event
+    named the environment: `rollback to 1.4.1`)."""
+    version = version or "?"
     if kind == "rollback":
-        where = f" of {env}" if env else ""
-        return f"{key} rollback{where} to {version} started: {after.get('reason') or ''}", BAD
-    prep = "on" if kind == "verify" else "to"
-    return f"{key} {kind} {version} {prep} {env or '?'} started", ""
+        return f"rollback{f' of {env}' if env else ''} to {version}"
+    return f"{kind} {version} {'on' if kind == 'verify' else 'to'} {env or '?'}"
+
+
+def _run_started(kind: str, key: str, after: dict) -> tuple[str, str]:
+    text = f"{key} {run_phrase(kind, after.get('version'), after.get('env'))} started"
+    if kind == "rollback":
+        return f"{text}: {after.get('reason') or ''}", BAD
+    return text, ""
 
 
 def _environment(rest: str, key: str, after: dict) -> tuple[str, str]:

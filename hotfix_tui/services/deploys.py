@@ -159,7 +159,7 @@ def _launch(ctx: Context, run_row, sha: str) -> Deploy:
         if workdir.exists():
             gitops.remove_worktree(git_cwd(ctx), workdir)
         gitops.add_detached_worktree(git_cwd(ctx), workdir, sha)
-        launch.spawn(str(ctx.db_path), run_row["id"])
+        launch.spawn(str(ctx.db_path), run_row["id"], ctx.repo.toplevel if ctx.repo else None)
     except Exception as exc:
         with ctx.writing() as store:
             with store.write():

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from tests.accounts import bastion_setup, make_team
-from tests.helpers import make_service_repo
+from tests.helpers import make_service_repo, wait_for
 from tests.sshd import Sshd, start_sshd
 
 pytestmark = pytest.mark.e2e
@@ -72,16 +72,6 @@ def over_ssh(server: Sshd, who, shop: Path, *args: str) -> subprocess.CompletedP
 def ok(res: subprocess.CompletedProcess) -> str:
     assert res.returncode == 0, (res.returncode, res.stdout, res.stderr)
     return res.stdout
-
-
-def wait_for(predicate, what: str, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def stored_lines(db: Path, key: str) -> int:

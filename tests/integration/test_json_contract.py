@@ -5,14 +5,19 @@ does not declare and no "" where the schema says absent is null."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
 import pytest
 
-from tests.helpers import git, run
+from tests.helpers import GIT_ENV, git, run
 from tests.schemas import SCHEMA_DIR, problems, schema_files
 
 
@@ -49,6 +54,35 @@ def _prepare(step_label: str, repo: Path) -> None:
             f.write("# local edit\n")
     elif step_label == "finish-abort":
         git(repo, "checkout", "-q", "--", "app/checkout.py")
+    elif step_label == "hooked-lock":
+        with (repo / ".hotfix.toml").open("a") as f:
+            f.write('\n[hooks]\n"environment.*" = ["true"]\n')
+
+
+def _until_delivered(repo: Path, res, timeout: float = 60.0):
+    """`hotfix hooks --json` again until the hook has run (finished, whatever its status)."""
+    deadline = time.monotonic() + timeout
+    while not any(d["finished_at"] for d in res.items()):
+        assert time.monotonic() < deadline, f"no delivery finished: {res.out}"
+        time.sleep(0.1)
+        res = run(["hooks", "--json"], cwd=repo, env={"HOTFIX_ACTOR": "alice"})
+    return res
+
+
+def _watch(repo: Path, lines: int) -> list[dict]:
+    """`hotfix watch --json --since 0`, a real process (it runs until stopped): its first
+    `lines` documents, then SIGTERM, which it takes as the end (exit 0)."""
+    env = {**os.environ, **GIT_ENV, "HOTFIX_ACTOR": "alice"}
+    proc = subprocess.Popen([sys.executable, "-m", "hotfix_tui", "watch", "--json", "--since",
+                             "0"], cwd=repo, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        docs = [json.loads(proc.stdout.readline()) for _ in range(lines)]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    return docs
 
 
 def _document_steps(alerts: Path) -> list[Step]:
@@ -125,6 +159,10 @@ def _document_steps(alerts: Path) -> list[Step]:
         step("error-usage", "error.json", "list", "--limit", "many", code=2),
         step("error-invalid", "error.json", "list", "--since", "yesterday", code=1),
         step("error-transition", "error.json", "incident", "reopen", "INC-3", code=1),
+        # last, as it changes .hotfix.toml: a hook, an event for it, and its delivery
+        step("hooked-lock", None, "lock", "--env", "staging", "--reason", "hooks"),
+        step("hooks", "hook-delivery-list.json", "hooks"),
+        step("watch", "hook-event.json", "watch", "--since", "0"),
     ]
     return s
 
@@ -152,7 +190,12 @@ def documents(tmp_path_factory) -> dict[str, list]:
         docs: dict[str, list] = {}
         for st in _document_steps(alerts):
             _prepare(st.label, repo)
+            if st.label == "watch":
+                docs[st.label] = _watch(repo, 30)
+                continue
             res = run([*st.argv, "--json"], cwd=repo, env={"HOTFIX_ACTOR": st.actor})
+            if st.label == "hooks":  # a detached worker queues and runs the delivery
+                res = _until_delivered(repo, res)
             expected = (0, 1) if st.code == -1 else (st.code,)
             assert res.code in expected, (st.label, res.code, res.err)
             if st.schema is None:
@@ -234,6 +277,16 @@ def test_error_documents_say_what_and_where(documents):
     assert documents["error-invalid"][0]["error"]["type"] == "invalid"
     transition = documents["error-transition"][0]["error"]
     assert transition["type"] == "illegal_transition" and "INC-3 is open" in transition["message"]
+
+
+def test_hooks_and_watch_gave_documents_to_check(documents):
+    deliveries = documents["hooks"][0]["items"]
+    # the hook selects environment.*: the lock, and the environment events before it
+    assert deliveries and all(d["event"].startswith("environment.") for d in deliveries)
+    assert any(d["status"] == "succeeded" and d["finished_at"] for d in deliveries)
+    events = documents["watch"]
+    assert [e["seq"] for e in events] == sorted(e["seq"] for e in events)
+    assert {"incident.opened", "hotfix.started", "deploy.started"} <= {e["event"] for e in events}
 
 
 def test_every_schema_is_valid_listed_and_used():
