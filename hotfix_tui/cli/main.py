@@ -62,12 +62,13 @@ def _register() -> None:
         hotfix_cmd,
         incident_cmd,
         release_cmd,
+        serve_cmd,
         tui_cmd,
         work_cmd,
     )
 
     for module in (incident_cmd, hotfix_cmd, work_cmd, deploy_cmd, release_cmd, audit_cmd,
-                   events_cmd, demo_cmd, tui_cmd, doctor_cmd, completion_cmd):
+                   events_cmd, demo_cmd, tui_cmd, doctor_cmd, serve_cmd, completion_cmd):
         module.register(cli)
 
 
