@@ -46,19 +46,18 @@ complete_run = _keys("run")
 complete_running = _keys("run", "running")
 
 
-def script(shell: str) -> str:
-    """The completion script click generates for `shell`."""
-    from .main import cli
-
+def script(root: click.Command, shell: str) -> str:
+    """The completion script click generates for `shell`, for the command tree `root`."""
     cls = get_completion_class(shell)
     if cls is None:  # click knows no such shell
         raise click.BadParameter(f"{shell!r} (choose from {', '.join(SHELLS)})")
-    return cls(cli, {}, "hotfix", COMPLETE_VAR).source()
+    return cls(root, {}, "hotfix", COMPLETE_VAR).source()
 
 
 @click.command("completion")
 @click.argument("shell", type=click.Choice(SHELLS))
-def completion_cmd(shell: str) -> None:
+@click.pass_context
+def completion_cmd(ctx: click.Context, shell: str) -> None:
     """Print the shell completion script for SHELL (bash, zsh or fish).
 
     \b
@@ -66,7 +65,7 @@ def completion_cmd(shell: str) -> None:
     zsh:   eval "$(hotfix completion zsh)"       # in ~/.zshrc, after compinit
     fish:  hotfix completion fish > ~/.config/fish/completions/hotfix.fish
     """
-    click.echo(script(shell), nl=False)
+    click.echo(script(ctx.find_root().command, shell), nl=False)
 
 
 def register(root: click.Group) -> None:

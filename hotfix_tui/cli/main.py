@@ -115,53 +115,45 @@ def _error_doc(exc: BaseException, message: str, code: int) -> None:
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
 
 
+def _failure(exc: BaseException) -> tuple[str, int]:
+    """The one-line message and exit code for what ended the command."""
+    if isinstance(exc, click.UsageError):
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        return f"{_one_line(exc.format_message())}{hint}", EXIT_USAGE
+    if isinstance(exc, click.ClickException):
+        return _one_line(exc.format_message()), exc.exit_code or EXIT_FAILED
+    if isinstance(exc, click.Abort):
+        return "aborted", EXIT_INTERRUPTED
+    if isinstance(exc, HotfixError):
+        return _one_line(exc.message), exc.exit_code
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted", EXIT_INTERRUPTED
+    return (f"internal error: {type(exc).__name__}: {_one_line(str(exc))} "
+            "(set HOTFIX_DEBUG=1 for details)"), EXIT_FAILED
+
+
 def main(argv: list[str] | None = None) -> None:
     debug = os.environ.get("HOTFIX_DEBUG") == "1"
     args = list(sys.argv[1:] if argv is None else argv)
-    as_json = _wants_json(args)
     Written.wrote = False
     code = 0
-    failure: tuple[BaseException, str] | None = None
     try:
         result = cli.main(args=args, prog_name="hotfix", standalone_mode=False)
         code = result if isinstance(result, int) else 0
     except CommandExit as exc:
         code = exc.code
-    except click.UsageError as exc:
-        hint = ""
-        if exc.ctx is not None:
-            hint = f" (see '{exc.ctx.command_path} --help')"
-        failure = (exc, f"{_one_line(exc.format_message())}{hint}")
-        code = EXIT_USAGE
-    except click.ClickException as exc:
-        failure = (exc, _one_line(exc.format_message()))
-        code = exc.exit_code or EXIT_FAILED
-    except click.Abort as exc:
-        failure = (exc, "aborted")
-        code = EXIT_INTERRUPTED
-    except HotfixError as exc:
-        if debug:
-            raise
-        failure = (exc, _one_line(exc.message))
-        code = exc.exit_code
-    except KeyboardInterrupt as exc:
-        failure = (exc, "interrupted")
-        code = EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (hotfix list | head); not an error worth a message.
         with contextlib.suppress(OSError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115
         code = EXIT_FAILED
-    except Exception as exc:  # the last line of defence: still one line
-        if debug:
+    except (Exception, KeyboardInterrupt) as exc:
+        if debug and not isinstance(exc, (click.ClickException, click.Abort,
+                                          KeyboardInterrupt)):
             raise
-        failure = (exc, f"internal error: {type(exc).__name__}: {_one_line(str(exc))} "
-                        "(set HOTFIX_DEBUG=1 for details)")
-        code = EXIT_FAILED
-    if failure is not None:
-        exc, message = failure
+        message, code = _failure(exc)
         click.echo(f"error: {message}", err=True)
-        if as_json:
+        if _wants_json(args):
             _error_doc(exc, message, code)
     _say_notices()
     sys.exit(code)
