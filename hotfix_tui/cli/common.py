@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import re
 import sys
 from typing import Any
 
 import click
 
 from ..core.models import RunStatus, Severity
+from ..core.sanitize import json_text, visible
 
 # The JSON contract (docs/schema/): every document printed by --json carries the version
 # of its schema. A breaking change to a document bumps its version.
@@ -46,7 +45,8 @@ def get_ctx(click_ctx: click.Context | None = None, *, create_db: bool = False):
     if "services" not in obj:
         ctx = open_context(obj.get("repo"), obj.get("db"), create_db=create_db)
         for w in ctx.warnings:
-            click.echo(f"warning: {w}", err=True)
+            warn(w)
+        ctx.on_warning = warn
         obj["services"] = ctx
         root.call_on_close(lambda: _deliver_hooks(ctx))
     return obj["services"]
@@ -67,9 +67,13 @@ class Written:
     wrote = False
 
 
-def dump_json(value: Any) -> None:
+# Every line the command line prints goes through out(), warn(), err() or dump_json():
+# whatever a value held (a commit subject, a file name, an older record), no character
+# a terminal obeys or a reader cannot see reaches the terminal (core.sanitize).
+
+def dump_json(value: Any, indent: int | None = 2) -> None:
     Written.wrote = True
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+    click.echo(json_text(value, indent=indent))
 
 
 def emit(doc: dict[str, Any], version: int = SCHEMA_VERSION) -> None:
@@ -84,27 +88,26 @@ def emit_items(items: list[Any], **extra: Any) -> None:
 
 def emit_line(doc: dict[str, Any]) -> None:
     """One document of a JSON Lines stream (`hotfix log --follow --json`)."""
-    Written.wrote = True
-    click.echo(json.dumps({"schema_version": SCHEMA_VERSION, **doc}, ensure_ascii=False))
+    dump_json({"schema_version": SCHEMA_VERSION, **doc}, indent=None)
 
 
-def out(text: str = "") -> None:
-    click.echo(text)
+def out(text: str = "", nl: bool = True) -> None:
+    click.echo(visible(text), nl=nl)
 
 
 def warn(text: str) -> None:
-    click.echo(f"warning: {text}", err=True)
+    err(f"warning: {text}")
 
 
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+def err(text: str) -> None:
+    """One line on standard error."""
+    click.echo(visible(text, keep=""), err=True)
 
 
 def safe(text: str | None) -> str:
-    """Make stored text harmless for a terminal: no escape sequences or control bytes
-    (C0, DEL and C1, which some terminals read as escapes); newlines and tabs stay."""
-    if not text:
-        return ""
-    return _UNSAFE.sub("?", text)
+    """Stored text made harmless for a terminal (kept for table cells and f-strings;
+    out() applies the same rule to everything it prints)."""
+    return visible(text)
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:

@@ -15,6 +15,7 @@ from .common import (
     emit,
     emit_items,
     emit_line,
+    err,
     exit_code,
     get_ctx,
     json_option,
@@ -63,11 +64,11 @@ def follow_run(ctx, d: Deploy, as_json: bool = False) -> Deploy:
             if as_json:
                 emit_line(line.to_json())
             else:
-                click.echo(_line_text(line))
+                out(_line_text(line))
             sys.stdout.flush()
     except KeyboardInterrupt:
-        click.echo(f"stopped following {d.key}; it keeps running "
-                   f"(hotfix log {d.key} --follow to watch again)", err=True)
+        err(f"stopped following {d.key}; it keeps running "
+            f"(hotfix log {d.key} --follow to watch again)")
         raise SystemExit(EXIT_INTERRUPTED) from None
     return services.show_run(ctx, d.key)
 
@@ -112,8 +113,8 @@ def deploy_cmd(key: str, env: str | None, detach: bool, break_glass: str | None,
     ctx = get_ctx()
     d = services.deploy(ctx, key, env, break_glass)
     if d.break_glass:
-        click.echo(f"warning: BREAK-GLASS: {d.key} deploys {key} without approval; an approval "
-                   "after the fact is required before it can be finished", err=True)
+        err(f"warning: BREAK-GLASS: {d.key} deploys {key} without approval; an approval "
+            "after the fact is required before it can be finished")
     _finish(ctx, d, detach, as_json)
 
 
@@ -157,8 +158,8 @@ def rollback_cmd(env: str | None, reason: str, to: str | None, follow: bool,
     ctx = get_ctx()
     d = services.rollback(ctx, env, reason, to)
     if not as_json:
-        click.echo(f"{d.env} stays locked until someone runs: hotfix unlock --env {d.env} "
-                   "--reason 'cause addressed'", err=True)
+        err(f"{d.env} stays locked until someone runs: hotfix unlock --env {d.env} "
+            "--reason 'cause addressed'")
     _finish(ctx, d, not follow, as_json)
 
 

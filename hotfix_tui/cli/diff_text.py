@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import click
 
 from ..core import difftext
+from ..core.sanitize import visible
 from .common import safe
 
 STYLES = {
@@ -19,8 +20,11 @@ STYLES = {
 
 
 def diff_lines(text: str) -> Iterator[str]:
-    for line in text.splitlines():
-        clean = safe(line)
+    lines = text.split("\n")  # not splitlines(): U+2028, U+0085 … are shown, not obeyed
+    if lines and lines[-1] == "":
+        lines.pop()
+    for line in lines:
+        clean = visible(line, keep="\t")
         style = STYLES.get(difftext.classify(line))
         yield click.style(clean, **style) if style and clean else clean
 

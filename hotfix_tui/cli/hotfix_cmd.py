@@ -10,15 +10,28 @@ import click
 
 from .. import services
 from ..core.models import Hotfix, HotfixState, actor_label
-from .common import emit, emit_items, get_ctx, json_option, out, safe, table
+from .common import emit, emit_items, err, get_ctx, json_option, out, safe, table
 from .completion_cmd import complete_hotfix, complete_incident
 
 DEFAULT_LIMIT = 100
 
 
 def approvals_summary(hf: Hotfix, required: int) -> str:
-    valid = {a.approver for a in hf.approvals if a.decision == "approved" and not a.stale}
-    return f"{len(valid)}/{required}"
+    from ..core.approval import valid_approvers
+
+    return f"{len(valid_approvers(hf.approvals))}/{required}"
+
+
+def approval_lines(hf: Hotfix) -> list[str]:
+    """One line per approval: who (and the account behind an override), what, whether it
+    counts and why not."""
+    out = []
+    for a in hf.approvals:
+        who = actor_label(a.approver, a.approver_verified, a.approver_account)
+        what = a.decision + (" after the fact" if a.retroactive else "")
+        state = "counts" if a.counts else f"does not count: {a.not_counted}"
+        out.append(f"    {safe(who)}  {what} at {a.sha[:10]}  {safe(state)}")
+    return out
 
 
 def hotfix_text(hf: Hotfix, required: int) -> str:
@@ -30,6 +43,7 @@ def hotfix_text(hf: Hotfix, required: int) -> str:
         f"  head:       {hf.head_sha}",
         f"  worktree:   {safe(hf.worktree)}",
         f"  approvals:  {approvals_summary(hf, required)}",
+        *approval_lines(hf),
     ]
     if hf.break_glass:
         lines.append(f"  BREAK-GLASS: deployed without approval: {safe(hf.break_glass_reason)}")
@@ -72,7 +86,7 @@ def _page_out(page, as_json: bool, required: int, next_hint: list[str],
     ))
     if next_before:
         cmd = shlex.join(["hotfix", *next_hint, "--before", next_before])
-        click.echo(f"more: {cmd}", err=True)
+        err(f"more: {cmd}")
 
 
 @click.command("list")
@@ -131,7 +145,7 @@ def history_cmd(query: tuple[str, ...], limit: int, before: str | None, as_json:
               total=total, total_capped=page.total > COUNT_CAP)
     if not as_json and page.rows:
         more = "+" if page.total > COUNT_CAP else ""
-        click.echo(f"{total}{more} match{'es' if total != 1 else ''}", err=True)
+        err(f"{total}{more} match{'es' if total != 1 else ''}")
 
 
 @click.command("show")
@@ -171,7 +185,7 @@ def diff_cmd(key: str, stat: bool, colour: str) -> None:
         lines = stat_lines(services.scope(ctx, key))
     else:
         lines = diff_lines(services.views.diff_for(ctx, key))
-    for line in lines:
+    for line in lines:  # made safe line by line (diff_text); the colour is ours
         click.echo(line, color=colour_on)
 
 

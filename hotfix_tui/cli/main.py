@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 
@@ -13,6 +12,7 @@ import click
 from .. import __version__
 from ..core import errors
 from ..core.errors import HotfixError, PolicyRefusal, UnknownKey
+from ..core.sanitize import json_text
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, SCHEMA_VERSION, CommandExit, Written
 from .where import located
 
@@ -76,7 +76,9 @@ _register()
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    from ..core.sanitize import one_line
+
+    return one_line(" ".join(str(text).split()))
 
 
 def _wants_json(argv: list[str]) -> bool:
@@ -112,7 +114,7 @@ def _error_doc(exc: BaseException, message: str, code: int) -> None:
         "database": where.get("database"),
     }}
     with contextlib.suppress(OSError, ValueError):
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        click.echo(json_text(doc))
 
 
 def _failure(exc: BaseException) -> tuple[str, int]:

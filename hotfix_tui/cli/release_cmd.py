@@ -8,14 +8,25 @@ import click
 
 from .. import services
 from ..core.models import actor_label
-from .common import dump_json, emit, emit_items, exit_code, get_ctx, json_option, out, safe, table
+from .common import (
+    dump_json,
+    emit,
+    emit_items,
+    err,
+    exit_code,
+    get_ctx,
+    json_option,
+    out,
+    safe,
+    table,
+)
 from .completion_cmd import complete_active_hotfix, complete_hotfix, complete_incident
 
 RECORD_VERSION = 2  # docs/schema/record.json; "schema": "hotfix-tui/record/2"
 
 
 def _stopped(message: str) -> None:
-    click.echo(f"error: {' '.join(message.split())}", err=True)
+    err(f"error: {' '.join(message.split())}")
     exit_code(1)
 
 
@@ -171,9 +182,9 @@ def timeline_cmd(incident: str, as_json: bool) -> None:
 @json_option
 def export_cmd(key: str, fmt: str | None, output: str | None, as_json: bool) -> None:
     """The whole record as a document for the post-incident review and release notes."""
-    import json
     from pathlib import Path
 
+    from ..core.sanitize import json_text
     from ..services.export import write_text
 
     if as_json and fmt == "md":
@@ -182,7 +193,7 @@ def export_cmd(key: str, fmt: str | None, output: str | None, as_json: bool) -> 
     doc = services.export(get_ctx(), key, fmt)
     if not isinstance(doc, str):
         doc = {"schema_version": RECORD_VERSION, **doc}
-    text = doc if isinstance(doc, str) else json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    text = doc if isinstance(doc, str) else json_text(doc) + "\n"
     if output:
         write_text(Path(output), text)
         out(f"wrote {output}")
@@ -195,7 +206,7 @@ def export_cmd(key: str, fmt: str | None, output: str | None, as_json: bool) -> 
         if fmt == "json":
             dump_json(doc)
         else:
-            click.echo(text, nl=False)
+            out(text, nl=False)
 
 
 @click.command("import")

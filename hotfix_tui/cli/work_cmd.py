@@ -8,7 +8,7 @@ from .. import services
 from ..core.models import ChecklistItem
 from .common import emit, emit_items, get_ctx, json_option, out, safe, table, warn
 from .completion_cmd import complete_active_hotfix, complete_hotfix, complete_open_incident
-from .hotfix_cmd import hotfix_text, summary_json
+from .hotfix_cmd import approvals_summary, hotfix_text, summary_json
 
 
 def hotfix_json(ctx, key: str, **extra) -> dict:
@@ -205,9 +205,8 @@ def approve_cmd(key: str, comment: str, expected: str | None, as_json: bool) -> 
     """Approve the hotfix as it is now (bound to head, tree, checklist, docs, config)."""
     ctx = get_ctx()
     hf = services.approve(ctx, key, comment, expected)
-    valid = {a.approver for a in hf.approvals if a.decision == "approved" and not a.stale}
     _emit_hotfix(hf, as_json, f"{hf.key} {hf.state} "
-                 f"({len(valid)}/{ctx.config.approvals.required} approvals)")
+                 f"({approvals_summary(hf, ctx.config.approvals.required)} approvals)")
 
 
 @click.command("reject")

@@ -61,9 +61,14 @@ def none_if_empty(d: dict[str, Any], *names: str) -> dict[str, Any]:
     return d
 
 
-def actor_label(name: str, verified: bool) -> str:
-    """How an actor is shown: an override identity is always marked."""
-    return name if verified else f"{name} (unverified)"
+def actor_label(name: str, verified: bool, account: str = "") -> str:
+    """How an actor is shown: an override identity is always marked, with the OS account
+    behind it when known."""
+    if verified:
+        return name
+    if account and account != name:
+        return f"{name} (unverified, OS account {account})"
+    return f"{name} (unverified)"
 
 
 @dataclass(frozen=True)
@@ -136,9 +141,18 @@ class Approval:
     comment: str = ""
     retroactive: bool = False
     doc_hash: str = ""
+    id: int = 0
+    approver_account: str = ""  # the OS account behind `approver` ('' when unknown)
+    backed: bool = True  # an audit event with exactly this content is in the chain
+    counts: bool = False  # counts towards [approvals] required (core.approval.judge)
+    not_counted: str = ""  # why it does not count, when it does not
+    counted_as: str = ""  # the person it counts for (an account; a name in a sandbox)
 
     def to_json(self) -> dict[str, Any]:
-        return none_if_empty(asdict(self), "stale_reason", "comment", "doc_hash")
+        d = asdict(self)
+        d.pop("counted_as")
+        return none_if_empty(d, "stale_reason", "comment", "doc_hash", "approver_account",
+                             "not_counted")
 
 
 # Hotfix fields that are empty until someone fills them in.
@@ -172,6 +186,7 @@ class Hotfix:
     needs_retroactive_approval: bool = False
     skip_verify_reason: str = ""
     tag: str = ""
+    author_account: str = ""  # the OS account that authored it, whatever name it used
     approvals: tuple[Approval, ...] = ()
     checklist: tuple[ChecklistItem, ...] = ()
     last_deploy_status: str | None = None
@@ -185,7 +200,7 @@ class Hotfix:
         d["state"] = str(self.state)
         d["approvals"] = [a.to_json() for a in self.approvals]
         d["checklist"] = [c.to_json() for c in self.checklist]
-        return none_if_empty(d, *HOTFIX_OPTIONAL_TEXT)
+        return none_if_empty(d, *HOTFIX_OPTIONAL_TEXT, "author_account")
 
 
 @dataclass(frozen=True)

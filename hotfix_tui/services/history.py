@@ -62,8 +62,9 @@ def hotfix_page(ctx: Context, q: HistoryQuery, before_id: int | None = None,
                 page_size: int | None = 100, count: bool = True,
                 approvals: bool = False) -> HistoryPage:
     """`history_page` for a query already parsed (`hotfix list`'s options make one).
-    `page_size` None: every match. `approvals`: each row with its approvals (one read
-    for the whole page); the checklist is left out of pages (`show` has it)."""
+    `page_size` None: every match. `approvals`: each row with its approvals, judged as
+    everywhere (records.approvals_of: two reads for the whole page); the checklist is left
+    out of pages (`show` has it)."""
     where, params = _where(q)
     with ctx.reading() as store:
         page_where = list(where)
@@ -81,7 +82,7 @@ def hotfix_page(ctx: Context, q: HistoryQuery, before_id: int | None = None,
         rows = store.all(sql, tuple(page_params))
         has_more = page_size is not None and len(rows) > page_size
         rows = rows[:page_size] if page_size is not None else rows
-        by_id = records.approvals_for_many(store, [r["id"] for r in rows]) if approvals else {}
+        by_id = records.approvals_of(store, rows, ctx.approval_policy) if approvals else {}
         items = tuple(records.hotfix_from_row(r, by_id.get(r["id"], ()),
                                               last_deploy_status=r["last_deploy_status"])
                       for r in rows)
