@@ -164,7 +164,7 @@ def test_a_long_alert_summary_shortens_the_title_and_says_so(repo, tmp_path):
     assert item["title"].endswith("…")
     assert item["note"] == "title shortened from 516 characters"
     assert cli(repo, "incident", "show", "INC-1", "--json").json()["title"] == item["title"]
-    opened = cli(repo, "timeline", "INC-1", "--json").json()[0]
+    opened = cli(repo, "timeline", "INC-1", "--json").items()[0]
     assert opened["extra"]["note"] == "title shortened from 516 characters"
 
 

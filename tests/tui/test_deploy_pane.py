@@ -194,7 +194,7 @@ async def test_cancel_stops_what_an_interrupted_run_left_running(svc, monkeypatc
             assert await wait_for(pilot, lambda: screen.why_not("cancel_run") is not None)
             assert screen.why_not("cancel_run") == (f"{d['key']} is interrupted and nothing "
                                                     "of it is left running; nothing to cancel")
-        actions = [e["action"] for e in svc.cli("timeline", "INC-1", "--json").json()]
+        actions = [e["action"] for e in svc.cli("timeline", "INC-1", "--json").items()]
         assert "deploy.orphan_stopped" in actions
         assert svc.cli("deploy", "HF-1", "--env", "slow", "--detach").code == 0
     finally:
