@@ -115,20 +115,28 @@ def test_break_glass_is_recorded_and_flagged(svc):
     assert later["approvals"][-1]["retroactive"] is True
 
 
-def test_two_deploys_at_the_same_moment(svc):
+SLOW_ENV = '[environments.slow]\ndeploy = ["sleep", "60"]\ntimeout_s = 120\ncancel_grace_s = 1\n'
+
+
+def test_two_deploys_at_the_same_moment(tmp_path):
+    # A deploy that lasts: whichever process wins, the other must find it in progress
+    # (with a deploy that ends at once, both could win one after the other).
+    svc = deploy_repo(tmp_path, SLOW_ENV)
     approved_hotfix(svc, "HF-1", "One")
     approved_hotfix(svc, "HF-2", "Two")
     env = {**os.environ, **GIT_ENV, "HOTFIX_ACTOR": "alice"}
     procs = [subprocess.Popen([sys.executable, "-m", "hotfix_tui", "deploy", key, "--env",
-                               "scripted", "--detach"], cwd=svc.path, env=env, text=True,
+                               "slow", "--detach"], cwd=svc.path, env=env, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
              for key in ("HF-1", "HF-2")]
     results = [p.communicate(timeout=60) + (p.returncode,) for p in procs]
     codes = sorted(r[2] for r in results)
     assert codes == [0, 1], results
     loser = next(r for r in results if r[2] == 1)
-    assert "scripted: deploy D-" in loser[1] and "in progress, started by alice at" in loser[1]
-    assert len(svc.cli("deploys", "--json").items()) == 1
+    assert "slow: deploy D-" in loser[1] and "in progress, started by alice at" in loser[1]
+    runs = svc.cli("deploys", "--json").json()["items"]
+    assert len(runs) == 1
+    assert svc.cli("cancel", runs[0]["key"]).code == 0
 
 
 BAD_ENVS = [
