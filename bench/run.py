@@ -30,7 +30,7 @@ from pathlib import Path
 import datagen
 from common import BENCH_DIR, FULL, QUICK, SIZE, Sizes, machine, source_state
 
-MEASURES = ("P1", "P2", "P3", "P3k", "P4", "P5", "P6", "P7", "P8", "P9")
+MEASURES = ("P1", "P2", "P3", "P3k", "P4", "P5", "P6", "P7", "P8", "P9", "P10")
 
 
 def _p3_met(r: dict) -> bool:
@@ -49,6 +49,7 @@ TARGETS = {
     "P7": ("each ≤ 2×", lambda r: r["ratio"] <= 2),
     "P8": ("≤ 2.5×", lambda r: r["ratio"] <= 2.5),
     "P9": ("≤ 2×", lambda r: r["ratio"] <= 2),
+    "P10": ("≤ 2×", lambda r: r["ratio"] <= 2),
 }
 
 
@@ -228,8 +229,15 @@ def run_p9(data: Data, s: Sizes, profile: Path | None) -> dict:
     return p9_missing.measure(bp["repo"], bp["db"], bp, s.p9_runs)
 
 
+def run_p10(data: Data, s: Sizes, profile: Path | None) -> dict:
+    import p10_cli_scripts
+
+    return p10_cli_scripts.measure(data.console_repo, data.big_db["path"], s.p10_runs)
+
+
 RUNNERS = {"P1": run_p1, "P2": run_p2, "P3": run_p3, "P3k": run_p3k, "P4": run_p4,
-           "P5": run_p5, "P6": run_p6, "P7": run_p7, "P8": run_p8, "P9": run_p9}
+           "P5": run_p5, "P6": run_p6, "P7": run_p7, "P8": run_p8, "P9": run_p9,
+           "P10": run_p10}
 
 
 # ---- reporting -----------------------------------------------------------------------------
@@ -267,7 +275,7 @@ def summary_rows(results: dict) -> list[list[str]]:
             import p7_p8_cli
 
             fig = p7_p8_cli.p7_figures(r)
-        elif m in ("P5", "P8", "P9"):
+        elif m in ("P5", "P8", "P9", "P10"):
             fig = [f"{r['value'] * 1000:.1f} ms", f"{r['baseline'] * 1000:.1f} ms",
                    f"{r['ratio']:.2f}×"]
         else:
@@ -290,6 +298,8 @@ WHAT = {
           "`python -c \"import click, sqlite3\"`",
     "P8": "`hotfix start` + `hotfix pick` vs `git worktree add` + `git cherry-pick -x`",
     "P9": "`services.missing` over 4 diverged branches vs 4× `git cherry`",
+    "P10": "slowest of `list --json`, `history … --json`, a completion Tab on the big "
+           "database vs `hotfix --version`",
 }
 
 
@@ -377,6 +387,13 @@ def details(m: str, r: dict) -> list[str]:
                 f"{ms(r['warm_s'])}",
                 f"- commits from the hotfix's base to each branch: {div}; "
                 f"{r['git_commands']} git commands per `missing`"]
+    if m == "P10":
+        return [f"- `hotfix --version` runs (ms): {ms(r['version_s'])}",
+                f"- `hotfix list --json` (first page of 100) runs (ms): {ms(r['list_s'])}",
+                f"- `hotfix history gift card state:finished --json` runs (ms): "
+                f"{ms(r['history_s'])} ({r['history_total']:,} matches)",
+                f"- completion Tab on `hotfix show HF-1` runs (ms): {ms(r['complete_s'])} "
+                f"({r['candidates']} candidates)"]
     return [f"- deploy pane peaks (MiB): {', '.join(_mib(x)[:-4] for x in r['deploy_kib'])}",
             f"- bare app peaks (MiB): {', '.join(_mib(x)[:-4] for x in r['bare_kib'])}",
             f"- first frame of the deploy pane with its log lines: "
@@ -433,8 +450,8 @@ def write_results(path: Path, results: dict, info: dict, sizes: Sizes, quick: bo
                  "a hotfix of 2 commits")
     lines.append(f"- console size {SIZE[0]}×{SIZE[1]}; medians of {sizes.p1_runs} (P1), "
                  f"{sizes.p2_runs} (P2), {sizes.p5_runs} (P5), {sizes.p6_runs} (P6), "
-                 f"{sizes.p7_runs} (P7), {sizes.p8_runs} (P8), {sizes.p9_runs} (P9) runs; "
-                 "P3 at 80×24")
+                 f"{sizes.p7_runs} (P7), {sizes.p8_runs} (P8), {sizes.p9_runs} (P9), "
+                 f"{sizes.p10_runs} (P10) runs; P3 at 80×24")
     lines += ["", "## Results", "", "| # | what | measured | baseline | figure | target | |",
               "|---|---|---|---|---|---|---|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]

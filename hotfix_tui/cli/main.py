@@ -1,5 +1,5 @@
 """The root command and the error boundary: one line `error: …`, never a traceback
-(unless HOTFIX_DEBUG=1)."""
+(unless HOTFIX_DEBUG=1). With --json, an error is also one JSON document on stdout."""
 
 from __future__ import annotations
 
@@ -11,8 +11,11 @@ import sys
 import click
 
 from .. import __version__
-from ..core.errors import HotfixError
-from .common import CommandExit
+from ..core import errors
+from ..core.errors import HotfixError, PolicyRefusal, UnknownKey
+from ..core.sanitize import json_text
+from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, SCHEMA_VERSION, CommandExit, Written
+from .where import located
 
 # Which module defines each command. A command's module is imported only when that
 # command runs (or `--help` lists them all): `hotfix list --json` loads the code of
@@ -29,16 +32,19 @@ COMMANDS = {
     "release_cmd": ("export", "finish", "missing", "timeline"),
     "events_cmd": ("hooks", "watch"),
     "incident_cmd": ("incident",),
-    "hotfix_cmd": ("list", "show"),
+    "hotfix_cmd": ("diff", "history", "list", "show"),
     "serve_cmd": ("serve",),
     "tui_cmd": ("tui",),
+    "completion_cmd": ("completion",),
 }
 MODULE_OF = {name: module for module, names in COMMANDS.items() for name in names}
 
 
 class LazyGroup(click.Group):
     """The root group: each command's module is imported on first use (click's lazy
-    subcommands); the module's register() adds its commands."""
+    subcommands); the module's register() adds its commands. An `unknown …` error gets
+    where the key was looked for (repository and database): the usual cause is running in
+    the wrong directory."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(MODULE_OF) | set(self.commands))
@@ -48,6 +54,12 @@ class LazyGroup(click.Group):
             module = importlib.import_module(f"{__package__}.{MODULE_OF[cmd_name]}")
             module.register(self)
         return self.commands.get(cmd_name)
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except UnknownKey as exc:
+            raise located(exc, (ctx.obj or {}).get("services")) from None
 
 
 @click.group(cls=LazyGroup, invoke_without_command=True,
@@ -79,48 +91,82 @@ def _one_line(text: str) -> str:
     return one_line(" ".join(str(text).split()))
 
 
+def _wants_json(argv: list[str]) -> bool:
+    args = argv[: argv.index("--")] if "--" in argv else argv
+    return "--json" in args
+
+
+# The error document's `type` (docs/schema/error.json), most specific class first.
+_ERROR_TYPES = ((click.UsageError, "usage"), (KeyboardInterrupt, "interrupted"),
+                (click.Abort, "interrupted"), (errors.UnknownKey, "unknown_key"),
+                (errors.NotFound, "not_found"), (errors.PolicyRefusal, "refused"),
+                (errors.IllegalTransition, "illegal_transition"),
+                (errors.ValidationError, "invalid"), (errors.ConfigError, "config"),
+                (errors.StoreError, "store"), (errors.GitError, "git"),
+                (errors.HotfixError, "failed"))
+
+
+def _error_type(exc: BaseException) -> str:
+    return next((name for cls, name in _ERROR_TYPES if isinstance(exc, cls)), "internal")
+
+
+def _error_doc(exc: BaseException, message: str, code: int) -> None:
+    """With --json and nothing printed yet: the error as a document on stdout too."""
+    if Written.wrote:
+        return
+    where = getattr(exc, "where", None) or {}
+    doc = {"schema_version": SCHEMA_VERSION, "error": {
+        "type": _error_type(exc),
+        "message": message,
+        "exit_code": code,
+        "reasons": list(exc.reasons) if isinstance(exc, PolicyRefusal) else None,
+        "repository": where.get("repository"),
+        "database": where.get("database"),
+    }}
+    with contextlib.suppress(OSError, ValueError):
+        click.echo(json_text(doc))
+
+
+def _failure(exc: BaseException) -> tuple[str, int]:
+    """The one-line message and exit code for what ended the command."""
+    if isinstance(exc, click.UsageError):
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        return f"{_one_line(exc.format_message())}{hint}", EXIT_USAGE
+    if isinstance(exc, click.ClickException):
+        return _one_line(exc.format_message()), exc.exit_code or EXIT_FAILED
+    if isinstance(exc, click.Abort):
+        return "aborted", EXIT_INTERRUPTED
+    if isinstance(exc, HotfixError):
+        return _one_line(exc.message), exc.exit_code
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted", EXIT_INTERRUPTED
+    return (f"internal error: {type(exc).__name__}: {_one_line(str(exc))} "
+            "(set HOTFIX_DEBUG=1 for details)"), EXIT_FAILED
+
+
 def main(argv: list[str] | None = None) -> None:
     debug = os.environ.get("HOTFIX_DEBUG") == "1"
+    args = list(sys.argv[1:] if argv is None else argv)
+    Written.wrote = False
     code = 0
     try:
-        result = cli.main(args=argv, prog_name="hotfix", standalone_mode=False)
+        result = cli.main(args=args, prog_name="hotfix", standalone_mode=False)
         code = result if isinstance(result, int) else 0
     except CommandExit as exc:
         code = exc.code
-    except click.UsageError as exc:
-        hint = ""
-        if exc.ctx is not None:
-            hint = f" (see '{exc.ctx.command_path} --help')"
-        click.echo(f"error: {_one_line(exc.format_message())}{hint}", err=True)
-        code = 2
-    except click.ClickException as exc:
-        click.echo(f"error: {_one_line(exc.format_message())}", err=True)
-        code = exc.exit_code or 1
-    except click.Abort:
-        click.echo("error: aborted", err=True)
-        code = 130
-    except HotfixError as exc:
-        if debug:
-            raise
-        click.echo(f"error: {_one_line(exc.message)}", err=True)
-        code = exc.exit_code
-    except KeyboardInterrupt:
-        click.echo("error: interrupted", err=True)
-        code = 130
     except BrokenPipeError:
         # The reader went away (hotfix list | head); not an error worth a message.
         with contextlib.suppress(OSError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-        code = 1
-    except Exception as exc:  # the last line of defence: still one line
-        if debug:
+        code = EXIT_FAILED
+    except (Exception, KeyboardInterrupt) as exc:
+        if debug and not isinstance(exc, (click.ClickException, click.Abort,
+                                          KeyboardInterrupt)):
             raise
-        click.echo(
-            f"error: internal error: {type(exc).__name__}: {_one_line(str(exc))} "
-            "(set HOTFIX_DEBUG=1 for details)",
-            err=True,
-        )
-        code = 1
+        message, code = _failure(exc)
+        click.echo(f"error: {message}", err=True)
+        if _wants_json(args):
+            _error_doc(exc, message, code)
     _say_notices()
     sys.exit(code)
 

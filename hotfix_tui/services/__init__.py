@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # what the names are, for readers and tools; loaded on first 
     from .finish import finish
     from .finish_push import finish_abort, push_finished
     from .finish_state import AbortResult, BranchResult, FinishResult
-    from .history import history_page
+    from .history import history_page, hotfix_page, list_page
     from .hotfixes import Started, abandon, edit, repair_worktree, start_hotfix, sync
     from .hotfixes_read import get_hotfix, list_hotfixes
     from .imports import ImportResult, import_incidents
@@ -87,6 +87,8 @@ _WHERE = {
     "BranchResult": "finish_state",
     "FinishResult": "finish_state",
     "history_page": "history",
+    "hotfix_page": "history",
+    "list_page": "history",
     "Started": "hotfixes",
     "abandon": "hotfixes",
     "edit": "hotfixes",
@@ -197,6 +199,8 @@ __all__ = [
     "get_hotfix",
     "get_incident",
     "history_page",
+    "hotfix_page",
+    "list_page",
     "init_config",
     "list_hotfixes",
     "list_incidents",
