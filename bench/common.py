@@ -99,6 +99,15 @@ def git(cwd: Path, *args: str, stdin: bytes | None = None) -> str:
     return proc.stdout.decode().strip()
 
 
+def compile_sources() -> None:
+    """Write the package's bytecode, as installing it does: with PYTHONDONTWRITEBYTECODE
+    set, or a source changed since its .pyc, every process a benchmark starts would
+    otherwise compile the changed modules again, and that is not what a user waits for."""
+    import compileall
+
+    compileall.compile_dir(ROOT / "hotfix_tui", quiet=1)
+
+
 def child_env() -> dict[str, str]:
     """The environment of every subprocess the benchmarks start (fixed actor)."""
     env = {**os.environ, **GIT_ENV, "HOTFIX_ACTOR": "bench"}

@@ -28,7 +28,7 @@ from functools import cached_property
 from pathlib import Path
 
 import datagen
-from common import BENCH_DIR, FULL, QUICK, SIZE, Sizes, machine, source_state
+from common import BENCH_DIR, FULL, QUICK, SIZE, Sizes, compile_sources, machine, source_state
 
 MEASURES = ("P1", "P2", "P3", "P3k", "P4", "P5", "P6", "P7", "P8", "P9", "P10")
 
@@ -481,6 +481,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     load_start = os.getloadavg()[0]
     source = source_state()
+    compile_sources()
     data = Data(root, sizes)
     results: dict = {}
     failed = False

@@ -25,8 +25,6 @@ from typing import Any
 
 from .clock import iso, utcnow
 from .core.errors import HotfixError
-from .gitaccess import run_git  # (not gitops: every read loads this module)
-from .store import audit
 from .store.db import Store
 
 HOST = os.uname().nodename  # what socket.gethostname() answers
@@ -55,6 +53,14 @@ class Anchor:
     def to_json(self) -> dict[str, Any]:
         return {"ref": self.ref, "commit": self.commit, "seq": self.seq, "hash": self.hash,
                 "at": self.at}
+
+
+def run_git(cwd: Path, *args: str, **kwargs):
+    """gitaccess.run_git, loaded when an anchor is first read or moved: every command's
+    store carries the anchoring hook, and a read never fires it."""
+    from .gitaccess import run_git as run
+
+    return run(cwd, *args, **kwargs)
 
 
 def chain_id(first_hash: str) -> str:
@@ -124,6 +130,8 @@ def _empty_tree(cwd: Path) -> str:
 
 def catch_up(store: Store, cwd: Path, tries: int = 5) -> Anchor | None:
     """Move the anchor forward to the chain's head as it is now; returns the anchor."""
+    from .store import audit
+
     first = audit.first(store)
     head = audit.head(store)
     if first is None or head is None:

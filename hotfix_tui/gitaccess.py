@@ -17,8 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import identity
 from .core.errors import GitError
-from .identity import os_account
+from .identity import os_account, use_email_domain  # noqa: F401 (gitops re-exports it)
 from .sharing import owner_name
 
 
@@ -73,13 +74,7 @@ COMMITTING = frozenset({"cherry-pick", "commit", "merge", "revert", "am", "rebas
 _IDENTITY: dict[str, dict[str, str]] = {}  # per cwd: the env that gives commits an author
 _TRUSTED: dict[str, bool] = {}  # per common dir: does git accept it for this account?
 _NOTICES: list[str] = []  # said once per process, then drained by the face
-_settings = {"email_domain": "", "identity_said": ""}
-
-
-def use_email_domain(domain: str) -> None:
-    """[identity] email_domain: the domain of the address given to commits made by an
-    account git knows no identity for."""
-    _settings["email_domain"] = domain
+_settings = {"identity_said": ""}
 
 
 def take_notices() -> list[str]:
@@ -238,7 +233,7 @@ def identity_env(cwd: str | Path, env: dict[str, str]) -> dict[str, str]:
         if _git_ident(cwd, env) is not None:
             _IDENTITY[key] = {}
         else:
-            name, email = fallback_identity(_settings["email_domain"])
+            name, email = fallback_identity(identity.email_domain())
             _IDENTITY[key] = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
                               "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
             if not _settings["identity_said"]:
@@ -253,7 +248,7 @@ def commit_identity(cwd: str | Path) -> tuple[str, str, bool]:
     """(name, email, is_fallback) of the commits hotfix would make in `cwd`."""
     ident = _git_ident(cwd, git_env())
     if ident is None:
-        name, email = fallback_identity(_settings["email_domain"])
+        name, email = fallback_identity(identity.email_domain())
         return name, email, True
     name, _, email = ident.partition(" <")
     return name, email.rstrip(">"), False

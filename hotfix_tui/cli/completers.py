@@ -6,7 +6,6 @@ the current one. Every command module uses these, so this module stays small; th
 from __future__ import annotations
 
 import click
-from click.shell_completion import CompletionItem
 
 from .common import safe
 
@@ -18,6 +17,8 @@ def _where(ctx: click.Context) -> tuple[str | None, str | None]:
 
 def _keys(kind: str, only: str | None = None):
     def complete(ctx: click.Context, param: click.Parameter, incomplete: str):
+        from click.shell_completion import CompletionItem  # (only a Tab loads it)
+
         from ..services import completion
 
         repo, db = _where(ctx)
@@ -28,6 +29,8 @@ def _keys(kind: str, only: str | None = None):
 
 
 def complete_env(ctx: click.Context, param: click.Parameter, incomplete: str):
+    from click.shell_completion import CompletionItem
+
     from ..services import completion
 
     repo, _ = _where(ctx)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from .. import anchor, gitaccess, sharing
+from .. import anchor, sharing
 from ..clock import iso, utcnow
 from ..config import (
     CONFIG_NAME,
@@ -22,7 +23,7 @@ from ..config import (
 from ..core.approval import Policy
 from ..core.errors import ConfigError, GitError, HotfixError
 from ..core.models import Actor
-from ..identity import current_actor
+from ..identity import current_actor, use_email_domain
 from ..repo import RepoPaths, find_repo
 from ..store import Store, open_store
 
@@ -190,6 +191,10 @@ def resolve_db_path(db: str | os.PathLike | None, repo: RepoPaths | None,
 def take_notices() -> list[str]:
     """What the user should hear once, collected while a command ran (a commit made
     under the OS account's identity because git had none)."""
+    if "hotfix_tui.gitaccess" not in sys.modules:
+        return []  # no git command ran, so none had anything to say
+    from .. import gitaccess
+
     return gitaccess.take_notices()
 
 
@@ -208,6 +213,8 @@ def check_db_location(path: Path, source: str, create: bool) -> None:
 
 def _committed_identity(paths: RepoPaths) -> IdentitySection | None:
     """[identity] of the committed .hotfix.toml (HEAD of the main worktree), if any."""
+    from .. import gitaccess  # (a read that judges no approval runs no git)
+
     size = gitaccess.run_git(paths.toplevel, "cat-file", "-s", f"HEAD:{CONFIG_NAME}",
                              check=False)
     if not size.ok or not size.out.strip().isdigit() or int(size.out) > MAX_CONFIG_BYTES:
@@ -247,7 +254,7 @@ def open_context(
     config = load_config(paths.toplevel if paths else None)
     db_path, db_source = resolve_db_path(db, paths, config, repo_error)
     sharing.activate(sharing.detect(db_path, config.store.shared_group))
-    gitaccess.use_email_domain(config.identity.email_domain)
+    use_email_domain(config.identity.email_domain)
     actor, warning = current_actor(
         config, (lambda: _committed_allows_override(paths)) if paths else None)
     ctx = Context(repo=paths, config=config, db_path=db_path, actor=actor,
