@@ -165,6 +165,28 @@ def worktree_head(wt: str | Path) -> str:
     return run_git(wt, "rev-parse", "--verify", "HEAD").out.strip()
 
 
+def worktree_state(wt: str | Path) -> tuple[str, list[str]]:
+    """HEAD of the worktree and its changed or untracked paths, from one `git status`
+    (porcelain v2 says the commit in its branch header)."""
+    res = run_git(wt, "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all",
+                  strip=False)
+    head, paths = "", []
+    tokens = iter(res.out.split("\0"))
+    for tok in tokens:
+        kind = tok[:1]
+        if tok.startswith("# branch.oid "):
+            head = tok.removeprefix("# branch.oid ")
+        elif kind in "?!" and tok:
+            paths.append(tok[2:])
+        elif kind in ("1", "2", "u"):
+            paths.append(tok.split(" ", {"1": 8, "2": 9, "u": 10}[kind])[-1])
+            if kind == "2":
+                next(tokens, None)  # the path it was renamed or copied from
+    if not head or head == "(initial)":
+        raise GitError(f"{wt}: no commit checked out")
+    return head, paths
+
+
 def dirty_files(wt: str | Path) -> list[str]:
     res = run_git(wt, "status", "--porcelain=v1", "-z", "--untracked-files=all", strip=False)
     entries = [e for e in res.out.split("\0") if e]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from .. import gitops
 from ..core.errors import HotfixError, PolicyRefusal, ValidationError
 from ..core.models import EnvironmentStatus
 from ..core.refs import version_from_tag
@@ -61,6 +60,8 @@ def unlock(ctx: Context, env_name: str, reason: str) -> EnvironmentStatus:
 
 def adopt(ctx: Context, env_name: str, ref: str) -> EnvironmentStatus:
     """Record what an environment runs today, before its first deploy through hotfix."""
+    from .. import gitops  # (the only use of git here: `status` and the locks run none)
+
     env = ctx.config.env(env_name)
     sha = gitops.resolve_commit(ctx.require_repo().toplevel, ref, "release ref")
     fmt = ctx.config.hotfix.tag_format

@@ -7,8 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import cherrypick, gitops, patchids
-from ..core.backport import judge
+from .. import cherrypick, gitops
 from ..core.errors import GitError, HotfixError, ValidationError
 from ..core.models import Hotfix
 from .context import Context
@@ -64,6 +63,11 @@ def _how_there(cwd: Path, row, head: str, shas: tuple[str, ...]
                ) -> tuple[tuple[str, str], ...]:
     """For commits whose pick came out empty: where the hotfix (its base, or its own
     earlier picks, at `head`) has them and how, by the rule `missing` uses."""
+    if not shas:
+        return ()
+    from .. import patchids  # (only a pick that came out empty asks how)
+    from ..core.backport import judge
+
     own = set(gitops.rev_list(cwd, row["base_sha"], head)) if shas else set()
     out = []
     for sha in shas:
@@ -100,12 +104,11 @@ def pick(ctx: Context, key: str, commits: list[str], mainline: int | None = None
         raise HotfixError(f"{row['key']}: a cherry-pick is in progress in {wt}; resolve it "
                           f"and run 'hotfix pick {row['key']} --continue', or --skip, or "
                           "--abort")
-    dirty = gitops.dirty_files(wt)
+    before, dirty = gitops.worktree_state(wt)
     if dirty:
         raise HotfixError(f"{row['key']}: the worktree has uncommitted changes: "
                           + ", ".join(dirty[:5]) + (" …" if len(dirty) > 5 else ""))
     shas = _resolve_picks(cwd, commits, mainline)
-    before = gitops.worktree_head(wt)
     result = cherrypick.cherry_pick(wt, shas, mainline, keep_conflict, before=before)
     there = _how_there(cwd, row, before, result.empty)
     picked = tuple(s for s in shas if s not in result.empty)

@@ -24,9 +24,7 @@ from ..deploy.lifecycle import orphaned_runs
 from ..store import records
 from ..store import runs as run_rows
 from ..store.db import Store
-from . import integrity
 from .context import Context
-from .releases import choose_rollback
 
 GATED_FROM = (HotfixState.APPROVED, HotfixState.DEPLOYED, HotfixState.VERIFIED,
               HotfixState.FAILED)
@@ -148,6 +146,8 @@ def deploy(ctx: Context, store: Store, hf: Hotfix, env: EnvironmentConfig,
     """Why this hotfix may not be deployed to `env` now. Unless break-glass, the record
     must be what the audit chain says (services.integrity; `full_audit`, for the deploy
     itself, recomputes the whole chain)."""
+    from . import integrity  # (the chain's checks load with the rules that read them)
+
     reasons = [] if break_glass else integrity.deploy_refusals(ctx, store, hf, env.name,
                                                                full=full_audit)
     reasons += locked(store, env.name)
@@ -201,6 +201,8 @@ def rollback(store: Store, env_name: str, to: str | None = None) -> list[str]:
     current = records.environment_row(store, env_name)
     if current is None or not current["sha"]:
         return [f"{env_name}: nothing is recorded as deployed; nothing to roll back"]
+    from .releases import choose_rollback  # (not loaded by the reads that import this)
+
     if to is None and choose_rollback(store, env_name) is None:
         return [f"{env_name}: no earlier known-good release to roll back to "
                 "(give --to VERSION)"]

@@ -162,11 +162,11 @@ def test_pick_runs_each_git_question_once(tmp_path):
     assert proc.returncode == 0, proc.stderr
     cmds = git_commands(trace)
     names = [" ".join(c.split()[1:3]) for c in cmds[:-len(ANCHOR)]]
-    # in progress?, dirty?, the commit and its parents, HEAD before, who commits (author
-    # and committer), the pick, HEAD after, the new commit messages for the record; then
-    # the audit chain's head anchored
-    assert names == ["rev-parse --verify", "status --porcelain=v1", "rev-list --no-walk=unsorted",
-                     "rev-parse --verify", "var GIT_COMMITTER_IDENT", "var GIT_AUTHOR_IDENT",
+    # in progress?, dirty? and HEAD before (one status), the commit and its parents, who
+    # commits (author and committer), the pick, HEAD after, the new commit messages for
+    # the record; then the audit chain's head anchored
+    assert names == ["rev-parse --verify", "status --porcelain=v2", "rev-list --no-walk=unsorted",
+                     "var GIT_COMMITTER_IDENT", "var GIT_AUTHOR_IDENT",
                      "cherry-pick -x", "rev-parse --verify", "log --format=%B"], cmds
     assert [c.split()[1] for c in cmds[-len(ANCHOR):]] == list(ANCHOR), cmds
     assert not any(c.split()[1] == "version" for c in cmds)  # no GitPython checking git
