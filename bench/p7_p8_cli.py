@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import time
@@ -58,8 +59,6 @@ def make_project(path: Path, files: int) -> dict:
     """The repository, its config and database, an incident and a few hotfixes."""
     rng = random.Random(datagen.SEED + 8)
     if path.exists():
-        import shutil
-
         shutil.rmtree(path)
     path.mkdir(parents=True)
     git(path, "init", "-q", "-b", "main")
@@ -202,7 +201,10 @@ def measure_p8(project: dict, runs: int) -> dict:
     env = _env()
     n = project["next_hotfix"]
     trees = repo.parent / "p8-trees"
-    trees.mkdir(exist_ok=True)
+    # a previous run's worktrees (--data keeps the folder); their branches went with the
+    # project, which is made afresh
+    shutil.rmtree(trees, ignore_errors=True)
+    trees.mkdir()
     hot_t: list[float] = []
     git_t: list[float] = []
     counts: dict[str, list[str]] = {}

@@ -193,3 +193,14 @@ def test_help_lists_every_command_and_an_unknown_one_is_refused(tmp_path):
                          env=_env(), capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2
     assert bad.stderr.startswith("error: No such command 'lsit'"), bad.stderr
+
+
+def test_the_console_loads_only_the_dashboard_screen_to_start():
+    """The first frame needs the dashboard; every other screen's module is loaded when
+    that screen first opens (tui/navigation.py)."""
+    probe = ("import sys, hotfix_tui.tui.app; print(' '.join(m for m in sys.modules "
+             "if m.startswith('hotfix_tui.tui.screens.')))")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert set(proc.stdout.split()) == {"hotfix_tui.tui.screens.dashboard"}
