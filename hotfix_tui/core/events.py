@@ -38,6 +38,7 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "hotfix.approved": ("approvers", "sha", "comment", "retroactive", "note"),
     "hotfix.rejected": ("comment",),
     "approval.stale": ("approver", "approved_sha", "reason"),
+    "approval.valid_again": ("approver", "approved_sha", "reason"),
     "hotfix.finished": ("tag", "sha", "branches", "skip_verify_reason"),
     "hotfix.abandoned": ("reason",),
     "deploy.started": ("version", "sha", "break_glass", "break_glass_reason"),
@@ -184,6 +185,10 @@ def _incident(action: str, key: str, actor: str, before: dict, after: dict,
     return []
 
 
+# An approval stopped counting, or counts again: the content moved away or came back.
+_STANDING = {"approval.stale": "went stale", "approval.valid_again": "counts again"}
+
+
 def _hotfix(action: str, key: str, actor: str, before: dict, after: dict,
             extra: dict) -> list[_Made]:
     if action == "hotfix.started":
@@ -212,11 +217,10 @@ def _hotfix(action: str, key: str, actor: str, before: dict, after: dict,
     if action == "hotfix.rejected":
         return [("hotfix.rejected", f"{key} rejected by {actor}: {extra.get('comment', '')}",
                  {"comment": extra.get("comment")}, {})]
-    if action == "approval.stale":
+    if action in _STANDING:
         data = {"approver": before.get("approver"), "approved_sha": before.get("sha"),
                 "reason": after.get("reason")}
-        return [("approval.stale",
-                 f"{key} approval by {before.get('approver')} went stale: "
+        return [(action, f"{key} approval by {before.get('approver')} {_STANDING[action]}: "
                  f"{after.get('reason')}", data, {})]
     if action == "hotfix.finished":
         return [("hotfix.finished", f"{key} finished by {actor}: tagged {extra.get('tag')}",

@@ -236,6 +236,8 @@ _APPROVAL = {
                                        f"{_short(e.after.get('sha'))}", GOOD),
     "approval.stale": lambda e: (f"{e.subject} approval by {e.before.get('approver')} went "
                                  f"stale: {e.after.get('reason')}", WARN),
+    "approval.valid_again": lambda e: (f"{e.subject} approval by {e.before.get('approver')} "
+                                       f"counts again: {e.after.get('reason')}", GOOD),
 }
 
 # Events described by their exact action; then by the part before the dot.

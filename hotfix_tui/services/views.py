@@ -140,7 +140,7 @@ def action_reasons(ctx: Context, detail: HotfixDetail) -> dict[str, str | None]:
     else:
         out["submit"] = detail.error or "scope unavailable"
     me, policy = ctx.actor, ctx.approval_policy
-    out["approve"] = (_why(refusals.approve(hf, me, policy))
+    out["approve"] = (_why(refusals.approve(hf, me, policy, ctx.config.approvals.required))
                       or refusals.already_approved(hf, me, policy))
     out["reject"] = _why(refusals.reject(hf, me, policy))
     out["save"] = out["tick"] = _why(refusals.edit(hf.key, hf.state))
