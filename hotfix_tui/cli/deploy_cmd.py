@@ -132,12 +132,20 @@ def rollback_cmd(env: str | None, reason: str, to: str | None, follow: bool,
 
 @click.command("cancel")
 @click.argument("deploy")
+@click.option("--clear-survivors", "clear", default=None, metavar="REASON",
+              help="Forget the processes the run's stop could not end (they no longer "
+                   "hold the environment), saying why.")
 @json_option
-def cancel_cmd(deploy: str, as_json: bool) -> None:
-    """Cancel a run: SIGTERM to its process group, SIGKILL after the grace period."""
-    d = services.cancel(get_ctx(), deploy)
+def cancel_cmd(deploy: str, clear: str | None, as_json: bool) -> None:
+    """Cancel a run: SIGTERM to every process its command started, SIGKILL after the
+    grace period; on a finished run, try again to stop what its stop left behind."""
+    d = services.cancel(get_ctx(), deploy, clear)
     if as_json:
         dump_json(d.to_json())
+    elif clear is not None:
+        out(f"{d.key}: survivors cleared")
+    elif d.status.finished:
+        out(f"{d.key}: nothing of it is left running ({d.status})")
     else:
         out(f"{d.key}: cancel requested ({d.status})")
 

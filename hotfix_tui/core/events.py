@@ -45,6 +45,8 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "deploy.finished": _RUN,
     "deploy.cancelled": (*_RUN, "note"),
     "deploy.interrupted": (*_RUN, "note"),
+    "deploy.survivors": ("pids", "accounts"),
+    "deploy.survivors_cleared": ("pids", "reason"),
     "verify.passed": (),
     "verify.failed": _RUN,
     "rollback.started": ("from_version", "from_sha", "version", "sha", "reason"),
@@ -261,6 +263,8 @@ def _run(action: str, key: str, actor: str, before: dict, after: dict,
         return [("rollback.started",
                  f"{key}: rollback from {before.get('version')} to {version} started by "
                  f"{actor}: {after.get('reason', '')}", data, where)]
+    if what.startswith("survivors"):
+        return _survivors(action, key, actor, before, after, where)
     if what not in _RUN_ENDS or "status" not in after:
         return []
     data = {"outcome": what, "exit_code": after.get("exit_code"),
@@ -278,6 +282,28 @@ def _run(action: str, key: str, actor: str, before: dict, after: dict,
     if kind == "verify" and what != "succeeded" and what != "cancelled":
         return [("verify.failed", f"{key}: verification of {version} on {env} "
                  f"{what.replace('_', ' ')}{detail}", data, where)]
+    return []
+
+
+def _survivors(action: str, key: str, actor: str, before: dict, after: dict,
+               where: dict) -> list[_Made]:
+    """Processes a run's stop could not end (pids and accounts only: a command line may
+    carry a deploy's arguments, which never reach a hook), and their clearing."""
+    def pids(side: dict) -> list:
+        found = side.get("survivors")
+        return [s.get("pid") for s in found if isinstance(s, dict)] if isinstance(
+            found, list) else []
+
+    if action == "deploy.survivors":
+        accounts = sorted({str(s.get("account")) for s in after.get("survivors") or []
+                           if isinstance(s, dict)})
+        return [("deploy.survivors", f"{key}: processes {pids(after)} could not be stopped; "
+                 f"they hold {where.get('env')}", {"pids": pids(after), "accounts": accounts},
+                 where)]
+    if action == "deploy.survivors_cleared":
+        return [("deploy.survivors_cleared", f"{key}: survivors {pids(before)} cleared by "
+                 f"{actor}: {after.get('reason')}",
+                 {"pids": pids(before), "reason": after.get("reason")}, where)]
     return []
 
 

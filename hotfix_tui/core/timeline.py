@@ -240,10 +240,27 @@ _APPROVAL = {
                                        f"counts again: {e.after.get('reason')}", GOOD),
 }
 
+def _pids(e: _Ev, side: dict) -> str:
+    found = side.get("survivors") if isinstance(side.get("survivors"), list) else []
+    return ", ".join(f"{s.get('pid')} ({s.get('command')})" for s in found
+                     if isinstance(s, dict)) or "none"
+
+
+# What a run's stop left behind: processes it could not end, and what became of them.
+_SURVIVORS = {
+    "deploy.survivors": lambda e: (f"{e.key} left processes it could not stop, which hold "
+                                   f"{e.after.get('env')}: {_pids(e, e.after)}", BAD),
+    "deploy.survivors_stopped": lambda e: (f"{e.key} survivors gone; left: "
+                                           f"{_pids(e, e.after)}", ""),
+    "deploy.survivors_cleared": lambda e: (f"{e.key} survivors cleared ({_pids(e, e.before)})"
+                                           f": {e.after.get('reason')}", WARN),
+}
+
 # Events described by their exact action; then by the part before the dot.
 _BY_ACTION = {
     **_FINISH,
     **_APPROVAL,
+    **_SURVIVORS,
     "hotfix.started": lambda e: (f"{e.subject} started: {e.after.get('title')} "
                                  f"({e.after.get('version')} from {e.after.get('base_ref')})",
                                  ""),

@@ -23,9 +23,11 @@ from ..core.models import RunStatus
 from ..store import open_store
 from ..store.db import Store
 from ..store.runs import INSERT_LINES, run_row
+from . import cgroup
 from .lifecycle import HOST, finish_run
 from .logtext import Block, LogBuffer
-from .procgroup import group_alive, killpg, reap_orphans
+from .procs import MARKER_VAR, RunProcesses
+from .stopping import Stopper
 
 FLUSH_EVERY = 0.1  # seconds between writes of new lines
 WRITE_GAP = 0.11  # after a long write, this long before the next, so others get a turn
@@ -42,7 +44,6 @@ SMALL_READ = 64 * 1024
 TRICKLE_WAIT = 0.002
 PIPE_SIZE = 1 << 20  # bigger pipes let the command run ahead while a batch is written
 EOF_GRACE = 2.0  # after the command exits, how long a background process may keep its output
-KILL_GIVE_UP = 30.0  # seconds of SIGKILLs after which surviving processes are reported, not waited
 RETRY_FINAL_WRITE = 20  # attempts (about 0.25 s apart) at the last batch when the store is busy
 
 def _signal_text(n: int) -> str:
@@ -91,7 +92,6 @@ class Supervisor:
         self.env_vars: dict[str, str] = {}
         self.workdir = row["workdir"] or None
         self.timeout_s = float(row["timeout_s"])
-        self.grace = float(row["cancel_grace_s"])
         self.buffer = LogBuffer(int(row["max_log_bytes"]), first_seq=int(row["lines"]) + 1)
         self.lock = threading.Lock()
         self.data_ready = threading.Condition(self.lock)
@@ -101,15 +101,19 @@ class Supervisor:
         self.open_streams: set[str] = set()
         self.proc: subprocess.Popen | None = None
         self.pgid: int | None = None
+        self.marker = str(row["marker"] or "")
+        self.cgroup: str = ""  # the run's cgroup, where the host allows one
+        self.no_cgroup = ""  # why there is none
         self.signal_received: int | None = None
-        # Why the command is being stopped: "cancel", "timeout", "signal" or "lost".
-        self.stop_reason: str | None = None
-        self.stop_guard = threading.Lock()
-        self.stop_detail = ""
-        self.kill_at: float | None = None
+        self.stopper = Stopper(float(row["cancel_grace_s"]), self._note)
         self.next_beat = 0.0
         self.write_started = self.write_ended = self.ticked = 0.0
         self.unwritten = 0  # bytes read since the last write (memory held by the buffer)
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Why the command is being stopped ("cancel", "timeout", "signal", "lost")."""
+        return self.stopper.reason
 
     # -- the whole run -------------------------------------------------------------
     def run(self) -> int:
@@ -123,19 +127,9 @@ class Supervisor:
             return self._finish(RunStatus.CANCELLED, None,
                                 f"cancelled by {row['cancel_requested_by']} before it started")
         try:
-            if not self.argv:
-                raise FileNotFoundError(2, "empty command")
-            self.proc = subprocess.Popen(
-                self.argv,
-                cwd=self.workdir,
-                env={**os.environ, **self.env_vars},
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                close_fds=True,
-                start_new_session=True,
-            )
+            self._start()
         except OSError as exc:
+            cgroup.remove(self.cgroup)
             where = exc.filename if exc.filename is not None else (self.argv or [""])[0]
             if self.workdir and where == self.workdir:
                 where = f"working directory {where}"
@@ -143,11 +137,16 @@ class Supervisor:
             return self._finish(RunStatus.FAILED, None,
                                 f"cannot start the command: {where}: {exc.strerror or exc}",
                                 exit_code=code)
+        assert self.proc is not None
         self.pgid = self.proc.pid
+        self.stopper.procs = RunProcesses(self.pgid, self.marker, self.cgroup)
         self._note(f"started pid {self.proc.pid} (process group {self.pgid}) on "
                    f"{HOST} in {self.workdir or os.getcwd()}")
+        self._note(f"processes tracked by {self.stopper.procs.describe()}"
+                   + ("" if self.cgroup else f" (no cgroup: {self.no_cgroup})"))
         with self.store.write():
-            self.store.execute("UPDATE deploys SET pgid = ? WHERE id = ?", (self.pgid, self.id))
+            self.store.execute("UPDATE deploys SET pgid = ?, cgroup = ? WHERE id = ?",
+                               (self.pgid, self.cgroup, self.id))
         self.open_streams = {"out", "err"}
         reader = threading.Thread(target=self._read_loop, name="runner-reader", daemon=True)
         watcher = threading.Thread(target=self._watch_row, name="runner-watch", daemon=True)
@@ -159,14 +158,46 @@ class Supervisor:
         watcher.join(timeout=5)
         return self._conclude()
 
+    def _start(self) -> None:
+        """Start the command in a session and process group of its own, with the run's
+        marker in its environment, and in a cgroup of the run's own where the host
+        allows one (deploy/procs.py)."""
+        if not self.argv:
+            raise FileNotFoundError(2, "empty command")
+        path, self.no_cgroup = cgroup.create(self.marker) if self.marker else (None, "")
+        self.cgroup = str(path or "")
+        where = self.cgroup
+
+        def enter() -> None:  # in the child; the runner has no other thread yet
+            with contextlib.suppress(OSError):
+                cgroup.enter(where)
+
+        self.proc = subprocess.Popen(
+            self.argv,
+            cwd=self.workdir,
+            env={**os.environ, **self.env_vars, MARKER_VAR: self.marker},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            close_fds=True,
+            start_new_session=True,
+            preexec_fn=enter if where else None,
+        )
+        if where and self.proc.poll() is None and not cgroup.holds(where, self.proc.pid):
+            self.no_cgroup = f"the command could not be moved into {where}"
+            cgroup.remove(where)
+            self.cgroup = ""
+
     def _conclude(self) -> int:
         assert self.proc is not None
         rc = self.proc.poll()
         outcome = _outcome(rc)
         exit_code, sig = _codes(rc)
+        # what a successful deploy left running on purpose (a daemon) keeps running
+        cgroup.remove(self.cgroup, keep_members=self.stop_reason is None)
         if self.stop_reason is not None:
             return self._finish(STOPPED_AS[self.stop_reason], sig,
-                                f"{self.stop_detail} ({outcome})", exit_code=exit_code)
+                                f"{self.stopper.detail} ({outcome})", exit_code=exit_code)
         status = RunStatus.SUCCEEDED if rc == 0 else RunStatus.FAILED
         return self._finish(status, sig, outcome, exit_code=exit_code)
 
@@ -183,7 +214,8 @@ class Supervisor:
             self.buffer.sys(last_line, at)
         self._write_all()
         finish_run(self.store, self.id, status, exit_code=exit_code, signal=sig, now=at,
-                   note=last_line)
+                   note=last_line,
+                   survivors=[s.to_json() for s in self.stopper.survivors])
         return 0
 
     # -- reading output (reader thread) ----------------------------------------------
@@ -249,11 +281,10 @@ class Supervisor:
             if self.stop_reason is not None and settled is not None and not settled[1]:
                 settled = None  # cancelled while its output drains: the group must go too
             if self.stop_reason is not None and settled is None:
-                self._escalate(now)  # never after the group is gone: its number may be reused
+                self.stopper.escalate(now)  # never once all is gone: numbers are reused
             if rc is None:
                 # stuck in the kernel (state D) past the SIGKILLs: nothing more to do
-                if self._giving_up(now, f"the command survived SIGKILL for "
-                                        f"{KILL_GIVE_UP:g}s; giving up on it"):
+                if self.stopper.give_up(now, "the command"):
                     return
                 continue
             if settled is None:
@@ -272,20 +303,12 @@ class Supervisor:
         elif deadline is not None and now >= deadline and rc is None:
             self._begin_stop("timeout", f"timed out after {self.timeout_s:g}s")
 
-    def _giving_up(self, now: float, text: str) -> bool:
-        """SIGKILL was sent KILL_GIVE_UP seconds ago: say so in the log, and stop waiting."""
-        if self.kill_at is None or now - self.kill_at <= KILL_GIVE_UP:
-            return False
-        self._note(text)
-        return True
-
     def _group_lingers(self, now: float) -> bool:
-        """While stopping: a process of the command's group is still alive (and we have
+        """While stopping: a process the command started is still alive (and we have
         not given up on it)."""
         if self.stop_reason is None or not self._group_alive():
             return False
-        return not self._giving_up(now, f"processes of group {self.pgid} survived SIGKILL "
-                                        f"for {KILL_GIVE_UP:g}s; giving up on them")
+        return not self.stopper.give_up(now, "processes the command started")
 
     def _output_finished(self, now: float, settled_at: float) -> bool:
         if self.reader_done.is_set():
@@ -414,41 +437,19 @@ class Supervisor:
 
     # -- stopping the command ---------------------------------------------------------
     def _begin_stop(self, reason: str, detail: str) -> None:
-        with self.stop_guard:  # the row watcher and the main loop may both get here
-            if self.stop_reason is not None:
-                return
-            # kill_at first: the main loop reads stop_reason without the guard.
-            self.kill_at = time.monotonic() + max(self.grace, 0.0)
-            self.stop_detail = detail
-            self.stop_reason = reason
-        if self.grace > 0:
-            how = f"sending SIGTERM to process group {self.pgid} (SIGKILL after {self.grace:g}s)"
-            self._killpg(signal.SIGTERM)
-        else:
-            how = f"sending SIGKILL to process group {self.pgid}"
-            self._killpg(signal.SIGKILL)
-        self._note(f"{detail}: {how}")
-
-    def _escalate(self, now: float) -> None:
-        assert self.kill_at is not None
-        if now >= self.kill_at:
-            self._killpg(signal.SIGKILL)
-
-    def _killpg(self, sig: int) -> None:
-        killpg(self.pgid, sig)
+        self.stopper.begin(reason, detail, time.monotonic())
 
     def _group_alive(self) -> bool:
-        """True while any process of the command's group exists (call after reaping it)."""
-        if self.pgid and self.proc is not None and self.proc.returncode is not None:
-            reap_orphans(self.pgid)
-        return group_alive(self.pgid)
+        """True while any process the command started is alive."""
+        reaped = self.proc is not None and self.proc.returncode is not None
+        return self.stopper.alive(command_reaped=reaped)
 
     # -- when the runner itself fails ---------------------------------------------------
     def fail(self, exc: BaseException) -> int:
         """Stop the command and record the error: nothing runs unsupervised."""
         if (self.proc is not None and self.proc.poll() is None) or self._group_alive():
-            self._killpg(signal.SIGTERM)
-            deadline = time.monotonic() + min(max(self.grace, 0.0), 10.0)
+            self.stopper.signal(signal.SIGTERM)
+            deadline = time.monotonic() + min(self.stopper.grace, 10.0)
             while time.monotonic() < deadline and self.proc and self.proc.poll() is None:
                 time.sleep(0.05)
             for _ in range(100):
@@ -456,8 +457,9 @@ class Supervisor:
                     self.proc.poll()
                 if not self._group_alive():
                     break
-                self._killpg(signal.SIGKILL)
+                self.stopper.signal(signal.SIGKILL)
                 time.sleep(0.05)
+            cgroup.remove(self.cgroup)
         self.stop_reading.set()
         rc = self.proc.poll() if self.proc is not None else None
         text = f"runner error: {type(exc).__name__}: {exc} (command stopped; {_outcome(rc)})"

@@ -20,7 +20,8 @@ from ..core.models import (
     IncidentStatus,
 )
 from ..core.workflow import EDITABLE_STATES, INCIDENT_TRANSITIONS
-from ..deploy.lifecycle import orphaned_runs
+from ..deploy.lifecycle import orphaned_runs, survivors_holding
+from ..deploy.procs import survivors_of
 from ..store import records
 from ..store import runs as run_rows
 from ..store.db import Store
@@ -57,12 +58,25 @@ def lock_text(lock) -> str:
             f"(hotfix unlock --env {lock['name']} --reason …)")
 
 
+def survivor(row, s) -> str:
+    """A process a run's stop could not end still holds the environment."""
+    who = s.account if s.account == "root" else f"{s.account} or root"
+    return (f"{row['env']}: process {s.pid} ({s.command}) of {row['status']} {row['kind']} "
+            f"{row['key']} could not be stopped and still runs as {s.account}; stop it "
+            f"(kill -KILL {s.pid}, as {who}), then hotfix cancel {row['key']}; or, if it no "
+            f"longer matters, hotfix cancel {row['key']} --clear-survivors REASON")
+
+
 def env_busy(store: Store, env_name: str) -> list[str]:
-    """A run in progress on the environment, or a dead runner's command still alive."""
+    """A run in progress on the environment, a dead runner's command still alive, or a
+    process a run's stop could not end."""
     running = run_rows.list_runs(store, env=env_name, running_only=True)
     if running:
         return [in_progress(running[0])]
-    return [orphan(r) for r in orphaned_runs(store, env_name)[:1]]
+    orphans = orphaned_runs(store, env_name)[:1]
+    if orphans:
+        return [orphan(r) for r in orphans]
+    return [survivor(r, left[0]) for r, left in survivors_holding(store, env_name)[:1]]
 
 
 def locked(store: Store, env_name: str) -> list[str]:
@@ -209,17 +223,29 @@ def rollback(store: Store, env_name: str, to: str | None = None) -> list[str]:
     return []
 
 
+def orphan_alive(store: Store, row) -> bool:
+    """An interrupted run whose command (or what it started) is still alive."""
+    return row["status"] == "interrupted" and any(
+        r["id"] == row["id"] for r in orphaned_runs(store, row["env"]))
+
+
 def cancel(store: Store, row) -> list[str]:
     """A running run can be cancelled; so can an interrupted one whose command is still
-    alive (its runner died, the command did not)."""
-    if row["status"] == "running":
+    alive (its runner died, the command did not); and a run whose stop left survivors
+    is stopped again."""
+    if row["status"] == "running" or orphan_alive(store, row) or survivors_of(row):
         return []
     if row["status"] == "interrupted":
-        if any(r["id"] == row["id"] for r in orphaned_runs(store, row["env"])):
-            return []
         return [f"{row['key']} is interrupted and nothing of it is left running; "
                 "nothing to cancel"]
     return [f"{row['key']} is {row['status']}; nothing to cancel"]
+
+
+def clear_survivors(row) -> list[str]:
+    """Only what a run's stop left behind can be cleared."""
+    if not survivors_of(row):
+        return [f"{row['key']} left no process behind; nothing to clear"]
+    return []
 
 
 def unlock(store: Store, env_name: str) -> list[str]:
