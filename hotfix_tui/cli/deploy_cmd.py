@@ -118,13 +118,20 @@ def verify_cmd(key: str, env: str | None, item: int | None, uncheck: bool, detac
 @click.option("--reason", required=True, help="Why: it goes in the record and the lock.")
 @click.option("--to", "to", default=None, metavar="VERSION",
               help="Release to return to (default: the last known-good one).")
+@click.option("--break-glass", "break_glass", default=None, metavar="REASON",
+              help="Go to a release the environment never ran (--to): recorded and "
+                   "flagged; someone else must unlock it after.")
 @click.option("--follow/--detach", "follow", default=True)
 @json_option
-def rollback_cmd(env: str | None, reason: str, to: str | None, follow: bool,
-                 as_json: bool) -> None:
-    """Return the environment to its last known-good release and lock it."""
+def rollback_cmd(env: str | None, reason: str, to: str | None, break_glass: str | None,
+                 follow: bool, as_json: bool) -> None:
+    """Return the environment to its last known-good release (or --to a release it ran
+    before) and lock it."""
     ctx = get_ctx()
-    d = services.rollback(ctx, env, reason, to)
+    d = services.rollback(ctx, env, reason, to, break_glass=break_glass)
+    if d.break_glass:
+        err(f"warning: BREAK-GLASS: {d.key} rolls {d.env} back to {d.version}, a release it "
+            "never ran; someone else must review it and unlock it")
     if not as_json:
         err(f"{d.env} locked until 'hotfix unlock --env {d.env} --reason …'")
     _finish(ctx, d, not follow, as_json)
@@ -238,9 +245,11 @@ def unlock_cmd(env: str, reason: str) -> None:
 @click.command("adopt")
 @click.option("--env", "env", required=True)
 @click.option("--ref", "ref", required=True, help="The release tag it runs now.")
-def adopt_cmd(env: str, ref: str) -> None:
-    """Record what an environment already runs (before its first deploy through hotfix)."""
-    s = services.adopt(get_ctx(), env, ref)
+@click.option("--reason", required=True, help="How you know it runs that release.")
+def adopt_cmd(env: str, ref: str, reason: str) -> None:
+    """Record what an environment already runs (before its first deploy through hotfix,
+    or after a release outside it); it becomes a release it may be rolled back to."""
+    s = services.adopt(get_ctx(), env, ref, reason)
     out(f"{s.env} runs {s.version} ({(s.sha or '')[:12]})")
 
 

@@ -49,7 +49,8 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "deploy.survivors_cleared": ("pids", "reason"),
     "verify.passed": (),
     "verify.failed": _RUN,
-    "rollback.started": ("from_version", "from_sha", "version", "sha", "reason"),
+    "rollback.started": ("from_version", "from_sha", "version", "sha", "reason", "break_glass",
+                         "break_glass_reason"),
     "rollback.finished": _RUN,
     "environment.locked": ("reason",),
     "environment.unlocked": ("reason", "previous_reason", "previously_locked_by"),
@@ -258,11 +259,7 @@ def _run(action: str, key: str, actor: str, before: dict, after: dict,
                          where))
         return made
     if action == "rollback.started":
-        data = {"from_version": before.get("version"), "from_sha": before.get("sha"),
-                "version": version, "sha": after.get("sha"), "reason": after.get("reason")}
-        return [("rollback.started",
-                 f"{key}: rollback from {before.get('version')} to {version} started by "
-                 f"{actor}: {after.get('reason', '')}", data, where)]
+        return _rollback_started(key, actor, before, after, where)
     if what.startswith("survivors"):
         return _survivors(action, key, actor, before, after, where)
     if what not in _RUN_ENDS or "status" not in after:
@@ -283,6 +280,24 @@ def _run(action: str, key: str, actor: str, before: dict, after: dict,
         return [("verify.failed", f"{key}: verification of {version} on {env} "
                  f"{what.replace('_', ' ')}{detail}", data, where)]
     return []
+
+
+def _rollback_started(key: str, actor: str, before: dict, after: dict,
+                      where: dict) -> list[_Made]:
+    version, glass = after.get("version"), bool(after.get("break_glass"))
+    reason = after.get("break_glass_reason")
+    data = {"from_version": before.get("version"), "from_sha": before.get("sha"),
+            "version": version, "sha": after.get("sha"), "reason": after.get("reason"),
+            "break_glass": glass, "break_glass_reason": reason}
+    loud = "BREAK-GLASS " if glass else ""
+    made = [("rollback.started", f"{key}: {loud}rollback from {before.get('version')} to "
+             f"{version} started by {actor}: {after.get('reason', '')}", data, where)]
+    if glass:
+        made.append(("break_glass.used",
+                     f"BREAK-GLASS: {actor} rolls {where.get('env')} back to {version}, a "
+                     f"release it never ran ({key}): {reason}",
+                     {"version": version, "sha": after.get("sha"), "reason": reason}, where))
+    return made
 
 
 def _survivors(action: str, key: str, actor: str, before: dict, after: dict,

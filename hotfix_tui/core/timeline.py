@@ -157,6 +157,10 @@ def _run(e: _Ev) -> tuple[str, str]:
         return f"{key} cancel requested", WARN
     if e.rest == "started":
         text = f"{key} {kind} {after.get('version', '')} to {after.get('env', '')} started"
+        if kind == "rollback" and after.get("break_glass"):
+            return (f"{key} BREAK-GLASS rollback of {after.get('env', '')} to "
+                    f"{after.get('version', '')}, a release it never ran: "
+                    f"{after.get('break_glass_reason')} ({after.get('reason', '')})"), BAD
         if kind == "rollback":
             return f"{text}: {after.get('reason', '')}", BAD
         return text, ""

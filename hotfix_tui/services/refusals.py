@@ -25,7 +25,7 @@ from ..deploy.procs import survivors_of
 from ..store import records
 from ..store import runs as run_rows
 from ..store.db import Store
-from . import integrity
+from . import integrity, releases
 from .context import Context
 from .releases import choose_rollback
 
@@ -209,17 +209,33 @@ def verify(hf: Hotfix, env_name: str, env_row) -> list[str]:
     return []
 
 
-def rollback(store: Store, env_name: str, to: str | None = None) -> list[str]:
-    """Nothing may run on the environment, and there must be something to go back to."""
+def rollback(ctx: Context, store: Store, env_name: str, to: str | None = None,
+             break_glass: bool = False) -> list[str]:
+    """Nothing may run on the environment, and there must be something to go back to: a
+    release it ran successfully (services/releases.py), or, break-glass where the config
+    allows it, a release it never ran."""
     reasons = env_busy(store, env_name)
     if reasons:
         return reasons
     current = records.environment_row(store, env_name)
     if current is None or not current["sha"]:
         return [f"{env_name}: nothing is recorded as deployed; nothing to roll back"]
-    if to is None and choose_rollback(store, env_name) is None:
-        return [f"{env_name}: no earlier known-good release to roll back to "
-                "(give --to VERSION)"]
+    if break_glass and not ctx.config.approvals.break_glass:
+        return [BREAK_GLASS_DISABLED]
+    if to is None:
+        if break_glass:
+            return ["--break-glass needs --to VERSION: the last known-good release needs "
+                    "no break-glass"]
+        if choose_rollback(store, env_name) is None:
+            return [f"{env_name}: no earlier known-good release to roll back to "
+                    "(give --to VERSION)"]
+        return []
+    version = releases.version_of(to, ctx.config.hotfix.tag_format)
+    listed = releases.target(store, env_name, version) is not None
+    if listed and break_glass:
+        return [f"{env_name} ran {version} before: roll back to it without --break-glass"]
+    if not listed and not break_glass:
+        return [releases.not_a_target(store, env_name, version)]
     return []
 
 
@@ -248,9 +264,19 @@ def clear_survivors(row) -> list[str]:
     return []
 
 
-def unlock(store: Store, env_name: str) -> list[str]:
+def unlock(store: Store, env_name: str, me: Actor | None = None,
+           policy: appr.Policy = appr.STRICT) -> list[str]:
+    """A locked environment is unlocked with a reason; the lock a break-glass rollback
+    left is lifted only by someone else (its review after the fact)."""
     row = records.environment_row(store, env_name)
-    return [] if row is not None and row["locked"] else [f"{env_name} is not locked"]
+    if row is None or not row["locked"]:
+        return [f"{env_name} is not locked"]
+    glass = releases.break_glass_lock(store, env_name, row["lock_reason"] or "")
+    if glass is not None and me is not None and appr.person(
+            glass[1], glass[2], policy) == appr.person(me.name, me.os_account, policy):
+        return [f"{env_name} was rolled back break-glass by you ({glass[0]}); someone else "
+                "must review it and unlock it"]
+    return []
 
 
 # ---- finish -------------------------------------------------------------------------------

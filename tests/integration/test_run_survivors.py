@@ -6,6 +6,7 @@ gone or cleared. Real processes, a real runner, real cgroups where the host allo
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import sys
@@ -19,6 +20,7 @@ from hotfix_tui.core.models import Actor, RunStatus
 from hotfix_tui.deploy import cgroup
 from hotfix_tui.deploy import procs as run_procs
 from hotfix_tui.deploy.runner import request_cancel, spawn, wait_finished
+from hotfix_tui.services.events import EventTail
 from hotfix_tui.store import open_store
 from hotfix_tui.store.runs import insert_run, read_lines, run_row
 from tests.helpers import assert_one_line_error, wait_for
@@ -290,3 +292,23 @@ def test_a_survivor_that_cannot_be_stopped_can_be_cleared_with_a_reason(stuck, f
     [line] = [ln for ln in timeline if "D-1 survivors cleared" in ln]
     assert "bob" in line and f"{child} (sleep 600)" in line and "dead NFS mount" in line
     assert any("D-1 left processes it could not stop" in ln for ln in timeline)
+    # what hooks and `hotfix watch` get: pids and accounts, never a command line
+    tail = EventTail(stuck.path / ".git" / "hotfix" / "hotfix.db", since=0)
+    try:
+        found: list = []
+        while got := tail.poll():
+            found += got
+        docs = {e.name: e.to_json() for e in found if e.run == "D-1"}
+    finally:
+        tail.close()
+    assert docs["deploy.survivors"]["data"] == {"pids": [child], "accounts": [_me()]}
+    assert docs["deploy.survivors"]["env"] == "stuck"
+    assert docs["deploy.survivors_cleared"]["data"]["pids"] == [child]
+    assert "NFS" in docs["deploy.survivors_cleared"]["data"]["reason"]
+    assert "sleep" not in json.dumps(docs)
+
+
+def _me() -> str:
+    import pwd
+
+    return pwd.getpwuid(os.geteuid()).pw_name
