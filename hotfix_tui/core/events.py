@@ -251,13 +251,8 @@ def _run(action: str, key: str, actor: str, before: dict, after: dict,
         loud = "BREAK-GLASS " if glass else ""
         made = [("deploy.started", f"{key}: {loud}deploy of {version} to {env} started by "
                  f"{actor}", data, where)]
-        if glass:
-            made.append(("break_glass.used",
-                         f"BREAK-GLASS: {actor} deploys {version} to {env} without approval "
-                         f"({key}): {reason}",
-                         {"version": version, "sha": after.get("sha"), "reason": reason},
-                         where))
-        return made
+        return made + _glass(glass, f"{actor} deploys {version} to {env} without approval "
+                                    f"({key})", after, where)
     if action == "rollback.started":
         return _rollback_started(key, actor, before, after, where)
     if what.startswith("survivors"):
@@ -292,12 +287,18 @@ def _rollback_started(key: str, actor: str, before: dict, after: dict,
     loud = "BREAK-GLASS " if glass else ""
     made = [("rollback.started", f"{key}: {loud}rollback from {before.get('version')} to "
              f"{version} started by {actor}: {after.get('reason', '')}", data, where)]
-    if glass:
-        made.append(("break_glass.used",
-                     f"BREAK-GLASS: {actor} rolls {where.get('env')} back to {version}, a "
-                     f"release it never ran ({key}): {reason}",
-                     {"version": version, "sha": after.get("sha"), "reason": reason}, where))
-    return made
+    return made + _glass(glass, f"{actor} rolls {where.get('env')} back to {version}, a "
+                                f"release it never ran ({key})", after, where)
+
+
+def _glass(used: bool, what: str, after: dict, where: dict) -> list[_Made]:
+    """`break_glass.used`, beside the start of a run that broke the glass."""
+    if not used:
+        return []
+    reason = after.get("break_glass_reason")
+    return [("break_glass.used", f"BREAK-GLASS: {what}: {reason}",
+             {"version": after.get("version"), "sha": after.get("sha"), "reason": reason},
+             where)]
 
 
 def _survivors(action: str, key: str, actor: str, before: dict, after: dict,
