@@ -31,6 +31,7 @@ from ..core.workflow import HOTFIX_TRANSITIONS, check_hotfix_transition
 from ..store import audit, records
 from ..store.db import Store
 from ..store.runs import run_row
+from . import reserve
 from .procs import RunProcesses, marked, survivors_of
 
 # A runner writes its heartbeat at least every second. Past STALE_AFTER with its
@@ -181,6 +182,7 @@ def finish_run(store: Store, deploy_id: int, status: str | RunStatus, *,
         if survivors:
             record_survivors(store, row, survivors, now, who, incident)
         settle(store, row, status, now, who, incident)
+    reserve.release(reserve.path_for(store.path, row["key"]))
     return True
 
 

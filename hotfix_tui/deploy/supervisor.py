@@ -23,9 +23,10 @@ from ..core.models import RunStatus
 from ..store import open_store
 from ..store.db import Store
 from ..store.runs import INSERT_LINES, run_row
-from . import cgroup
+from . import cgroup, reserve
 from .lifecycle import HOST, finish_run
 from .logtext import Block, LogBuffer
+from .outcome import STOPPED_AS, codes, outcome_text, store_full
 from .procs import MARKER_VAR, RunProcesses
 from .stopping import Stopper
 
@@ -45,33 +46,6 @@ TRICKLE_WAIT = 0.002
 PIPE_SIZE = 1 << 20  # bigger pipes let the command run ahead while a batch is written
 EOF_GRACE = 2.0  # after the command exits, how long a background process may keep its output
 RETRY_FINAL_WRITE = 20  # attempts (about 0.25 s apart) at the last batch when the store is busy
-
-def _signal_text(n: int) -> str:
-    try:
-        return f"signal {n} ({signal.Signals(n).name})"
-    except ValueError:
-        return f"signal {n}"
-
-
-def _outcome(returncode: int | None) -> str:
-    if returncode is None:
-        return "exit status unknown"
-    if returncode < 0:
-        return f"killed by {_signal_text(-returncode)}"
-    return f"exit {returncode}"
-
-
-def _codes(returncode: int | None) -> tuple[int | None, int | None]:
-    """(exit code, signal number) of a Popen return code."""
-    if returncode is None:
-        return None, None
-    return (returncode, None) if returncode >= 0 else (None, -returncode)
-
-
-# How a run that was being stopped ends, by why it was stopped.
-STOPPED_AS = {"cancel": RunStatus.CANCELLED, "timeout": RunStatus.TIMED_OUT,
-              "signal": RunStatus.CANCELLED, "lost": RunStatus.FAILED}
-
 
 def _rows(deploy_id: int, blocks: list[Block]) -> Iterable[tuple]:
     """Parameter rows for executemany, built lazily in C (no per-line Python code)."""
@@ -109,6 +83,9 @@ class Supervisor:
         self.next_beat = 0.0
         self.write_started = self.write_ended = self.ticked = 0.0
         self.unwritten = 0  # bytes read since the last write (memory held by the buffer)
+        self.stored_bytes = 0  # output bytes the store holds (LogBuffer.bytes as written)
+        self.store_full: str | None = None  # why the store refuses the log (its disk is full)
+        self.reserve = reserve.make(store.path, self.key)  # room kept for the outcome
 
     @property
     def stop_reason(self) -> str | None:
@@ -120,8 +97,7 @@ class Supervisor:
         self.argv = [str(a) for a in json.loads(self.row["argv"])]
         self.env_vars = {str(k): str(v)
                          for k, v in json.loads(self.row["env_vars"] or "{}").items()}
-        with self.lock:
-            self.buffer.sys(f"$ {shlex.join(self.argv)}", iso(utcnow()))
+        self._preamble()
         row = run_row(self.store, self.id)
         if row["cancel_requested_by"] is not None:
             return self._finish(RunStatus.CANCELLED, None,
@@ -158,6 +134,15 @@ class Supervisor:
         watcher.join(timeout=5)
         return self._conclude()
 
+    def _preamble(self) -> None:
+        """The run's first lines: the command, and a warning when the disk is short."""
+        with self.lock:
+            self.buffer.sys(f"$ {shlex.join(self.argv)}", iso(utcnow()))
+            if self.reserve is None and self.store.path != ":memory:":
+                self.buffer.sys(f"the database's disk has less than {reserve.SIZE >> 20} MiB "
+                                "free: if it fills up, this run's outcome may not be "
+                                "recorded", iso(utcnow()))
+
     def _start(self) -> None:
         """Start the command in a session and process group of its own, with the run's
         marker in its environment, and in a cgroup of the run's own where the host
@@ -191,8 +176,8 @@ class Supervisor:
     def _conclude(self) -> int:
         assert self.proc is not None
         rc = self.proc.poll()
-        outcome = _outcome(rc)
-        exit_code, sig = _codes(rc)
+        outcome = outcome_text(rc)
+        exit_code, sig = codes(rc)
         # what a successful deploy left running on purpose (a daemon) keeps running
         cgroup.remove(self.cgroup, keep_members=self.stop_reason is None)
         if self.stop_reason is not None:
@@ -203,6 +188,8 @@ class Supervisor:
 
     def _finish(self, status: RunStatus, sig: int | None, last_line: str, *,
                 exit_code: int | None = None) -> int:
+        """Store the last lines, then the outcome. Known: how the command ended; not
+        known, and said so: any output the store refused (a full disk)."""
         at = iso(utcnow())
         with self.lock:
             for stream in sorted(self.open_streams):
@@ -211,8 +198,14 @@ class Supervisor:
             note = self.buffer.cap_note()
             if note:
                 self.buffer.sys(note, at)
+            refused = self.buffer.refusal_note(self.store_full or "")
+            if refused:
+                last_line = f"{last_line}; {refused}"
             self.buffer.sys(last_line, at)
-        self._write_all()
+        try:
+            self._write_all()
+        except StoreError as exc:  # the outcome goes in all the same, with why
+            last_line = f"{last_line}; the end of the log could not be stored: {exc}"
         finish_run(self.store, self.id, status, exit_code=exit_code, signal=sig, now=at,
                    note=last_line,
                    survivors=[s.to_json() for s in self.stopper.survivors])
@@ -397,7 +390,8 @@ class Supervisor:
                 done = (blocks[-1].last_seq, blocks[-1].bytes_after)
             else:
                 done = (self.buffer.lines, self.buffer.bytes)
-            counters = (*done, self.buffer.dropped_bytes, int(self.buffer.capped))
+            incomplete = self.buffer.capped or self.buffer.refused_from is not None
+            counters = (*done, self.buffer.dropped_bytes, int(incomplete))
             self.unwritten = 0
             self.drained.notify_all()
         if not blocks and not force_beat:
@@ -412,14 +406,33 @@ class Supervisor:
                     "UPDATE deploys SET lines = ?, bytes = ?, dropped_bytes = ?, "
                     "truncated = max(truncated, ?), heartbeat_at = ? WHERE id = ?",
                     (*counters, beat, self.id))
-        except (StoreError, sqlite3.Error):
-            with self.lock:
-                self.buffer.untake(blocks)
+        except (StoreError, sqlite3.Error) as exc:
+            self._refused(exc, blocks)
             return False
         finally:
             self.write_ended = time.monotonic()
+        self.stored_bytes = done[1]
         self.next_beat = self.write_ended + HEARTBEAT_EVERY
         return True
+
+    def _refused(self, exc: BaseException, blocks: list[Block]) -> None:
+        """The store refused a write. Busy: the lines wait for the next try. Full (its
+        disk, or its size limit): waiting does not help, and holding the output would
+        stop the command; so the output not stored is counted, not kept, and the log
+        says from which line on (the runner's own lines, and the outcome, still go in)."""
+        full = store_full(exc)
+        with self.lock:
+            if full is None:
+                self.buffer.untake(blocks)
+                return
+            newly = self.store_full is None
+            self.store_full = full
+            reserve.release(self.reserve)  # what is left to write fits in it
+            first = self.buffer.refuse(blocks, self.stored_bytes)
+            if newly:
+                self.buffer.sys(f"the store refused the log from line {first} on: {full}; "
+                                "the command runs on, its output is counted, not stored",
+                                iso(utcnow()))
 
     def _write_all(self) -> None:
         """Write every line still held (in several transactions if need be)."""
@@ -462,8 +475,8 @@ class Supervisor:
             cgroup.remove(self.cgroup)
         self.stop_reading.set()
         rc = self.proc.poll() if self.proc is not None else None
-        text = f"runner error: {type(exc).__name__}: {exc} (command stopped; {_outcome(rc)})"
-        exit_code, sig = _codes(rc)
+        text = f"runner error: {type(exc).__name__}: {exc} (command stopped; {outcome_text(rc)})"
+        exit_code, sig = codes(rc)
         self._finish(RunStatus.FAILED, sig, text, exit_code=exit_code)
         return 1
 
