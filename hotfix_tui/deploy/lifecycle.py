@@ -142,6 +142,18 @@ def release_worktree(repo: str | os.PathLike | None, row) -> bool:
     return not Path(workdir).exists()
 
 
+def worktree_settled(row) -> bool:
+    """Has a finished run's runner done with its worktree? True once the worktree is
+    gone, or nobody here is going to remove it (the runner is gone or on another host,
+    or something of the run still runs there and keeps it)."""
+    workdir = row["workdir"]
+    if not workdir or not Path(workdir).exists():
+        return True
+    if (row["host"] and row["host"] != HOST) or not pid_alive(row["pid"], row["id"]):
+        return True
+    return RunProcesses.of(row).alive()
+
+
 # ---- the end of a run ----------------------------------------------------------------
 
 def _anchor_through_run(store: Store, deploy_id: int) -> None:

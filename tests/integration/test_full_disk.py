@@ -74,13 +74,13 @@ def test_a_full_disk_is_reported_and_the_outcome_says_what_is_known(tmp_path, sm
     # the disk fills up while the deploy runs (another program's log, say)
     _fill(small_disk, leave=128 * 1024)
     go.touch()
-    wait_for(lambda: svc.cli("log", "D-1", "--json", env=env).json()["deploy"]["status"]
+    wait_for(lambda: svc.cli("log", "D-1", "--json", env=env).json()["run"]["status"]
              != "running", "the deploy to end", timeout=120)
     doc = svc.cli("log", "D-1", "--json", env=env).json()
-    run, lines = doc["deploy"], doc["lines"]
+    run, lines = doc["run"], doc["lines"]
     # known: the command finished, and how; so the environment runs the new release
     assert run["status"] == "succeeded" and run["exit_code"] == 0, [ln["text"] for ln in lines[-3:]]
-    status = {s["env"]: s for s in svc.cli("status", "--json", env=env).json()}
+    status = {s["env"]: s for s in svc.cli("status", "--json", env=env).items()}
     assert status["noisy"]["version"] == "1.4.2"
     # not known: the output the store refused, which the record says, with the error
     assert run["truncated"] is True

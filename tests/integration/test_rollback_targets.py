@@ -25,7 +25,7 @@ def _current(svc) -> str:
 
 
 def _production(svc) -> dict:
-    return {s["env"]: s for s in svc.cli("status", "--json").json()}["production"]
+    return {s["env"]: s for s in svc.cli("status", "--json").items()}["production"]
 
 
 def _events(svc) -> int:
@@ -156,7 +156,7 @@ def test_break_glass_rollback_follows_the_config(tmp_path):
                   "--break-glass", "urgent")
     assert_one_line_error(res, 1, "break-glass is disabled")
     assert _production(svc)["version"] == "1.4.2"
-    assert svc.cli("deploys", "--json").json()[0]["kind"] == "deploy"
+    assert svc.cli("deploys", "--json").items()[0]["kind"] == "deploy"
 
 
 def test_break_glass_needs_a_release_tag_and_a_reason(svc):

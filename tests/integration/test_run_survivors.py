@@ -246,7 +246,7 @@ def _cancel_a_run_whose_child_is_stuck(stuck, frozen) -> int:
     child = _child(stuck)
     frozen(child)
     assert stuck.cli("cancel", "D-1").code == 0
-    run = wait_for(lambda: (d := stuck.cli("deploys", "--json").json()[0])["status"]
+    run = wait_for(lambda: (d := stuck.cli("deploys", "--json").items()[0])["status"]
                    != "running" and d, "the cancel to end", timeout=60)
     assert run["status"] == "cancelled"
     assert [(x["pid"], x["command"]) for x in run["survivors"]] == [(child, "sleep 600")]

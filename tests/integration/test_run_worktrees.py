@@ -55,7 +55,7 @@ def test_a_dead_runners_worktree_stays_while_its_command_runs(svc):
     pid, _ = runner_ids(svc)
     wait_for(lambda: "up" in svc.cli("log", "D-1").out, "the command to start")
     orphan_the_run(svc, pid)
-    assert svc.cli("deploys", "--json").json()[0]["status"] == "interrupted"
+    assert svc.cli("deploys", "--json").items()[0]["status"] == "interrupted"
     # another environment's run starts (and cleans up finished runs' worktrees) …
     approved_hotfix(svc, "HF-2", "Second")
     assert svc.cli("deploy", "HF-2", "--env", "scripted").code == 0
