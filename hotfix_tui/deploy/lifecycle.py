@@ -23,7 +23,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-from .. import anchor, gitops
+from .. import anchor
 from ..clock import iso, parse_iso, utcnow
 from ..core.models import Actor, HotfixState, RunKind, RunStatus
 from ..core.workflow import HOTFIX_TRANSITIONS, check_hotfix_transition
@@ -137,6 +137,8 @@ def release_worktree(repo: str | os.PathLike | None, row) -> bool:
         return False
     if (row["host"] and row["host"] != HOST) or RunProcesses.of(row).alive():
         return False
+    from .. import gitops  # (every read reaps through this module; none removes a worktree)
+
     gitops.remove_worktree(Path(repo), Path(workdir))
     return not Path(workdir).exists()
 
