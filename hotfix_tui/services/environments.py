@@ -16,7 +16,7 @@ from ..store.db import Store
 from . import refusals
 from .context import Context
 from .hotfixes import git_cwd
-from .runs import reap_in
+from .runs import reap_in, typical_duration
 from .usecase import change
 
 
@@ -97,7 +97,8 @@ def _running(store: Store, name: str, now: datetime) -> dict | None:
     return {"key": rr["key"], "kind": rr["kind"], "hotfix": rr["hotfix_key"],
             "version": rr["version"], "started_by": rr["started_by"],
             "started_at": rr["started_at"], "status": str(effective_status(rr)),
-            "elapsed_s": int((now - started).total_seconds())}
+            "elapsed_s": int((now - started).total_seconds()),
+            "expected_s": typical_duration(store, name, rr["kind"], rr["id"])}
 
 
 def _env_status(name: str, r, running: dict | None) -> EnvironmentStatus:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 
+from ..clock import parse_iso
+from ..core import estimate
 from ..core.errors import PolicyRefusal
 from ..core.models import Deploy, LogLine, RunStatus
 from ..deploy import cancel as cancelling
@@ -77,6 +79,23 @@ def run_lines(ctx: Context, key: str, first_seq: int, count: int) -> list[LogLin
     with ctx.reading() as store:
         row = run_rows.run_row(store, key)
         return run_rows.line_range(store, row["id"], first_seq, count)
+
+
+def typical_duration(store: Store, env: str, kind: str, exclude_id: int | None = None
+                     ) -> float | None:
+    """How long a successful `kind` run on `env` usually takes (core.estimate), in
+    seconds; None without history."""
+    spans = run_rows.recent_successes(store, env, str(kind), estimate.RECENT, exclude_id)
+    return estimate.typical_seconds([(parse_iso(f) - parse_iso(s)).total_seconds()
+                                     for s, f in spans])
+
+
+def output_rate(ctx: Context, key: str, after_seq: int = 0) -> tuple[int, dict[int, int]]:
+    """Lines written per second of the run (seconds since it started), for the lines
+    after `after_seq`; with the last seq counted, so the next look starts there."""
+    with ctx.reading() as store:
+        row = run_rows.run_row(store, key)
+        return run_rows.lines_per_second(store, row["id"], row["started_at"], after_seq)
 
 
 def search_log(ctx: Context, key: str, term: str, limit: int = 10_000) -> list[int]:

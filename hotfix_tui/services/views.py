@@ -18,7 +18,7 @@ from .environments import status_in
 from .finish_state import production_sha
 from .hotfixes import binding, sync
 from .review import full_checklist
-from .runs import get_run, reap_in, runs_of
+from .runs import get_run, reap_in, runs_of, typical_duration
 
 
 @dataclass(frozen=True)
@@ -180,6 +180,7 @@ class RunView:
     run: Deploy
     environment: EnvironmentStatus | None
     reasons: dict[str, str | None] = field(default_factory=dict)
+    expected_s: float | None = None  # how long such a run usually takes (None: no history)
 
 
 def run_view(ctx: Context, key: str) -> RunView:
@@ -196,7 +197,8 @@ def run_view(ctx: Context, key: str) -> RunView:
             "rollback": _why(refusals.rollback(store, run.env)),
             "unlock": _why(refusals.unlock(store, run.env)),
         }
-    return RunView(run, env, reasons)
+        expected = typical_duration(store, run.env, run.kind, row["id"])
+    return RunView(run, env, reasons, expected)
 
 
 def _verify_run(store: Store, run: Deploy) -> list[str]:

@@ -137,3 +137,26 @@ def list_runs(store: Store, *, env: str | None = None, hotfix_id: int | None = N
     if limit:
         sql += f" LIMIT {int(limit)}"
     return store.all(sql, tuple(params))
+
+
+def recent_successes(store: Store, env: str, kind: str, limit: int,
+                     exclude_id: int | None = None) -> list[tuple[str, str]]:
+    """(started_at, finished_at) of the newest successful runs of `kind` on `env`."""
+    rows = store.all(
+        "SELECT started_at, finished_at FROM deploys WHERE env = ? AND kind = ? AND "
+        "status = 'succeeded' AND finished_at IS NOT NULL AND id <> ? ORDER BY id DESC "
+        "LIMIT ?", (env, kind, exclude_id or 0, limit))
+    return [(r[0], r[1]) for r in rows]
+
+
+def lines_per_second(store: Store, deploy_id: int, started_at: str, after_seq: int
+                     ) -> tuple[int, dict[int, int]]:
+    """(the last seq counted, {second since started_at: lines}) for lines after
+    `after_seq`: one grouped pass, so following a flood costs one query per look."""
+    rows = store.all(
+        "SELECT CAST((julianday(at) - julianday(?)) * 86400 AS INTEGER) AS s, count(*), "
+        "max(seq) FROM deploy_lines WHERE deploy_id = ? AND seq > ? GROUP BY s",
+        (started_at, deploy_id, after_seq))
+    counts = {max(0, int(r[0] or 0)): int(r[1]) for r in rows}
+    last = max((int(r[2]) for r in rows), default=after_seq)
+    return last, counts

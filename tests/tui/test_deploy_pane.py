@@ -95,7 +95,7 @@ async def test_rollback_through_the_modal(svc, monkeypatch):
         text = screen_text(app)
         assert "now running   1.4.2" in text and "goes back to  1.4.1" in text
         assert "local-symlink" in text
-        assert app.focused.id == "cancel"
+        assert app.focused.id == "typed"  # it asks for input: typing goes there at once
         app.screen.query_one("#typed", Input).value = "prod"
         app.screen.query_one("#reason", Input).value = "error rate up"
         await pilot.click("#confirm")

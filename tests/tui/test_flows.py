@@ -307,12 +307,20 @@ async def test_keys_can_be_remapped_by_binding_id(shop, monkeypatch, tmp_path):
 
 async def test_the_command_palette_lists_actions_with_their_reasons(shop, monkeypatch):
     ctx = make_ctx(shop.path, "alice", monkeypatch)
-    app = HotfixApp(ctx, readonly=True)
+    app = HotfixApp(ctx)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         commands = {c.title: c.help for c in app.get_system_commands(app.screen)}
         assert "New hotfix" in commands and "Review queue" in commands
-        assert "unavailable: read-only" in commands["New hotfix"]
+        assert "unavailable" not in commands["New hotfix"]
+        assert "unavailable: no environments configured" in commands["Rollback"]
+    # a read-only console offers no change at all, not even dimmed
+    app = HotfixApp(make_ctx(shop.path, "alice", monkeypatch), readonly=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        commands = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        assert "Review queue" in commands and "History" in commands
+        assert not {"New hotfix", "Rollback", "Mitigate", "Unlock"} & set(commands)
 
 
 def test_toasts_concern_the_acting_user():
@@ -420,8 +428,8 @@ async def test_a_refused_submit_lists_every_reason(shop, monkeypatch):
         screen.run_service("submit", lambda: services.submit(ctx, "HF-1"))
         await settle(pilot)
         message = next(str(n.message) for n in app._notifications
-                       if "refused" in str(n.title))
-        lines = message.split("\n")
+                       if str(n.message).startswith("submit refused\n"))
+        lines = message.split("\n")[1:]
         assert len(lines) >= 5 and all(ln.startswith("• ") for ln in lines)
         assert any("why is empty" in ln for ln in lines)
 

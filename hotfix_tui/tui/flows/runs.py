@@ -24,7 +24,8 @@ from .common import in_thread
 
 
 class DeployModal(Modal[str | None]):
-    """Choose the environment; see what it runs now, what it will run, and the command."""
+    """Choose the environment; see what it runs now, what it will run, and the command.
+    Starts in the environment list (`space` opens it); `enter` there deploys."""
 
     def __init__(self, key: str, previews: dict) -> None:
         super().__init__()
@@ -54,6 +55,13 @@ class DeployModal(Modal[str | None]):
             lines.append("refused: " + "; ".join(p.blockers))
         self.query_one("#summary", Static).update("\n".join(clean(x) for x in lines))
         self.query_one("#confirm", Button).disabled = bool(p.blockers)
+
+    def why_disabled(self) -> str:
+        p = self.previews[self.query_one("#env", Select).value]
+        return "refused: " + "; ".join(p.blockers)
+
+    def problem(self, text: str) -> None:
+        self.notify(text, severity="warning", title="Deploy")
 
     @on(Button.Pressed, "#confirm")
     def _go(self) -> None:
@@ -86,7 +94,8 @@ def start_deploy(screen, hf, break_glass: bool = False) -> None:
     def _go(env: str, reason: str | None, seen: str) -> None:
         screen.run_service("deploy", lambda: services.deploy(ctx, hf.key, env, reason, seen),
                            success=f"{hf.key}: deploy to {env} started",
-                           after=lambda d: screen.post_message(OpenRun(d.key)))
+                           after=lambda d: screen.post_message(OpenRun(d.key)),
+                           navigates=True)
 
     in_thread(screen, previews, opened)
 
@@ -107,14 +116,16 @@ def _break_glass_modal(screen, hf, previews: dict) -> None:
             screen.run_service("break-glass deploy",
                                lambda: services.deploy(screen.ctx, hf.key, p.env, reason, p.sha),
                                success=f"{hf.key}: BREAK-GLASS deploy to {p.env} started",
-                               after=lambda d: screen.post_message(OpenRun(d.key)))
+                               after=lambda d: screen.post_message(OpenRun(d.key)),
+                               navigates=True)
 
     screen.app.push_screen(TypedConfirmModal(f"Break-glass deploy of {hf.key}", body, p.env,
                                              "Deploy without approval"), done)
 
 
 class VerifyModal(Modal[dict | None]):
-    """Tick the manual verification items and (if configured) run the check."""
+    """Tick the manual verification items and (if configured) run the check. Starts in
+    the items: `space` ticks, `enter` runs the check (saves the ticks without one)."""
 
     def __init__(self, key: str, env: str, items, has_check: bool) -> None:
         super().__init__()
@@ -128,7 +139,9 @@ class VerifyModal(Modal[dict | None]):
             yield Label(f"Verify {self.key} on {self.env}", classes="modal-title",
                         markup=False)
             if self.items:
-                yield Label("Manual checks (space ticks):")
+                yield Label("Manual checks (space ticks; enter "
+                            + ("runs the check):" if self.has_check else "saves):"),
+                            markup=False)
                 yield SelectionList(*[(i.text, i.n, i.checked) for i in self.items],
                                     id="items")
             yield Static("The verify command runs as its own run with a live log."
@@ -142,6 +155,12 @@ class VerifyModal(Modal[dict | None]):
         if not self.items:
             return set()
         return set(self.query_one("#items", SelectionList).selected)
+
+    def submit(self) -> None:
+        if self.has_check:
+            self._run()
+        else:
+            self._save()
 
     @on(Button.Pressed, "#save")
     def _save(self) -> None:
@@ -186,7 +205,7 @@ def start_verify(screen, hf, hotfix_key: str | None = None, env: str | None = No
                 screen.post_message(OpenRun(run.key))
 
         screen.run_service("verify", work_fn, success=f"{key}: verification updated",
-                           after=after)
+                           after=after, navigates=True)
 
     in_thread(screen, gather, opened)
 
@@ -210,7 +229,7 @@ def start_rollback(screen, env: str) -> None:
                     "rollback", lambda: services.rollback(
                         ctx, pv.env, reason, expected=(pv.current_sha, pv.target_sha)),
                     success=f"{pv.env}: rolling back to {pv.target_version}; locked",
-                    after=lambda d: screen.post_message(OpenRun(d.key)))
+                    after=lambda d: screen.post_message(OpenRun(d.key)), navigates=True)
 
         screen.app.push_screen(TypedConfirmModal(f"Rollback {pv.env}", body, pv.env,
                                                  "Roll back"), done)
@@ -226,6 +245,23 @@ def start_unlock(screen, env: str) -> None:
 
     screen.app.push_screen(PromptModal(f"Unlock {env}",
                                        "What addressed the cause? (recorded)", "Unlock"), done)
+
+
+def start_lock(screen, env: str, current=None) -> None:
+    """Lock an environment: nothing deploys there until someone unlocks it with a reason."""
+    body = (f"Nothing deploys to {env} while it is locked; rollback stays possible. "
+            "Whoever unlocks it gives a reason too.")
+    if current is not None and current.locked:
+        body += (f"\n{env} is already locked by {clean(current.locked_by)}: "
+                 f"{clean(current.lock_reason)}; locking again replaces that reason.")
+
+    def done(reason: str | None) -> None:
+        if reason:
+            screen.run_service("lock", lambda: services.lock(screen.ctx, env, reason),
+                               success=f"{env} locked")
+
+    screen.app.push_screen(PromptModal(f"Lock {env}", "Why? (recorded, shown on the lock)",
+                                       "Lock", body=body), done)
 
 
 def confirm_cancel(screen, d: Deploy) -> None:

@@ -11,16 +11,25 @@ from textual.widgets import Button, DataTable, Footer, Header, Static
 
 from ... import services
 from ...clock import age
+from ...core.estimate import Progress
 from ...core.models import HotfixState, IncidentStatus
 from ...services import refusals
 from ...services.views import Dashboard
 from ..base import BaseScreen
-from ..flows.runs import start_rollback, start_unlock
+from ..flows.runs import start_lock, start_rollback, start_unlock
 from ..messages import OpenHistory, OpenHotfix, OpenIncident, OpenReviewQueue, StartHotfix
-from ..widgets.common import add_columns, clean, outcome_mark, plain, sev, state
+from ..widgets.columns import Column
+from ..widgets.common import clean, outcome_mark, plain, sev, state
 from ..widgets.confirm import ConfirmModal
 from ..widgets.filtered import FilteredTable
 from ..widgets.incident_form import OpenIncidentModal
+from ..widgets.runprogress import strip_text
+
+# Keys are never cut; the title takes the rest; below ~70 columns `who`, then `info` go
+# (the detail line under the table says both for the selected row).
+BOARD = (Column("sev"), Column("key"), Column("state"), Column("age"),
+         Column("who", drop=2, most=12), Column("info", drop=1, most=16),
+         Column("title", flex=True, min=16))
 
 # Why an incident action is refused for the selected incident: the services' own rules.
 INCIDENT_ACTIONS = {
@@ -41,13 +50,14 @@ class DashboardScreen(BaseScreen):
         Binding("h", "history", "History", id="history"),
         Binding("R", "rollback", "Rollback", id="rollback"),
         Binding("u", "unlock", "Unlock", id="unlock", show=False),
+        Binding("l", "lock", "Lock production", id="lock", show=False),
         Binding("slash", "filter", "Filter", key_display="/", id="filter"),
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
         Binding("q", "close", "Quit", id="close"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="back"),
     ]
     CHANGING = frozenset({"new_hotfix", "open_incident", "mitigate", "resolve", "rollback",
-                          "unlock"})
+                          "unlock", "lock"})
 
     def __init__(self) -> None:
         super().__init__()
@@ -65,15 +75,12 @@ class DashboardScreen(BaseScreen):
                          classes="banner-readonly", markup=False)
         yield Vertical(id="env-strip")
         yield FilteredTable("board", "/ filter incidents and hotfixes", input_id="filter",
-                            cursor="key")
+                            cursor="key", columns=BOARD)
         yield Static("", id="detail-line", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#board", DataTable)
-        add_columns(table, ("sev", 4), ("key", 6), ("state", 11), ("age", 5), ("who", 8),
-                    ("info", 8), ("title", None))
-        self.set_focus(table)
+        self.set_focus(self.query_one("#board", DataTable))
 
     def fetch(self) -> Dashboard:
         return services.views.dashboard(self.ctx)
@@ -105,15 +112,21 @@ class DashboardScreen(BaseScreen):
                             style="dim")
             if env.running:
                 r = env.running
-                text.append(f"▶ {r['kind']} {r['key']} {r['status']} {r['elapsed_s']}s  ",
+                text.append(f"▶ {r['kind']} {r['key']} ",
                             style="bold magenta" if r["status"] == "running" else "bold red")
+                if r["status"] == "running":
+                    text.append_text(strip_text(Progress(r["elapsed_s"], r.get("expected_s"))))
+                else:
+                    text.append(str(r["status"]), style="bold red")
+                text.append("  ")
             if env.locked:
                 text.append(f"LOCKED by {clean(env.locked_by)}: {clean(env.lock_reason)}",
                             style="bold red")
-            row = Horizontal(Static(text, classes="env-line"),
-                             Button("Rollback", id=f"rollback-{env.env}", variant="error",
-                                    classes="env-rollback", compact=True),
-                             classes="env-row")
+            parts = [Static(text, classes="env-line")]
+            if not self.readonly:  # a read-only console offers no change at all
+                parts.append(Button("Rollback", id=f"rollback-{env.env}", variant="error",
+                                    classes="env-rollback", compact=True))
+            row = Horizontal(*parts, classes="env-row")
             strip.mount(row)
 
     def _render_board(self) -> None:
@@ -151,7 +164,7 @@ class DashboardScreen(BaseScreen):
         if board.table.row_count == 0:
             self.query_one("#detail-line", Static).update(
                 f"nothing matches {board.needle!r}" if board.needle else
-                "no open incidents — press o to open one")
+                "no open incidents" + ("" if self.readonly else " — press o to open one"))
         self._update_detail()
 
     def _selected_key(self) -> str | None:
@@ -184,8 +197,9 @@ class DashboardScreen(BaseScreen):
                 text += f" · BREAK-GLASS: {clean(hf.break_glass_reason)}"
             line.update(text)
         elif inc is not None:
-            line.update(f"{inc.key} {inc.sev_label} {inc.status} · {clean(inc.title)} · "
-                        "n: new hotfix · m: mitigate · r: resolve")
+            line.update(f"{inc.key} {inc.sev_label} {inc.status} · {clean(inc.title)}"
+                        + ("" if self.readonly else " · n: new hotfix · m: mitigate · "
+                           "r: resolve"))
 
     # -- availability ------------------------------------------------------------------
     def why_not(self, action: str) -> str | None:
@@ -199,7 +213,7 @@ class DashboardScreen(BaseScreen):
             return "; ".join(INCIDENT_ACTIONS[action](inc)) or None
         if action == "open" and inc is None:
             return "nothing selected"
-        if action in ("rollback", "unlock"):
+        if action in ("rollback", "unlock", "lock"):
             return self._environment_reason(action)
         return None
 
@@ -211,6 +225,10 @@ class DashboardScreen(BaseScreen):
         if action == "unlock":
             locked = [e.env for e in self.data.environments if e.locked]
             return None if locked else "no environment is locked"
+        if action == "lock":
+            prod = self.ctx.config.hotfix.production_env
+            return None if prod in self.ctx.config.env_names else \
+                f"no environment {prod!r} configured"
         return self.data.rollback.get(env or self.ctx.config.hotfix.production_env)
 
     # -- actions ----------------------------------------------------------------------------
@@ -280,6 +298,11 @@ class DashboardScreen(BaseScreen):
     def action_unlock(self) -> None:
         locked = [e.env for e in self.data.environments if e.locked]
         start_unlock(self, locked[0])
+
+    def action_lock(self) -> None:
+        env = self.ctx.config.hotfix.production_env
+        current = next((e for e in self.data.environments if e.env == env), None)
+        start_lock(self, env, current)
 
     def action_clear_filter(self) -> None:
         board = self.query_one(FilteredTable)

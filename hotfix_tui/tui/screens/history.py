@@ -14,9 +14,14 @@ from ... import services
 from ...core.errors import HotfixError
 from ..base import BaseScreen
 from ..messages import OpenHotfix
-from ..widgets.common import add_columns, plain, state
+from ..widgets.columns import Column
+from ..widgets.common import clean, plain, state
 from ..widgets.filtered import FilteredTable
 
+# keys whole; the title takes the rest; narrow terminals lose the deploy, then created
+COLUMNS = (Column("key"), Column("created", drop=2), Column("state"), Column("incident"),
+           Column("author", most=16), Column("deploy", drop=3), Column("title", flex=True,
+                                                                         min=16))
 PAGE_SIZE = 60  # a screenful or two: the table's cost grows with its rows
 
 
@@ -46,17 +51,15 @@ class HistoryScreen(BaseScreen):
         yield FilteredTable("history", "search: words state:deployed author:alice "
                             "env:production inc:INC-3 after:2026-01-01 before:2026-12-31",
                             input_id="query", value=self.query_text, local=False,
-                            compact=False, cursor="top")
+                            compact=False, cursor="top", columns=COLUMNS)
         yield Static("", id="detail-line", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
-        t = self.query_one("#history", DataTable)
-        add_columns(t, ("key", 8), ("created", 10), ("state", 11), ("incident", 8),
-                    ("author", 10), ("deploy", 9), ("title", 48))
-        self.set_focus(t)
+        self.set_focus(self.query_one("#history", DataTable))
 
     def on_data_changed(self, message) -> None:
+        message.prevent_default()  # only the first page follows new hotfixes
         if len(self.starts) == 1:
             self.total = None  # counted again once the new rows are shown
             self.reload()
@@ -86,10 +89,10 @@ class HistoryScreen(BaseScreen):
         self.page = page
         rows = []
         for h in page.rows:
-            title = Text(h.title)
+            title = Text(clean(h.title))
             if h.break_glass:
                 title.append("  BREAK-GLASS", style="bold white on red")
-            rows.append((h.key, (h.key, h.created_at[:10], state(h.state), h.incident,
+            rows.append((h.key, (h.key, h.created_at[:10], state(h.state), clean(h.incident),
                                  plain(h.author), state(h.last_deploy_status or "-"), title),
                          ""))
         self.query_one(FilteredTable).set_rows(rows)

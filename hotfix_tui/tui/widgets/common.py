@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
@@ -65,3 +66,19 @@ def add_columns(table: DataTable, *columns: tuple[str, int | None]) -> None:
     its content."""
     for label, width in columns:
         table.add_column(label, width=width, key=label or None)
+
+
+def wrap_parts(parts: list[str], width: int, sep: str = " · ") -> str:
+    """`parts` joined by `sep`, on as many lines of `width` as needed, each line broken
+    between parts only (a part longer than a line gets a line of its own)."""
+    lines: list[str] = []
+    line = ""
+    for part in parts:
+        joined = f"{line}{sep}{part}" if line else part
+        if line and cell_len(joined) > width:
+            lines.append(line)
+            line = part
+        else:
+            line = joined
+    lines.append(line)
+    return "\n".join(lines)
