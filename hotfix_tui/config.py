@@ -82,6 +82,13 @@ class StoreSection:
 
 
 @dataclass(frozen=True)
+class ExportSection:
+    # where the console writes records (`e` in the history browser); default: under the
+    # data directory, never inside the repository's checkout
+    dir: str = ""
+
+
+@dataclass(frozen=True)
 class IncidentsSection:
     severity_map: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_SEVERITY_MAP))
 
@@ -124,6 +131,7 @@ class Config:
     identity: IdentitySection = field(default_factory=IdentitySection)
     store: StoreSection = field(default_factory=StoreSection)
     incidents: IncidentsSection = field(default_factory=IncidentsSection)
+    export: ExportSection = field(default_factory=ExportSection)
     hooks: HooksSection = field(default_factory=HooksSection)
     environments: tuple[EnvironmentConfig, ...] = ()
     path: str = ""
@@ -227,6 +235,7 @@ _SECTIONS = {
     "identity": IdentitySection,
     "store": StoreSection,
     "incidents": IncidentsSection,
+    "export": ExportSection,
 }
 
 
@@ -283,6 +292,9 @@ def _check(reader: _Reader, cfg: Config) -> None:
     group = cfg.store.shared_group
     if group and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}", group):
         reader.fail("store", "shared_group", f"is not a group name: {group!r}")
+    if cfg.export.dir and not cfg.export.dir.startswith(("/", "~")):
+        reader.fail("export", "dir", f"must be an absolute path (or start with ~), not "
+                    f"{cfg.export.dir!r}")
     for sev in cfg.incidents.severity_map.values():
         if not 1 <= sev <= 4:
             reader.fail("incidents", "severity_map", "severities must be 1-4")

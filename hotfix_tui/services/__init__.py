@@ -8,7 +8,7 @@ from .context import Context, open_context, probe_store
 from .deploys import deploy, deploy_blockers, deploy_preview
 from .environments import adopt, lock, status, unlock
 from .events import deliver_hooks, hook_deliveries, hook_outcomes_since, watch_events
-from .export import build_record, export, export_to_file
+from .export import build_record, default_record_path, export, export_to_file
 from .finish import finish
 from .finish_push import finish_abort, push_finished
 from .finish_state import AbortResult, BranchResult, FinishResult
@@ -116,6 +116,7 @@ __all__ = [
     "watch_events",
     "export",
     "export_to_file",
+    "default_record_path",
     "finish",
     "finish_abort",
     "import_incidents",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from .. import gitops
 from ..core.errors import HotfixError, PolicyRefusal, ValidationError
@@ -119,7 +119,7 @@ def status_in(ctx: Context, store: Store) -> list[EnvironmentStatus]:
     names = sorted(ctx.config.env_names, key=lambda n: n != prod)
     rows = {r["name"]: r for r in store.all("SELECT * FROM environments")}
     names += [n for n in rows if n not in names]
-    now = datetime.now(UTC)
+    now = ctx.clock()  # the context's clock, as every other age the faces show
     return [_env_status(name, rows.get(name), _running(store, name, now)) for name in names]
 
 

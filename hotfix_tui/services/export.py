@@ -163,15 +163,36 @@ def export(ctx: Context, key: str, fmt: str = "md") -> str | dict[str, Any]:
     return render_markdown(rec) if fmt == "md" else rec
 
 
-def export_to_file(ctx: Context, key: str, directory: Path | None = None) -> Path:
-    """Write the Markdown record to `<directory or cwd>/HF-<n>-record.md`; returns the path."""
+def records_dir(ctx: Context) -> Path:
+    """Where the console writes records: `[export] dir`, else
+    `$XDG_DATA_HOME/hotfix-tui/records/<repository>` (~/.local/share/…): never inside
+    the checkout, where a record would show up in `git status`."""
+    if ctx.config.export.dir:
+        return Path(ctx.config.export.dir).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "hotfix-tui" / "records" / (ctx.repo.toplevel.name if ctx.repo
+                                                    else "no-repository")
+
+
+def default_record_path(ctx: Context, key: str) -> Path:
+    return records_dir(ctx) / f"{key}-record.md"
+
+
+def export_to_file(ctx: Context, key: str, path: Path | None = None) -> Path:
+    """Write the Markdown record to `path` (a folder: `HF-<n>-record.md` in it; default:
+    default_record_path), creating its folder; returns the file's path."""
     text = export(ctx, key, "md")
     with ctx.reading() as store:
         name = records.hotfix_row(store, key)["key"]
-    folder = Path(directory) if directory is not None else Path(os.getcwd())
-    path = folder / f"{name}-record.md"
-    write_text(path, str(text))
-    return path
+    target = Path(path).expanduser() if path is not None else default_record_path(ctx, name)
+    if target.is_dir():
+        target = target / f"{name}-record.md"
+    try:
+        sharing.make_dirs(target.parent)
+    except OSError as exc:
+        raise HotfixError(f"cannot create {target.parent}: {exc.strerror or exc}") from exc
+    write_text(target, str(text))
+    return target
 
 
 def write_text(path: Path, text: str) -> None:

@@ -32,6 +32,7 @@ from .toasts import (
     toasts_for,
 )
 from .typeahead import TypeAhead
+from .widgets.help import screen_bindings
 
 __all__ = ["HotfixApp", "toasts_for"]
 
@@ -175,11 +176,7 @@ class HotfixApp(Navigator):
     # -- commands ---------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        seen = set()
-        for binding in getattr(type(screen), "BINDINGS", []):
-            if not isinstance(binding, Binding) or binding.action in seen:
-                continue
-            seen.add(binding.action)
+        for binding in screen_bindings(screen):
             if screen.check_action(binding.action, ()) is False:
                 continue  # not offered here (a read-only console's changes)
             why = screen.why_not(binding.action) if hasattr(screen, "why_not") else None

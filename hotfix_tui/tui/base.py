@@ -242,17 +242,18 @@ class BaseScreen(Screen):
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()
+            self.leave_fresh()
 
     def action_close(self) -> None:
         if len(self.app.screen_stack) > 2:
-            self.app.pop_screen()
+            self.leave_fresh()
         else:
             self.app.exit()
 
     def leave_fresh(self) -> None:
-        """Leave this screen after a change made here, once the screen below shows the
-        change (never its old data for a moment); keys typed meanwhile go there."""
+        """Leave this screen once the screen below shows what changed meanwhile (a pick
+        made here, a run that ended): never its old data for a moment. Keys typed
+        meanwhile go there."""
         stack = self.app.screen_stack
         below = stack[-2] if len(stack) > 2 else None
         if not isinstance(below, BaseScreen):

@@ -88,6 +88,7 @@ class Toast(Notification):
     """A notification that knows how to read when it happens several times over."""
 
     plural: str = ""  # "{n} items ticked": what `n` of these read as together
+    lead: str = ""  # what the message starts with ("checklist: "), counted or not
     count: int = 1
     base: str = ""  # the text of one of them (the message reads "… (×3)" once counted)
 
@@ -100,9 +101,9 @@ def make_toast(message: str, title: str = "", severity: str = "information",
                timeout: float = 5.0, plural: str = "") -> Toast:
     """One line where it fits: the title leads the message (a toast's own title line
     costs a row of the screen at 80x24); a list keeps the title on a line of its own."""
-    text = message if not title else (f"{title}\n{message}" if "\n" in message
-                                      else f"{title}: {message}")
-    return Toast(text, "", severity, timeout, markup=False, plural=plural)  # type: ignore[arg-type]
+    lead = "" if not title else (f"{title}\n" if "\n" in message else f"{title}: ")
+    return Toast(lead + message, "", severity, timeout, markup=False,  # type: ignore[arg-type]
+                 plural=plural, lead=lead)
 
 
 def coalesce(shown: list[Notification], new: Notification, limit: int = MAX_TOASTS
@@ -116,9 +117,10 @@ def coalesce(shown: list[Notification], new: Notification, limit: int = MAX_TOAS
         or (not plural and _one(n) == new.message))]
     if same:
         count = sum(getattr(n, "count", 1) for n in same) + 1
-        text = plural.format(n=count) if plural else f"{new.message} (×{count})"
+        lead = getattr(new, "lead", "")
+        text = lead + plural.format(n=count) if plural else f"{new.message} (×{count})"
         new = Toast(text, new.title, new.severity, new.timeout, markup=False,  # type: ignore[arg-type]
-                    plural=plural, count=count, base=_one(new))
+                    plural=plural, lead=lead, count=count, base=_one(new))
     rest = [n for n in shown if n not in same]
     over = len(rest) + 1 - limit
     dropped = sorted(rest, key=lambda n: (n.severity == "error", n.raised_at))[:max(0, over)]

@@ -454,3 +454,23 @@ async def test_keys_typed_in_one_burst_after_slash_land_in_the_filter(shop, monk
         await settle(pilot)
         assert app.screen.query_one("#filter", Input).value == "cart"
         assert isinstance(app.focused, Input)
+
+
+async def test_a_console_opened_after_an_approval_does_not_announce_it(shop, monkeypatch):
+    """What happened before the console opened is history, not news: no toast for it;
+    what happens after still is."""
+    _ready_hotfix(shop)
+    assert shop.cli("submit", "HF-1").code == 0
+    assert shop.cli("approve", "HF-1", actor="bob").code == 0
+    ctx = make_ctx(shop.path, "alice", monkeypatch)
+    app = HotfixApp(ctx, watch_interval=0.1)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert shop.cli("incident", "note", "INC-1", "looking", actor="carol").code == 0
+        assert await wait_for(pilot, lambda: app.screen.data is not None)
+        # the watcher has looked since (a later change arrived as a reload) ...
+        assert shop.cli("incident", "open", "--title", "Later", "--sev", "3",
+                        actor="carol").code == 0
+        assert await wait_for(pilot, lambda: "Later" in screen_text(app))
+        texts = [str(n.message) for n in app._notifications]
+        assert not any("approved by bob" in t for t in texts), texts

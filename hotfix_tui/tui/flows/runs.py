@@ -38,6 +38,8 @@ class DeployModal(Modal[str | None]):
             yield Select([(name, name) for name in self.previews], allow_blank=False,
                          value=next(iter(self.previews)), id="env")
             yield Static("", id="summary", markup=False)
+            yield Static("enter deploys · space opens the list · esc cancels",
+                         classes="status-line", markup=False)
             yield buttons(Button("Deploy", id="confirm", variant="warning"))
 
     def on_mount(self) -> None:

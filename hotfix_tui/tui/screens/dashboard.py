@@ -11,7 +11,6 @@ from textual.widgets import Button, DataTable, Footer, Header, Static
 
 from ... import services
 from ...clock import age
-from ...core.estimate import Progress
 from ...core.models import HotfixState, IncidentStatus
 from ...services import refusals
 from ...services.views import Dashboard
@@ -21,9 +20,9 @@ from ..messages import OpenHistory, OpenHotfix, OpenIncident, OpenReviewQueue, S
 from ..widgets.columns import Column
 from ..widgets.common import clean, outcome_mark, plain, sev, state
 from ..widgets.confirm import ConfirmModal
+from ..widgets.envstrip import env_line
 from ..widgets.filtered import FilteredTable
 from ..widgets.incident_form import OpenIncidentModal
-from ..widgets.runprogress import strip_text
 
 # Keys are never cut; the title takes the rest; below ~70 columns `who`, then `info` go
 # (the detail line under the table says both for the selected row).
@@ -103,31 +102,19 @@ class DashboardScreen(BaseScreen):
             strip.mount(Static("no environments configured ([environments.*] in .hotfix.toml)",
                                classes="env-line", markup=False))
             return
+        room = (self.size.width or self.app.size.width) - (2 if self.readonly else 15)
         for env in data.environments:
-            text = Text()
-            text.append(f"{clean(env.env):<11}", style="bold")
-            text.append(f"{clean(env.version) or '-':<9}")
-            if env.deployed_by:
-                text.append(f"{clean(env.deployed_by)} {age(env.deployed_at, now)} ago  ",
-                            style="dim")
-            if env.running:
-                r = env.running
-                text.append(f"▶ {r['kind']} {r['key']} ",
-                            style="bold magenta" if r["status"] == "running" else "bold red")
-                if r["status"] == "running":
-                    text.append_text(strip_text(Progress(r["elapsed_s"], r.get("expected_s"))))
-                else:
-                    text.append(str(r["status"]), style="bold red")
-                text.append("  ")
-            if env.locked:
-                text.append(f"LOCKED by {clean(env.locked_by)}: {clean(env.lock_reason)}",
-                            style="bold red")
+            text = env_line(env, now, room)
             parts = [Static(text, classes="env-line")]
             if not self.readonly:  # a read-only console offers no change at all
                 parts.append(Button("Rollback", id=f"rollback-{env.env}", variant="error",
                                     classes="env-rollback", compact=True))
             row = Horizontal(*parts, classes="env-row")
             strip.mount(row)
+
+    def on_resize(self) -> None:
+        if self.data is not None:  # the strip says less below 81 columns
+            self._render_envs(self.data)
 
     def _render_board(self) -> None:
         if self.data is not None:

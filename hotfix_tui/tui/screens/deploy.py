@@ -28,11 +28,12 @@ from ..widgets.runprogress import progress_text, rate_series
 
 
 def outcome(d: Deploy) -> str:
+    """How the command ended, beside the status: "signal 15", "exit 1", or nothing."""
     if d.signal:
-        return f"{d.status} · signal {d.signal}"
+        return f"signal {d.signal}"
     if d.exit_code is not None:
-        return f"{d.status} · exit {d.exit_code}"
-    return str(d.status)
+        return f"exit {d.exit_code}"
+    return ""
 
 
 class DeployScreen(BaseScreen):
@@ -68,9 +69,10 @@ class DeployScreen(BaseScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="log-header")
-        with Horizontal(id="run-progress"):
-            yield Static("", id="progress-text", markup=False)
+        with Horizontal(id="run-status"):
+            yield Static("", id="status-text")
             yield Sparkline([], id="rate", summary_function=max)
+        yield Static("", id="progress-text", markup=False)
         with Horizontal(classes="env-row"):
             yield Static("", id="follow-state", classes="env-line", markup=False)
             if not self.readonly:
@@ -116,16 +118,16 @@ class DeployScreen(BaseScreen):
         t.append(f"{d.key} ", style="bold")
         t.append(clean(f"{d.kind} · {d.env} · {d.hotfix or '-'} · {d.version} ({d.sha[:10]}) "
                        f"· by {d.started_by}{'' if d.started_by_verified else ' (unverified)'}"))
-        t.append("\n")
-        t.append_text(state(d.status))
-        if d.status is not RunStatus.RUNNING:
-            t.append(f" ({outcome(d)})")
-        t.append(f" · {d.lines} lines")
-        if d.break_glass:
-            t.append("  BREAK-GLASS: no approval", style="bold white on red")
-        if d.status is RunStatus.INTERRUPTED:
-            t.append("  runner gone: outcome unknown", style="bold red")
         self.query_one("#log-header", Static).update(t)
+        status = state(d.status)
+        if outcome(d):
+            status.append(f" ({outcome(d)})")
+        status.append(f" · {d.lines} lines")
+        if d.break_glass:
+            status.append("  BREAK-GLASS: no approval", style="bold white on red")
+        if d.status is RunStatus.INTERRUPTED:
+            status.append("  runner gone: outcome unknown", style="bold red")
+        self.query_one("#status-text", Static).update(status)
 
     def _progress(self) -> None:
         """The bar and estimate (the environment's usual duration for this kind of run),
@@ -134,7 +136,7 @@ class DeployScreen(BaseScreen):
         end = parse_iso(d.finished_at) if d.finished_at else self.ctx.clock()
         elapsed = max(0.0, (end - parse_iso(d.started_at)).total_seconds())
         running = d.status is RunStatus.RUNNING
-        width = 12 if self.app.has_class("narrow") else 20
+        width = 10 if self.app.has_class("narrow") else 20
         self.query_one("#progress-text", Static).update(progress_text(
             Progress(elapsed, self.expected), str(d.kind), d.env, running, width))
         self.query_one("#rate", Sparkline).data = rate_series(self.rate, int(elapsed) + 1,
@@ -145,8 +147,8 @@ class DeployScreen(BaseScreen):
         self._follow_state(event.follow)
 
     def _follow_state(self, follow: bool) -> None:
-        text = "following (scroll up to pause)" if follow else "paused — end or G follows"
-        text += " · w: " + ("unwrap" if self.query_one(LogView).wrap else "wrap long lines")
+        text = "following (scroll up: pause)" if follow else "paused (end or G: follow)"
+        text += " · w: " + ("unwrap" if self.query_one(LogView).wrap else "wrap")
         if self.env_locked is not None and self.env_locked.locked:
             text += f" · {self.env_locked.env} LOCKED by {clean(self.env_locked.locked_by)}: " \
                     f"{clean(self.env_locked.lock_reason)}"

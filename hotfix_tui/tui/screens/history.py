@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
@@ -16,6 +17,7 @@ from ..base import BaseScreen
 from ..messages import OpenHotfix
 from ..widgets.columns import Column
 from ..widgets.common import clean, plain, state
+from ..widgets.confirm import PromptModal
 from ..widgets.filtered import FilteredTable
 
 # keys whole; the title takes the rest; narrow terminals lose the deploy, then created
@@ -165,26 +167,38 @@ class HistoryScreen(BaseScreen):
         self.action_open()
 
     def action_export(self) -> None:
-        self._export(self._current())
+        key = self._current()
+        if self.app.is_web:  # in a browser (hotfix serve): a download, nothing on the server
+            self._export(key, None)
+            return
+        default = str(services.default_record_path(self.ctx, key))
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self._export(key, path)
+
+        self.app.push_screen(PromptModal(
+            f"Export the record of {key}", "Write the Markdown record to:", "Export",
+            body="A folder gets HF-n-record.md in it. The default folder is [export] dir "
+                 "in .hotfix.toml, or your data directory: never the repository's "
+                 "checkout.", value=default), chosen)
 
     @work(thread=True, group="export", exit_on_error=False)
-    def _export(self, key: str) -> None:
+    def _export(self, key: str, path: str | None) -> None:
         try:
-            if self.app.is_web:  # in a browser (hotfix serve): a download, not a server file
+            if path is None:
                 text = services.export(self.ctx, key, "md")
             else:
-                path = services.export_to_file(self.ctx, key)
+                written = services.export_to_file(self.ctx, key, Path(path))
         except HotfixError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
-        if self.app.is_web:
+        if path is None:
             name = f"{key}-record.md"
             self.app.call_from_thread(self.app.deliver_text, io.StringIO(str(text)),
                                       save_filename=name, mime_type="text/markdown")
             self.app.call_from_thread(self.notify, f"{key} record downloading as {name}",
                                       title="exported")
             return
-        self.app.call_from_thread(self.notify, f"{key} record written to {path}",
+        self.app.call_from_thread(self.notify, clean(f"{key} record written to {written}"),
                                   title="exported")
-
-

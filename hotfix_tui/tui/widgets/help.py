@@ -15,6 +15,7 @@ from .fittable import FitTable
 GLOBAL = [("ctrl+p", "Command palette: every action, searchable"),
           ("@", "Command log: git commands and runs started here"),
           ("tab, shift+tab", "Move between panes and fields")]
+KEY_NAMES = {"escape": "esc", "question_mark": "?", "slash": "/", "space": "space"}
 COLUMNS = (Column("key"), Column("action", most=22), Column("now", flex=True, min=10))
 
 
@@ -41,19 +42,30 @@ class HelpScreen(ModalScreen[None]):
     def rows(self) -> list[tuple[str, str, str]]:
         """(keys, action, why it is unavailable now) of every binding the screen offers."""
         out = []
-        seen = set()
         source = self.source
-        for b in getattr(type(source), "BINDINGS", []):
-            if not isinstance(b, Binding) or b.action in seen:
-                continue
-            seen.add(b.action)
+        for b in screen_bindings(source):
             if source.check_action(b.action, ()) is False:
                 continue  # not offered here (a read-only console's changes)
             why = source.why_not(b.action) if hasattr(source, "why_not") else None
-            out.append((b.key_display or b.key, b.description or b.action,
+            out.append((b.key_display or KEY_NAMES.get(b.key, b.key), b.description or b.action,
                         f"unavailable: {why}" if why else ""))
         out += [(key, what, "") for key, what in GLOBAL]
         return out
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+def screen_bindings(screen) -> list[Binding]:
+    """Every binding of `screen`, its own first, then those it inherits from the console's
+    screens (one per action; Textual's own focus keys are listed as GLOBAL)."""
+    out: list[Binding] = []
+    seen: set[str] = set()
+    for cls in type(screen).__mro__:
+        if not cls.__module__.startswith("hotfix_tui."):
+            continue
+        for b in cls.__dict__.get("BINDINGS", []):
+            if isinstance(b, Binding) and b.action not in seen:
+                seen.add(b.action)
+                out.append(b)
+    return out

@@ -13,7 +13,8 @@ BAR_FULL, BAR_EMPTY = "█", "░"  # block shapes: readable in 16 colours and i
 
 def bar(fraction: float, width: int, style: str = "magenta") -> Text:
     filled = round(max(0.0, min(1.0, fraction)) * width)
-    text = Text(BAR_FULL * filled, style=style)
+    text = Text()
+    text.append(BAR_FULL * filled, style=style)
     text.append(BAR_EMPTY * (width - filled), style="dim")
     return text
 
@@ -25,11 +26,11 @@ def progress_text(p: Progress, kind: str, env: str, running: bool, width: int = 
     if not running:
         text = Text(f"took {clock_text(p.elapsed)}")
         text.append(f" · usually {usual}" if p.expected else
-                    f" · no earlier successful {kind} to {env} to compare with", style="dim")
+                    f" · no other successful {kind} to {env} to compare", style="dim")
         return text
     if p.fraction is None:
         text = Text(f"{clock_text(p.elapsed)} elapsed", style="bold")
-        text.append(f" · no estimate yet: no earlier successful {kind} to {env}", style="dim")
+        text.append(f" · no estimate: no successful {kind} to {env} yet", style="dim")
         return text
     if p.over:
         text = bar(1.0, width, "yellow")
@@ -42,16 +43,19 @@ def progress_text(p: Progress, kind: str, env: str, running: bool, width: int = 
     return text
 
 
-def strip_text(p: Progress, width: int = 8) -> Text:
-    """The environment strip's compact form."""
+def strip_text(p: Progress, compact: bool = False) -> Text:
+    """The environment strip's form (compact: below 81 columns)."""
+    width = 6 if compact else 8
     if p.fraction is None:
-        return Text(f"{clock_text(p.elapsed)} (no estimate)")
+        return Text(f"{clock_text(p.elapsed)}" + ("" if compact else " (no estimate)"))
     if p.over:
         text = bar(1.0, width, "yellow")
-        text.append(f" {clock_text(p.elapsed)} +{clock_text(p.over)}", style="yellow")
+        text.append(f" +{clock_text(p.over)}" if compact else
+                    f" {clock_text(p.elapsed)}, {clock_text(p.over)} over", style="yellow")
         return text
     text = bar(p.fraction, width)
-    text.append(f" {p.fraction:.0%} ~{clock_text(p.remaining)} left")
+    text.append(f" {p.fraction:.0%}" + ("" if compact else
+                                        f" ~{clock_text(p.remaining)} left"))
     return text
 
 
