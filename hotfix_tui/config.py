@@ -292,12 +292,16 @@ def _check(reader: _Reader, cfg: Config) -> None:
     group = cfg.store.shared_group
     if group and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}", group):
         reader.fail("store", "shared_group", f"is not a group name: {group!r}")
-    if cfg.export.dir and not cfg.export.dir.startswith(("/", "~")):
-        reader.fail("export", "dir", f"must be an absolute path (or start with ~), not "
-                    f"{cfg.export.dir!r}")
+    _check_paths(reader, cfg)
     for sev in cfg.incidents.severity_map.values():
         if not 1 <= sev <= 4:
             reader.fail("incidents", "severity_map", "severities must be 1-4")
+
+
+def _check_paths(reader: _Reader, cfg: Config) -> None:
+    if cfg.export.dir and not cfg.export.dir.startswith(("/", "~")):
+        reader.fail("export", "dir", f"must be an absolute path (or start with ~), not "
+                    f"{cfg.export.dir!r}")
 
 
 def _check_env(reader: _Reader, section: str, env: EnvironmentConfig) -> None:
