@@ -18,6 +18,7 @@ from textual.worker import NoActiveWorker, get_current_worker
 
 from .. import services
 from ..clock import iso, utcnow
+from ..core.sanitize import BEYOND_C0, one_line, visible
 from ..services import Context
 from ..services.changes import Changes
 from . import keys
@@ -58,8 +59,8 @@ class HotfixApp(Navigator):
         self.command_log: list = []
         self._hooks_since = iso(utcnow())  # hook outcomes before this console are not news
         repo = ctx.repo.toplevel.name if ctx.repo else "no repository"
-        self.title = f"hotfix · {repo}"
-        self.sub_title = f"{ctx.actor.label}" + ("  ·  READ-ONLY" if readonly else "")
+        self.title = one_line(f"hotfix · {repo}")
+        self.sub_title = one_line(ctx.actor.label) + ("  ·  READ-ONLY" if readonly else "")
         self._stop_observing = services.observe_commands(self._record_command)
         self.typeahead = TypeAhead(self)
         keys.install()  # `esc` then a key, typed at once, is `esc` then the key
@@ -73,6 +74,10 @@ class HotfixApp(Navigator):
     def on_resize(self, event: events.Resize) -> None:
         # below 81 columns every screen takes its narrow layout (app.tcss: .narrow)
         self.set_class(event.size.width < 81, "narrow")
+
+    # -- what reaches the terminal -------------------------------------------------
+    def get_driver_class(self):
+        return _guarded(super().get_driver_class())
 
     # -- lifecycle --------------------------------------------------------------
     def on_mount(self) -> None:
@@ -102,10 +107,11 @@ class HotfixApp(Navigator):
     # -- toasts: one per kind of news, never a pile (toasts.coalesce) ---------------------
     def notify(self, message: str, *, title: str = "", severity="information",
                timeout: float | None = None, markup: bool = False, plural: str = "") -> None:
-        """Like App.notify (thread-safe), but text is never markup (it carries names and
-        titles people typed) and `plural` ("{n} items ticked") says how several read."""
+        """Every toast (thread-safe): error texts carry paths, git output and names, so
+        they are plain text (never markup) with unsafe characters made visible
+        (core.sanitize); `plural` ("{n} items ticked") says how several read as one."""
         self.post_message(Notify(make_toast(
-            str(message), title, severity,
+            visible(str(message)), one_line(title), severity,
             self.NOTIFICATION_TIMEOUT if timeout is None else timeout, plural)))
 
     def _on_notify(self, event: Notify) -> None:
@@ -192,3 +198,19 @@ class HotfixApp(Navigator):
             self.notify(f"{title}: {why}", severity="warning")
             return
         self.call_later(screen.run_action, action)
+
+
+def _guarded(driver_class):
+    """The driver, writing nothing a terminal would obey but Textual's own 7-bit escape
+    sequences: a C1, bidi or zero-width character that reached a frame (every screen
+    makes them visible first; this is the net under it) is dropped. They take no cell,
+    so dropping them keeps the layout."""
+
+    class GuardedDriver(driver_class):
+        def write(self, data: str) -> None:
+            if BEYOND_C0.search(data):
+                data = BEYOND_C0.sub("", data)
+            super().write(data)
+
+    GuardedDriver.__name__ = f"Guarded{driver_class.__name__}"
+    return GuardedDriver

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -85,13 +84,13 @@ class HistoryScreen(BaseScreen):
             self._status()
 
     def show_error(self, message: str) -> None:
-        self.query_one("#detail-line", Static).update(f"error: {message}")
+        self.query_one("#detail-line", Static).update(clean(f"error: {message}"))
 
     def show(self, page) -> None:
         self.page = page
         rows = []
         for h in page.rows:
-            title = Text(clean(h.title))
+            title = plain(h.title)
             if h.break_glass:
                 title.append("  BREAK-GLASS", style="bold white on red")
             rows.append((h.key, (h.key, h.created_at[:10], state(h.state), clean(h.incident),

@@ -20,7 +20,9 @@ from textual.widgets import (
 )
 
 from ... import services
+from ...core.approval import valid_approvers
 from ...core.models import HotfixState
+from ...core.sanitize import visible
 from ...services.views import HotfixDetail
 from ..base import BaseScreen
 from ..flows.review import confirm_approve, confirm_reject
@@ -149,7 +151,7 @@ class HotfixScreen(BaseScreen):
             return
         hf = self.detail.hotfix
         required = self.ctx.config.approvals.required
-        valid = {a.approver for a in hf.approvals if a.decision == "approved" and not a.stale}
+        valid = valid_approvers(hf.approvals)
         head = Text()
         head.append(f"{hf.key} ", style="bold")
         head.append_text(state(hf.state))
@@ -165,7 +167,10 @@ class HotfixScreen(BaseScreen):
         self._header()
 
     def _show_fields(self, hf) -> None:
-        values = {"title": hf.title, **{n: getattr(hf, n) for n, _ in FIELDS}}
+        # what a field holds is edited as it is shown: an unsafe character a record of an
+        # older version holds appears as <U+XXXX>, and stays so if the field is saved
+        values = {"title": clean(hf.title),
+                  **{n: visible(getattr(hf, n)) for n, _ in FIELDS}}
         for name, value in values.items():
             widget = self.query_one(f"#f-{name}")
             current = widget.value if isinstance(widget, Input) else widget.text

@@ -85,7 +85,7 @@ class ReviewScreen(BaseScreen):
             why = self.why_not("approve")
             if why:
                 text = f"approve: {why}"
-        self.query_one("#reasons", Static).update(text)
+        self.query_one("#reasons", Static).update(clean(text))
         self.refresh_bindings()
 
     def why_not(self, action: str) -> str | None:

@@ -17,6 +17,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
+from ...core.sanitize import one_line, visible
+
 T = TypeVar("T")
 
 INPUTS = "Input, TextArea, SelectionList, Select"
@@ -86,8 +88,8 @@ class ConfirmModal(Modal[bool]):
     def __init__(self, title: str, body: str, confirm: str = "Confirm",
                  danger: bool = False) -> None:
         super().__init__()
-        self.title_text = title
-        self.body = body
+        self.title_text = one_line(title)
+        self.body = visible(body)  # names, paths and subjects from git: shown, never obeyed
         self.confirm = confirm
         self.danger = danger
 
@@ -112,8 +114,8 @@ class TypedConfirmModal(Modal[str | None]):
 
     def __init__(self, title: str, body: str, expected: str, confirm: str) -> None:
         super().__init__()
-        self.title_text = title
-        self.body = body
+        self.title_text = one_line(title)
+        self.body = visible(body)  # names, paths and subjects from git: shown, never obeyed
         self.expected = expected
         self.confirm = confirm
 
@@ -161,10 +163,10 @@ class PromptModal(Modal[str | None]):
     def __init__(self, title: str, label: str, confirm: str = "OK", body: str = "",
                  required: bool = True, value: str = "") -> None:
         super().__init__()
-        self.title_text = title
+        self.title_text = one_line(title)
         self.label = label
         self.confirm = confirm
-        self.body = body
+        self.body = visible(body)
         self.required = required
         self.value = value
 

@@ -14,6 +14,7 @@ from textual import events
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
+from ...core.sanitize import one_line
 from .columns import Column, fit
 
 Row = tuple[str | None, Sequence[object]]  # (key, one cell per column)
@@ -22,7 +23,7 @@ Row = tuple[str | None, Sequence[object]]  # (key, one cell per column)
 def as_text(cell: object, flex: bool) -> Text:
     """A cell as Text, never read as markup (it carries names and titles people typed);
     the flex column ends in `…` where it is cut, or wraps in a wrapping table."""
-    text = cell.copy() if isinstance(cell, Text) else Text(str(cell))
+    text = cell.copy() if isinstance(cell, Text) else Text(one_line(str(cell)))
     text.end = ""
     if flex:
         text.overflow = "ellipsis"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from ...clock import age
+from ...core.models import actor_label
 from .columns import Column
 from .common import clean, plain, state
 from .timeline import describe
@@ -62,10 +63,15 @@ def file_rows(scope) -> list:
 def approval_rows(hf, now) -> list:
     rows = []
     for a in hf.approvals:
-        status = Text("stale: " + clean(a.stale_reason), style="yellow") if a.stale else \
-            Text("counts" if a.decision == "approved" else "", style="green")
+        if a.counts:
+            status = Text("counts", style="green")
+        elif a.decision != "approved":
+            status = Text("")
+        else:  # stale, unbacked, by the author's account, an account counted already…
+            status = plain(a.not_counted, "bold red" if not a.backed else "yellow")
         decision = a.decision + (" (after the fact)" if a.retroactive else "")
-        rows.append((None, (plain(a.approver + ("" if a.approver_verified else " (unverified)")),
+        rows.append((None, (plain(actor_label(a.approver, a.approver_verified,
+                                              a.approver_account)),
                             plain(decision), f"{age(a.at, now)} ago", a.sha[:10], status,
                             plain(a.comment))))
     return rows
