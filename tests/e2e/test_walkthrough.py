@@ -109,6 +109,45 @@ def _state(repo: Path) -> str:
     return json.loads(shown.stdout)["state"] if shown.returncode == 0 else shown.stderr
 
 
+ROOT = Path(__file__).resolve().parents[2]
+FIELDS = ("Gift cards larger than the order made totals negative", "Low: one function",
+          "Unit test and the health check", "Roll back to 1.4.1")
+# Each step's keys as the README's walkthrough writes them (the phrase, word for word),
+# and the keys the test types for it: a change to either shows here first.
+STEPS = {
+    "start": (["press `n`", "type a title, `enter`"],
+              ("n", "Cap gift card redemption", "Enter")),
+    "pick": (["`/` filters it (type `cap gift`, then `enter` to go back to the list), "
+              "`space` marks, `p` picks"],
+             ("/", "cap gift", "Enter", "Space", "p")),
+    "document": (["Tab `1` (Overview): fill in why, risk, test plan and rollback plan "
+                  "(`tab` moves between fields, `esc` leaves them), `ctrl+s` saves",
+                  "Tab `2` (Scope): `space` ticks items (`j` moves down)"],
+                 ("1", "Tab", FIELDS[0], "Tab", FIELDS[1], "Tab", FIELDS[2], "Tab",
+                  FIELDS[3], "C-s", "Escape", "2", "Space", "j", "Space", "j", "Space")),
+    "submit": (["**Submit it.** `s`."], ("s",)),
+    "deploy": (["`d` opens the deploy dialog on the first environment, production",
+                "`enter` deploys"], ("d", "Enter")),
+    "verify": (["`v`, then `space` ticks the manual check and `enter` runs the health "
+                "check"], ("v", "Space", "Enter")),
+    "finish": (["`esc` back to the hotfix, `f`, then `tab` `enter` on **Finish**"],
+               ("Escape", "f", "Tab", "Enter")),
+    "rollback": (["`R` (or the red **Rollback** button",
+                  "type the environment's name, `enter`, a reason, `enter`"],
+                 ("R", "production", "Enter", "rollback drill", "Enter")),
+}
+
+
+def test_the_keys_typed_are_the_readmes():
+    """The walkthrough's phrases are in the README as written (whitespace aside), so the
+    keys typed below are the keys a reader types."""
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    walkthrough = readme.split("## An incident in the demo", 1)[1].split(" ## ", 1)[0]
+    missing = [p for phrases, _ in STEPS.values() for p in phrases
+               if " ".join(p.split()) not in walkthrough]
+    assert not missing, missing
+
+
 @pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=lambda s: f"{s[0]}x{s[1]}")
 def test_the_readme_walkthrough_typed_at_full_speed(term, size):
     """Each step of the README's walkthrough, its keys exactly as written there, sent in
@@ -121,30 +160,25 @@ def test_the_readme_walkthrough_typed_at_full_speed(term, size):
     # 1. the SEV1 is open
     term.wait("SEV1", "INC-2")
     # 2. start a hotfix from production: n, a title, enter
-    term.burst("n", "Cap gift card redemption", "Enter")
+    term.burst(*STEPS["start"][1])
     # 3. pick the fix: / cap gift, enter (back to the list), space marks, p picks
     term.wait("Pick commits into HF-1", "Add hotfix-tui")
-    term.burst("/", "cap gift", "Enter", "Space", "p")
+    term.burst(*STEPS["pick"][1])
     term.wait("HF-1 draft", "to submit: documentation")
     picked = subprocess.run(["git", "log", "--format=%s", "v1.4.1..hotfix/1.4.2"], cwd=repo,
                             capture_output=True, text=True).stdout.splitlines()
     assert picked == ["Checkout: cap gift card redemption at the order total"], picked
     # 4. document it (1: Overview; tab between fields; ctrl+s saves; esc leaves them),
     #    then 2: Scope, space ticks each item (j moves down)
-    term.burst("1", "Tab", "Gift cards larger than the order made totals negative",
-               "Tab", "Low: one function", "Tab", "Unit test and the health check",
-               "Tab", "Roll back to 1.4.1", "C-s",
-               "Escape", "2", "Space", "j", "Space", "j", "Space")
+    term.burst(*STEPS["document"][1])
     term.wait("3 items ticked")  # one toast for the three ticks
     ticked = [i for i in json.loads(cli(repo, "checklist", "HF-1", "--json").stdout)
               if not i["automatic"]]
     assert len(ticked) == 3 and all(i["checked"] for i in ticked), ticked
     doc = json.loads(cli(repo, "show", "HF-1", "--json").stdout)
-    assert (doc["why"], doc["risk"], doc["test_plan"], doc["rollback_plan"]) == (
-        "Gift cards larger than the order made totals negative", "Low: one function",
-        "Unit test and the health check", "Roll back to 1.4.1"), doc
+    assert (doc["why"], doc["risk"], doc["test_plan"], doc["rollback_plan"]) == FIELDS, doc
     # 5. submit it
-    term.burst("s")
+    term.burst(*STEPS["submit"][1])
     term.wait("HF-1 in_review")
     # 6. a second person approves from another terminal; the console shows it arrive
     term.env["HOTFIX_ACTOR"] = "bob"
@@ -153,15 +187,15 @@ def test_the_readme_walkthrough_typed_at_full_speed(term, size):
     term.env["HOTFIX_ACTOR"] = "alice"
     term.wait("HF-1 approved", "approvals 1/1", window="main")
     # 7. deploy it with the live log: d, enter (production, the first environment)
-    term.burst("d", "Enter")
+    term.burst(*STEPS["deploy"][1])
     term.wait("D-1 deploy", "succeeded")
     assert os.readlink(demo / "srv" / "production" / "current").startswith("releases/1.4.2")
     # 8. verify it: v, space ticks the manual check, enter runs the health check
-    term.burst("v", "Space", "Enter")
+    term.burst(*STEPS["verify"][1])
     term.wait("D-2 verify", "succeeded")
     assert _state(repo) == "verified"
     # 9. finish it: esc back to the hotfix, f, then tab enter on Finish
-    term.burst("Escape", "f", "Tab", "Enter")
+    term.burst(*STEPS["finish"][1])
     term.wait("HF-1 finished")
     tags = subprocess.run(["git", "tag", "--list", "v1.4.2"], cwd=repo, capture_output=True,
                           text=True).stdout
@@ -169,10 +203,14 @@ def test_the_readme_walkthrough_typed_at_full_speed(term, size):
     missing = cli(repo, "missing", "HF-1")
     assert "main: contains HF-1" in missing.stdout, missing.stdout + missing.stderr
     # the rollback drill: R, the environment's name, enter, a reason, enter
-    term.burst("R", "production", "Enter", "rollback drill", "Enter")
+    term.burst(*STEPS["rollback"][1])
     term.wait("D-3 rollback", "succeeded")
     assert os.readlink(demo / "srv" / "production" / "current").startswith("releases/1.4.1")
     term.burst("Escape", "Escape")  # the rollback's log, the hotfix: back to the dashboard
-    term.wait("LOCKED by alice", "rollback drill")
+    # the dashboard (its filter) with the lock on the strip; the reason may wrap there
+    term.wait("LOCKED by alice", "filter incidents")
+    production = [e for e in json.loads(cli(repo, "status", "--json").stdout)
+                  if e["env"] == "production"]
+    assert production[0]["locked"] and "rollback drill" in production[0]["lock_reason"]
     term.burst("q")
     term.wait_until(lambda s: "SEV1" not in s, "the console closed")

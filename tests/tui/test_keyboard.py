@@ -4,6 +4,8 @@ both keys, and the focused widget is visible in 16 and 256 colours."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from textual import events
 from textual.keys import _character_to_key
@@ -184,6 +186,39 @@ async def test_an_input_dialog_takes_typing_at_once_and_enter_never_cancels(svc,
         assert app.screen is dialog
         problem = str(dialog.query_one("#problem").render())
         assert "refused" in problem, problem
+        # and once what is asked is there, enter does what the dialog is for
+        burst(app, "drill reason" if field == "#typed" else typed, "enter")
+        assert await until(pilot, lambda: app.screen is not dialog)
+    assert await_effect(lambda: DONE[which](svc)), f"{which}: enter did not do it"
+
+
+def await_effect(check, timeout: float = 60.0) -> bool:
+    """Poll the record (through the CLI) until `check` holds: a run started by the dialog
+    is written by its own process."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _status(svc, env: str) -> dict:
+    return next(e for e in svc.cli("status", "--json").json() if e["env"] == env)
+
+
+def _runs(svc) -> list:
+    return svc.cli("deploys", "--json").json()
+
+
+# what each dialog, confirmed with enter, must have done (read back through the CLI)
+DONE = {
+    "rollback": lambda svc: any(r["kind"] == "rollback" for r in _runs(svc)),
+    "unlock": lambda svc: not _status(svc, "production")["locked"],
+    "lock": lambda svc: _status(svc, "production")["lock_reason"] == "change freeze",
+    "reject": lambda svc: svc.cli("show", "HF-1", "--json").json()["state"] == "draft",
+    "break_glass": lambda svc: any(r["break_glass"] for r in _runs(svc)),
+}
 
 
 async def test_enter_in_the_verify_dialog_runs_the_check_and_esc_goes_back_to_the_hotfix(
