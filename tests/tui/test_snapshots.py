@@ -144,3 +144,33 @@ def test_a_row_in_full(snap_compare, world, size):
         await settle(pilot)
 
     assert snap_compare(_app(world), terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_an_input_dialog_with_text_typed(snap_compare, world, size):
+    """Reject's comment: the dialog opens in its input, the text typed is there and the
+    input shows it has focus."""
+    from hotfix_tui.tui.screens.hotfix import HotfixScreen
+
+    async def ready(pilot):
+        await settle(pilot)
+        await pilot.press("x", *"needs a test")
+        await settle(pilot)
+
+    app = _app(world, "bob", start=lambda: HotfixScreen("HF-1"))
+    assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_ticks_become_one_toast_above_the_footer(snap_compare, world, size):
+    """Both manual items ticked on the draft's Scope tab: one toast, above the footer,
+    the checklist and the reasons left readable."""
+    from hotfix_tui.tui.screens.hotfix import HotfixScreen
+
+    async def ready(pilot):
+        await settle(pilot)
+        await pilot.press("2", "space", "j", "space")
+        await settle(pilot)
+
+    app = _app(world, "alice", start=lambda: HotfixScreen("HF-2"))
+    assert snap_compare(app, terminal_size=size, run_before=ready)

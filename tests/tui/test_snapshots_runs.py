@@ -133,7 +133,7 @@ def test_deploy_pane_running_with_its_estimate(snap_compare, runs_world, size):
     assert snap_compare(app, terminal_size=size, run_before=_ready)
 
 
-@pytest.mark.parametrize("size", [(80, 24), (60, 20)], **IDS)
+@pytest.mark.parametrize("size", SIZES, **IDS)
 def test_deploy_pane_wrapped(snap_compare, runs_world, size):
     from hotfix_tui.tui.screens.deploy import DeployScreen
 
@@ -152,6 +152,15 @@ def test_dashboard_with_a_run_in_progress(snap_compare, runs_world, size):
 
     assert snap_compare(_app(runs_world, DashboardScreen()), terminal_size=size,
                         run_before=_ready)
+
+
+@pytest.mark.parametrize("size", SIZES, **IDS)
+def test_a_readonly_dashboard(snap_compare, runs_world, size):
+    """No Rollback button on the strip, no write key in the footer, a read-only banner."""
+    from hotfix_tui.tui.screens.dashboard import DashboardScreen
+
+    assert snap_compare(_app(runs_world, DashboardScreen(), readonly=True),
+                        terminal_size=size, run_before=_ready)
 
 
 @pytest.mark.parametrize("size", SIZES, **IDS)
