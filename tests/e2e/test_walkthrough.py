@@ -172,7 +172,7 @@ def test_the_readme_walkthrough_typed_at_full_speed(term, size):
     #    then 2: Scope, space ticks each item (j moves down)
     term.burst(*STEPS["document"][1])
     term.wait("3 items ticked")  # one toast for the three ticks
-    ticked = [i for i in json.loads(cli(repo, "checklist", "HF-1", "--json").stdout)
+    ticked = [i for i in json.loads(cli(repo, "checklist", "HF-1", "--json").stdout)["items"]
               if not i["automatic"]]
     assert len(ticked) == 3 and all(i["checked"] for i in ticked), ticked
     doc = json.loads(cli(repo, "show", "HF-1", "--json").stdout)
@@ -209,7 +209,7 @@ def test_the_readme_walkthrough_typed_at_full_speed(term, size):
     term.burst("Escape", "Escape")  # the rollback's log, the hotfix: back to the dashboard
     # the dashboard (its filter) with the lock on the strip; the reason may wrap there
     term.wait("LOCKED by alice", "filter incidents")
-    production = [e for e in json.loads(cli(repo, "status", "--json").stdout)
+    production = [e for e in json.loads(cli(repo, "status", "--json").stdout)["items"]
                   if e["env"] == "production"]
     assert production[0]["locked"] and "rollback drill" in production[0]["lock_reason"]
     term.burst("q")

@@ -106,7 +106,7 @@ async def test_keys_typed_while_a_dialog_is_prepared_reach_the_dialog(svc, monke
         burst(app, "d", "enter")
         assert await until(pilot, lambda: _name(app) == "DeployScreen")
         assert await until(pilot, lambda: "succeeded" in screen_text(app))
-    runs = svc.cli("deploys", "--json").json()
+    runs = svc.cli("deploys", "--json").items()
     assert [(r["env"], r["status"]) for r in runs] == [("production", "succeeded")]
 
 
@@ -204,11 +204,11 @@ def await_effect(check, timeout: float = 60.0) -> bool:
 
 
 def _status(svc, env: str) -> dict:
-    return next(e for e in svc.cli("status", "--json").json() if e["env"] == env)
+    return next(e for e in svc.cli("status", "--json").items() if e["env"] == env)
 
 
 def _runs(svc) -> list:
-    return svc.cli("deploys", "--json").json()
+    return svc.cli("deploys", "--json").items()
 
 
 # what each dialog, confirmed with enter, must have done (read back through the CLI)
@@ -246,7 +246,7 @@ async def test_enter_in_the_verify_dialog_runs_the_check_and_esc_goes_back_to_th
 
     items = services.verify_items(make_ctx(svc.path, "alice", monkeypatch), "HF-1", "checked")
     assert [i.checked for i in items] == [True]
-    runs = svc.cli("deploys", "--json").json()
+    runs = svc.cli("deploys", "--json").items()
     assert [(r["key"], r["kind"], r["status"]) for r in runs][0] == ("D-2", "verify",
                                                                      "succeeded")
 
