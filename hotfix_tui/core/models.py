@@ -230,12 +230,15 @@ class Deploy:
     cancelled_by: str | None = None
     reason: str = ""
     truncated: bool = False
+    # processes its stop could not end: {pid, start, account, command} (deploy/procs.py)
+    survivors: tuple[dict, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["kind"] = str(self.kind)
         d["status"] = str(self.status)
         d["argv"] = list(self.argv)
+        d["survivors"] = [dict(s) for s in self.survivors]
         d["line_count"] = d.pop("lines")
         return none_if_empty(d, "previous_sha", "previous_version", "break_glass_reason",
                              "host", "reason")

@@ -275,7 +275,17 @@ UPDATE approvals SET approver_account = CASE WHEN approver_verified = 1 THEN app
 CREATE INDEX audit_entity ON audit_events(entity, entity_key, id);
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4]
+# Every process a run's command started (deploy/procs.py): the marker its environment
+# carries (HOTFIX_RUN), the cgroup it runs in where the host allows one, and the
+# processes that survived its stop (pid, start time, account, command), which block the
+# environment until they are gone or cleared.
+V5 = """
+ALTER TABLE deploys ADD COLUMN marker TEXT NOT NULL DEFAULT '';
+ALTER TABLE deploys ADD COLUMN cgroup TEXT NOT NULL DEFAULT '';
+ALTER TABLE deploys ADD COLUMN survivors TEXT NOT NULL DEFAULT '[]';
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5]
 SCHEMA_VERSION = len(MIGRATIONS)
 OUR_TABLES = {"incidents", "hotfixes", "audit_events"}
 
