@@ -126,8 +126,13 @@ STEPS = {
                  ("1", "Tab", FIELDS[0], "Tab", FIELDS[1], "Tab", FIELDS[2], "Tab",
                   FIELDS[3], "C-s", "Escape", "2", "Space", "j", "Space", "j", "Space")),
     "submit": (["**Submit it.** `s`."], ("s",)),
-    "deploy": (["`d` opens the deploy dialog on the first environment, production",
-                "`enter` deploys"], ("d", "Enter")),
+    "deploy": (["`d` opens the deploy dialog with the environments in promotion order",
+                "the next one preselected: staging", "`enter` deploys"], ("d", "Enter")),
+    "verify_staging": (["`v` in the deploy pane, then `enter` runs staging's health check"],
+                       ("v", "Enter")),
+    "production": (["`esc` back to the hotfix, `d`: production is preselected now",
+                    "`enter` deploys. `hotfix status --hotfix HF-1`"],
+                   ("Escape", "d", "Enter")),
     "verify": (["`v`, then `space` ticks the manual check and `enter` runs the health "
                 "check"], ("v", "Space", "Enter")),
     "finish": (["`esc` back to the hotfix, `f`, then `tab` `enter` on **Finish**"],
@@ -186,15 +191,24 @@ def test_the_readme_walkthrough_typed_at_full_speed(term, size):
                window="bob", cwd=repo)
     term.env["HOTFIX_ACTOR"] = "alice"
     term.wait("HF-1 approved", "approvals 1/1", window="main")
-    # 7. deploy it with the live log: d, enter (production, the first environment)
+    # 7. deploy it to staging first, with the live log: d, enter (staging, preselected)
     term.burst(*STEPS["deploy"][1])
     term.wait("D-1 deploy", "succeeded")
-    assert os.readlink(demo / "srv" / "production" / "current").startswith("releases/1.4.2")
-    # 8. verify it: v, space ticks the manual check, enter runs the health check
-    term.burst(*STEPS["verify"][1])
+    # 8. verify it on staging, from the deploy pane: v, enter runs the health check
+    term.burst(*STEPS["verify_staging"][1])
     term.wait("D-2 verify", "succeeded")
+    shown = json.loads(cli(repo, "show", "HF-1", "--json").stdout)
+    assert shown["state"] == "deployed"  # verified on staging only
+    assert [(e["env"], e["state"]) for e in shown["environments"]] == [("staging", "passed")]
+    # 9. then production: esc back to the hotfix, d (production preselected now), enter
+    term.burst(*STEPS["production"][1])
+    term.wait("D-3 deploy", "succeeded")
+    assert os.readlink(demo / "srv" / "production" / "current").startswith("releases/1.4.2")
+    # 10. verify it on production: v, space ticks the manual check, enter runs the check
+    term.burst(*STEPS["verify"][1])
+    term.wait("D-4 verify", "succeeded")
     assert _state(repo) == "verified"
-    # 9. finish it: esc back to the hotfix, f, then tab enter on Finish
+    # 11. finish it: esc back to the hotfix, f, then tab enter on Finish
     term.burst(*STEPS["finish"][1])
     term.wait("HF-1 finished")
     tags = subprocess.run(["git", "tag", "--list", "v1.4.2"], cwd=repo, capture_output=True,
@@ -204,11 +218,11 @@ def test_the_readme_walkthrough_typed_at_full_speed(term, size):
     assert "main: contains HF-1" in missing.stdout, missing.stdout + missing.stderr
     # the rollback drill: R, the environment's name, enter, a reason, enter
     term.burst(*STEPS["rollback"][1])
-    term.wait("D-3 rollback", "succeeded")
+    term.wait("D-5 rollback", "succeeded")
     assert os.readlink(demo / "srv" / "production" / "current").startswith("releases/1.4.1")
     term.burst("Escape", "Escape")  # the rollback's log, the hotfix: back to the dashboard
     # the dashboard (its filter) with the lock on the strip; the reason may wrap there
-    term.wait("LOCKED by alice", "filter incidents")
+    term.wait("LOCKED by", "filter incidents")
     production = [e for e in json.loads(cli(repo, "status", "--json").stdout)["items"]
                   if e["env"] == "production"]
     assert production[0]["locked"] and "rollback drill" in production[0]["lock_reason"]

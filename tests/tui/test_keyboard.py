@@ -97,7 +97,8 @@ async def test_keys_typed_before_a_screen_opens_reach_it(shop, monkeypatch):
 
 
 async def test_keys_typed_while_a_dialog_is_prepared_reach_the_dialog(svc, monkeypatch):
-    """`d` prepares the deploy dialog in a thread; `enter` typed with it deploys."""
+    """`d` prepares the deploy dialog in a thread; `enter` typed with it deploys to the
+    environment it preselects: the next of the release path (production goes last)."""
     approved_hotfix(svc)
     app = HotfixApp(make_ctx(svc.path, "alice", monkeypatch),
                     start_screen=HotfixScreen("HF-1"))
@@ -107,7 +108,7 @@ async def test_keys_typed_while_a_dialog_is_prepared_reach_the_dialog(svc, monke
         assert await until(pilot, lambda: _name(app) == "DeployScreen")
         assert await until(pilot, lambda: "succeeded" in screen_text(app))
     runs = svc.cli("deploys", "--json").items()
-    assert [(r["env"], r["status"]) for r in runs] == [("production", "succeeded")]
+    assert [(r["env"], r["status"]) for r in runs] == [("scripted", "succeeded")]
 
 
 def test_escape_then_a_key_typed_at_once_is_both_keys():
@@ -249,6 +250,30 @@ async def test_enter_in_the_verify_dialog_runs_the_check_and_esc_goes_back_to_th
     runs = svc.cli("deploys", "--json").items()
     assert [(r["key"], r["kind"], r["status"]) for r in runs][0] == ("D-2", "verify",
                                                                      "succeeded")
+
+
+async def test_a_verify_dialog_without_items_runs_the_check_on_enter(tmp_path, monkeypatch):
+    """With nothing to tick, the dialog starts on its action: `v` `enter` runs the check
+    (before, focus sat on Cancel and enter closed the dialog, silently)."""
+    svc = deploy_repo(tmp_path, extra_config=CHECKED.replace(
+        'verify_items = ["Error rate back to baseline"]\n', ""))
+    try:
+        _world(svc, "verify")
+        app = HotfixApp(make_ctx(svc.path, "alice", monkeypatch),
+                        start_screen=HotfixScreen("HF-1"))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            app.post_message(OpenRun("D-1"))
+            assert await until(pilot, lambda: _name(app) == "DeployScreen")
+            burst(app, "v", "enter")
+            assert await until(pilot, lambda: _name(app) == "DeployScreen"
+                               and app.screen.key == "D-2")
+            assert await until(pilot, lambda: "succeeded" in screen_text(app))
+        runs = svc.cli("deploys", "--json").items()
+        assert (runs[0]["key"], runs[0]["kind"], runs[0]["status"]) == ("D-2", "verify",
+                                                                        "succeeded")
+    finally:
+        kill_every_command(svc)
 
 
 async def test_a_pure_confirmation_starts_on_cancel_a_choice_in_the_choice(svc, monkeypatch):

@@ -19,7 +19,15 @@ from ..base import BaseScreen
 from ..flows.runs import start_lock, start_rollback, start_unlock
 from ..messages import OpenHistory, OpenHotfix, OpenIncident, OpenReviewQueue, StartHotfix
 from ..widgets.columns import Column
-from ..widgets.common import clean, outcome_mark, plain, sev, state
+from ..widgets.common import (
+    VERIFICATION_MARK,
+    clean,
+    mark_of,
+    outcome_mark,
+    plain,
+    sev,
+    state,
+)
 from ..widgets.confirm import ConfirmModal
 from ..widgets.envstrip import env_line
 from ..widgets.filtered import FilteredTable
@@ -178,8 +186,14 @@ class DashboardScreen(BaseScreen):
         inc, hf = self._selected()
         line = self.query_one("#detail-line", Static)
         if hf is not None:
-            text = (f"{hf.key} {hf.version} · {hf.state} · base {hf.base_ref} · "
-                    f"head {hf.head_sha[:10]} · enter: open")
+            order = self.ctx.config.promotion_order
+            where = " · ".join(f"{v.env} {VERIFICATION_MARK[mark_of(v)][0]}" for v in
+                               sorted(hf.environments,
+                                      key=lambda v: order.index(v.env) if v.env in order
+                                      else len(order)))
+            text = (f"{hf.key} {hf.version} · {hf.state} · "
+                    + (f"{where} · " if where else "")
+                    + f"base {hf.base_ref} · head {hf.head_sha[:10]} · enter: open")
             if hf.break_glass:
                 text += f" · BREAK-GLASS: {clean(hf.break_glass_reason)}"
             line.update(text)

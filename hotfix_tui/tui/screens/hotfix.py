@@ -29,7 +29,7 @@ from ..flows.review import confirm_approve, confirm_reject
 from ..flows.runs import start_deploy, start_rollback, start_verify
 from ..messages import OpenRun, PickCommits
 from ..widgets import hotfix_tabs as tabs
-from ..widgets.common import clean, state, wrap_parts
+from ..widgets.common import clean, release_path_line, state, wrap_parts
 from ..widgets.confirm import ConfirmModal
 from ..widgets.diffview import DiffView, prepare
 from ..widgets.fittable import FitTable
@@ -146,7 +146,7 @@ class HotfixScreen(BaseScreen):
 
     def _header(self) -> None:
         """Key, state and title; then the facts, wrapped between facts (never cut in one)
-        to the width, the approvals count first."""
+        to the width, the approvals count first; then the release path."""
         if self.detail is None:
             return
         hf = self.detail.hotfix
@@ -161,6 +161,7 @@ class HotfixScreen(BaseScreen):
                  f"by {clean(hf.author)}{'' if hf.author_verified else ' (unverified)'}"]
         width = self.query_one("#hf-header", Static).content_region.width or self.size.width
         head.append(wrap_parts(facts, max(20, width - 1)), style="dim")
+        head.append_text(release_path_line(self.detail.path))
         self.query_one("#hf-header", Static).update(head)
 
     def on_resize(self) -> None:
@@ -336,7 +337,7 @@ class HotfixScreen(BaseScreen):
         start_deploy(self, self.detail.hotfix, break_glass=True)
 
     def action_verify(self) -> None:
-        start_verify(self, self.detail.hotfix)
+        start_verify(self, self.detail.hotfix, env=self.detail.verify_env)
 
     def action_finish(self) -> None:
         hf = self.detail.hotfix
@@ -362,7 +363,7 @@ class HotfixScreen(BaseScreen):
                 success=f"{key}: finish ran (tag {tag})", after=finished))
 
     def action_rollback(self) -> None:
-        start_rollback(self, self.ctx.config.hotfix.production_env)
+        start_rollback(self, self.detail.rollback_env)
 
     # -- diff, lazily per file -----------------------------------------------------------
     @on(DataTable.RowHighlighted, "#diff-files")

@@ -1,5 +1,6 @@
 """One line of the dashboard's environment strip: what runs there, who shipped it, the
-run in progress with how far along it is, the lock."""
+hotfix it runs and its verification there, the rules of the release path, the run in
+progress with how far along it is, the lock."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from rich.text import Text
 
 from ...clock import age
 from ...core.estimate import Progress
-from .common import clean
+from ...core.promotion import duration
+from .common import clean, verification_mark
 from .runprogress import strip_text
 
 
@@ -27,6 +29,13 @@ def _line(env, now, who: bool, compact: bool) -> Text:
     text.append(f"{clean(env.version) or '-':<9}")
     if env.deployed_by and who:
         text.append(f"{clean(env.deployed_by)} {age(env.deployed_at, now)} ago  ", style="dim")
+    if env.hotfix:
+        text.append(f"{env.hotfix} ")
+        text.append_text(verification_mark(env.verification))
+        text.append("  ")
+    if env.requires:
+        soak = f" +{duration(env.min_soak_s)}" if env.min_soak_s else ""
+        text.append(f"after {', '.join(env.requires)}{soak}  ", style="dim")
     if env.running:
         r = env.running
         text.append(f"▶ {r['kind']} {r['key']} ",

@@ -8,7 +8,7 @@ from rich.text import Text
 from ...clock import age
 from ...core.models import actor_label
 from .columns import Column
-from .common import clean, plain, state
+from .common import clean, plain, signature_mark, state
 from .timeline import describe
 
 CHECKLIST = (Column("n"), Column("state"), Column("item", flex=True, min=16),
@@ -16,7 +16,8 @@ CHECKLIST = (Column("n"), Column("state"), Column("item", flex=True, min=16),
 DIFFSTAT = (Column("st"), Column("file", flex=True, min=16), Column("+"), Column("-"))
 DIFF_FILES = (Column("file", flex=True, min=10), Column("+/-"))
 APPROVALS = (Column("who"), Column("decision"), Column("when", drop=2), Column("sha", drop=3),
-             Column("status", most=40), Column("comment", flex=True, min=12))
+             Column("status", most=40), Column("signature", drop=4, most=27),
+             Column("comment", flex=True, min=12))
 EVENTS = (Column("time (UTC)", drop=1), Column("who", most=24),
           Column("what", flex=True, min=20))
 DEPLOYS = (Column("key"), Column("kind"), Column("env"), Column("version"), Column("status"),
@@ -67,13 +68,14 @@ def approval_rows(hf, now) -> list:
             status = Text("counts", style="green")
         elif a.decision != "approved":
             status = Text("")
-        else:  # stale, unbacked, by the author's account, an account counted already…
-            status = plain(a.not_counted, "bold red" if not a.backed else "yellow")
+        else:  # stale, unbacked, by the author's account, a bad signature…
+            forged = not a.backed or a.signature_check().valid is False
+            status = plain(a.not_counted, "bold red" if forged else "yellow")
         decision = a.decision + (" (after the fact)" if a.retroactive else "")
         rows.append((None, (plain(actor_label(a.approver, a.approver_verified,
                                               a.approver_account)),
                             plain(decision), f"{age(a.at, now)} ago", a.sha[:10], status,
-                            plain(a.comment))))
+                            signature_mark(a.signature_check()), plain(a.comment))))
     return rows
 
 
