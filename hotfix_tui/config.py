@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .core.errors import ConfigError
+from .core.signature import POLICIES
 
 CONFIG_NAME = ".hotfix.toml"
 
@@ -55,6 +56,8 @@ class HotfixSection:
 class ApprovalsSection:
     required: int = 1
     break_glass: bool = True
+    signatures: str = "optional"  # "off" | "optional" | "required"
+    allowed_signers: str = ".hotfix/allowed_signers"  # in the repository, at the commit
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class ScopeSection:
 class IdentitySection:
     allow_override: bool = False
     email_domain: str = ""  # commits by an account git knows no identity for: user@<this>
+    signing_key: str = ""  # a public key the agent holds, or a key file; "": the agent's
 
 
 @dataclass(frozen=True)
@@ -253,6 +257,14 @@ def _check(reader: _Reader, cfg: Config) -> None:
         reader.fail("hotfix", "branch_prefix", "must be a non-empty ref prefix without spaces")
     if cfg.approvals.required < 0 or cfg.approvals.required > 10:
         reader.fail("approvals", "required", "must be between 0 and 10")
+    if cfg.approvals.signatures not in POLICIES:
+        reader.fail("approvals", "signatures", f"must be one of {', '.join(POLICIES)}, "
+                    f"not {cfg.approvals.signatures!r}")
+    signers = cfg.approvals.allowed_signers
+    if (not signers or signers.startswith(("/", "~")) or "\\" in signers
+            or any(part in ("", ".", "..") for part in signers.split("/"))):
+        reader.fail("approvals", "allowed_signers", "must be a path inside the repository, "
+                    f"like .hotfix/allowed_signers, not {signers!r}")
     if cfg.scope.max_files < 1:
         reader.fail("scope", "max_files", "must be at least 1")
     if cfg.scope.max_lines < 1:

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from .signature import UNSIGNED, SignatureCheck
+
 
 class Severity:
     """SEV1 is the worst. When unsure, pick the higher severity (lower number)."""
@@ -128,9 +130,25 @@ class Approval:
     comment: str = ""
     retroactive: bool = False
     doc_hash: str = ""
+    signature: str = ""  # the armored `ssh-keygen -Y sign` output; "" when unsigned
+    signature_version: int = 0  # the version of the payload it signs
+    repository: str = ""  # the repository identity the payload names
+    check: SignatureCheck | None = None  # the signature verified (services fill it in)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        for name in ("signature", "signature_version", "check", "repository"):
+            d.pop(name)
+        d["signature"] = self.signature_check().to_json()
+        return d
+
+    def signature_check(self) -> SignatureCheck:
+        """The verification, or what can be said without one."""
+        if self.check is not None:
+            return self.check
+        if not self.signature:
+            return UNSIGNED
+        return SignatureCheck(True, None, None, False, "not verified")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import record_signatures
 from .models import actor_label
 from .timeline import one_line
 
@@ -81,6 +82,7 @@ def render_markdown(rec: dict[str, Any]) -> str:
     lines += _scope(rec)
     lines += _checklist(rec)
     lines += _approvals(rec)
+    lines += record_signatures.render(rec)
     lines += _deploys(rec)
     lines += _verification(rec)
     lines += _release(rec)
@@ -166,9 +168,14 @@ def _approvals(rec: dict[str, Any]) -> list[str]:
         else:
             status = "valid"
         decision = a["decision"] + (" (after the fact)" if a.get("retroactive") else "")
+        sig = a.get("signature") or {}
+        signed = ("unsigned" if not sig.get("signed") else
+                  f"signed `{sig.get('key_fingerprint')}`" if sig.get("valid") else
+                  f"**BAD SIGNATURE**: {sig.get('reason')}")
         rows.append([_who(a["approver"], a["approver_verified"]), decision, _code(a["sha"]),
-                     _ts(a["at"]), status, a.get("comment") or ""])
-    return out + _table(["Approver", "Decision", "Bound to", "At", "Status", "Comment"], rows)
+                     _ts(a["at"]), status, signed, a.get("comment") or ""])
+    return out + _table(["Approver", "Decision", "Bound to", "At", "Status", "Signature",
+                         "Comment"], rows)
 
 
 def _deploys(rec: dict[str, Any]) -> list[str]:

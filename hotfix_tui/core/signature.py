@@ -312,3 +312,17 @@ def verify_time(at: str) -> str:
     if len(digits) != 14:
         raise ValueError(f"not an ISO-8601 time: {at!r}")
     return digits + "Z"
+
+
+def payload_for(approval, hotfix: str) -> bytes:
+    """The payload an approval (a core.models.Approval) signed, rebuilt from its record:
+    a record changed after signing rebuilds other bytes, and its signature fails."""
+    if approval.signature_version != PAYLOAD_VERSION:
+        raise ValueError(f"signed payload version {approval.signature_version} is unknown "
+                         f"to this hotfix-tui (it reads version {PAYLOAD_VERSION})")
+    return approval_payload(
+        hotfix=hotfix, repository=approval.repository, head_sha=approval.sha,
+        tree_sha=approval.tree_sha, checklist_hash=approval.checklist_hash,
+        doc_hash=approval.doc_hash, config_hash=approval.config_hash,
+        decision=approval.decision, approver=approval.approver, at=approval.at,
+        comment=approval.comment)

@@ -20,6 +20,7 @@ from ..core.timeline import describe
 from ..store import records
 from ..store import runs as run_rows
 from ..store.db import Store
+from . import signatures
 from .context import Context
 from .finish_state import deployed_sha, load_state, public_status
 from .runs import effective_status
@@ -63,6 +64,8 @@ def build_record(ctx: Context, key: str, git_details: bool = True) -> dict[str, 
         fs = load_state(row)
         rec = _base(ctx, store, row, hf, inc, events, runs, verify_items, sha)
     rec["release"] = _release(ctx, row, fs, sha)
+    rec["approvals"] = signatures.record_entries(ctx, hf)
+    rec["signing"] = signatures.record_info(ctx)
     if git_details:
         _git_details(ctx, row, hf, rec, sha)
     return rec

@@ -21,6 +21,8 @@ production_env = "production"    # the environment hotfixes start from
 [approvals]
 required = 1                     # distinct approvers, never the author
 break_glass = true               # allow deploys without approval (loudly recorded)
+signatures = "optional"          # "off" | "optional" | "required": approvals signed with SSH keys
+allowed_signers = ".hotfix/allowed_signers"   # who may sign: git's format, in the repository
 
 [scope]
 max_files = 10
@@ -35,6 +37,7 @@ checklist = [
 
 [identity]
 allow_override = false           # true only for demos and tests: honours $HOTFIX_ACTOR
+signing_key = ""                 # default: your ssh-agent's key; or "~/.ssh/id_ed25519.pub"
 
 # [store]
 # path = ""                      # default: <git common dir>/hotfix/hotfix.db

@@ -80,6 +80,9 @@ def approval_from_row(r: sqlite3.Row) -> Approval:
         comment=r["comment"],
         retroactive=bool(r["retroactive"]),
         doc_hash=r["doc_hash"],
+        signature=r["signature"],
+        signature_version=r["signature_version"],
+        repository=r["repository"],
     )
 
 

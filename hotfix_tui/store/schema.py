@@ -217,7 +217,16 @@ END;
 CREATE INDEX deploys_env_hotfix ON deploys(env, hotfix_id);
 """
 
-MIGRATIONS: list[str] = [V1, V2]
+# Approvals signed with the approver's SSH key (`ssh-keygen -Y sign -n hotfix-approval`)
+# over the canonical payload of core.signature; the row keeps what the payload names
+# beyond its own columns, so anyone can rebuild it and verify.
+V3_SIGNED_APPROVALS = """
+ALTER TABLE approvals ADD COLUMN signature TEXT NOT NULL DEFAULT '';
+ALTER TABLE approvals ADD COLUMN signature_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE approvals ADD COLUMN repository TEXT NOT NULL DEFAULT '';
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3_SIGNED_APPROVALS]
 SCHEMA_VERSION = len(MIGRATIONS)
 OUR_TABLES = {"incidents", "hotfixes", "audit_events"}
 
