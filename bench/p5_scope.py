@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import ROOT, child_env, median
+from common import ROOT, alternate, child_env, median
 
 from hotfix_tui import services
 
@@ -33,14 +33,8 @@ def measure(repo: Path, db: Path, info: dict, runs: int) -> dict:
     files = _git_numstat(repo, info["base"], info["head"])
     if report.files_changed != info["changed"]:
         raise RuntimeError(f"scope saw {report.files_changed} files, expected {info['changed']}")
-    scope_t, git_t = [], []
-    for _ in range(runs):
-        t = time.perf_counter()
-        services.scope(ctx, "HF-1")
-        scope_t.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        _git_numstat(repo, info["base"], info["head"])
-        git_t.append(time.perf_counter() - t)
+    scope_t, git_t = alternate(runs, lambda: services.scope(ctx, "HF-1"),
+                               lambda: _git_numstat(repo, info["base"], info["head"]))
     cli_t = []
     argv = [sys.executable, "-m", "hotfix_tui", "--repo", str(repo), "--db", str(db), "scope",
             "HF-1", "--json"]

@@ -3,7 +3,7 @@
     python bench/run.py                  the issue's sizes (about 5 minutes on 2 cores)
     python bench/run.py --quick          tiny sizes, for the smoke test
     python bench/run.py --out FILE       write the results somewhere else
-    python bench/run.py --only P3,P4     some measures only (prints; writes only with --out)
+    python bench/run.py --only P3,P7     some measures only (prints; writes only with --out)
     python bench/run.py --data DIR       keep the generated data in DIR and reuse it
     python bench/run.py --profile DIR    also save pyinstrument profiles of P1 and P4
 
@@ -29,7 +29,7 @@ from pathlib import Path
 import datagen
 from common import BENCH_DIR, FULL, QUICK, SIZE, Sizes, machine, source_state
 
-MEASURES = ("P1", "P2", "P3", "P4", "P5", "P6")
+MEASURES = ("P1", "P2", "P3", "P4", "P5", "P6", "P7")
 TARGETS = {
     "P1": ("≤ 1.5×", lambda r: r["ratio"] <= 1.5),
     "P2": ("≥ 0.5×", lambda r: r["ratio"] >= 0.5),
@@ -37,6 +37,7 @@ TARGETS = {
     "P4": ("each ≤ 50 ms", lambda r: max(r["open_max_ms"], r["search_max_ms"]) <= 50),
     "P5": ("≤ 1.3×", lambda r: r["ratio"] <= 1.3),
     "P6": ("≤ 2×", lambda r: r["ratio"] <= 2),
+    "P7": ("≤ 2×", lambda r: r["ratio"] <= 2),
 }
 
 
@@ -102,6 +103,20 @@ class Data:
         info = self._cached("scope-repo", make)
         return {**info, "repo": repo, "db": db}
 
+    @cached_property
+    def backports(self) -> dict:
+        import p7_missing
+
+        repo, db = self.root / "backport-repo", self.root / "backport.db"
+
+        def make() -> dict:
+            info = p7_missing.make_repo(repo, self.sizes.p7_divergence)
+            p7_missing.make_db(db, repo, info)
+            return info
+
+        info = self._cached("backport-repo", make)
+        return {**info, "repo": repo, "db": db}
+
 
 # ---- the measures ------------------------------------------------------------------------
 
@@ -165,8 +180,15 @@ def run_p6(data: Data, s: Sizes, profile: Path | None) -> dict:
                                     data.big_db["long_run"], s.p6_runs)
 
 
+def run_p7(data: Data, s: Sizes, profile: Path | None) -> dict:
+    import p7_missing
+
+    bp = data.backports
+    return p7_missing.measure(bp["repo"], bp["db"], bp, s.p7_runs)
+
+
 RUNNERS = {"P1": run_p1, "P2": run_p2, "P3": run_p3, "P4": run_p4, "P5": run_p5,
-           "P6": run_p6}
+           "P6": run_p6, "P7": run_p7}
 
 
 # ---- reporting -----------------------------------------------------------------------------
@@ -196,7 +218,7 @@ def summary_rows(results: dict) -> list[list[str]]:
             fig = [f"open {r['open_ms']:.1f} ms (max {r['open_max_ms']:.1f}); searches "
                    f"max {r['search_max_ms']:.1f} ms", "—",
                    f"max {max(r['open_max_ms'], r['search_max_ms']):.0f} ms"]
-        elif m == "P5":
+        elif m in ("P5", "P7"):
             fig = [f"{r['value'] * 1000:.1f} ms", f"{r['baseline'] * 1000:.1f} ms",
                    f"{r['ratio']:.2f}×"]
         else:
@@ -213,6 +235,7 @@ WHAT = {
     "P4": "history browser: open → first rows; each full-text search",
     "P5": "`services.scope` vs `git diff --numstat` (in-process vs subprocess)",
     "P6": "peak RSS: deploy pane on the long log vs bare Textual app",
+    "P7": "`services.missing` over 4 diverged branches vs 4× `git cherry`",
 }
 
 
@@ -284,6 +307,14 @@ def details(m: str, r: dict) -> list[str]:
                 f"- whole CLI `hotfix scope HF-1 --json` in a subprocess: "
                 f"{r['cli_s'] * 1000:.0f} ms = {r['cli_ratio']:.1f}× git diff (mostly "
                 "interpreter start and imports; not the comparison the target is for)"]
+    if m == "P7":
+        div = ", ".join(f"{b} {n:,}" for b, n in r["divergence"].items())
+        return [f"- services.missing runs, patch cache emptied first (ms): {ms(r['missing_s'])}",
+                f"- 4× git cherry runs (ms): {ms(r['cherry_s'])}",
+                f"- services.missing runs with the cache kept, as in the console (ms): "
+                f"{ms(r['warm_s'])}",
+                f"- commits from the hotfix's base to each branch: {div}; "
+                f"{r['git_commands']} git commands per `missing`"]
     return [f"- deploy pane peaks (MiB): {', '.join(_mib(x)[:-4] for x in r['deploy_kib'])}",
             f"- bare app peaks (MiB): {', '.join(_mib(x)[:-4] for x in r['bare_kib'])}",
             f"- first frame of the deploy pane with its log lines: "
@@ -329,8 +360,12 @@ def write_results(path: Path, results: dict, info: dict, sizes: Sizes, quick: bo
                  f"{sizes.p3_presses} presses")
     lines.append(f"- P5 repository: {sizes.p5_files:,} files, hotfix of "
                  f"{sizes.p5_changed} files in 3 commits")
+    lines.append(f"- P7 repository: 4 branches each {sizes.p7_divergence:,} commits from the "
+                 "hotfix's base (main, and three release branches forked from it late), "
+                 "a hotfix of 2 commits")
     lines.append(f"- console size {SIZE[0]}×{SIZE[1]}; medians of {sizes.p1_runs} (P1), "
-                 f"{sizes.p2_runs} (P2), {sizes.p5_runs} (P5), {sizes.p6_runs} (P6) runs")
+                 f"{sizes.p2_runs} (P2), {sizes.p5_runs} (P5), {sizes.p6_runs} (P6), "
+                 f"{sizes.p7_runs} (P7) runs")
     lines += ["", "## Results", "", "| # | what | measured | baseline | figure | target | |",
               "|---|---|---|---|---|---|---|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]

@@ -204,78 +204,6 @@ def dirty_files(wt: str | Path) -> list[str]:
     return [e[3:] for e in entries if len(e) > 3]
 
 
-# ---- cherry-pick ----------------------------------------------------------------
-
-def parents(cwd: str | Path, sha: str) -> list[str]:
-    out = run_git(cwd, "rev-list", "--parents", "-n", "1", sha).out.split()
-    return out[1:]
-
-
-def in_progress_pick(wt: str | Path) -> bool:
-    return run_git(wt, "rev-parse", "--verify", "--quiet", "CHERRY_PICK_HEAD", check=False).ok
-
-
-def conflicted_files(wt: str | Path) -> list[str]:
-    res = run_git(wt, "diff", "--name-only", "--diff-filter=U", "-z", strip=False, check=False)
-    return sorted({p for p in res.out.split("\0") if p})
-
-
-@dataclass(frozen=True)
-class PickResult:
-    ok: bool
-    head: str
-    conflicts: tuple[str, ...] = ()
-    message: str = ""
-
-
-def cherry_pick(wt: str | Path, shas: list[str], mainline: int | None = None,
-                keep_conflict: bool = False) -> PickResult:
-    """`cherry-pick -x` the commits, in order. On conflict, abort back to exactly the
-    state before (HEAD, index, files) unless keep_conflict."""
-    before = worktree_head(wt)
-    args = ["cherry-pick", "-x", "--allow-empty"]
-    if mainline is not None:
-        args += ["-m", str(int(mainline))]
-    res = run_git(wt, *args, *shas, check=False)
-    if res.ok:
-        return PickResult(True, worktree_head(wt))
-    conflicts = tuple(conflicted_files(wt))
-    message = next((ln for ln in (res.err + "\n" + res.out).splitlines() if ln.strip()),
-                   f"exit {res.status}")
-    if keep_conflict and in_progress_pick(wt):
-        return PickResult(False, worktree_head(wt), conflicts, message)
-    if in_progress_pick(wt) or run_git(wt, "rev-parse", "--verify", "--quiet",
-                                        "REVERT_HEAD", check=False).ok:
-        run_git(wt, "cherry-pick", "--abort", check=False)
-    if worktree_head(wt) != before:
-        run_git(wt, "reset", "--hard", "--quiet", before)
-    if dirty_files(wt):
-        run_git(wt, "reset", "--hard", "--quiet", before)
-        run_git(wt, "clean", "-fdq")
-    return PickResult(False, worktree_head(wt), conflicts, message)
-
-
-def pick_continue(wt: str | Path) -> PickResult:
-    if not in_progress_pick(wt):
-        raise GitError("no cherry-pick in progress")
-    left = conflicted_files(wt)
-    if left:
-        raise GitError("unresolved conflicts remain: " + ", ".join(left))
-    res = run_git(wt, "-c", "core.editor=true", "cherry-pick", "--continue", check=False)
-    if not res.ok:
-        conflicts = tuple(conflicted_files(wt))
-        msg = next((ln for ln in res.err.splitlines() if ln.strip()), f"exit {res.status}")
-        return PickResult(False, worktree_head(wt), conflicts, msg)
-    return PickResult(True, worktree_head(wt))
-
-
-def pick_abort(wt: str | Path) -> str:
-    if not in_progress_pick(wt):
-        raise GitError("no cherry-pick in progress")
-    run_git(wt, "cherry-pick", "--abort")
-    return worktree_head(wt)
-
-
 # ---- diffs and history ------------------------------------------------------------
 
 def diff_files(cwd: str | Path, base: str, head: str) -> list[FileChange]:
@@ -388,7 +316,7 @@ def file_at(cwd: str | Path, sha: str, path: str) -> bytes | None:
     return res.out.encode("utf-8", "surrogateescape") if res.ok else None
 
 
-# ---- finish: tags, patch-ids, branch updates, push ---------------------------------
+# ---- finish: tags, branch updates, push ---------------------------------
 
 def tag_commit(cwd: str | Path, tag: str) -> str | None:
     """The commit `refs/tags/<tag>` points at (peeled), or None if there is no such tag."""
@@ -459,41 +387,6 @@ def fast_forward(wt: str | Path, sha: str) -> GitResult:
 def rewind_checkout(wt: str | Path, sha: str) -> GitResult:
     """Move the branch checked out in clean `wt` back to `sha`, keeping local changes."""
     return run_git(wt, "reset", "--keep", "--quiet", sha, check=False)
-
-
-def pick_one(wt: str | Path, sha: str) -> PickResult:
-    """`cherry-pick -x` one commit, leaving a conflict in place to be resolved. A pick
-    that turns out empty (the change is already there) is skipped: message "empty"."""
-    res = run_git(wt, "cherry-pick", "-x", "--allow-empty", sha, check=False)
-    if res.ok:
-        return PickResult(True, worktree_head(wt))
-    conflicts = tuple(conflicted_files(wt))
-    if not conflicts and in_progress_pick(wt) and not staged_changes(wt):
-        run_git(wt, "cherry-pick", "--skip", check=False)
-        return PickResult(True, worktree_head(wt), message="empty")
-    message = next((ln for ln in (res.err + "\n" + res.out).splitlines() if ln.strip()),
-                   f"exit {res.status}")
-    return PickResult(False, worktree_head(wt), conflicts, message)
-
-
-def staged_changes(wt: str | Path) -> bool:
-    return not run_git(wt, "diff", "--cached", "--quiet", check=False).ok
-
-
-def resume_pick(wt: str | Path) -> PickResult:
-    """Commit a resolved cherry-pick (`cherry-pick --continue`); a resolution that leaves
-    nothing to commit is skipped (message "empty")."""
-    left = conflicted_files(wt)
-    if left:
-        return PickResult(False, worktree_head(wt), tuple(left), "unresolved conflicts remain")
-    if not staged_changes(wt):
-        run_git(wt, "cherry-pick", "--skip", check=False)
-        return PickResult(True, worktree_head(wt), message="empty")
-    res = run_git(wt, "-c", "core.editor=true", "cherry-pick", "--continue", check=False)
-    if not res.ok:
-        msg = next((ln for ln in res.err.splitlines() if ln.strip()), f"exit {res.status}")
-        return PickResult(False, worktree_head(wt), tuple(conflicted_files(wt)), msg)
-    return PickResult(True, worktree_head(wt))
 
 
 def push(cwd: str | Path, remote: str, refspecs: list[str]) -> GitResult:

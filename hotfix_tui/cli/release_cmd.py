@@ -27,14 +27,21 @@ def _stopped(message: str) -> None:
               help="Resume after resolving a conflict or cleaning a checkout.")
 @click.option("--abort", is_flag=True,
               help="Undo the finish: temp worktrees, forward-ported branches, the tag.")
+@click.option("--present", "present", multiple=True, metavar="BRANCH",
+              help="BRANCH probably has the fix and you checked that it does: do not port "
+                   "it there (repeatable).")
+@click.option("--port", "port", multiple=True, metavar="BRANCH",
+              help="BRANCH probably has the fix but you checked that it does not: "
+                   "forward-port anyway (repeatable).")
 @json_option
 def finish_cmd(key: str, push: bool, skip_verify: str | None, cont: bool, abort: bool,
-               as_json: bool) -> None:
-    """Tag the deployed commit, forward-port into [hotfix] forward_port, mark finished."""
+               present: tuple[str, ...], port: tuple[str, ...], as_json: bool) -> None:
+    """Tag the deployed commit, forward-port into [hotfix] forward_port, mark finished.
+    A branch that has the fix already (see `hotfix missing`) is never ported to."""
     if cont and abort:
         raise click.UsageError("--continue and --abort exclude each other")
-    if abort and (push or skip_verify is not None):
-        raise click.UsageError("--abort takes no --push or --skip-verify")
+    if abort and (push or skip_verify is not None or present or port):
+        raise click.UsageError("--abort takes no --push, --skip-verify, --present or --port")
     ctx = get_ctx()
     if abort:
         undone = services.finish_abort(ctx, key)
@@ -49,23 +56,34 @@ def finish_cmd(key: str, push: bool, skip_verify: str | None, cont: bool, abort:
             out(f"removed tag {undone.tag_removed}")
         out(f"{undone.hotfix} finish aborted ({undone.state})")
         return
-    result = services.finish(ctx, key, push=push, skip_verify=skip_verify, resume=cont)
+    result = services.finish(ctx, key, push=push, skip_verify=skip_verify, resume=cont,
+                             present=present, port=port)
     if as_json:
         dump_json(result.to_json())
     else:
         out(f"{result.hotfix} tag {result.tag} at {result.sha[:12]}")
         for b in result.branches:
-            line = f"  {b.branch}: {b.status}"
-            if b.commits:
-                line += f" ({', '.join(c[:10] for c in b.commits)})"
-            if b.files:
-                line += f" files: {', '.join(safe(f) for f in b.files)}"
-            out(line)
+            out(_branch_line(b))
         if result.pushed:
             out(f"pushed to {safe(result.remote)}: {', '.join(result.pushed)}")
         out(f"{result.hotfix} {result.state}")
     if result.stopped:
         _stopped(result.stop_message())
+
+
+def _branch_line(b) -> str:
+    """One branch of a finish: what it got, and how it has what it was not given."""
+    how = "; ".join(f"{e['sha'][:10]} {e['text']}" for e in b.evidence)
+    if b.status == "already_present":
+        return f"  {b.branch}: already_present: {how}"
+    if b.status == "undecided":
+        return f"  {b.branch}: undecided: {b.message}"
+    line = f"  {b.branch}: {b.status}"
+    if b.commits:
+        line += f" ({', '.join(c[:10] for c in b.commits)})"
+    if b.files:
+        line += f" files: {', '.join(safe(f) for f in b.files)}"
+    return line + (f"; already there: {how}" if how else "")
 
 
 @click.command("missing")
@@ -74,20 +92,34 @@ def finish_cmd(key: str, push: bool, skip_verify: str | None, cont: bool, abort:
               help="Also check this branch (repeatable).")
 @json_option
 def missing_cmd(key: str, branches: tuple[str, ...], as_json: bool) -> None:
-    """Which branches lack the fix (by patch-id: a cherry-picked copy counts)."""
+    """Which branches lack the fix. A branch has a commit of it by ancestry (of the commit
+    or the one it was cherry-picked from), by a `cherry-pick -x` trailer naming it, or by
+    the same patch-id; "probably" when only the source matches, for you to decide."""
     report = services.missing(get_ctx(), key, list(branches))
     if as_json:
         dump_json(report.to_json())
         return
+    if report.commits == 0:
+        out(f"{report.hotfix} has no commits yet (nothing picked or committed since its "
+            "base): nothing to check")
+        return
     if not report.branches:
         out("no branches to check (configure [hotfix] forward_port or give --branch)")
     for b in report.branches:
-        if b.contained:
-            out(f"{b.branch}: contains {report.hotfix}")
+        several = len(b.checks) > 1
+        if b.state == "contained":
+            out(f"{b.branch}: contains {report.hotfix}" + (
+                f" ({len(b.checks)} commits)" if several else f": {b.text}"))
+        elif b.state == "probably":
+            why = "" if several else f" ({b.text.removeprefix('probably: ')})"
+            out(f"{b.branch}: probably contains {report.hotfix}{why}; check it by hand")
         else:
-            out(f"{b.branch}: missing {len(b.missing)} of {report.commits} commits")
-            for c in b.missing:
-                out(f"  {c.sha[:12]} {safe(c.subject)}")
+            out(f"{b.branch}: {b.text}")
+        if several or b.state == "missing":
+            for c in b.checks:
+                state = "" if c.verdict.state == "missing" else f" — {c.verdict.text}"
+                out(f"  {c.sha[:12]} {safe(c.subject)}" + (
+                    " (missing)" if several and not state else state))
 
 
 @click.command("timeline")

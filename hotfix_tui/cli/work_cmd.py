@@ -35,7 +35,7 @@ def start_cmd(incident: str, title: str, base: str | None, as_json: bool) -> Non
     """Start a hotfix: a branch at the base release and a worktree of its own."""
     started = services.start_hotfix(get_ctx(), incident, title, base)
     for note in started.notes:
-        warn(note)
+        warn(safe(note))
     hf = started.hotfix
     if as_json:
         dump_json({**hf.to_json(), "notes": list(started.notes)})
@@ -52,25 +52,37 @@ def start_cmd(incident: str, title: str, base: str | None, as_json: bool) -> Non
 @click.option("--keep-conflict", is_flag=True,
               help="On conflict, leave the cherry-pick in progress to resolve by hand.")
 @click.option("--continue", "cont", is_flag=True, help="Finish a resolved cherry-pick.")
+@click.option("--skip", is_flag=True,
+              help="Drop the commit whose pick stopped, and go on with the rest.")
 @click.option("--abort", is_flag=True, help="Give up a cherry-pick in progress.")
 @json_option
 def pick_cmd(key: str, commits: tuple[str, ...], mainline: int | None, keep_conflict: bool,
-             cont: bool, abort: bool, as_json: bool) -> None:
-    """Cherry-pick (-x) commits into the hotfix worktree, in order."""
+             cont: bool, skip: bool, abort: bool, as_json: bool) -> None:
+    """Cherry-pick (-x) commits into the hotfix worktree, in order. A commit whose change
+    the hotfix already has (the pick would be empty) is skipped and named, not a conflict."""
     ctx = get_ctx()
-    if cont and abort:
-        raise click.UsageError("--continue and --abort exclude each other")
-    if (cont or abort) and commits:
-        raise click.UsageError("--continue/--abort take no commits")
-    if cont:
-        hf = services.pick_continue(ctx, key)
-    elif abort:
+    if cont + skip + abort > 1:
+        raise click.UsageError("--continue, --skip and --abort exclude each other")
+    if (cont or skip or abort) and commits:
+        raise click.UsageError("--continue/--skip/--abort take no commits")
+    if abort:
         hf = services.pick_abort(ctx, key)
+        _emit_hotfix(hf, as_json, f"{hf.key} head {hf.head_sha[:12]}")
+        return
+    if cont:
+        done = services.pick_continue(ctx, key)
+    elif skip:
+        done = services.pick_skip(ctx, key)
     else:
         if not commits:
             raise click.UsageError("give at least one COMMIT to pick")
-        hf = services.pick(ctx, key, list(commits), mainline, keep_conflict)
-    _emit_hotfix(hf, as_json, f"{hf.key} head {hf.head_sha[:12]}")
+        done = services.pick(ctx, key, list(commits), mainline, keep_conflict)
+    if as_json:
+        dump_json(done.to_json())
+        return
+    for note in done.notes():
+        out(safe(note))
+    out(f"{done.hotfix.key} head {done.hotfix.head_sha[:12]}")
 
 
 @click.command("scope")

@@ -237,6 +237,8 @@ def _release(rec: dict[str, Any]) -> list[str]:
             contains = "unknown"
         elif missing:
             contains = "**missing** " + ", ".join(_code(c, 10) for c in missing)
+        elif b.get("state") == "probably":
+            contains = f"**{b.get('evidence')}**"
         else:
             contains = "contains the fix"
         rows.append([b["branch"], b.get("status") or "-", contains])

@@ -54,9 +54,17 @@ def _describe(a: str, key: str, subject: str, before: dict, after: dict,
                 f"{after.get('base_ref')})"), ""
     if a == "hotfix.picked":
         commits = extra.get("commits") or []
-        return f"{subject} picked {', '.join(_short(c) for c in commits) or 'resolved pick'}", ""
+        text = f"{subject} picked {', '.join(_short(c) for c in commits) or 'resolved pick'}"
+        there = _already_there(extra.get("already_there"))
+        return text + (f"; already there: {there}" if there else ""), ""
+    if a == "hotfix.pick_empty":
+        there = _already_there(after.get("already_there")) or "the change is already there"
+        return f"{subject} nothing picked: {there}", ""
+    if a == "hotfix.pick_skipped":
+        return f"{subject} pick of {_short(after.get('commit'))} skipped by hand", WARN
     if a == "hotfix.pick_conflict":
-        return f"{subject} pick conflict in {', '.join(after.get('files') or [])}", WARN
+        files = ", ".join(after.get("files") or []) or after.get("message") or "?"
+        return f"{subject} pick conflict in {files}", WARN
     if a == "hotfix.pick_aborted":
         return f"{subject} pick aborted", ""
     if a == "hotfix.head_moved":
@@ -87,6 +95,14 @@ def _describe(a: str, key: str, subject: str, before: dict, after: dict,
     if kind == "hotfix" and "state" in after:
         return f"{subject} {before.get('state')} → {after.get('state')}", ""
     return f"{key} {a}", ""
+
+
+def _already_there(items: Any) -> str:
+    """"1a2b3c4d5e (cherry-picked as …)" for each commit whose pick came out empty."""
+    if not isinstance(items, list):
+        return ""
+    return ", ".join(f"{_short(i.get('sha'))} ({i.get('how')})" for i in items
+                     if isinstance(i, dict))
 
 
 def _incident(a: str, rest: str, key: str, before: dict, after: dict,
@@ -176,7 +192,15 @@ def _finish(a: str, subject: str, after: dict, extra: dict) -> tuple[str, str]:
         return (f"{subject} forward-ported to {branch} ({len(commits)} "
                 f"commit{'s' if len(commits) != 1 else ''})"), GOOD
     if a == "finish.already_present":
-        return f"{subject} already in {branch} (same patch-id); nothing to apply", ""
+        how = "; ".join(str(e) for e in after.get("evidence") or []) or "same patch-id"
+        return f"{subject} already in {branch} ({how}); nothing to apply", ""
+    if a == "finish.undecided":
+        return (f"{subject} forward-port to {branch} waits for a person: "
+                f"{after.get('reason', '')}"), WARN
+    if a == "finish.decided":
+        what = ("has the fix (not ported)" if after.get("decision") == "present"
+                else "gets the fix ported anyway")
+        return f"{subject} decided: {branch} {what}", ""
     if a == "finish.conflict":
         return (f"{subject} forward-port to {branch} stopped: conflict in "
                 f"{', '.join(after.get('files') or [])}"), WARN

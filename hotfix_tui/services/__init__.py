@@ -24,17 +24,7 @@ from .export import build_record, export, export_to_file
 from .finish import finish, finish_abort, push_finished
 from .finish_state import AbortResult, BranchResult, FinishResult
 from .history import history_page
-from .hotfixes import (
-    Started,
-    abandon,
-    edit,
-    pick,
-    pick_abort,
-    pick_continue,
-    repair_worktree,
-    start_hotfix,
-    sync,
-)
+from .hotfixes import Started, abandon, edit, repair_worktree, start_hotfix, sync
 from .hotfixes_read import get_hotfix, list_hotfixes
 from .imports import ImportResult, import_incidents
 from .incidents import (
@@ -46,7 +36,8 @@ from .incidents import (
     set_incident_status,
 )
 from .init import init_config
-from .missing import MissingReport, missing
+from .missing import MissingReport, PickList, missing, pick_candidates
+from .picks import Picked, pick, pick_abort, pick_continue, pick_skip
 from .review import approve, check, checklist, reject, review_queue, scope, show, submit
 from .timeline import timeline
 
@@ -87,6 +78,10 @@ __all__ = [
     "pick",
     "pick_abort",
     "pick_continue",
+    "pick_skip",
+    "pick_candidates",
+    "Picked",
+    "PickList",
     "reject",
     "repair_worktree",
     "review_queue",

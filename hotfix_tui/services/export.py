@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .. import gitops, patchids, sharing
+from .. import gitops, sharing
 from ..clock import parse_iso
 from ..core.errors import HotfixError
 from ..core.models import HotfixState
@@ -23,6 +23,7 @@ from ..store.db import Store
 from . import signatures
 from .context import Context
 from .finish_state import deployed_sha, load_state, public_status
+from .missing import check_branches
 from .runs import effective_status
 from .timeline import incident_events
 
@@ -128,8 +129,8 @@ def _release(ctx: Context, row, fs: dict | None, sha: str) -> dict[str, Any]:
     names = list(dict.fromkeys([*statuses, *ctx.config.hotfix.forward_port]))
     return {"tag": tag, "tag_sha": None, "branch": row["branch"],
             "finish": "finished" if (fs or {}).get("done") else ("in_progress" if fs else None),
-            "forward_port": [{"branch": n, "status": statuses.get(n), "missing": None}
-                             for n in names]}
+            "forward_port": [{"branch": n, "status": statuses.get(n), "missing": None,
+                              "state": None, "evidence": None} for n in names]}
 
 
 def _git_details(ctx: Context, row, hf, rec: dict[str, Any], sha: str) -> None:
@@ -146,11 +147,10 @@ def _git_details(ctx: Context, row, hf, rec: dict[str, Any], sha: str) -> None:
         rec["checklist"] += [i.to_json() for i in auto]
         rel = rec["release"]
         rel["tag_sha"] = gitops.tag_commit(cwd, rel["tag"])
-        for b in rel["forward_port"]:
-            if gitops.branch_tip(cwd, b["branch"]) is None:
-                continue
-            present = patchids.cherry(cwd, f"refs/heads/{b['branch']}", sha, row["base_sha"])
-            b["missing"] = [c for c, ok in present.items() if not ok]
+        known = [b for b in rel["forward_port"] if gitops.branch_tip(cwd, b["branch"])]
+        checked = check_branches(cwd, row["base_sha"], sha, [b["branch"] for b in known])
+        for b, c in zip(known, checked, strict=True):
+            b.update(missing=[m.sha for m in c.missing], state=c.state, evidence=c.text)
     except HotfixError:
         return
 

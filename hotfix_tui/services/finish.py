@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .. import gitops, patchids
+from .. import cherrypick, gitops
+from ..core.backport import MISSING, PROBABLY
 from ..core.errors import GitError, HotfixError, NotFound, PolicyRefusal, ValidationError
 from ..core.models import HotfixState
 from ..core.refs import check_ref
@@ -30,6 +31,7 @@ from .finish_state import (
     PORTED,
     PRESENT,
     READY,
+    UNDECIDED,
     AbortResult,
     FinishResult,
     deployed_sha,
@@ -40,16 +42,22 @@ from .finish_state import (
     save_state,
 )
 from .hotfixes import git_cwd, set_state
+from .missing import check_branches
 
 # ---- finish ----------------------------------------------------------------------------
 
 def finish(ctx: Context, key: str, *, push: bool = False, skip_verify: str | None = None,
-           resume: bool = False) -> FinishResult:
+           resume: bool = False, present: tuple[str, ...] | list[str] = (),
+           port: tuple[str, ...] | list[str] = ()) -> FinishResult:
     """Tag, forward-port and finish; resumes a finish that stopped. Returns what each
-    branch got; a stopped finish is not an exception (see FinishResult.stopped)."""
+    branch got; a stopped finish is not an exception (see FinishResult.stopped).
+
+    `present` and `port` are a person's decisions for branches that probably have the
+    fix already (the same source, a different patch): count it as there, or port anyway."""
     skip = clean_text(skip_verify, "skip-verify reason") if skip_verify is not None else ""
     if skip_verify is not None and not skip:
         raise ValidationError("--skip-verify needs a reason")
+    decisions = _decisions(present, port)
     cwd = git_cwd(ctx)
     with ctx.reading() as store:
         row = records.hotfix_row(store, key)
@@ -61,8 +69,8 @@ def finish(ctx: Context, key: str, *, push: bool = False, skip_verify: str | Non
     fs = load_state(row)
     state = HotfixState(row["state"])
     if state is HotfixState.FINISHED:
-        if resume or fs is None:
-            raise HotfixError(f"{key} is already finished; nothing to continue")
+        if resume or fs is None or decisions:
+            raise HotfixError(f"{key} is already finished; nothing to continue or decide")
         return push_finished(ctx, key) if push else finish_result(row, fs)
     if resume and fs is None:
         raise HotfixError(f"{key}: no finish in progress; run 'hotfix finish {key}'")
@@ -73,6 +81,7 @@ def finish(ctx: Context, key: str, *, push: bool = False, skip_verify: str | Non
             "tagged and finished from what production runs"])
     if fs is None:
         fs = _plan(ctx, cwd, row, sha)
+        _check_decisions(fs, decisions)
         now = ctx.now()
         with ctx.writing() as store, store.write():
             current = records.hotfix_row(store, key)
@@ -89,6 +98,11 @@ def finish(ctx: Context, key: str, *, push: bool = False, skip_verify: str | Non
                                 "branches": [b["branch"] for b in fs["branches"]],
                                 "skip_verify_reason": skip or None},
                          incident=row["incident_key"], hotfix=key)
+    _check_decisions(fs, decisions)
+    for name, what in decisions.items():
+        if fs.setdefault("decisions", {}).get(name) != what:
+            fs["decisions"][name] = what
+            save_state(ctx, key, fs, "finish.decided", branch=name, decision=what)
     _tag_step(ctx, cwd, key, fs)
     for b in fs["branches"]:
         if b["status"] not in DONE:
@@ -104,6 +118,29 @@ def _result_of(ctx: Context, key: str) -> FinishResult:
     with ctx.reading() as store:
         row = records.hotfix_row(store, key)
     return finish_result(row, load_state(row) or {"tag": row["tag"], "sha": "", "branches": []})
+
+
+def _decisions(present, port) -> dict[str, str]:
+    """A person's word on branches that probably have the fix: branch → present | port."""
+    out: dict[str, str] = {}
+    for what, names in (("present", present), ("port", port)):
+        for name in names:
+            check_ref(name, "branch")
+            if out.get(name, what) != what:
+                raise ValidationError(f"--present {name} and --port {name} exclude each other")
+            out[name] = what
+    return out
+
+
+def _check_decisions(fs: dict, decisions: dict[str, str]) -> None:
+    branches = {b["branch"]: b for b in fs["branches"]}
+    for name in decisions:
+        if name not in branches:
+            raise ValidationError(f"{name} is not a forward-port branch of this finish "
+                                  f"({', '.join(branches) or 'none'})")
+        if branches[name]["status"] in DONE:
+            raise ValidationError(f"{name} is already done ({branches[name]['status']}); "
+                                  "nothing to decide")
 
 
 def _check_may_finish(row, state: HotfixState, skip: str, fs: dict | None) -> None:
@@ -189,23 +226,43 @@ def _worktree_for(ctx: Context, key: str, branch: str) -> Path:
 def _advance(ctx: Context, cwd: Path, key: str, fs: dict, b: dict, retries: int = 2) -> None:
     """Move one branch as far as it goes: pick, then update the branch."""
     name = b["branch"]
-    if b["status"] == PENDING:
+    if b["status"] in (PENDING, UNDECIDED):
         tip = gitops.branch_tip(cwd, name)
         if tip is None:
             raise NotFound(f"forward-port branch {name} does not exist")
-        present = patchids.cherry(cwd, f"refs/heads/{name}", fs["sha"], fs["base"])
-        todo = [c for c in fs["commits"] if not present.get(c, False)]
-        have = [c for c in fs["commits"] if present.get(c, False)]
+        (checked,) = check_branches(cwd, fs["base"], fs["sha"], [name])
+        decision = fs.get("decisions", {}).get(name)
+        todo, have, unsure, evidence = [], [], [], []
+        for c in checked.checks:
+            v = c.verdict
+            if v.state == MISSING or (v.state == PROBABLY and decision == "port"):
+                todo.append(c.sha)
+                continue
+            if v.state == PROBABLY and decision is None:
+                unsure.append(c)
+                continue
+            text = v.text if v.state != PROBABLY else f"{v.text}; present by decision"
+            have.append(c.sha)
+            evidence.append({"sha": c.sha, "evidence": v.evidence, "text": text})
+        if unsure:
+            message = unsure[0].verdict.text
+            changed = b["status"] != UNDECIDED or b.get("message") != message
+            b.update(status=UNDECIDED, present=have, remaining=[c.sha for c in unsure],
+                     files=[], message=message, evidence=evidence)
+            if changed:
+                save_state(ctx, key, fs, "finish.undecided", branch=name, reason=message,
+                           commits=[c.sha for c in unsure])
+            return
         if not todo:
-            b.update(status=PRESENT, present=have, files=[], message="")
+            b.update(status=PRESENT, present=have, files=[], message="", evidence=evidence)
             save_state(ctx, key, fs, "finish.already_present", branch=name, tip=tip,
-                       commits=have)
+                       commits=have, evidence=[e["text"] for e in evidence])
             return
         wt = _worktree_for(ctx, key, name)
         gitops.remove_worktree(cwd, wt)
         gitops.add_detached_worktree(cwd, wt, tip)
         b.update(status=PICKING, onto=tip, worktree=str(wt), remaining=todo, picked=[],
-                 present=have, files=[], message="")
+                 present=have, files=[], message="", evidence=evidence)
         save_state(ctx, key, fs)
     if b["status"] in (PICKING, CONFLICT) and not _pick(ctx, key, fs, b):
         return
@@ -224,13 +281,13 @@ def _pick(ctx: Context, key: str, fs: dict, b: dict) -> bool:
         raise GitError(f"the forward-port worktree {wt} is missing; run 'hotfix finish "
                        f"{key} --abort' and finish again")
     if b["status"] == CONFLICT:
-        if gitops.in_progress_pick(wt):
-            res = gitops.resume_pick(wt)
+        if cherrypick.in_progress_pick(wt):
+            res = cherrypick.resume_pick(wt)
             if not res.ok:
                 files = list(res.conflicts) or b.get("files") or []
                 b.update(files=files, message=res.message)
                 return False
-            done = b["present"] if res.message == "empty" else b["picked"]
+            done = _empty(b) if res.message == "empty" else b["picked"]
         elif gitops.worktree_head(wt) == b.get("before_pick"):
             raise GitError(f"the conflicted cherry-pick in {wt} was given up by hand; run "
                            f"'hotfix finish {key} --abort' and finish again")
@@ -242,18 +299,26 @@ def _pick(ctx: Context, key: str, fs: dict, b: dict) -> bool:
     while b["remaining"]:
         commit = b["remaining"][0]
         before = gitops.worktree_head(wt)
-        res = gitops.pick_one(wt, commit)
+        res = cherrypick.pick_one(wt, commit)
         if not res.ok:
             b.update(status=CONFLICT, files=list(res.conflicts), before_pick=before,
                      message=res.message)
             save_state(ctx, key, fs, "finish.conflict", branch=b["branch"], commit=commit,
                        files=list(res.conflicts), worktree=str(wt))
             return False
-        b["remaining"].pop(0)
-        (b["present"] if res.message == "empty" else b["picked"]).append(commit)
+        (_empty(b) if res.message == "empty" else b["picked"]).append(b["remaining"].pop(0))
     b.update(status=READY, new=gitops.worktree_head(wt))
     save_state(ctx, key, fs)
     return True
+
+
+def _empty(b: dict) -> list[str]:
+    """Where a commit whose pick turned out empty goes, with the reason: the branch has
+    the change already (in a form none of the three kinds of evidence caught)."""
+    commit = b["remaining"][0]
+    b.setdefault("evidence", []).append({"sha": commit, "evidence": None, "text": (
+        "its pick was empty: the change is there already")})
+    return b["present"]
 
 
 def _update_branch(ctx: Context, cwd: Path, key: str, fs: dict, b: dict) -> bool | None:

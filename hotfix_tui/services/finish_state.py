@@ -15,6 +15,9 @@ from .context import Context
 
 PORTED, PRESENT, CONFLICT, BLOCKED, PENDING = (
     "ported", "already_present", "conflict", "blocked", "pending")
+# The branch probably has the fix (a commit there picks the same source with a different
+# patch): the finish waits for a person to say --present BRANCH or --port BRANCH.
+UNDECIDED = "undecided"
 DONE = (PORTED, PRESENT)
 # Internal steps between pending and done: picking onto the temp worktree, then moving
 # the branch ("ready").
@@ -24,16 +27,18 @@ PICKING, READY = "picking", "ready"
 @dataclass(frozen=True)
 class BranchResult:
     branch: str
-    status: str  # ported | already_present | conflict | blocked | pending
+    status: str  # ported | already_present | conflict | blocked | undecided | pending
     commits: tuple[str, ...]  # hotfix commits applied (ported) or found there already
     files: tuple[str, ...] = ()  # conflicted files, or the checkout's uncommitted ones
     worktree: str | None = None  # where to resolve a conflict
     message: str = ""
+    # How the branch has each hotfix commit it was not given: {sha, evidence, text}.
+    evidence: tuple[dict[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {"branch": self.branch, "status": self.status, "commits": list(self.commits),
                 "files": list(self.files), "worktree": self.worktree,
-                "message": self.message or None}
+                "message": self.message or None, "evidence": list(self.evidence)}
 
 
 @dataclass(frozen=True)
@@ -57,15 +62,26 @@ class FinishResult:
     def stop_message(self) -> str:
         """One line naming every branch that stopped the finish, and what to do."""
         parts = []
+        undecided = []
         for b in self.stopped:
             if b.status == CONFLICT:
                 parts.append(f"forward-port to {b.branch} stopped on a conflict in "
                              f"{', '.join(b.files) or '?'}; resolve it in {b.worktree} "
                              f"(git add the files)")
+            elif b.status == UNDECIDED:
+                parts.append(f"{b.branch} {b.message}; check it by hand")
+                undecided.append(b.branch)
             else:
                 parts.append(f"forward-port to {b.branch} waits: {b.message}")
-        return (f"{self.hotfix}: " + "; ".join(parts) + f"; then run 'hotfix finish "
-                f"{self.hotfix} --continue' (or --abort)")
+        run = f"hotfix finish {self.hotfix} --continue"
+        if undecided:
+            present = " ".join(f"--present {n}" for n in undecided)
+            port = " ".join(f"--port {n}" for n in undecided)
+            then = (f"then run '{run} {present}' if it has the fix, or '{run} {port}' to "
+                    "forward-port anyway")
+        else:
+            then = f"then run '{run}'"
+        return f"{self.hotfix}: " + "; ".join(parts) + f"; {then} (or --abort)"
 
     def to_json(self) -> dict[str, Any]:
         return {"hotfix": self.hotfix, "tag": self.tag, "sha": self.sha,
@@ -124,8 +140,9 @@ def finish_dir(ctx: Context) -> Path:
 
 
 def public_status(status: str) -> str:
-    """ported | already_present | conflict | blocked | pending (the steps in between)."""
-    return status if status in (*DONE, CONFLICT, BLOCKED) else PENDING
+    """ported | already_present | conflict | blocked | undecided | pending (the steps in
+    between)."""
+    return status if status in (*DONE, CONFLICT, BLOCKED, UNDECIDED) else PENDING
 
 
 def branch_result(b: dict) -> BranchResult:
@@ -138,7 +155,7 @@ def branch_result(b: dict) -> BranchResult:
         commits = b.get("remaining") or []
     return BranchResult(b["branch"], status, tuple(commits), tuple(b.get("files") or ()),
                         b.get("worktree") if status in (CONFLICT, BLOCKED) else None,
-                        b.get("message") or "")
+                        b.get("message") or "", tuple(b.get("evidence") or ()))
 
 
 def finish_result(row, fs: dict, state: str | None = None, pushed: tuple[str, ...] = (),

@@ -190,25 +190,43 @@ def _base_version(ctx: Context, cwd: Path, ref: str, sha: str) -> tuple[int, int
 
 def _free_version(ctx: Context, store: Store, cwd: Path,
                   base: tuple[int, int, int]) -> tuple[str, list[str]]:
-    notes: list[str] = []
+    """The first patch version after `base` with no tag, no branch and no live hotfix;
+    a note (one line, however many were skipped) says which was chosen and why."""
+    refs = set(gitops.run_git(cwd, "for-each-ref", "--format=%(refname)", "refs/tags",
+                              "refs/heads").out.splitlines())
+    taken: list[tuple[str, str, str]] = []  # (version, kind, name)
     candidate = next_patch(base)
     for _ in range(1000):
         version = format_version(candidate)
         tag = ctx.config.hotfix.tag_format.format(version=version)
         branch = ctx.config.hotfix.branch_prefix + version
-        taken = ""
-        if gitops.ref_exists(cwd, f"refs/tags/{tag}"):
-            taken = f"tag {tag} exists"
-        elif gitops.ref_exists(cwd, f"refs/heads/{branch}"):
-            taken = f"branch {branch} exists"
+        if f"refs/tags/{tag}" in refs:
+            taken.append((version, "tag", tag))
+        elif f"refs/heads/{branch}" in refs:
+            taken.append((version, "branch", branch))
         elif store.one("SELECT 1 FROM hotfixes WHERE version = ? AND state <> 'abandoned'",
                        (version,)):
-            taken = f"another hotfix targets {version}"
-        if not taken:
-            return version, notes
-        notes.append(f"{version} is taken ({taken})")
+            taken.append((version, "hotfix", version))
+        else:
+            return version, [_taken_note(taken, version)] if taken else []
         candidate = next_patch(candidate)
     raise HotfixError("no free patch version found")
+
+
+def _taken_note(taken: list[tuple[str, str, str]], chosen: str) -> str:
+    why = []
+    for kind, one, many in (("tag", "tag {} exists", "tags {} exist"),
+                            ("branch", "branch {} exists", "branches {} exist"),
+                            ("hotfix", "another hotfix targets {}", "other hotfixes target {}")):
+        names = [name for _, k, name in taken if k == kind]
+        if len(names) == 1:
+            why.append(one.format(names[0]))
+        elif names:
+            why.append(many.format(f"{names[0]} … {names[-1]}" if len(names) > 2
+                                   else " and ".join(names)))
+    first, last = taken[0][0], taken[-1][0]
+    which = f"{first} is taken" if len(taken) == 1 else f"{first} to {last} are taken"
+    return f"{which} ({', '.join(why)}); using {chosen}"
 
 
 def start_hotfix(ctx: Context, incident: str, title: str, base: str | None = None) -> Started:
@@ -287,99 +305,6 @@ def start_hotfix(ctx: Context, incident: str, title: str, base: str | None = Non
         gitops.delete_branch(cwd, branch)
         raise
     return Started(hf, tuple(notes_out))
-
-
-# ---- pick --------------------------------------------------------------------------------
-
-def _resolve_picks(cwd: Path, commits: list[str], mainline: int | None) -> list[str]:
-    if not commits:
-        raise ValidationError("give at least one commit to pick")
-    shas = []
-    for c in commits:
-        sha = gitops.resolve_commit(cwd, c, "commit")
-        n_parents = len(gitops.parents(cwd, sha))
-        if n_parents > 1 and mainline is None:
-            raise ValidationError(f"{c} is a merge commit; give --mainline N "
-                                  "(1 = the branch it was merged into)")
-        if n_parents <= 1 and mainline is not None:
-            raise ValidationError(f"--mainline given but {c} is not a merge commit")
-        if mainline is not None and not 1 <= mainline <= n_parents:
-            raise ValidationError(f"--mainline {mainline}: {c} has {n_parents} parents")
-        shas.append(sha)
-    return shas
-
-
-def pick(ctx: Context, key: str, commits: list[str], mainline: int | None = None,
-         keep_conflict: bool = False) -> Hotfix:
-    cwd = git_cwd(ctx)
-    with ctx.reading() as store:
-        row = records.hotfix_row(store, key)
-    require_editable(row)
-    wt = require_worktree(row)
-    if gitops.in_progress_pick(wt):
-        raise HotfixError(f"{row['key']}: a cherry-pick is in progress in {wt}; resolve it "
-                          f"and run 'hotfix pick {row['key']} --continue', or --abort")
-    dirty = gitops.dirty_files(wt)
-    if dirty:
-        raise HotfixError(f"{row['key']}: the worktree has uncommitted changes: "
-                          + ", ".join(dirty[:5]) + (" …" if len(dirty) > 5 else ""))
-    shas = _resolve_picks(cwd, commits, mainline)
-    result = gitops.cherry_pick(wt, shas, mainline, keep_conflict)
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        row = records.hotfix_row(store, key)
-        if not result.ok:
-            audit.append(store, ctx.actor, now, "hotfix", row["key"], "hotfix.pick_conflict",
-                         after={"commits": shas, "files": list(result.conflicts),
-                                "kept": keep_conflict},
-                         incident=row["incident_key"], hotfix=row["key"])
-        else:
-            _record_head(ctx, store, row, result.head, now, "hotfix.picked", commits=shas)
-    if not result.ok:
-        files = ", ".join(result.conflicts) or result.message
-        if keep_conflict:
-            raise GitError(f"cherry-pick conflicts in: {files}; resolve them in {wt}, "
-                           f"then 'hotfix pick {row['key']} --continue' (or --abort)")
-        raise GitError(f"cherry-pick conflicts in: {files}; the worktree is back as it was "
-                       "(--keep-conflict to resolve by hand)")
-    return _fresh(ctx, key)
-
-
-def _record_head(ctx: Context, store: Store, row, head: str, now: str, action: str,
-                 **extra) -> None:
-    messages = gitops.commit_messages(git_cwd(ctx), row["base_sha"], head)
-    store.execute("UPDATE hotfixes SET head_sha = ?, commit_messages = ?, updated_at = ? "
-                  "WHERE id = ?", (head, messages, now, row["id"]))
-    audit.append(store, ctx.actor, now, "hotfix", row["key"], action,
-                 before={"head": row["head_sha"]}, after={"head": head},
-                 incident=row["incident_key"], hotfix=row["key"], **extra)
-    refresh_approvals(ctx, store, row, now)
-
-
-def pick_continue(ctx: Context, key: str) -> Hotfix:
-    with ctx.reading() as store:
-        row = records.hotfix_row(store, key)
-    wt = require_worktree(row)
-    result = gitops.pick_continue(wt)
-    if not result.ok:
-        raise GitError(f"cherry-pick cannot continue: {result.message}")
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        row = records.hotfix_row(store, key)
-        _record_head(ctx, store, row, result.head, now, "hotfix.picked", resolved=True)
-    return _fresh(ctx, key)
-
-
-def pick_abort(ctx: Context, key: str) -> Hotfix:
-    with ctx.reading() as store:
-        row = records.hotfix_row(store, key)
-    wt = require_worktree(row)
-    gitops.pick_abort(wt)
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        audit.append(store, ctx.actor, now, "hotfix", row["key"], "hotfix.pick_aborted",
-                     incident=row["incident_key"], hotfix=row["key"])
-    return _fresh(ctx, key)
 
 
 def _fresh(ctx: Context, key: str) -> Hotfix:

@@ -92,12 +92,6 @@ def hotfix_detail(ctx: Context, key: str) -> HotfixDetail:
     return HotfixDetail(hf, report, events, deploys, verify, missing, error, bound)
 
 
-def recent_commits(ctx: Context, limit: int = 200, ref: str | None = None):
-    cwd = ctx.require_repo().toplevel
-    branch = ref or gitops.default_branch(cwd, ctx.config.hotfix.default_branch)
-    return gitops.log(cwd, branch, limit=limit)
-
-
 def diff_for(ctx: Context, key: str, path: str | None = None) -> str:
     with ctx.reading() as store:
         row = records.hotfix_row(store, key)

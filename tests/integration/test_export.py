@@ -105,8 +105,10 @@ def test_json_export_follows_the_documented_schema(record: Release):
     assert all(d["duration_s"] is not None and d["duration_s"] >= 0 for d in doc["deploys"])
     assert doc["verification"]["state"] == "verified"
     assert doc["release"]["tag_sha"] == doc["sha"]
+    ported = git(record.path, "rev-parse", "main")
     assert doc["release"]["forward_port"] == [{"branch": "main", "status": "ported",
-                                               "missing": []}]
+                                               "missing": [], "state": "contained",
+                                               "evidence": f"cherry-picked as {ported[:10]}"}]
     assert [c["subject"] for c in doc["commits"]] == ["Round tax to cents"]
     assert any(e["action"] == "incident.note" for e in doc["timeline"])
 

@@ -83,7 +83,8 @@ def test_missing_lists_what_a_branch_lacks_before_the_finish(tmp_path):
     assert by_branch["main"]["missing"] == [{"sha": fix, "subject": "Round tax to cents"}]
     assert by_branch["feature"]["contained"] is False
     text = rel.ok("missing", "HF-1").out
-    assert "main: missing 1 of 1 commits" in text and fix[:12] in text
+    assert "main: missing 1 of 1 commit\n" in text and fix[:12] in text
+    assert by_branch["main"]["state"] == "missing" and by_branch["main"]["evidence"] is None
 
 
 def test_finish_conflict_then_continue(tmp_path):
@@ -159,9 +160,12 @@ def test_a_fix_cherry_picked_by_hand_is_not_applied_twice(tmp_path):
 
     doc = rel.ok("finish", "HF-1", "--json").json()
     assert doc["state"] == "finished"
+    by_hand = git(rel.path, "rev-parse", "main")
     assert doc["branches"] == [{"branch": "main", "status": "already_present",
                                 "commits": [fix], "files": [], "worktree": None,
-                                "message": None}]
+                                "message": None, "evidence": [
+                                    {"sha": fix, "evidence": "cherry_picked",
+                                     "text": f"cherry-picked as {by_hand[:10]}"}]}]
     assert git(rel.path, "rev-parse", "main") == main_head
     assert len(git(rel.path, "log", "--format=%H", "--grep=Round tax", "main").split()) == 1
     assert "finish.already_present" in rel.actions()

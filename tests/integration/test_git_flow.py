@@ -249,11 +249,13 @@ def test_version_skips_an_existing_branch_or_tag_and_says_so(svc):
     res = svc.cli("start", "--incident", "INC-1", "--title", "t", "--json")
     assert res.code == 0
     assert res.json()["version"] == "1.4.3"
-    assert "1.4.2 is taken (branch hotfix/1.4.2 exists)" in res.err
+    assert res.err == "warning: 1.4.2 is taken (branch hotfix/1.4.2 exists); using 1.4.3\n"
     git(svc.path, "tag", "v1.4.4", svc.fix)
     res = svc.cli("start", "--incident", "INC-1", "--title", "t", "--base", "v1.4.1", "--json")
     assert res.code == 0 and res.json()["version"] == "1.4.5"
-    assert "1.4.4 is taken (tag v1.4.4 exists)" in res.err
+    assert res.err == ("warning: 1.4.2 to 1.4.4 are taken (tag v1.4.4 exists, branches "
+                       "hotfix/1.4.2 and hotfix/1.4.3 exist); using 1.4.5\n")
+    assert res.json()["notes"] == [res.err.removeprefix("warning: ").strip()]
 
 
 def test_abandon_removes_worktree_keeps_branch_and_record(svc):

@@ -36,6 +36,8 @@ def approved(tmp_path: Path):
     (["finish", "HF-1", "--skip-verify", "verify is down"], "cannot move to finished"),
     (["missing", "HF-1", "--branch", "release/9"], "branch release/9 does not exist"),
     (["missing", "HF-1", "--branch", "--upload-pack=x"], "must not start with '-'"),
+    (["finish", "HF-1", "--present", "main"], "HF-1 is approved; it cannot move to finished"),
+    (["finish", "HF-1", "--port", "--upload-pack=x"], "must not start with '-'"),
 ])
 def test_refused_and_nothing_changed(approved, args, message):
     before = repo_state(approved)
@@ -48,6 +50,22 @@ def test_usage_errors(approved):
     assert_one_line_error(approved.cli("finish", "HF-1", "--continue", "--abort"), 2,
                           "exclude each other")
     assert_one_line_error(approved.cli("export", "HF-1", "--format", "pdf"), 2, "pdf")
+    assert_one_line_error(approved.cli("finish", "HF-1", "--abort", "--present", "main"), 2,
+                          "--abort takes no")
+    assert_one_line_error(approved.cli("pick", "HF-1", "--skip", "main"), 2, "take no commits")
+    assert_one_line_error(approved.cli("pick", "HF-1", "--continue", "--skip"), 2,
+                          "exclude each other")
+
+
+def test_a_decision_for_a_branch_the_finish_does_not_have_changes_nothing(tmp_path):
+    rel, _ = verified_hotfix(tmp_path)
+    before = repo_state(rel)
+    for args, message in ((["--present", "release/9"], "release/9 is not a forward-port branch"),
+                          (["--present", "main", "--port", "main"], "exclude each other")):
+        assert_one_line_error(rel.cli("finish", "HF-1", *args), 1, message)
+        assert repo_state(rel) == before
+    rel.ok("finish", "HF-1")
+    assert_one_line_error(rel.cli("finish", "HF-1", "--present", "main"), 1, "already finished")
 
 
 def test_a_forward_port_branch_that_does_not_exist(tmp_path):

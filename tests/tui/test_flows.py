@@ -49,26 +49,55 @@ async def test_start_a_hotfix_and_pick_a_commit(shop, monkeypatch):
     assert f"cherry picked from commit {shop.fix}" in git(wt, "log", "-1", "--format=%B")
 
 
+async def _commit_list(app, pilot) -> DataTable:
+    """Open HF-1's commit list from the dashboard; its table once loaded."""
+    from hotfix_tui.tui.screens.start import PickCommitsScreen
+
+    await settle(pilot)
+    app.push_screen(PickCommitsScreen("HF-1"))
+    await settle(pilot)
+    return app.screen.query_one("#commits", DataTable)
+
+
 async def test_a_conflicting_pick_reports_files_and_leaves_the_worktree_clean(shop,
                                                                               monkeypatch):
     assert shop.cli("start", "--incident", "INC-1", "--title", "Fix").code == 0
     wt = Path(shop.cli("show", "HF-1", "--json").json()["worktree"])
     head = git(wt, "rev-parse", "HEAD")
-    ctx = make_ctx(shop.path, "alice", monkeypatch)
-    from hotfix_tui.tui.screens.start import PickCommitsScreen
-
-    app = HotfixApp(ctx)
+    app = HotfixApp(make_ctx(shop.path, "alice", monkeypatch))
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        app.push_screen(PickCommitsScreen("HF-1"))
-        await settle(pilot)
-        table = app.screen.query_one("#commits", DataTable)
+        table = await _commit_list(app, pilot)
         table.move_cursor(row=table.get_row_index(shop.conflicting))
         await pilot.press("p")
         assert await wait_for(pilot, lambda: any(
             "app/cart.py" in str(n.message) for n in app._notifications))
     assert git(wt, "rev-parse", "HEAD") == head
     assert git(wt, "status", "--porcelain") == ""
+
+
+async def test_the_commit_list_shows_what_the_hotfix_lacks_and_a_key_shows_all(shop,
+                                                                              monkeypatch):
+    assert shop.cli("start", "--incident", "INC-1", "--title", "Fix").code == 0
+    assert shop.cli("pick", "HF-1", shop.fix).code == 0
+    lacking = git(shop.path, "rev-list", f"{shop.fix}..main").split()
+    everything = git(shop.path, "rev-list", "main").split()
+    app = HotfixApp(make_ctx(shop.path, "alice", monkeypatch))
+    async with app.run_test(size=(120, 30)) as pilot:
+        table = await _commit_list(app, pilot)
+        keys = [table.coordinate_to_cell_key((r, 0)).row_key.value
+                for r in range(table.row_count)]
+        assert keys == lacking  # like `git log HF-1..main`: no release commit, not the fix
+        assert f"{len(lacking)} on main it lacks; 1 it has as a backport not shown" in \
+            screen_text(app)
+        await pilot.press("a")
+        await settle(pilot)
+        assert table.row_count == len(everything)
+        text = screen_text(app)
+        assert "in HF-1: cherry-picked as" in text and "[in the base]" in text
+        assert f"{len(lacking)} not in HF-1 yet" in text
+        await pilot.press("a")
+        await settle(pilot)
+        assert table.row_count == len(lacking)
 
 
 async def test_edit_and_save_fields(shop, monkeypatch):

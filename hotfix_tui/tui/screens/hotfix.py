@@ -402,8 +402,9 @@ class HotfixScreen(BaseScreen):
         body = (f"Finish {hf.key}:\n"
                 f"  tag {tag} at the deployed commit\n"
                 f"  forward-port its commits into: {', '.join(cfg.forward_port) or 'nothing'}"
-                "\n  (commits already there by patch-id are skipped; a conflict stops it and "
-                "says where to resolve it)\nNothing is pushed from here.")
+                "\n  (a branch that has a commit by ancestry, a cherry-pick or the same "
+                "patch is not given it again; one that probably has it, or a conflict, stops "
+                "the finish and says what to do)\nNothing is pushed from here.")
         key = self.key
 
         def finished(result) -> None:

@@ -109,12 +109,15 @@ class StartHotfixScreen(BaseScreen):
 
 
 class PickCommitsScreen(BaseScreen):
-    """Recent commits on the default branch: filter with /, mark with space, pick with p."""
+    """The default branch's commits the hotfix lacks (like `git log HEAD..main`, less the
+    ones it has as a backport): filter with /, mark with space, pick with p; `a` shows the
+    whole history, with how the hotfix has each commit it has."""
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
         Binding("space", "mark", "Mark", id="mark"),
         Binding("p", "pick", "Pick marked", id="pick"),
+        Binding("a", "everything", "All commits", id="everything"),
         Binding("slash", "filter", "Filter", key_display="/", id="filter"),
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
     ]
@@ -126,6 +129,7 @@ class PickCommitsScreen(BaseScreen):
         self.commits = []
         self.marked: list[str] = []
         self.needle = ""
+        self.everything = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -152,10 +156,22 @@ class PickCommitsScreen(BaseScreen):
         pass
 
     def fetch(self):
-        return services.views.recent_commits(self.ctx, 300)
+        return services.pick_candidates(self.ctx, self.key, self.everything)
 
-    def show(self, commits) -> None:
-        self.commits = commits
+    def show(self, picks) -> None:
+        self.commits = list(picks.commits)
+        listed = {c.commit.sha for c in self.commits}
+        self.marked = [m for m in self.marked if m in listed]
+        branch = clean(picks.branch)
+        if picks.everything:
+            line = (f"Pick commits into {self.key}: all of {branch}, newest first; "
+                    f"{picks.lacking} not in {self.key} yet (a: only those)")
+        else:
+            hidden = (f"; {picks.hidden} it has as a backport not shown" if picks.hidden
+                      else "")
+            line = (f"Pick commits into {self.key}: {len(self.commits)} on {branch} it "
+                    f"lacks{hidden} (a: all commits); space marks, p picks")
+        self.query_one("#detail-line", Static).update(line)
         self._render_rows()
 
     def _render_rows(self) -> None:
@@ -163,14 +179,18 @@ class PickCommitsScreen(BaseScreen):
         t.clear()
         now = self.ctx.clock()
         needle = self.needle.lower()
-        for c in self.commits:
+        for cand in self.commits:
+            c = cand.commit
             if needle and needle not in f"{c.sha} {c.subject} {c.author}".lower():
                 continue
             mark = Text(str(self.marked.index(c.sha) + 1), style="bold green") \
                 if c.sha in self.marked else ""
             when = age(parse_iso(c.date).isoformat().replace("+00:00", "Z"), now) \
                 if c.date else ""
-            subject = clean(c.subject) + ("  (merge)" if c.parents > 1 else "")
+            subject = Text(clean(c.subject) + ("  (merge)" if c.parents > 1 else ""),
+                           style="dim" if cand.carried else "")
+            if cand.carried:
+                subject.append(f"  [{clean(cand.carried)}]", style="dim italic")
             t.add_row(mark, c.sha[:8], when, clean(c.author)[:14], subject, key=c.sha)
 
     def _current(self) -> str | None:
@@ -191,6 +211,10 @@ class PickCommitsScreen(BaseScreen):
         self._render_rows()
         self.query_one("#commits", DataTable).move_cursor(row=row + 1)
 
+    def action_everything(self) -> None:
+        self.everything = not self.everything
+        self.reload()
+
     def why_not(self, action: str) -> str | None:
         base = super().why_not(action)
         if base:
@@ -201,14 +225,19 @@ class PickCommitsScreen(BaseScreen):
 
     def action_pick(self) -> None:
         chosen = list(self.marked) or [self._current()]
-        order = {c.sha: i for i, c in enumerate(self.commits)}
+        order = {c.commit.sha: i for i, c in enumerate(self.commits)}
         chosen.sort(key=lambda s: -order.get(s, 0))  # oldest first
-        merges = [c for c in self.commits if c.sha in chosen and c.parents > 1]
+        merges = [c for c in self.commits if c.commit.sha in chosen and c.commit.parents > 1]
         mainline = 1 if merges else None
         key = self.key
         self.run_service("pick", lambda: services.pick(self.ctx, key, chosen, mainline),
                          success=f"{len(chosen)} commit(s) picked into {key}",
-                         after=lambda _: self.app.pop_screen())
+                         after=self._picked)
+
+    def _picked(self, done) -> None:
+        for note in done.notes():
+            self.notify(clean(note), title="already there")
+        self.app.pop_screen()
 
     def action_filter(self) -> None:
         self.set_focus(self.query_one("#filter", Input))
