@@ -3,14 +3,16 @@
 A real sshd on 127.0.0.1, two fresh Unix accounts with no git identity, the README's
 bastion steps run literally as root, and then only what each engineer types over
 `ssh` (non-interactive, so umask 0022 and no profile): Alice opens, starts, picks and
-documents; Bob ticks items in Alice's hotfix; Alice submits; Bob approves and Alice
-cannot; Alice deploys over `ssh -tt` and loses her connection; Bob follows the log to
-the end; Bob's console, over `ssh -tt` in tmux at 80x24, shows Alice's new incident
-without a key press.
+documents; Bob ticks items in Alice's hotfix; Alice submits; Bob approves, signing
+with the key in the agent on his own machine, forwarded with `ssh -A` (signatures are
+required; without the agent his approval is refused), and Alice cannot; Alice deploys
+over `ssh -tt` and loses her connection; Bob follows the log to the end; Bob's console,
+over `ssh -tt` in tmux at 80x24, shows Alice's new incident without a key press.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
@@ -27,6 +29,7 @@ import pytest
 from tests.accounts import bastion_setup, make_team
 from tests.helpers import make_service_repo
 from tests.sshd import Sshd, start_sshd
+from tests.sshkeys import Agent, make_key
 
 pytestmark = pytest.mark.e2e
 
@@ -37,6 +40,9 @@ i=1
 while [ $i -le {STEPS} ]; do echo "step $i of {STEPS}"; sleep 0.1; i=$((i + 1)); done
 """
 CONFIG = """\
+[approvals]
+signatures = "required"
+
 [scope]
 max_files = 5
 max_lines = 50
@@ -53,20 +59,24 @@ def bastion():
     team = next(gen)
     server = None
     try:
-        origin = make_service_repo(team.root / "origin", config=CONFIG,
-                                   extra={"ops/deploy.sh": DEPLOY})
+        # Bob's signing key lives on his own machine; the repository lists it as his.
+        signer = make_key(team.root / "bob-laptop" / "keys", "bob-signing")
+        origin = make_service_repo(team.root / "origin", config=CONFIG, extra={
+            "ops/deploy.sh": DEPLOY,
+            ".hotfix/allowed_signers": signer.allowed_line(team.bob.name)})
         shop = bastion_setup(team, origin.path)
         server = start_sshd(team)
-        yield team, server, shop, origin
+        yield team, server, shop, origin, signer
     finally:
         if server is not None:
             server.stop()
         gen.close()
 
 
-def over_ssh(server: Sshd, who, shop: Path, *args: str) -> subprocess.CompletedProcess:
+def over_ssh(server: Sshd, who, shop: Path, *args: str,
+             agent: Agent | None = None) -> subprocess.CompletedProcess:
     command = f"cd {shlex.quote(str(shop))} && hotfix " + " ".join(map(shlex.quote, args))
-    return server.run(who, command)
+    return server.run(who, command, agent=agent.socket if agent else None)
 
 
 def ok(res: subprocess.CompletedProcess) -> str:
@@ -123,7 +133,7 @@ class Console:
 
 
 def test_two_engineers_on_one_bastion_over_ssh(bastion):
-    team, server, shop, origin = bastion
+    team, server, shop, origin, signer = bastion
     alice, bob = team.alice, team.bob
     db = shop / ".git" / "hotfix" / "hotfix.db"
 
@@ -143,9 +153,25 @@ def test_two_engineers_on_one_bastion_over_ssh(bastion):
     ok(over_ssh(server, bob, shop, "check", "HF-1", "1"))
     ok(over_ssh(server, bob, shop, "check", "HF-1", "2"))
 
-    # Alice submits; Bob approves; Alice cannot approve her own work.
+    # Alice submits. Bob approves: signatures are required, so without his agent the
+    # approval is refused with the fix; with the agent on his machine (his signing key
+    # added) forwarded by `ssh -A`, it is signed. Alice cannot approve her own work.
     ok(over_ssh(server, alice, shop, "submit", "HF-1"))
-    ok(over_ssh(server, bob, shop, "approve", "HF-1"))
+    unsigned = over_ssh(server, bob, shop, "approve", "HF-1")
+    assert unsigned.returncode == 1, unsigned
+    assert "SSH_AUTH_SOCK is not set" in unsigned.stderr and "ssh -A" in unsigned.stderr
+    laptop = Agent(team.root / "bob-laptop")
+    try:
+        laptop.add(signer)
+        ok(over_ssh(server, bob, shop, "approve", "HF-1", agent=laptop))
+    finally:
+        laptop.stop()
+    approval = json.loads(ok(over_ssh(server, alice, shop, "show", "HF-1", "--json"))
+                          )["approvals"][0]
+    assert approval["approver"] == bob.name
+    assert approval["signature"] == {"signed": True, "principal": bob.name,
+                                     "key_fingerprint": signer.fingerprint(), "valid": True,
+                                     "reason": ""}
     own = over_ssh(server, alice, shop, "approve", "HF-1")
     assert own.returncode == 1 and own.stderr.startswith("error: "), own.stderr
     assert "Traceback" not in own.stderr
@@ -203,7 +229,8 @@ def test_two_engineers_on_one_bastion_over_ssh(bastion):
         res = over_ssh(server, who, shop, "doctor")
         assert res.returncode == 0, res.stdout + res.stderr
         assert "FAIL" not in res.stdout
-    ok(over_ssh(server, bob, shop, "audit", "verify"))
+    verified = json.loads(ok(over_ssh(server, bob, shop, "audit", "verify", "--json")))
+    assert verified["ok"] and verified["signatures"]["valid"] == 1, verified
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         actors = {a for (a,) in conn.execute("SELECT DISTINCT actor FROM audit_events")}
