@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .core import events
 from .core.errors import ConfigError
 from .core.signature import POLICIES
 
@@ -90,6 +91,21 @@ class IncidentsSection:
 
 
 @dataclass(frozen=True)
+class HooksSection:
+    """[hooks]: a command (argv) per key, and two settings. A key selects events by name,
+    `family.*` or `*`, or several of them separated by commas."""
+
+    timeout_s: float = 10.0
+    max_age_s: float = 86400.0  # older events are recorded as skipped, never run (0: no limit)
+    commands: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def for_event(self, name: str) -> list[tuple[str, tuple[str, ...]]]:
+        """(the [hooks] key, argv) of every hook the event `name` runs."""
+        return [(pattern, argv) for pattern, argv in self.commands
+                if events.matches(pattern, name)]
+
+
+@dataclass(frozen=True)
 class EnvironmentConfig:
     name: str
     driver: str = "command"  # "command" | "local-symlink"
@@ -112,6 +128,7 @@ class Config:
     identity: IdentitySection = field(default_factory=IdentitySection)
     store: StoreSection = field(default_factory=StoreSection)
     incidents: IncidentsSection = field(default_factory=IncidentsSection)
+    hooks: HooksSection = field(default_factory=HooksSection)
     environments: tuple[EnvironmentConfig, ...] = ()
     path: str = ""
     sha256: str = hashlib.sha256(b"").hexdigest()
@@ -228,8 +245,11 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     for name, value in data.items():
         if name == "environments":
             continue
+        if name == "hooks":
+            parts[name] = _hooks(reader, value)
+            continue
         if name not in _SECTIONS:
-            known = ", ".join([*_SECTIONS, "environments"])
+            known = ", ".join([*_SECTIONS, "hooks", "environments"])
             reader.fail(name, None, f"unknown section (known sections: {known})")
         parts[name] = reader.section(_SECTIONS[name], value, name)
     envs: list[EnvironmentConfig] = []
@@ -293,20 +313,57 @@ def _check_env(reader: _Reader, section: str, env: EnvironmentConfig) -> None:
         reader.fail(section, "timeout_s", "must be positive")
     if env.cancel_grace_s < 0:
         reader.fail(section, "cancel_grace_s", "must not be negative")
-    formatter = string.Formatter()
     for key in ("deploy", "verify", "rollback"):
-        argv = getattr(env, key)
-        for arg in argv:
-            try:
-                parsed = list(formatter.parse(arg))
-            except ValueError as exc:
-                reader.fail(section, key, f"bad placeholder in {arg!r}: {exc}")
-            for _, fname, spec, conv in parsed:
-                if fname is None:
-                    continue
-                if fname not in PLACEHOLDERS or spec or conv:
-                    reader.fail(section, key, f"unknown placeholder {{{fname}}} in {arg!r} "
-                                f"(known: {', '.join('{' + p + '}' for p in PLACEHOLDERS)})")
+        _check_placeholders(reader, section, key, getattr(env, key), PLACEHOLDERS)
+
+
+def _check_placeholders(reader: _Reader, section: str, key: str, argv: tuple[str, ...],
+                        known: tuple[str, ...]) -> None:
+    formatter = string.Formatter()
+    for arg in argv:
+        try:
+            parsed = list(formatter.parse(arg))
+        except ValueError as exc:
+            reader.fail(section, key, f"bad placeholder in {arg!r}: {exc}")
+        for _, fname, spec, conv in parsed:
+            if fname is None:
+                continue
+            if fname not in known or spec or conv:
+                reader.fail(section, key, f"unknown placeholder {{{fname}}} in {arg!r} "
+                            f"(known: {', '.join('{' + p + '}' for p in known)})")
+
+
+_HOOK_SETTINGS = ("timeout_s", "max_age_s")
+
+
+def _hooks(reader: _Reader, data: Any) -> HooksSection:
+    """[hooks]: `timeout_s`, `max_age_s`, and `"event.name" = ["argv", …]` entries."""
+    if not isinstance(data, dict):
+        reader.fail("hooks", None, "must be a table")
+    values: dict[str, Any] = {}
+    commands = []
+    for key, value in data.items():
+        if key in _HOOK_SETTINGS:
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                reader.fail("hooks", key, f"must be a number, not {value!r}")
+            values[key] = float(value)
+            continue
+        if not events.is_selector(key):
+            reader.fail("hooks", key, "unknown event (known: " + ", ".join(events.EVENT_NAMES)
+                        + ", a family such as deploy.*, or *, several separated by commas; "
+                        "settings: " + ", ".join(_HOOK_SETTINGS) + ")")
+        if not isinstance(value, list) or not value or \
+                not all(isinstance(v, str) for v in value) or not value[0].strip():
+            reader.fail("hooks", key, "must be a command: a non-empty list of strings "
+                        "(an argv, never a shell string)")
+        _check_placeholders(reader, "hooks", key, tuple(value), events.PLACEHOLDERS)
+        commands.append((key, tuple(value)))
+    hooks = HooksSection(**values, commands=tuple(commands))
+    if not 0 < hooks.timeout_s <= 3600:
+        reader.fail("hooks", "timeout_s", "must be more than 0 and at most 3600")
+    if hooks.max_age_s < 0:
+        reader.fail("hooks", "max_age_s", "must not be negative (0: no limit)")
+    return hooks
 
 
 def load_config(repo_root: str | Path | None) -> Config:

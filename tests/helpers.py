@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,18 @@ def commit_file(repo: Path, rel: str, content: str, message: str) -> str:
     git(repo, "add", "--", rel)
     git(repo, "commit", "-q", "-m", message)
     return git(repo, "rev-parse", "HEAD")
+
+
+def wait_for(predicate, what: str = "condition", timeout: float = 30.0, every: float = 0.05):
+    """Poll `predicate()` until it returns something true (returned), or fail after
+    `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out waiting for {what} ({timeout:g}s)")
 
 
 def sha256_of(path: Path) -> str:

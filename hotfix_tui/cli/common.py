@@ -33,7 +33,16 @@ def get_ctx(click_ctx: click.Context | None = None, *, create_db: bool = False):
         for w in ctx.warnings:
             click.echo(f"warning: {w}", err=True)
         obj["services"] = ctx
+        root.call_on_close(lambda: _deliver_hooks(ctx))
     return obj["services"]
+
+
+def _deliver_hooks(ctx) -> None:
+    """When the command is done, whatever it did or failed to do: hand the events it (or
+    anyone before it) committed to their hooks. Never waits for a hook, never fails."""
+    from ..services import deliver_hooks
+
+    deliver_hooks(ctx)
 
 
 def dump_json(value: Any) -> None:

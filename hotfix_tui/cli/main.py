@@ -42,6 +42,7 @@ def _register() -> None:
         demo_cmd,
         deploy_cmd,
         doctor_cmd,
+        events_cmd,
         hotfix_cmd,
         incident_cmd,
         release_cmd,
@@ -51,7 +52,7 @@ def _register() -> None:
     )
 
     for module in (incident_cmd, hotfix_cmd, work_cmd, deploy_cmd, release_cmd, audit_cmd,
-                   signature_cmd, demo_cmd, tui_cmd, doctor_cmd):
+                   events_cmd, signature_cmd, demo_cmd, tui_cmd, doctor_cmd):
         module.register(cli)
 
 

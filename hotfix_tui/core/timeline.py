@@ -92,6 +92,9 @@ def _describe(a: str, key: str, subject: str, before: dict, after: dict,
         return _run(a, kind, rest, key, after)
     if kind == "environment":
         return _environment(rest, key, after)
+    if a == "audit.verify_failed":
+        return (f"audit chain broken at event {after.get('bad_seq')}: "
+                f"{after.get('problem')}"), BAD
     if kind == "hotfix" and "state" in after:
         return f"{subject} {before.get('state')} → {after.get('state')}", ""
     return f"{key} {a}", ""

@@ -39,7 +39,9 @@ import time
 from collections.abc import Iterable
 from itertools import chain, repeat
 
+from .. import hooks
 from ..clock import iso, utcnow
+from ..config import load_config
 from ..core.errors import HotfixError, StoreError
 from ..core.models import RunStatus
 from ..services.runs import HOST, finish_run
@@ -574,8 +576,20 @@ def main(argv: list[str] | None = None) -> int:
                                      description="Supervise one deploy, verify or rollback run.")
     parser.add_argument("--db", required=True, help="path of the hotfix database")
     parser.add_argument("--deploy", required=True, type=int, help="the run's number (D-n)")
+    parser.add_argument("--repo", default=None,
+                        help="the checkout whose .hotfix.toml names the hooks to run")
     args = parser.parse_args(argv)
-    return run(args.db, args.deploy)
+    code = run(args.db, args.deploy)
+    _tell(args.db, args.repo)
+    return code
+
+
+def _tell(db_path: str, repo: str | None) -> None:
+    """Deliver the events of the run's end (and any missed before) to their hooks."""
+    if repo is None:
+        return
+    with contextlib.suppress(Exception):
+        hooks.kick(db_path, repo, load_config(repo))
 
 
 if __name__ == "__main__":

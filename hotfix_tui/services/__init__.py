@@ -20,6 +20,7 @@ from .deploys import (
     verify,
     verify_items,
 )
+from .events import deliver_hooks, hook_deliveries, hook_outcomes_since, watch_events
 from .export import build_record, export, export_to_file
 from .finish import finish, finish_abort, push_finished
 from .finish_state import AbortResult, BranchResult, FinishResult
@@ -98,6 +99,10 @@ __all__ = [
     "ImportResult",
     "MissingReport",
     "build_record",
+    "deliver_hooks",
+    "hook_deliveries",
+    "hook_outcomes_since",
+    "watch_events",
     "export",
     "export_to_file",
     "finish",

@@ -159,7 +159,7 @@ def _launch(ctx: Context, run_row, sha: str) -> Deploy:
         if workdir.exists():
             gitops.remove_worktree(git_cwd(ctx), workdir)
         gitops.add_detached_worktree(git_cwd(ctx), workdir, sha)
-        launch.spawn(str(ctx.db_path), run_row["id"])
+        launch.spawn(str(ctx.db_path), run_row["id"], ctx.repo.toplevel if ctx.repo else None)
     except Exception as exc:
         with ctx.writing() as store:
             with store.write():
@@ -540,8 +540,9 @@ def rollback(ctx: Context, env_name: str | None, reason: str, to: str | None = N
             hkey = hotfix_row["key"] if hotfix_row else None
             audit.append(store, ctx.actor, now, "deploy", run["key"], "rollback.started",
                          before={"version": current["version"], "sha": current["sha"]},
-                         after={"version": version, "sha": sha, "argv": plan.argv,
-                                "reason": reason}, incident=incident, hotfix=hkey)
+                         after={"env": env.name, "version": version, "sha": sha,
+                                "argv": plan.argv, "reason": reason},
+                         incident=incident, hotfix=hkey)
             # locked now, whatever the outcome; the hotfix becomes rolled_back only when
             # the rollback succeeds (services.runs)
             _lock(ctx, store, env.name, f"rolled back ({run['key']}): {reason}", now,

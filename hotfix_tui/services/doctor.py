@@ -6,15 +6,17 @@ they never repair (opening the database is left to the commands that need it).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sqlite3
 import stat
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from .. import gitops, sharing
-from ..clock import parse_iso, utcnow
+from ..clock import iso, parse_iso, utcnow
 from ..core.errors import HotfixError
 from ..identity import os_account
 from .context import Context
@@ -243,6 +245,48 @@ def check_clock(ctx: Context) -> Check:
     return Check("clock", OK, f"newest event {newest}, not in the future")
 
 
+def _program_problem(ctx: Context, prog: str) -> str:
+    """Why the program of a hook cannot run from the repository's top folder, or ''."""
+    if "{" in prog:
+        return ""  # chosen per event
+    if "/" in prog:
+        base = ctx.repo.toplevel if ctx.repo else Path("/")
+        path = Path(prog) if os.path.isabs(prog) else base / prog
+        if not path.is_file():
+            return f"{prog} does not exist"
+        return "" if os.access(path, os.X_OK) else f"{prog} is not executable"
+    return "" if shutil.which(prog) else f"{prog} not found on PATH"
+
+
+def check_hooks(ctx: Context) -> list[Check]:
+    """Every hook's program can start; the delivery lock can be taken; recent failures."""
+    hooks = ctx.config.hooks
+    if not hooks.commands:
+        return []
+    out: list[Check] = []
+    problems = [f"{key}: {why}" for key, argv in hooks.commands
+                if (why := _program_problem(ctx, argv[0]))]
+    if problems:
+        out.append(Check("hooks", WARN, "; ".join(problems),
+                         "install the program, or commit it executable (chmod +x)"))
+    else:
+        out.append(Check("hooks", OK, f"{len(hooks.commands)} configured, every program found"))
+    lock = Path(f"{ctx.db_path}-hooks.lock")
+    if lock.exists() and not os.access(lock, os.R_OK):
+        out.append(Check("hooks lock", FAIL, f"{lock} is not readable by {os_account()}: "
+                         "deliveries lose their order", f"sudo chmod a+r {lock}"))
+    if ctx.db_path.exists() and os.access(ctx.db_path, os.R_OK):
+        with contextlib.suppress(Exception), ctx.reading() as store:
+            since = iso(utcnow() - timedelta(days=1))
+            failed = store.scalar("SELECT count(*) FROM hook_deliveries WHERE status IN "
+                                  "('failed', 'timed_out', 'lost') AND finished_at > ?",
+                                  (since,))
+            if failed:
+                out.append(Check("hook deliveries", WARN, f"{failed} failed in the last 24 "
+                                 "hours", "hotfix hooks --failed"))
+    return out
+
+
 def doctor(ctx: Context) -> DoctorReport:
     checks: list[Check] = []
     checks += check_sharing(ctx)
@@ -252,4 +296,5 @@ def doctor(ctx: Context) -> DoctorReport:
     checks += check_terminal()
     checks.append(check_sqlite())
     checks.append(check_clock(ctx))
+    checks += check_hooks(ctx)
     return DoctorReport(os_account(), tuple(checks))

@@ -126,7 +126,7 @@ def submit(ctx: Context, key: str, accept_scope: str | None = None) -> Hotfix:
         if ctx.config.approvals.required == 0:
             row = records.hotfix_row(store, key)
             set_state(ctx, store, row, HotfixState.APPROVED, now, "hotfix.approved",
-                      note="no approvals required by config")
+                      sha=row["head_sha"], note="no approvals required by config")
     return _fresh(ctx, key)
 
 
@@ -205,7 +205,8 @@ def approve(ctx: Context, key: str, comment: str = "",
             if (HotfixState(row["state"]) is HotfixState.IN_REVIEW
                     and len(valid) >= ctx.config.approvals.required):
                 set_state(ctx, store, row, HotfixState.APPROVED, now, "hotfix.approved",
-                          approvers=sorted(valid))
+                          approvers=sorted(valid), sha=values["head_sha"],
+                          comment=comment or None)
         return records.get_hotfix(store, key)
 
 

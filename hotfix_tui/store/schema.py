@@ -217,16 +217,54 @@ END;
 CREATE INDEX deploys_env_hotfix ON deploys(env, hotfix_id);
 """
 
+# Hook deliveries (hooks/): which audit events have been turned into deliveries (the
+# cursor starts after what already happened), and one row per event and matching hook.
+# A row goes pending → running (just before the command starts, never twice) → an outcome;
+# a row still running when its worker died is `lost`, never run again.
+V3 = """
+CREATE TABLE hook_cursor (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    last_event_id INTEGER NOT NULL
+) STRICT;
+INSERT INTO hook_cursor (id, last_event_id)
+    SELECT 1, coalesce(max(id), 0) FROM audit_events;
+CREATE TABLE hook_deliveries (
+    id INTEGER PRIMARY KEY,
+    event_id INTEGER NOT NULL REFERENCES audit_events(id),
+    event TEXT NOT NULL,
+    hook TEXT NOT NULL,
+    argv TEXT NOT NULL,
+    cwd TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    timeout_s REAL NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending','running','succeeded','failed',
+                                           'timed_out','lost','skipped')),
+    queued_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    host TEXT NOT NULL DEFAULT '',
+    pid INTEGER,
+    exit_code INTEGER,
+    signal INTEGER,
+    duration_ms INTEGER,
+    stderr TEXT NOT NULL DEFAULT '',
+    error TEXT NOT NULL DEFAULT '',
+    UNIQUE (event_id, event, hook)
+) STRICT;
+CREATE INDEX hook_deliveries_status ON hook_deliveries(status, id);
+CREATE INDEX hook_deliveries_finished ON hook_deliveries(finished_at);
+"""
+
 # Approvals signed with the approver's SSH key (`ssh-keygen -Y sign -n hotfix-approval`)
 # over the canonical payload of core.signature; the row keeps what the payload names
 # beyond its own columns, so anyone can rebuild it and verify.
-V3_SIGNED_APPROVALS = """
+V4_SIGNED_APPROVALS = """
 ALTER TABLE approvals ADD COLUMN signature TEXT NOT NULL DEFAULT '';
 ALTER TABLE approvals ADD COLUMN signature_version INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE approvals ADD COLUMN repository TEXT NOT NULL DEFAULT '';
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3_SIGNED_APPROVALS]
+MIGRATIONS: list[str] = [V1, V2, V3, V4_SIGNED_APPROVALS]
 SCHEMA_VERSION = len(MIGRATIONS)
 OUR_TABLES = {"incidents", "hotfixes", "audit_events"}
 

@@ -12,8 +12,13 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from .. import services
+from ..clock import iso, utcnow
 from ..store import open_store
 from .messages import Activity, DataChanged
+from .toasts import hook_warning, toasts_for
+
+__all__ = ["HotfixApp", "toasts_for"]
 
 if TYPE_CHECKING:
     from ..services import Context
@@ -39,6 +44,7 @@ class HotfixApp(App):
         self._start_screen = start_screen
         self.command_log: list = []
         self.last_event_id: int | None = None
+        self._hooks_since = iso(utcnow())  # hook outcomes before this console are not news
         repo = ctx.repo.toplevel.name if ctx.repo else "no repository"
         self.title = f"hotfix · {repo}"
         self.sub_title = f"{ctx.actor.label}" + ("  ·  READ-ONLY" if readonly else "")
@@ -120,6 +126,7 @@ class HotfixApp(App):
                         elif self.last_event_id is None:
                             self.last_event_id = store.scalar(
                                 "SELECT coalesce(max(id), 0) FROM audit_events") or 0
+                        self._tell_hooks()
             except Exception:  # a busy or vanished database: try again next tick
                 if store is not None:
                     store.close()
@@ -152,6 +159,26 @@ class HotfixApp(App):
         for text, severity in toasts_for(message.events, self.ctx.actor.name):
             self.notify(text, severity=severity, timeout=8)
 
+    def _tell_hooks(self) -> None:
+        """(watch thread) Hand new events to their hooks, and bring back what the hooks did
+        with the events this console's user caused."""
+        if self.readonly:
+            return
+        services.deliver_hooks(self.ctx)
+        done = services.hook_outcomes_since(self.ctx, self._hooks_since)
+        if done:
+            self._hooks_since = max(d.finished_at for d in done)
+            mine = [d for d in done if d.actor == self.ctx.actor.name]
+            if mine:
+                self.call_from_thread(self._hook_outcomes, mine)
+
+    def _hook_outcomes(self, deliveries: list) -> None:
+        for d in deliveries:
+            self.command_log.append(("hook", d))
+            if d.problem:
+                self.notify(hook_warning(d), severity="warning", title="Hook", timeout=10)
+        del self.command_log[:-500]
+
     # -- commands ---------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -178,36 +205,3 @@ class HotfixApp(App):
         from .screens.commandlog import CommandLogScreen
 
         self.push_screen(CommandLogScreen())
-
-
-def toasts_for(events: list, me: str) -> list[tuple[str, str]]:
-    """Which new audit events concern the acting user, as (text, severity)."""
-    out: list[tuple[str, str]] = []
-    for ev in events:
-        a = ev.action
-        mine = ev.actor == me
-        if a == "hotfix.submitted" and not mine:
-            out.append((f"{ev.hotfix}: approval requested by {ev.actor}", "information"))
-        elif a == "approval.approved" and not mine:
-            out.append((f"{ev.hotfix} approved by {ev.actor}", "information"))
-        elif a == "approval.retroactive" and not mine:
-            out.append((f"{ev.hotfix}: break-glass deploy approved by {ev.actor}",
-                        "information"))
-        elif a == "hotfix.rejected" and not mine:
-            out.append((f"{ev.hotfix} rejected by {ev.actor}: {ev.extra.get('comment', '')}",
-                        "warning"))
-        elif a.startswith(("deploy.", "rollback.", "verify.")) and ev.after and \
-                a.split(".", 1)[1] in ("succeeded", "failed", "cancelled", "timed_out",
-                                       "interrupted"):
-            status = a.split(".", 1)[1]
-            kind = a.split(".", 1)[0]
-            env = ev.after.get("env", "")
-            sev = "information" if status == "succeeded" else "error"
-            out.append((f"{ev.entity_key}: {kind} {ev.after.get('version', '')} to {env} "
-                        f"{status}", sev))
-        elif a == "rollback.started" and not mine:
-            out.append((f"{ev.entity_key}: rollback started by {ev.actor}", "warning"))
-        elif a == "deploy.break_glass" and not mine:
-            out.append((f"BREAK-GLASS deploy {ev.entity_key} of {ev.hotfix} by {ev.actor}",
-                        "warning"))
-    return out

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from tests.accounts import bastion_setup, make_team
-from tests.helpers import make_service_repo
+from tests.helpers import make_service_repo, wait_for
 from tests.sshd import Sshd, start_sshd
 from tests.sshkeys import Agent, make_key
 
@@ -82,16 +82,6 @@ def over_ssh(server: Sshd, who, shop: Path, *args: str,
 def ok(res: subprocess.CompletedProcess) -> str:
     assert res.returncode == 0, (res.returncode, res.stdout, res.stderr)
     return res.stdout
-
-
-def wait_for(predicate, what: str, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def stored_lines(db: Path, key: str) -> int:

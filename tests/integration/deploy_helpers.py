@@ -70,6 +70,12 @@ def runner_ids(svc: ServiceRepo, deploy_id: int = 1, timeout: float = 10.0) -> t
 
 
 def approved_hotfix(svc: ServiceRepo, key: str = "HF-1", title: str = "Fix totals") -> None:
+    submitted_hotfix(svc, key, title)
+    assert svc.cli("approve", key, actor="bob").code == 0
+
+
+def submitted_hotfix(svc: ServiceRepo, key: str = "HF-1", title: str = "Fix totals") -> None:
+    """Started by alice from INC-1, the fix picked, documented, ticked and submitted."""
     res = svc.cli("start", "--incident", "INC-1", "--title", title)
     assert res.code == 0, res.err
     assert svc.cli("pick", key, svc.fix).code == 0
@@ -78,4 +84,3 @@ def approved_hotfix(svc: ServiceRepo, key: str = "HF-1", title: str = "Fix total
     for n in ("1", "2"):
         assert svc.cli("check", key, n).code == 0
     assert svc.cli("submit", key).code == 0
-    assert svc.cli("approve", key, actor="bob").code == 0

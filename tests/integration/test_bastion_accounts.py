@@ -8,14 +8,13 @@ import os
 import signal
 import sqlite3
 import stat
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 
 from tests.accounts import Team, bastion_setup, make_team, sh
-from tests.helpers import make_service_repo
+from tests.helpers import make_service_repo, wait_for
 
 SLOW = "#!/bin/sh\necho started\nexec sleep 600\n"
 DEPLOY = "#!/bin/sh\nfor i in 1 2 3; do echo \"step $i\"; done\n"
@@ -200,16 +199,6 @@ def _row(db: Path, key: str) -> sqlite3.Row:
         conn.close()
 
 
-def _wait(predicate, what: str, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
@@ -224,13 +213,13 @@ def test_cancelling_another_accounts_orphaned_command(team, origin):
     ok(team.run(team.alice, "deploy", "HF-1", "--env", "staging", "--detach", "--break-glass",
                 "drill", cwd=shop))
     db = shop / ".git" / "hotfix" / "hotfix.db"
-    _wait(lambda: _row(db, "D-1")["pgid"] and _row(db, "D-1")["lines"] >= 1,
+    wait_for(lambda: _row(db, "D-1")["pgid"] and _row(db, "D-1")["lines"] >= 1,
           "the command to start")
     row = _row(db, "D-1")
     pgid, runner = row["pgid"], row["pid"]
     os.kill(runner, signal.SIGKILL)  # the runner dies; its command runs on as alice
-    _wait(lambda: not _alive(runner), "the runner to die")
-    _wait(lambda: '"interrupted"' in team.run(team.bob, "log", "D-1", "--json",
+    wait_for(lambda: not _alive(runner), "the runner to die")
+    wait_for(lambda: '"interrupted"' in team.run(team.bob, "log", "D-1", "--json",
                                                  cwd=shop).stdout, "the run to read as lost")
     line = one_line_error(team.run(team.bob, "cancel", "D-1", cwd=shop), team.alice.name,
                           "hotfix cancel D-1", f"kill -TERM -- -{pgid}")

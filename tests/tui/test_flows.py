@@ -319,22 +319,32 @@ def test_toasts_concern_the_acting_user():
     from hotfix_tui.core.models import AuditEvent
     from hotfix_tui.tui.app import toasts_for
 
-    def ev(action, actor="bob", after=None, **extra):
-        return AuditEvent(1, "t", actor, True, "hotfix", "D-3", action, None, after or {},
+    def ev(action, actor="bob", after=None, entity="hotfix", before=None, **extra):
+        key = "D-3" if entity == "deploy" else "HF-1"
+        return AuditEvent(1, "t", actor, True, entity, key, action, before, after or {},
                           "INC-1", "HF-1", "", "", extra)
 
     toasts = toasts_for([
-        ev("hotfix.submitted"), ev("approval.approved"), ev("hotfix.rejected", comment="no"),
-        ev("deploy.failed", after={"status": "failed", "env": "production",
-                                   "version": "1.4.2"}),
-        ev("rollback.started"), ev("approval.approved", actor="alice"),
+        ev("hotfix.submitted", head="abc"), ev("hotfix.approved", approvers=["bob"]),
+        ev("hotfix.rejected", comment="no"),
+        ev("deploy.failed", entity="deploy", after={"status": "failed", "env": "production",
+                                                    "version": "1.4.2"}),
+        ev("rollback.started", entity="deploy", after={"env": "production",
+                                                       "version": "1.4.1"}),
+        ev("approval.stale", entity="approval", before={"approver": "alice"},
+           after={"reason": "head moved"}),
+        ev("approval.stale", entity="approval", before={"approver": "carol"},
+           after={"reason": "head moved"}),
+        ev("hotfix.approved", actor="alice", approvers=["alice"]),
+        ev("hotfix.edited"),
     ], "alice")
     texts = [t for t, _ in toasts]
-    assert texts[:3] == ["HF-1: approval requested by bob", "HF-1 approved by bob",
+    assert texts[:3] == ["HF-1 needs your review (submitted by bob)", "HF-1 approved by bob",
                          "HF-1 rejected by bob: no"]
-    assert toasts[3] == ("D-3: deploy 1.4.2 to production failed", "error")
-    assert "rollback started by bob" in texts[4]
-    assert len(toasts) == 5  # my own approval is not announced to me
+    assert toasts[3] == ("D-3: deploy of 1.4.2 to production failed", "error")
+    assert "rollback from None to 1.4.1 started by bob" in texts[4]
+    assert toasts[5] == ("your approval of HF-1 went stale: head moved", "warning")
+    assert len(toasts) == 6  # my own approval, carol's stale one and edits are not news
 
 
 async def test_slash_filters_the_review_queue(shop, monkeypatch):

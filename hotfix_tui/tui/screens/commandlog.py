@@ -1,4 +1,5 @@
-"""`@`: every git command and every run this console started, with exit code and time."""
+"""`@`: every git command and every run this console started, and every hook run for an
+event its user caused, with exit code and time."""
 
 from __future__ import annotations
 
@@ -36,6 +37,13 @@ class CommandLogScreen(BaseScreen):
             if kind == "git":
                 out.append(("git", str(item.status), f"{item.seconds * 1000:.0f}ms",
                             " ".join(item.argv)))
+            elif kind == "hook":
+                code = str(item.exit_code) if item.status in ("succeeded", "failed") and \
+                    item.exit_code is not None else item.status
+                took = "" if item.duration_ms is None else f"{item.duration_ms / 1000:.1f}s"
+                why = item.error or (item.stderr.splitlines()[0] if item.stderr else "")
+                out.append(("hook", code, took, f"{item.event} #{item.seq} "
+                            + " ".join(item.argv) + (f"  ({why})" if why else "")))
             else:
                 try:
                     d = services.show_run(self.ctx, item)
