@@ -46,13 +46,14 @@ def _register() -> None:
         hotfix_cmd,
         incident_cmd,
         release_cmd,
+        serve_cmd,
         signature_cmd,
         tui_cmd,
         work_cmd,
     )
 
     for module in (incident_cmd, hotfix_cmd, work_cmd, deploy_cmd, release_cmd, audit_cmd,
-                   events_cmd, signature_cmd, demo_cmd, tui_cmd, doctor_cmd):
+                   events_cmd, signature_cmd, demo_cmd, tui_cmd, doctor_cmd, serve_cmd):
         module.register(cli)
 
 

@@ -30,7 +30,7 @@ class Context:
     warnings: list[str] = field(default_factory=list)
     clock: Callable[[], datetime] = utcnow
     repo_error: str = ""
-    readonly: bool = False  # a browsing console: reads never write (no reaping, no staleness)
+    readonly: bool = False  # a browsing console: opens the database read-only, writes nothing
     db_source: str = ""  # where db_path came from: "--db", "$HOTFIX_DB", "[store] path", ""
     create_db: bool = False  # may create a database named by db_source (`hotfix init`)
     _config_stamp: tuple | None = None
@@ -68,7 +68,7 @@ class Context:
         """A store for reads; a missing database at the default location reads as empty
         and is not created (one named by --db and the like must exist)."""
         self.check_db()
-        store = open_store(self.db_path, create=False)
+        store = open_store(self.db_path, create=False, readonly=self.readonly)
         try:
             yield store
         finally:
@@ -77,9 +77,10 @@ class Context:
     @contextmanager
     def writing(self):
         """A store for writes; at the default location, the database and its folder are
-        created on first use."""
+        created on first use. A browsing context (readonly) gets a read-only store: its
+        writes are refused."""
         self.check_db()
-        store = open_store(self.db_path, create=True)
+        store = open_store(self.db_path, create=True, readonly=self.readonly)
         try:
             yield store
         finally:
@@ -87,7 +88,7 @@ class Context:
 
     def open(self, create: bool = True) -> Store:
         self.check_db()
-        return open_store(self.db_path, create=create)
+        return open_store(self.db_path, create=create, readonly=self.readonly)
 
 
 def resolve_db_path(db: str | os.PathLike | None, repo: RepoPaths | None,

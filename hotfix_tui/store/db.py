@@ -204,19 +204,21 @@ def open_memory() -> Store:
     return Store(conn, ":memory:", readonly=True)
 
 
-def open_store(path: str | os.PathLike, *, create: bool = True) -> Store:
+def open_store(path: str | os.PathLike, *, create: bool = True,
+               readonly: bool = False) -> Store:
     """Open (and with create=True, create and migrate) the database at `path`.
 
     With create=False a missing file gives an empty read-only store in memory,
     so that reading never creates anything. A database written by a newer
-    version of hotfix-tui is refused before anything is changed.
+    version of hotfix-tui is refused before anything is changed. readonly=True
+    opens the file read-only (SQLite itself refuses every write) and creates nothing.
     """
     p = Path(path).expanduser()
     shown = str(p)
     if p.is_dir():
         raise StoreError(f"database path is a directory: {shown}")
     if not p.exists():
-        if not create:
+        if not create or readonly:
             return open_memory()
         try:
             sharing.make_dirs(p.parent)
@@ -233,7 +235,7 @@ def open_store(path: str | os.PathLike, *, create: bool = True) -> Store:
     else:
         sharing.adopt_database(p)
         sharing.repair_sidecars(p)
-    readonly = _looks_readonly(p)
+    readonly = readonly or _looks_readonly(p)
     try:
         if readonly:
             conn = _connect(p.resolve().as_uri() + "?mode=ro", uri=True)

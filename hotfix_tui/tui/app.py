@@ -113,7 +113,8 @@ class HotfixApp(App):
                 if store is None or store.path == ":memory:":
                     if store is not None:
                         store.close()
-                    store = open_store(self.ctx.db_path, create=False)
+                    store = open_store(self.ctx.db_path, create=False,
+                                       readonly=self.ctx.readonly)
                     if store.path != ":memory:" and last_version is None:
                         last_version = -1
                 if store.path != ":memory:":

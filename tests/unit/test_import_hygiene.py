@@ -8,7 +8,8 @@ import sys
 LAYERS = ["hotfix_tui.core.models", "hotfix_tui.core.workflow", "hotfix_tui.core.backport",
           "hotfix_tui.store",
           "hotfix_tui.store.audit", "hotfix_tui.store.records", "hotfix_tui.services",
-          "hotfix_tui.config", "hotfix_tui.identity", "hotfix_tui.repo"]
+          "hotfix_tui.services.serve", "hotfix_tui.config", "hotfix_tui.identity",
+          "hotfix_tui.repo"]
 OPTIONAL = ["hotfix_tui.gitops", "hotfix_tui.core.scope", "hotfix_tui.deploy.runner",
             "hotfix_tui.deploy.launch", "hotfix_tui.deploy.cancel", "hotfix_tui.patchids",
             "hotfix_tui.cherrypick",

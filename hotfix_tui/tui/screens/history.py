@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -179,9 +181,19 @@ class HistoryScreen(BaseScreen):
     @work(thread=True, group="export", exit_on_error=False)
     def _export(self, key: str) -> None:
         try:
-            path = services.export_to_file(self.ctx, key)
+            if self.app.is_web:  # in a browser (hotfix serve): a download, not a server file
+                text = services.export(self.ctx, key, "md")
+            else:
+                path = services.export_to_file(self.ctx, key)
         except HotfixError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        if self.app.is_web:
+            name = f"{key}-record.md"
+            self.app.call_from_thread(self.app.deliver_text, io.StringIO(str(text)),
+                                      save_filename=name, mime_type="text/markdown")
+            self.app.call_from_thread(self.notify, f"{key} record downloading as {name}",
+                                      title="exported")
             return
         self.app.call_from_thread(self.notify, f"{key} record written to {path}",
                                   title="exported")
