@@ -153,11 +153,11 @@ def _cherry(repo: Path, head: str, base: str) -> int:
 def measure(repo: Path, db: Path, info: dict, runs: int) -> dict:
     ctx = services.open_context(repo=repo, db=db)
     commands: list[gitops.CommandRecord] = []
-    gitops.OBSERVERS.append(commands.append)
+    stop = services.observe_commands(commands.append)
     try:
         report = services.missing(ctx, "HF-1")
     finally:
-        gitops.OBSERVERS.remove(commands.append)
+        stop()
     states = [(b.branch, b.state, [c.verdict.evidence for c in b.checks])
               for b in report.branches]
     want = [(b, "missing", ["ancestry", None]) for b in BRANCHES]

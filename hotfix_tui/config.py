@@ -205,23 +205,23 @@ class _Reader:
             ):
                 self.fail(section, key, "must be a table of integers")
             return {str(k).lower(): int(v) for k, v in value.items()}
-        if kind == "bool":
-            if not isinstance(value, bool):
-                self.fail(section, key, f"must be true or false, not {value!r}")
-            return value
-        if kind == "int":
-            if not isinstance(value, int) or isinstance(value, bool):
-                self.fail(section, key, f"must be an integer, not {value!r}")
-            return value
-        if kind == "float":
-            if not isinstance(value, int | float) or isinstance(value, bool):
-                self.fail(section, key, f"must be a number, not {value!r}")
-            return float(value)
-        if kind == "str":
-            if not isinstance(value, str):
-                self.fail(section, key, f"must be a string, not {value!r}")
-            return value
-        raise AssertionError(kind)
+        accept, message, convert = _SCALARS[kind]
+        if not accept(value):
+            self.fail(section, key, f"{message}, not {value!r}")
+        return convert(value)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# A scalar field's type: (accepts a TOML value, what it must be, its Python value).
+_SCALARS: dict[str, tuple[Any, str, Any]] = {
+    "bool": (lambda v: isinstance(v, bool), "must be true or false", bool),
+    "int": (_is_int, "must be an integer", int),
+    "float": (lambda v: _is_int(v) or isinstance(v, float), "must be a number", float),
+    "str": (lambda v: isinstance(v, str), "must be a string", str),
+}
 
 
 _SECTIONS = {

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
-from . import gitops
+from . import gitops, services
 from .core.errors import HotfixError
 
 MARKER = ".hotfix-demo"
@@ -292,8 +292,6 @@ def create_demo(target: Path | None = None, force: bool = False,
 
 
 def _seed_records(repo_dir: Path) -> None:
-    from . import services
-
     ctx = services.open_context(repo=repo_dir)
     for env in ("production", "staging"):
         services.adopt(ctx, env, "v1.4.1")

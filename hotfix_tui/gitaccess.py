@@ -9,9 +9,51 @@ gitops builds every git call on this.
 from __future__ import annotations
 
 import os
+import pwd
+import re
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from .core.errors import GitError
+from .identity import os_account
+from .sharing import owner_name
+
+
+@dataclass(frozen=True)
+class CommandRecord:
+    argv: tuple[str, ...]
+    cwd: str
+    status: int
+    seconds: float
+
+
+# Observers see every git command run by this process (the console's command log).
+_observers: list[Callable[[CommandRecord], None]] = []
+_observers_lock = threading.Lock()
+
+
+def observe(callback: Callable[[CommandRecord], None]) -> Callable[[], None]:
+    """Call `callback` with every git command run from now on; returns the function that
+    stops it."""
+    with _observers_lock:
+        _observers.append(callback)
+
+    def stop() -> None:
+        with _observers_lock:
+            if callback in _observers:
+                _observers.remove(callback)
+
+    return stop
+
+
+def tell_observers(record: CommandRecord) -> None:
+    with _observers_lock:
+        observers = list(_observers)
+    for observer in observers:
+        observer(record)
 
 
 def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -77,18 +119,12 @@ def trust_command(path: str | Path) -> str:
 
 def ownership_message(err: str, cwd: str | Path) -> str:
     """git's safe.directory refusal, said as what it is, with the admin's one fix."""
-    import re
-
-    from .sharing import owner_name
-
     m = re.search(r"dubious ownership in repository at '([^']+)'", err)
     where = m.group(1) if m else str(cwd)
     try:
         owner = owner_name(Path(where).stat().st_uid)
     except OSError:
         owner = "another account"
-    from .identity import os_account
-
     return (f"git refuses the repository at {where}: it belongs to {owner}, not "
             f"{os_account()} (git's safe.directory check); an admin trusts it once for every "
             f"account with: {trust_command(where)}")
@@ -165,11 +201,6 @@ def trust_args(cwd: str | Path) -> list[str]:
 def fallback_identity(email_domain: str = "") -> tuple[str, str]:
     """The OS account as a commit identity: its name from the password database, its
     address from [identity] email_domain or the host's name."""
-    import pwd
-    import socket
-
-    from .identity import os_account
-
     account = os_account()
     try:
         gecos = pwd.getpwuid(os.getuid()).pw_gecos.split(",")[0].strip()

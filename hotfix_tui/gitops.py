@@ -8,7 +8,6 @@ checked first (core.refs), resolved to full commit ids, and passed after
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,29 +18,20 @@ from .core.scope import FileChange
 from .gitaccess import (  # noqa: F401  (commit_identity … are part of gitops' API)
     COMMITTING,
     DUBIOUS,
+    CommandRecord,
     commit_identity,
     execute,
     git_env,
     identity_env,
+    observe,
     ownership_message,
     subcommand,
     take_notices,
+    tell_observers,
     trust_args,
     trust_command,
     use_email_domain,
 )
-
-
-@dataclass(frozen=True)
-class CommandRecord:
-    argv: tuple[str, ...]
-    cwd: str
-    status: int
-    seconds: float
-
-
-# Observers see every git command run by this process (the console's command log).
-OBSERVERS: list[Callable[[CommandRecord], None]] = []
 
 
 @dataclass(frozen=True)
@@ -71,8 +61,7 @@ def run_git(cwd: str | Path, *args: str, check: bool = True, strip: bool = True,
     started = time.monotonic()
     status, out, err = execute(cwd, argv, full_env, strip)
     record = CommandRecord(tuple(argv), str(cwd), status, time.monotonic() - started)
-    for observer in list(OBSERVERS):
-        observer(record)
+    tell_observers(record)
     if status != 0 and DUBIOUS in err:
         raise GitError(ownership_message(err, cwd))
     if check and status != 0:

@@ -155,13 +155,18 @@ def _same_files(cwd: str | Path, target: str, head: str, asked: Asked
         sha, *names = [ln for ln in chunk.split("\n") if ln]
         if frozenset(names) in wanted:
             candidates.append(sha)
-    todo = [c for c in candidates if c not in _PATCHES]
-    if todo:
-        if len(_PATCHES) + len(todo) > _MAX_CACHED:
-            _PATCHES.clear()
-        for sha, _, _, diff in _log(cwd, "--no-walk=unsorted", "--end-of-options", *todo, "--"):
-            _PATCHES[sha] = patch_of(diff)
+    _cache_patches(cwd, [c for c in candidates if c not in _PATCHES])
     return [(c, _PATCHES[c]) for c in candidates if c in _PATCHES]
+
+
+def _cache_patches(cwd: str | Path, todo: list[str]) -> None:
+    """Diff the commits in `todo` (only these) and keep their patches."""
+    if not todo:
+        return
+    if len(_PATCHES) + len(todo) > _MAX_CACHED:
+        _PATCHES.clear()
+    for sha, _, _, diff in _log(cwd, "--no-walk=unsorted", "--end-of-options", *todo, "--"):
+        _PATCHES[sha] = patch_of(diff)
 
 
 def facts(cwd: str | Path, target: str, head: str, asked: Asked) -> Facts:

@@ -218,7 +218,6 @@ def repair_sidecars(db_path: Path) -> list[str]:
         main = db_path.stat()
     except OSError:
         return []
-    want = stat.S_IMODE(main.st_mode) & 0o666
     repaired: list[str] = []
     for suffix in SIDECARS:
         side = Path(str(db_path) + suffix)
@@ -226,30 +225,37 @@ def repair_sidecars(db_path: Path) -> list[str]:
             st = side.stat()
         except OSError:
             continue
-        have = stat.S_IMODE(st.st_mode)
-        if have & want == want and st.st_gid == main.st_gid:
-            continue
-        if st.st_uid == os.geteuid() or os.geteuid() == 0:
-            try:
-                os.chmod(side, have | want)
-                if st.st_gid != main.st_gid:
-                    os.chown(side, -1, main.st_gid)
-            except OSError as exc:
-                raise StoreError(f"cannot repair {side}: {exc.strerror or exc}") from exc
-            repaired.append(f"{side.name}: mode {have:04o} → {have | want:04o}")
-            continue
-        shm = Path(str(db_path) + "-shm")
-        if (not _someone_has_it_open(shm) and os.access(side, os.R_OK)
-                and os.access(side.parent, os.W_OK | os.X_OK)):
-            try:
-                _replace_with_own_copy(side, want, main.st_gid)
-            except OSError as exc:
-                raise StoreError(f"cannot repair {side}: {exc.strerror or exc}") from exc
-            repaired.append(f"{side.name}: left by {owner_name(st.st_uid)} with mode "
-                            f"{have:04o}; replaced by a group-writable copy")
-            continue
-        raise StoreError(
-            f"{side} belongs to {owner_name(st.st_uid)} with mode {have:04o}, narrower than "
-            f"the database's {want:04o}, so other accounts cannot use the database; fix: "
-            f"sudo chmod {want:o} {side} && sudo chgrp {group_name(main.st_gid)} {side}")
+        done = _repair_sidecar(db_path, side, st, main)
+        if done:
+            repaired.append(done)
     return repaired
+
+
+def _repair_sidecar(db_path: Path, side: Path, st: os.stat_result,
+                    main: os.stat_result) -> str:
+    """What was done to make `side` as writable as the database ("" if it already was)."""
+    want = stat.S_IMODE(main.st_mode) & 0o666
+    have = stat.S_IMODE(st.st_mode)
+    if have & want == want and st.st_gid == main.st_gid:
+        return ""
+    if st.st_uid == os.geteuid() or os.geteuid() == 0:
+        try:
+            os.chmod(side, have | want)
+            if st.st_gid != main.st_gid:
+                os.chown(side, -1, main.st_gid)
+        except OSError as exc:
+            raise StoreError(f"cannot repair {side}: {exc.strerror or exc}") from exc
+        return f"{side.name}: mode {have:04o} → {have | want:04o}"
+    shm = Path(str(db_path) + "-shm")
+    if (not _someone_has_it_open(shm) and os.access(side, os.R_OK)
+            and os.access(side.parent, os.W_OK | os.X_OK)):
+        try:
+            _replace_with_own_copy(side, want, main.st_gid)
+        except OSError as exc:
+            raise StoreError(f"cannot repair {side}: {exc.strerror or exc}") from exc
+        return (f"{side.name}: left by {owner_name(st.st_uid)} with mode "
+                f"{have:04o}; replaced by a group-writable copy")
+    raise StoreError(
+        f"{side} belongs to {owner_name(st.st_uid)} with mode {have:04o}, narrower than "
+        f"the database's {want:04o}, so other accounts cannot use the database; fix: "
+        f"sudo chmod {want:o} {side} && sudo chgrp {group_name(main.st_gid)} {side}")

@@ -34,11 +34,8 @@ def _outcome(d: Deploy) -> str:
 
 def follow_run(ctx, d: Deploy, as_json: bool = False) -> Deploy:
     """Print the run's log as it arrives until it ends; Ctrl-C stops following only."""
-    from ..deploy.follow import follow
-
-    number = int(d.key.split("-")[1])
     try:
-        for line in follow(str(ctx.db_path), number):
+        for line in services.follow_log(ctx, d.key):
             if as_json:
                 click.echo(json.dumps({"seq": line.seq, "stream": line.stream, "at": line.at,
                                        "text": line.text, "flags": line.flags}))
@@ -65,9 +62,7 @@ def _finish(ctx, d: Deploy, detach: bool, as_json: bool) -> None:
             f"{actor_label(d.started_by, d.started_by_verified)}")
     final = follow_run(ctx, d, as_json=False) if not as_json else None
     if as_json:
-        from ..deploy.launch import wait_finished
-
-        final = wait_finished(str(ctx.db_path), int(d.key.split("-")[1]), timeout=None)
+        final = services.wait_run(ctx, d.key)
         dump_json(final.to_json())
     else:
         out(f"{final.key}: {_outcome(final)}")

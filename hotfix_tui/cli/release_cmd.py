@@ -44,31 +44,38 @@ def finish_cmd(key: str, push: bool, skip_verify: str | None, cont: bool, abort:
         raise click.UsageError("--abort takes no --push, --skip-verify, --present or --port")
     ctx = get_ctx()
     if abort:
-        undone = services.finish_abort(ctx, key)
-        if as_json:
-            dump_json(undone.to_json())
-            return
-        for name in undone.restored:
-            out(f"{name} moved back to where the finish found it")
-        for path in undone.worktrees_removed:
-            out(f"removed worktree {safe(path)}")
-        if undone.tag_removed:
-            out(f"removed tag {undone.tag_removed}")
-        out(f"{undone.hotfix} finish aborted ({undone.state})")
+        _print_abort(services.finish_abort(ctx, key), as_json)
         return
     result = services.finish(ctx, key, push=push, skip_verify=skip_verify, resume=cont,
                              present=present, port=port)
     if as_json:
         dump_json(result.to_json())
     else:
-        out(f"{result.hotfix} tag {result.tag} at {result.sha[:12]}")
-        for b in result.branches:
-            out(_branch_line(b))
-        if result.pushed:
-            out(f"pushed to {safe(result.remote)}: {', '.join(result.pushed)}")
-        out(f"{result.hotfix} {result.state}")
+        _print_finish(result)
     if result.stopped:
         _stopped(result.stop_message())
+
+
+def _print_abort(undone, as_json: bool) -> None:
+    if as_json:
+        dump_json(undone.to_json())
+        return
+    for name in undone.restored:
+        out(f"{name} moved back to where the finish found it")
+    for path in undone.worktrees_removed:
+        out(f"removed worktree {safe(path)}")
+    if undone.tag_removed:
+        out(f"removed tag {undone.tag_removed}")
+    out(f"{undone.hotfix} finish aborted ({undone.state})")
+
+
+def _print_finish(result) -> None:
+    out(f"{result.hotfix} tag {result.tag} at {result.sha[:12]}")
+    for b in result.branches:
+        out(_branch_line(b))
+    if result.pushed:
+        out(f"pushed to {safe(result.remote)}: {', '.join(result.pushed)}")
+    out(f"{result.hotfix} {result.state}")
 
 
 def _branch_line(b) -> str:

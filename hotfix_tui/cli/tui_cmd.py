@@ -9,12 +9,12 @@ from .common import get_ctx
 
 def build_app(click_ctx: click.Context, readonly: bool):
     """The console, or a screen that says why it cannot open (never a traceback)."""
+    from .. import services
     from ..core.errors import HotfixError
 
     try:
         ctx = get_ctx(click_ctx)
-        with ctx.reading():  # a foreign, newer or missing-but-named file: say so
-            pass
+        services.probe_store(ctx)  # a foreign, newer or missing-but-named file: say so
     except HotfixError as exc:
         from ..tui.problem import ProblemApp, hint_for
 

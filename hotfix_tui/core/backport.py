@@ -69,52 +69,54 @@ def _squeeze(line: str) -> str:
     return "".join(line.split())
 
 
+class _FileDiff:
+    """One file's part of a diff, as the lines its two fingerprints are made of."""
+
+    def __init__(self, header: str) -> None:
+        self.exact = [_squeeze(header)]
+        self.loose: list[str] = []
+        self.path = _path_of(header)
+        self.in_hunk = False
+        self.binary_index = ""
+
+    def feed(self, line: str) -> None:
+        if line.startswith("@@"):
+            self.in_hunk = True
+        elif not self.in_hunk:
+            self._header(line)
+        elif line[:1] in "+-":
+            self.exact.append(line[0] + _squeeze(line[1:]))
+            self.loose.append(line[0] + _squeeze(line[1:]))
+        elif line[:1] == " ":
+            self.exact.append(_squeeze(line))
+        # "\ No newline at end of file" counts for neither
+
+    def _header(self, line: str) -> None:
+        if line.startswith("index "):
+            self.binary_index = _squeeze(line)
+        elif line.startswith(("Binary files ", "GIT binary patch")):
+            self.exact.append(self.binary_index)  # a binary change is its blob ids
+            self.loose.append(self.binary_index)
+        else:
+            self.exact.append(_squeeze(line))
+
+
 def patch_of(diff: str) -> Patch:
     """Fingerprints of the text `git log -p --full-index --no-renames` prints for one
     commit (its diff part only). Files are hashed separately and combined in sorted order,
     so the order git lists them in does not matter."""
-    files: list[tuple[list[str], list[str], str]] = []
-    exact: list[str] = []
-    loose: list[str] = []
-    path = ""
-    binary_index = ""
-    in_hunk = False
+    files: list[_FileDiff] = []
     for line in diff.splitlines():
         if line.startswith("diff --git "):
-            if files or exact:
-                files.append((exact, loose, path))
-            exact, loose, in_hunk, binary_index = [_squeeze(line)], [], False, ""
-            path = _path_of(line)
-            continue
-        if not exact:
-            continue  # text before the first file: not part of a diff
-        if line.startswith("@@"):
-            in_hunk = True
-            continue
-        if not in_hunk:
-            if line.startswith("index "):
-                binary_index = _squeeze(line)
-            elif line.startswith(("Binary files ", "GIT binary patch")):
-                exact.append(binary_index)  # a binary change is its blob ids
-                loose.append(binary_index)
-            else:
-                exact.append(_squeeze(line))
-            continue
-        if line[:1] in "+-":
-            exact.append(line[0] + _squeeze(line[1:]))
-            loose.append(line[0] + _squeeze(line[1:]))
-        elif line[:1] == " ":
-            exact.append(_squeeze(line))
-        elif line.startswith("\\"):
-            continue  # "\ No newline at end of file"
-    if exact:
-        files.append((exact, loose, path))
+            files.append(_FileDiff(line))
+        elif files:  # text before the first file is not part of a diff
+            files[-1].feed(line)
     if not files:
         return Patch()
-    exact_ids = sorted(_digest(e) for e, _, _ in files)
-    loose_ids = sorted(_digest([p, *lo]) for _, lo, p in files)
+    exact_ids = sorted(_digest(f.exact) for f in files)
+    loose_ids = sorted(_digest([f.path, *f.loose]) for f in files)
     return Patch(_digest(exact_ids), _digest(loose_ids),
-                 tuple(sorted({p for _, _, p in files if p})))
+                 tuple(sorted({f.path for f in files if f.path})))
 
 
 def _path_of(header: str) -> str:
@@ -182,47 +184,81 @@ class Verdict:
 
 
 def judge(change: Change, facts: Facts) -> Verdict:
-    """Whether the branch described by `facts` carries `change`, and by what evidence."""
+    """Whether the branch described by `facts` carries `change`, and by what evidence:
+    the first rule that answers, strongest evidence first."""
+    for rule in (_by_ancestry, _by_trailer, _by_merge, _by_patch_id, _by_source,
+                 _by_part_of_merge):
+        verdict = rule(change, facts)
+        if verdict is not None:
+            return verdict
+    return Verdict(MISSING, None, (), "missing")
+
+
+def _by_ancestry(change: Change, facts: Facts) -> Verdict | None:
     if change.sha in facts.reachable:
         return Verdict(CONTAINED, ANCESTRY, (change.sha,), "by ancestry")
     for src in change.sources:
         if src in facts.reachable:
             return Verdict(CONTAINED, ANCESTRY, (src,), f"by ancestry of {short(src)}")
+    return None
+
+
+def _by_trailer(change: Change, facts: Facts) -> Verdict | None:
     same_patch = _same_patch(change.patch)
     for c in facts.carriers:
         if change.sha in c.names or (c.names & set(change.sources) and same_patch(c.patch)):
             return Verdict(CONTAINED, CHERRY_PICKED, (c.sha,), f"cherry-picked as {short(c.sha)}")
-    partial: tuple[str, tuple[str, ...], int] | None = None
+    return None
+
+
+def _merge_hits(change: Change, facts: Facts):
+    """(merge, the members found on the branch, all of them?) for each merge it carries."""
     for merge, members in change.members.items():
         found = [_member_on_branch(m, facts) for m in members]
         hits = tuple(dict.fromkeys(h for h in found if h))
-        if members and all(found):
-            if set(hits) <= facts.reachable:
-                return Verdict(CONTAINED, ANCESTRY, hits, f"by ancestry of the commits of "
-                               f"merge {short(merge)}")
-            return Verdict(CONTAINED, CHERRY_PICKED, hits,
-                           "cherry-picked as " + ", ".join(short(h) for h in hits))
-        if hits and partial is None:
-            partial = (merge, hits, sum(1 for h in found if h))
+        yield merge, hits, bool(members) and all(found), sum(1 for h in found if h)
+
+
+def _by_merge(change: Change, facts: Facts) -> Verdict | None:
+    for merge, hits, complete, _ in _merge_hits(change, facts):
+        if not complete:
+            continue
+        if set(hits) <= facts.reachable:
+            return Verdict(CONTAINED, ANCESTRY, hits, f"by ancestry of the commits of "
+                           f"merge {short(merge)}")
+        return Verdict(CONTAINED, CHERRY_PICKED, hits,
+                       "cherry-picked as " + ", ".join(short(h) for h in hits))
+    return None
+
+
+def _by_patch_id(change: Change, facts: Facts) -> Verdict | None:
     for key, ids, label in ((change.patch.exact, facts.exact, ""),
                             (change.patch.loose, facts.loose, " (context differs)")):
         if key and key in ids:
             return Verdict(CONTAINED, PATCH_ID, (ids[key],),
                            f"same patch as {short(ids[key])}{label}")
+    return None
+
+
+def _by_source(change: Change, facts: Facts) -> Verdict | None:
     sourced = [c for c in facts.carriers if c.names & set(change.sources)]
-    if sourced:
-        c = sourced[0]
-        src = next(s for s in change.sources if s in c.names)
-        return Verdict(PROBABLY, SAME_SOURCE, (c.sha,),
-                       f"probably: same source, different patch ({short(c.sha)} also picks "
-                       f"{short(src)})")
-    if partial is not None:
-        merge, hits, n = partial
-        return Verdict(PROBABLY, SAME_SOURCE, hits,
-                       f"probably: {n} of {len(change.members[merge])} commits of merge "
-                       f"{short(merge)} cherry-picked (" + ", ".join(short(h) for h in hits)
-                       + ")")
-    return Verdict(MISSING, None, (), "missing")
+    if not sourced:
+        return None
+    c = sourced[0]
+    src = next(s for s in change.sources if s in c.names)
+    return Verdict(PROBABLY, SAME_SOURCE, (c.sha,),
+                   f"probably: same source, different patch ({short(c.sha)} also picks "
+                   f"{short(src)})")
+
+
+def _by_part_of_merge(change: Change, facts: Facts) -> Verdict | None:
+    for merge, hits, _, n in _merge_hits(change, facts):
+        if hits:
+            return Verdict(PROBABLY, SAME_SOURCE, hits,
+                           f"probably: {n} of {len(change.members[merge])} commits of merge "
+                           f"{short(merge)} cherry-picked (" + ", ".join(short(h) for h in hits)
+                           + ")")
+    return None
 
 
 def _same_patch(mine: Patch):

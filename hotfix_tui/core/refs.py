@@ -43,31 +43,43 @@ def check_revision(text: str, what: str = "commit") -> str:
     return text
 
 
-def _ref_problem(name: str) -> str | None:
-    if len(name) > 200:
-        return "too long"
-    if name.startswith("-"):
-        return "must not start with '-'"
-    if any(ord(c) < 32 or ord(c) == 127 for c in name):
-        return "contains a control character"
-    if any(c in _BAD_CHARS for c in name):
-        bad = next(c for c in name if c in _BAD_CHARS)
-        return f"contains {bad!r}" if bad != " " else "contains a space"
-    if ".." in name:
-        return "contains '..'"
-    if "@{" in name:
-        return "contains '@{'"
-    if name == "@":
-        return "'@' alone is not a ref name"
-    if name.startswith("/") or name.endswith("/") or "//" in name:
-        return "has an empty path component"
-    if name.endswith("."):
-        return "ends with '.'"
+def _bad_char(name: str) -> str | None:
+    bad = next((c for c in name if c in _BAD_CHARS), None)
+    if bad is None:
+        return None
+    return f"contains {bad!r}" if bad != " " else "contains a space"
+
+
+def _bad_component(name: str) -> str | None:
     for part in name.split("/"):
         if part.startswith("."):
             return "has a component starting with '.'"
         if part.endswith(".lock"):
             return "has a component ending with '.lock'"
+    return None
+
+
+# Rules of `git check-ref-format`, in the order they are reported: (problem?, message).
+_REF_RULES = (
+    (lambda n: len(n) > 200, "too long"),
+    (lambda n: n.startswith("-"), "must not start with '-'"),
+    (lambda n: any(ord(c) < 32 or ord(c) == 127 for c in n), "contains a control character"),
+    (_bad_char, None),
+    (lambda n: ".." in n, "contains '..'"),
+    (lambda n: "@{" in n, "contains '@{'"),
+    (lambda n: n == "@", "'@' alone is not a ref name"),
+    (lambda n: n.startswith("/") or n.endswith("/") or "//" in n,
+     "has an empty path component"),
+    (lambda n: n.endswith("."), "ends with '.'"),
+    (_bad_component, None),
+)
+
+
+def _ref_problem(name: str) -> str | None:
+    for rule, message in _REF_RULES:
+        found = rule(name)
+        if found:
+            return message or found
     return None
 
 

@@ -82,6 +82,21 @@ def _matches(spec: pathspec.GitIgnoreSpec | None, path: str) -> bool:
     return bool(spec) and spec.match_file(path)
 
 
+def _file_violations(f: FileChange, forbidden, allowed, deps, migrations) -> list[Violation]:
+    """What one changed file breaks (both its paths, for a rename)."""
+    out = []
+    paths = [f.path] + ([f.old_path] if f.old_path else [])
+    if any(_matches(forbidden, p) for p in paths):
+        out.append(Violation("forbidden", f"{f.path} matches a forbidden path"))
+    if allowed is not None and not all(_matches(allowed, p) for p in paths):
+        out.append(Violation("outside_allowed", f"{f.path} is outside the allowed paths"))
+    if any(_matches(deps, p) or _matches(deps, p.rsplit("/", 1)[-1]) for p in paths):
+        out.append(Violation("dependency", f"{f.path} is a dependency manifest or lock"))
+    if f.status == "A" and _matches(migrations, f.path):
+        out.append(Violation("migration", f"{f.path} adds a migration"))
+    return out
+
+
 def evaluate(files: list[FileChange], policy, commits: int = 0) -> ScopeReport:
     """`policy` is a config ScopeSection (max_files, max_lines, forbidden, allowed,
     dependency_files, migration_paths)."""
@@ -98,16 +113,7 @@ def evaluate(files: list[FileChange], policy, commits: int = 0) -> ScopeReport:
         violations.append(Violation(
             "max_lines", f"{total_lines} lines changed; the budget is {policy.max_lines}"))
     for f in files:
-        paths = [f.path] + ([f.old_path] if f.old_path else [])
-        if any(_matches(forbidden, p) for p in paths):
-            violations.append(Violation("forbidden", f"{f.path} matches a forbidden path"))
-        if allowed is not None and not all(_matches(allowed, p) for p in paths):
-            violations.append(Violation("outside_allowed",
-                                        f"{f.path} is outside the allowed paths"))
-        if any(_matches(deps, p) or _matches(deps, p.rsplit("/", 1)[-1]) for p in paths):
-            violations.append(Violation("dependency", f"{f.path} is a dependency manifest or lock"))
-        if f.status == "A" and _matches(migrations, f.path):
-            violations.append(Violation("migration", f"{f.path} adds a migration"))
+        violations += _file_violations(f, forbidden, allowed, deps, migrations)
     if commits == 0:
         violations.append(Violation("no_commits", "no commit beyond the base"))
     return ScopeReport(tuple(files), tuple(violations), policy.max_files, policy.max_lines,

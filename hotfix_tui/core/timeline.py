@@ -6,7 +6,7 @@ the exported record quotes it. Every action the code base appends has a case her
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 # Tones: "" (plain), "good", "bad", "warn".
 GOOD, BAD, WARN = "good", "bad", "warn"
@@ -33,6 +33,17 @@ def _dict(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+class _Ev(NamedTuple):
+    a: str  # the action, like "hotfix.picked"
+    kind: str  # before the dot
+    rest: str  # after the dot
+    key: str  # the entity's key
+    subject: str  # the hotfix it concerns (else the entity's key)
+    before: dict
+    after: dict
+    extra: dict
+
+
 def describe(ev) -> tuple[str, str]:
     """(text, tone) for one audit event (anything with action, entity_key, hotfix,
     before, after and extra, like core.models.AuditEvent)."""
@@ -43,61 +54,25 @@ def describe(ev) -> tuple[str, str]:
 
 def _describe(a: str, key: str, subject: str, before: dict, after: dict,
               extra: dict) -> tuple[str, str]:
-    kind = a.split(".", 1)[0]
-    rest = a.split(".", 1)[1] if "." in a else ""
-    if kind == "incident":
-        return _incident(a, rest, key, before, after, extra)
-    if kind == "finish" or a == "hotfix.finished":
-        return _finish(a, subject, after, extra)
-    if a == "hotfix.started":
-        return (f"{subject} started: {after.get('title')} ({after.get('version')} from "
-                f"{after.get('base_ref')})"), ""
-    if a == "hotfix.picked":
-        commits = extra.get("commits") or []
-        text = f"{subject} picked {', '.join(_short(c) for c in commits) or 'resolved pick'}"
-        there = _already_there(extra.get("already_there"))
-        return text + (f"; already there: {there}" if there else ""), ""
-    if a == "hotfix.pick_empty":
-        there = _already_there(after.get("already_there")) or "the change is already there"
-        return f"{subject} nothing picked: {there}", ""
-    if a == "hotfix.pick_skipped":
-        return f"{subject} pick of {_short(after.get('commit'))} skipped by hand", WARN
-    if a == "hotfix.pick_conflict":
-        files = ", ".join(after.get("files") or []) or after.get("message") or "?"
-        return f"{subject} pick conflict in {files}", WARN
-    if a == "hotfix.pick_aborted":
-        return f"{subject} pick aborted", ""
-    if a == "hotfix.head_moved":
-        return f"{subject} head moved to {_short(after.get('head'))}", ""
-    if a == "hotfix.worktree_restored":
-        return f"{subject} worktree restored at {after.get('worktree')}", ""
-    if a in ("checklist.checked", "checklist.unchecked"):
-        mark = "ticked" if a.endswith(".checked") else "unticked"
-        return f"{subject} {mark} item {after.get('n')}: {after.get('text', '')}", ""
-    if a in ("verify.checked", "verify.unchecked"):
-        return (f"{subject} verify item {after.get('n')} on {after.get('env')}: "
-                f"{after.get('text', '')}"), ""
-    if a == "hotfix.edited":
-        return f"{subject} edited {', '.join(after)}", ""
-    if a == "hotfix.submitted":
-        text = f"{subject} submitted for review"
-        if extra.get("scope_accepted"):
-            text += f" (scope accepted: {extra['scope_accepted']})"
-        return text, ""
-    if kind == "approval":
-        return _approval(a, key, subject, before, after)
-    if a == "hotfix.rejected":
-        return f"{subject} rejected: {extra.get('comment', '')}", BAD
-    if kind in RUN_KINDS or a == "deploy.cancel_requested":
-        return _run(a, kind, rest, key, after)
-    if kind == "environment":
-        return _environment(rest, key, after)
-    if a == "audit.verify_failed":
-        return (f"audit chain broken at event {after.get('bad_seq')}: "
-                f"{after.get('problem')}"), BAD
+    kind, _, rest = a.partition(".")
+    ev = _Ev(a, kind, rest, key, subject, before, after, extra)
+    handler = _BY_ACTION.get(a) or _BY_KIND.get(kind)
+    if handler is not None:
+        return handler(ev)
     if kind == "hotfix" and "state" in after:
         return f"{subject} {before.get('state')} → {after.get('state')}", ""
     return f"{key} {a}", ""
+
+
+def _list(values) -> str:
+    return ", ".join(values or [])
+
+
+def _picked(e: _Ev) -> tuple[str, str]:
+    commits = e.extra.get("commits") or []
+    text = f"{e.subject} picked {', '.join(_short(c) for c in commits) or 'resolved pick'}"
+    there = _already_there(e.extra.get("already_there"))
+    return text + (f"; already there: {there}" if there else ""), ""
 
 
 def _already_there(items: Any) -> str:
@@ -108,50 +83,84 @@ def _already_there(items: Any) -> str:
                      if isinstance(i, dict))
 
 
-def _incident(a: str, rest: str, key: str, before: dict, after: dict,
-              extra: dict) -> tuple[str, str]:
-    if rest == "opened":
-        text = f"{key} opened: {after.get('title', '')} (SEV{after.get('severity')})"
-        if extra.get("source"):
-            text += f" from {extra['source']}"
-        return text, ""
-    if rest in ("open", "mitigated", "resolved"):
-        text = f"{key} {after.get('status')}"
-        if extra.get("source"):
-            text += f" by {extra['source']}"
-        return text, ""
-    if rest == "commander":
-        return f"commander {before.get('commander')} → {after.get('commander')}", ""
-    if rest == "note":
-        return f"note: {after.get('text', '')}", ""
-    if rest == "updated":
-        changes = ", ".join(f"{k} {before.get(k)} → {v}" for k, v in after.items())
-        text = f"{key} updated: {changes}"
-        if extra.get("source"):
-            text += f" (from {extra['source']})"
-        return text, ""
-    return f"{key} {a}", ""
+def _pick_conflict(e: _Ev) -> tuple[str, str]:
+    files = _list(e.after.get("files")) or e.after.get("message") or "?"
+    return f"{e.subject} pick conflict in {files}", WARN
 
 
-def _approval(a: str, key: str, subject: str, before: dict, after: dict) -> tuple[str, str]:
-    if a == "approval.approved":
-        return f"{subject} approved at {_short(after.get('sha'))}", GOOD
-    if a == "approval.retroactive":
-        return (f"{subject} approved after the fact (break-glass) at "
-                f"{_short(after.get('sha'))}"), GOOD
-    if a == "approval.stale":
-        return (f"{subject} approval by {before.get('approver')} went stale: "
-                f"{after.get('reason')}"), WARN
-    return f"{key} {a}", ""
+def _pick_empty(e: _Ev) -> tuple[str, str]:
+    there = _already_there(e.after.get("already_there")) or "the change is already there"
+    return f"{e.subject} nothing picked: {there}", ""
 
 
-def _run(a: str, kind: str, rest: str, key: str, after: dict) -> tuple[str, str]:
-    if a == "deploy.break_glass":
+def _already_present(e: _Ev) -> tuple[str, str]:
+    how = "; ".join(str(x) for x in e.after.get("evidence") or []) or "same patch-id"
+    return f"{e.subject} already in {e.after.get('branch', '')} ({how}); nothing to apply", ""
+
+
+def _decided(e: _Ev) -> tuple[str, str]:
+    what = ("has the fix (not ported)" if e.after.get("decision") == "present"
+            else "gets the fix ported anyway")
+    return f"{e.subject} decided: {e.after.get('branch', '')} {what}", ""
+
+
+def _submitted(e: _Ev) -> tuple[str, str]:
+    text = f"{e.subject} submitted for review"
+    if e.extra.get("scope_accepted"):
+        text += f" (scope accepted: {e.extra['scope_accepted']})"
+    return text, ""
+
+
+def _ticked(e: _Ev) -> tuple[str, str]:
+    mark = "ticked" if e.a.endswith(".checked") else "unticked"
+    return f"{e.subject} {mark} item {e.after.get('n')}: {e.after.get('text', '')}", ""
+
+
+def _verify_item(e: _Ev) -> tuple[str, str]:
+    return (f"{e.subject} verify item {e.after.get('n')} on {e.after.get('env')}: "
+            f"{e.after.get('text', '')}"), ""
+
+
+def _sourced(text: str, e: _Ev, how: str) -> tuple[str, str]:
+    """`text`, and where an incident change came from (an alert import), if anywhere."""
+    source = e.extra.get("source")
+    return (text + how.format(source) if source else text), ""
+
+
+def _opened(e: _Ev) -> tuple[str, str]:
+    return _sourced(f"{e.key} opened: {e.after.get('title', '')} "
+                    f"(SEV{e.after.get('severity')})", e, " from {}")
+
+
+def _updated(e: _Ev) -> tuple[str, str]:
+    changes = ", ".join(f"{k} {e.before.get(k)} → {v}" for k, v in e.after.items())
+    return _sourced(f"{e.key} updated: {changes}", e, " (from {})")
+
+
+def _incident(e: _Ev) -> tuple[str, str]:
+    if e.rest in ("open", "mitigated", "resolved"):
+        return _sourced(f"{e.key} {e.after.get('status')}", e, " by {}")
+    handler = _INCIDENT.get(e.rest)
+    return handler(e) if handler else (f"{e.key} {e.a}", "")
+
+
+_INCIDENT = {
+    "opened": _opened,
+    "updated": _updated,
+    "commander": lambda e: (f"commander {e.before.get('commander')} → "
+                            f"{e.after.get('commander')}", ""),
+    "note": lambda e: (f"note: {e.after.get('text', '')}", ""),
+}
+
+
+def _run(e: _Ev) -> tuple[str, str]:
+    key, kind, after = e.key, e.kind, e.after
+    if e.a == "deploy.break_glass":
         return (f"{key} BREAK-GLASS deploy to {after.get('env')}: "
                 f"{after.get('break_glass_reason')}"), BAD
-    if a == "deploy.cancel_requested":
+    if e.a == "deploy.cancel_requested":
         return f"{key} cancel requested", WARN
-    if rest == "started":
+    if e.rest == "started":
         text = f"{key} {kind} {after.get('version', '')} to {after.get('env', '')} started"
         if kind == "rollback":
             return f"{text}: {after.get('reason', '')}", BAD
@@ -163,62 +172,110 @@ def _run(a: str, kind: str, rest: str, key: str, after: dict) -> tuple[str, str]
                                                  else "")
         tone = GOOD if after.get("status") == "succeeded" else BAD
         return f"{key} {kind} {after.get('status')}{detail}", tone
-    return f"{key} {a}", ""
+    return f"{key} {e.a}", ""
 
 
-def _environment(rest: str, key: str, after: dict) -> tuple[str, str]:
-    if rest == "locked":
-        return f"{key} locked: {after.get('reason')}", BAD
-    if rest == "unlocked":
-        return f"{key} unlocked: {after.get('reason')}", ""
-    if rest == "deployed":
-        return f"{key} now runs {after.get('version')}", ""
-    if rest == "adopted":
-        return f"{key} recorded as running {after.get('version')} ({_short(after.get('sha'))})", ""
-    return f"{key} environment.{rest}", ""
+_ENVIRONMENT = {
+    "locked": lambda e: (f"{e.key} locked: {e.after.get('reason')}", BAD),
+    "unlocked": lambda e: (f"{e.key} unlocked: {e.after.get('reason')}", ""),
+    "deployed": lambda e: (f"{e.key} now runs {e.after.get('version')}", ""),
+    "adopted": lambda e: (f"{e.key} recorded as running {e.after.get('version')} "
+                          f"({_short(e.after.get('sha'))})", ""),
+}
 
 
-def _finish(a: str, subject: str, after: dict, extra: dict) -> tuple[str, str]:
-    branch = after.get("branch", "")
-    if a == "finish.started":
-        text = (f"{subject} finish started: tag {after.get('tag')}, forward-port to "
-                f"{', '.join(after.get('branches') or []) or 'no branches'}")
-        if after.get("skip_verify_reason"):
-            return f"{text}; verification skipped: {after['skip_verify_reason']}", WARN
-        return text, ""
-    if a == "finish.tag_created":
-        return f"{subject} tagged {after.get('tag')} at {_short(after.get('sha'))}", GOOD
-    if a == "finish.tag_existing":
-        return f"{subject} tag {after.get('tag')} already at {_short(after.get('sha'))}", ""
-    if a == "finish.ported":
-        commits = after.get("commits") or []
-        return (f"{subject} forward-ported to {branch} ({len(commits)} "
-                f"commit{'s' if len(commits) != 1 else ''})"), GOOD
-    if a == "finish.already_present":
-        how = "; ".join(str(e) for e in after.get("evidence") or []) or "same patch-id"
-        return f"{subject} already in {branch} ({how}); nothing to apply", ""
-    if a == "finish.undecided":
-        return (f"{subject} forward-port to {branch} waits for a person: "
-                f"{after.get('reason', '')}"), WARN
-    if a == "finish.decided":
-        what = ("has the fix (not ported)" if after.get("decision") == "present"
-                else "gets the fix ported anyway")
-        return f"{subject} decided: {branch} {what}", ""
-    if a == "finish.conflict":
-        return (f"{subject} forward-port to {branch} stopped: conflict in "
-                f"{', '.join(after.get('files') or [])}"), WARN
-    if a == "finish.resolved":
-        return f"{subject} conflict in {branch} resolved; forward-port continues", ""
-    if a == "finish.blocked":
-        return f"{subject} forward-port to {branch} waits: {after.get('reason', '')}", WARN
-    if a == "finish.aborted":
-        return f"{subject} finish aborted" + (
-            f"; tag {after['tag_removed']} removed" if after.get("tag_removed") else ""), WARN
-    if a == "hotfix.finished":
-        return f"{subject} finished: tagged {extra.get('tag') or after.get('tag')}", GOOD
-    if a == "finish.pushed":
-        return f"{subject} pushed {', '.join(after.get('refs') or [])} to {after.get('remote')}", \
-            GOOD
-    if a == "finish.push_refused":
-        return f"{subject} push to {after.get('remote')} refused: {after.get('reason')}", BAD
-    return f"{subject} {a}", ""
+def _environment(e: _Ev) -> tuple[str, str]:
+    handler = _ENVIRONMENT.get(e.rest)
+    return handler(e) if handler else (f"{e.key} environment.{e.rest}", "")
+
+
+def _finish_started(e: _Ev) -> tuple[str, str]:
+    text = (f"{e.subject} finish started: tag {e.after.get('tag')}, forward-port to "
+            f"{_list(e.after.get('branches')) or 'no branches'}")
+    if e.after.get("skip_verify_reason"):
+        return f"{text}; verification skipped: {e.after['skip_verify_reason']}", WARN
+    return text, ""
+
+
+def _ported(e: _Ev) -> tuple[str, str]:
+    commits = e.after.get("commits") or []
+    return (f"{e.subject} forward-ported to {e.after.get('branch', '')} ({len(commits)} "
+            f"commit{'s' if len(commits) != 1 else ''})"), GOOD
+
+
+def _aborted(e: _Ev) -> tuple[str, str]:
+    removed = e.after.get("tag_removed")
+    return f"{e.subject} finish aborted" + (f"; tag {removed} removed" if removed else ""), WARN
+
+
+_FINISH = {
+    "finish.started": _finish_started,
+    "finish.tag_created": lambda e: (f"{e.subject} tagged {e.after.get('tag')} at "
+                                     f"{_short(e.after.get('sha'))}", GOOD),
+    "finish.tag_existing": lambda e: (f"{e.subject} tag {e.after.get('tag')} already at "
+                                      f"{_short(e.after.get('sha'))}", ""),
+    "finish.ported": _ported,
+    "finish.already_present": _already_present,
+    "finish.undecided": lambda e: (f"{e.subject} forward-port to {e.after.get('branch', '')} "
+                                   f"waits for a person: {e.after.get('reason', '')}", WARN),
+    "finish.decided": _decided,
+    "finish.conflict": lambda e: (f"{e.subject} forward-port to {e.after.get('branch', '')} "
+                                  f"stopped: conflict in {_list(e.after.get('files'))}", WARN),
+    "finish.resolved": lambda e: (f"{e.subject} conflict in {e.after.get('branch', '')} "
+                                  "resolved; forward-port continues", ""),
+    "finish.blocked": lambda e: (f"{e.subject} forward-port to {e.after.get('branch', '')} "
+                                 f"waits: {e.after.get('reason', '')}", WARN),
+    "finish.aborted": _aborted,
+    "hotfix.finished": lambda e: (f"{e.subject} finished: tagged "
+                                  f"{e.extra.get('tag') or e.after.get('tag')}", GOOD),
+    "finish.pushed": lambda e: (f"{e.subject} pushed {_list(e.after.get('refs'))} to "
+                                f"{e.after.get('remote')}", GOOD),
+    "finish.push_refused": lambda e: (f"{e.subject} push to {e.after.get('remote')} refused: "
+                                      f"{e.after.get('reason')}", BAD),
+}
+
+_APPROVAL = {
+    "approval.approved": lambda e: (f"{e.subject} approved at {_short(e.after.get('sha'))}",
+                                    GOOD),
+    "approval.retroactive": lambda e: (f"{e.subject} approved after the fact (break-glass) at "
+                                       f"{_short(e.after.get('sha'))}", GOOD),
+    "approval.stale": lambda e: (f"{e.subject} approval by {e.before.get('approver')} went "
+                                 f"stale: {e.after.get('reason')}", WARN),
+}
+
+# Events described by their exact action; then by the part before the dot.
+_BY_ACTION = {
+    **_FINISH,
+    **_APPROVAL,
+    "hotfix.started": lambda e: (f"{e.subject} started: {e.after.get('title')} "
+                                 f"({e.after.get('version')} from {e.after.get('base_ref')})",
+                                 ""),
+    "hotfix.picked": _picked,
+    "hotfix.pick_conflict": _pick_conflict,
+    "hotfix.pick_empty": _pick_empty,
+    "hotfix.pick_skipped": lambda e: (f"{e.subject} pick of {_short(e.after.get('commit'))} "
+                                      "skipped by hand", WARN),
+    "hotfix.pick_aborted": lambda e: (f"{e.subject} pick aborted", ""),
+    "hotfix.head_moved": lambda e: (f"{e.subject} head moved to "
+                                    f"{_short(e.after.get('head'))}", ""),
+    "hotfix.worktree_restored": lambda e: (f"{e.subject} worktree restored at "
+                                           f"{e.after.get('worktree')}", ""),
+    "checklist.checked": _ticked,
+    "checklist.unchecked": _ticked,
+    "verify.checked": _verify_item,
+    "verify.unchecked": _verify_item,
+    "hotfix.edited": lambda e: (f"{e.subject} edited {', '.join(e.after)}", ""),
+    "hotfix.submitted": _submitted,
+    "hotfix.rejected": lambda e: (f"{e.subject} rejected: {e.extra.get('comment', '')}", BAD),
+    "audit.verify_failed": lambda e: (f"audit chain broken at event {e.after.get('bad_seq')}: "
+                                      f"{e.after.get('problem')}", BAD),
+}
+_BY_KIND = {
+    "incident": _incident,
+    "finish": lambda e: (f"{e.subject} {e.a}", ""),
+    "approval": lambda e: (f"{e.key} {e.a}", ""),
+    "deploy": _run,
+    "verify": _run,
+    "rollback": _run,
+    "environment": _environment,
+}

@@ -94,21 +94,33 @@ def deploy_local_symlink(path: str | os.PathLike, version: str, sha: str,
     if current.exists() and not current.is_symlink():
         raise DriverError(f"{current} exists and is not a symlink; refusing to replace it")
     before = current_release(base)
+    _copy_release(src, releases, name)
+    _say(f"linking current -> releases/{name}" + (f" (was {before})" if before else ""))
+    _repoint(base, current, name)
+    _say(f"done: {name} is live" + (f" (previous: {before})" if before else ""))
+    return name
+
+
+def _copy_release(src: Path, releases: Path, name: str) -> None:
+    """releases/<name> as a copy of `src` (without .git), made whole or not at all."""
     release = releases / name
     if release.is_dir():
         _say(f"release {name} already present: reusing it (not copied)")
-    else:
-        total = _count_files(src)
-        _say(f"copying {total} files from {src}")
-        tmp = releases / f".tmp-{name}-{os.getpid()}"
-        try:
-            shutil.copytree(src, tmp, symlinks=True, ignore=_ignore_git)
-            os.rename(tmp, release)
-        except (OSError, shutil.Error) as exc:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise DriverError(f"cannot copy {src} to {release}: {_reason(exc)}") from exc
-        _say(f"copied {total} files to releases/{name}")
-    _say(f"linking current -> releases/{name}" + (f" (was {before})" if before else ""))
+        return
+    total = _count_files(src)
+    _say(f"copying {total} files from {src}")
+    tmp = releases / f".tmp-{name}-{os.getpid()}"
+    try:
+        shutil.copytree(src, tmp, symlinks=True, ignore=_ignore_git)
+        os.rename(tmp, release)
+    except (OSError, shutil.Error) as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise DriverError(f"cannot copy {src} to {release}: {_reason(exc)}") from exc
+    _say(f"copied {total} files to releases/{name}")
+
+
+def _repoint(base: Path, current: Path, name: str) -> None:
+    """Point `current` at releases/<name> in one atomic rename."""
     link_tmp = base / f".current.tmp-{os.getpid()}"
     try:
         with contextlib.suppress(FileNotFoundError):
@@ -119,8 +131,6 @@ def deploy_local_symlink(path: str | os.PathLike, version: str, sha: str,
         with contextlib.suppress(FileNotFoundError):
             os.unlink(link_tmp)
         raise DriverError(f"cannot repoint {current}: {exc.strerror or exc}") from exc
-    _say(f"done: {name} is live" + (f" (previous: {before})" if before else ""))
-    return name
 
 
 def _reason(exc: BaseException) -> str:

@@ -8,9 +8,9 @@ import time
 from collections.abc import Iterator
 
 from ..core.models import LogLine
-from ..services.runs import effective_status
 from ..store import open_store
 from ..store.runs import read_lines, run_row
+from .lifecycle import effective_status
 
 PAGE = 5000
 

@@ -13,9 +13,9 @@ import time
 from ..core.errors import HotfixError
 from ..core.models import Deploy
 from ..detach import spawn_module
-from ..services.runs import effective_status
 from ..store import open_store
 from ..store.runs import deploy_from_row, run_row
+from .lifecycle import effective_status
 
 
 def spawn(db_path: str | os.PathLike, deploy_id: int,

@@ -39,16 +39,9 @@ def run_hook(argv: list[str], cwd: str, payload: bytes, env: dict[str, str],
 
     if not os.path.isdir(cwd):
         return failed(f"working directory {cwd} does not exist")
-    try:
-        proc = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **env},
-                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, close_fds=True, start_new_session=True)
-    except FileNotFoundError:
-        return failed(f"command not found: {one_line(argv[0])}")
-    except PermissionError:
-        return failed(f"not executable: {one_line(argv[0])}")
-    except OSError as exc:
-        return failed(f"cannot start {one_line(argv[0])}: {exc.strerror or exc}")
+    proc = _start(argv, cwd, env)
+    if isinstance(proc, str):
+        return failed(proc)
     kept = bytearray()
     threads = [threading.Thread(target=_feed, args=(proc.stdin, payload), daemon=True),
                threading.Thread(target=_drain, args=(proc.stderr, kept), daemon=True)]
@@ -68,6 +61,20 @@ def run_hook(argv: list[str], cwd: str, payload: bytes, env: dict[str, str],
     status = "timed_out" if timed_out else ("succeeded" if rc == 0 else "failed")
     error = f"killed after the timeout of {timeout_s:g}s" if timed_out else ""
     return Outcome(status, code, sig, _ms(start), stderr_head(bytes(kept)), error)
+
+
+def _start(argv: list[str], cwd: str, env: dict[str, str]) -> subprocess.Popen | str:
+    """The hook's process, in a session of its own; or why it could not start."""
+    try:
+        return subprocess.Popen(argv, cwd=cwd, env={**os.environ, **env},
+                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, close_fds=True, start_new_session=True)
+    except FileNotFoundError:
+        return f"command not found: {one_line(argv[0])}"
+    except PermissionError:
+        return f"not executable: {one_line(argv[0])}"
+    except OSError as exc:
+        return f"cannot start {one_line(argv[0])}: {exc.strerror or exc}"
 
 
 def _ms(start: float) -> int:

@@ -1,28 +1,16 @@
 """Use cases shared by the CLI and the console. Neither face touches SQLite or git directly."""
 
-from . import views
+from . import refusals, views
 from .audit import verify_audit
-from .context import Context, open_context
-from .deploys import (
-    adopt,
-    cancel,
-    deploy,
-    deploy_blockers,
-    deploy_preview,
-    list_runs,
-    lock,
-    rollback,
-    rollback_preview,
-    run_log,
-    show_run,
-    status,
-    unlock,
-    verify,
-    verify_items,
-)
+from .changes import Changes, watch_changes
+from .commands import observe_commands
+from .context import Context, open_context, probe_store
+from .deploys import deploy, deploy_blockers, deploy_preview
+from .environments import adopt, lock, status, unlock
 from .events import deliver_hooks, hook_deliveries, hook_outcomes_since, watch_events
 from .export import build_record, export, export_to_file
-from .finish import finish, finish_abort, push_finished
+from .finish import finish
+from .finish_push import finish_abort, push_finished
 from .finish_state import AbortResult, BranchResult, FinishResult
 from .history import history_page
 from .hotfixes import Started, abandon, edit, repair_worktree, start_hotfix, sync
@@ -40,11 +28,32 @@ from .init import init_config
 from .missing import MissingReport, PickList, missing, pick_candidates
 from .picks import Picked, pick, pick_abort, pick_continue, pick_skip
 from .review import approve, check, checklist, reject, review_queue, scope, show, submit
+from .rollback import rollback, rollback_preview
+from .runs import (
+    cancel,
+    follow_log,
+    list_runs,
+    run_lines,
+    run_log,
+    search_log,
+    show_run,
+    wait_run,
+)
 from .timeline import timeline
+from .verify import verify, verify_items
 
 __all__ = [
+    "Changes",
     "Context",
+    "follow_log",
+    "observe_commands",
+    "probe_store",
+    "refusals",
+    "run_lines",
+    "search_log",
     "views",
+    "wait_run",
+    "watch_changes",
     "adopt",
     "cancel",
     "deploy",

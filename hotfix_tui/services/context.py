@@ -11,8 +11,8 @@ from pathlib import Path
 
 from .. import gitops, sharing
 from ..clock import iso, utcnow
-from ..config import CONFIG_NAME, Config, load_config
-from ..core.errors import GitError, HotfixError
+from ..config import CONFIG_NAME, Config, load_config, parse_config
+from ..core.errors import ConfigError, GitError, HotfixError
 from ..core.models import Actor
 from ..identity import current_actor
 from ..repo import RepoPaths, find_repo
@@ -132,9 +132,6 @@ def check_db_location(path: Path, source: str, create: bool) -> None:
 
 def _committed_allows_override(paths: RepoPaths) -> bool:
     """Does the committed .hotfix.toml (HEAD of the main worktree) allow HOTFIX_ACTOR?"""
-    from ..config import parse_config
-    from ..core.errors import ConfigError
-
     res = gitops.run_git(paths.toplevel, "show", f"HEAD:{CONFIG_NAME}", check=False)
     if not res.ok:
         return False
@@ -174,3 +171,10 @@ def open_context(
     if clock is not None:
         ctx.clock = clock
     return ctx
+
+
+def probe_store(ctx: Context) -> None:
+    """Open the database as the console will, so that a foreign or newer file, or a
+    named one that is missing, is said before anything starts."""
+    with ctx.reading():
+        pass

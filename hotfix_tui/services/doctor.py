@@ -83,6 +83,27 @@ def check_sharing(ctx: Context) -> list[Check]:
     return out
 
 
+def _check_sidecars(db: Path, st: os.stat_result, group: str) -> list[Check]:
+    """`-wal`, `-shm` and `-journal` must be as open as the database."""
+    out: list[Check] = []
+    want = stat.S_IMODE(st.st_mode) & 0o666
+    for suffix in sharing.SIDECARS:
+        side = Path(str(db) + suffix)
+        if not side.exists():
+            continue
+        sst = side.stat()
+        have = stat.S_IMODE(sst.st_mode)
+        if have & want != want or sst.st_gid != st.st_gid:
+            out.append(Check(f"database {suffix}", FAIL,
+                             f"{side}: {sharing.owner_name(sst.st_uid)}:"
+                             f"{sharing.group_name(sst.st_gid)} {have:04o}, narrower than the "
+                             f"database's {want:04o}",
+                             f"sudo chmod {want:o} {side} && sudo chgrp {group} {side}"))
+        else:
+            out.append(Check(f"database {suffix}", OK, f"{side.name} {have:04o}"))
+    return out
+
+
 def check_database(ctx: Context) -> list[Check]:
     db = ctx.db_path
     try:
@@ -112,21 +133,7 @@ def check_database(ctx: Context) -> list[Check]:
                          "(browsing works: hotfix tui --readonly)"))
     else:
         out.append(Check("database", OK, f"{detail}, writable"))
-    want = stat.S_IMODE(st.st_mode) & 0o666
-    for suffix in sharing.SIDECARS:
-        side = Path(str(db) + suffix)
-        if not side.exists():
-            continue
-        sst = side.stat()
-        have = stat.S_IMODE(sst.st_mode)
-        if have & want != want or sst.st_gid != st.st_gid:
-            out.append(Check(f"database {suffix}", FAIL,
-                             f"{side}: {sharing.owner_name(sst.st_uid)}:"
-                             f"{sharing.group_name(sst.st_gid)} {have:04o}, narrower than the "
-                             f"database's {want:04o}",
-                             f"sudo chmod {want:o} {side} && sudo chgrp {group} {side}"))
-        else:
-            out.append(Check(f"database {suffix}", OK, f"{side.name} {have:04o}"))
+    out += _check_sidecars(db, st, group)
     if s is not None:
         folder = db.parent
         if not folder.stat().st_mode & stat.S_ISGID:

@@ -18,13 +18,12 @@ from ..core.record import render_markdown
 from ..core.scope import automatic_items, evaluate
 from ..core.timeline import describe
 from ..store import records
-from ..store import runs as run_rows
 from ..store.db import Store
 from . import signatures
 from .context import Context
 from .finish_state import deployed_sha, load_state, public_status
 from .missing import check_branches
-from .runs import effective_status
+from .runs import runs_of
 from .timeline import incident_events
 
 SCHEMA = "hotfix-tui/record/1"
@@ -56,8 +55,7 @@ def build_record(ctx: Context, key: str, git_details: bool = True) -> dict[str, 
         hf = records.get_hotfix(store, key)
         inc = records.get_incident(store, row["incident_key"])
         events = incident_events(store, inc.key, hotfix=hf.key)
-        runs = [run_rows.deploy_from_row(r, effective_status(r))
-                for r in reversed(run_rows.list_runs(store, hotfix_id=row["id"], limit=1000))]
+        runs = list(reversed(runs_of(store, hotfix_id=row["id"], limit=1000)))
         verify_items = store.all("SELECT * FROM checklist_items WHERE hotfix_id = ? AND "
                                  "kind = 'verify' ORDER BY env, n", (row["id"],))
         shipped = HotfixState(row["state"]) in _SHIPPED
@@ -72,20 +70,14 @@ def build_record(ctx: Context, key: str, git_details: bool = True) -> dict[str, 
     return rec
 
 
-def _base(ctx: Context, store: Store, row, hf, inc, events, runs, verify_items,
-          sha: str) -> dict[str, Any]:
-    hotfix = hf.to_json()
-    hotfix.pop("approvals")
-    hotfix.pop("checklist")
-    hotfix.pop("last_deploy_status")
-    incident = {**inc.to_json(), "sev_label": inc.sev_label}
-    timeline = []
-    for ev in events:
-        text, tone = describe(ev)
-        timeline.append({"id": ev.id, "at": ev.at, "actor": ev.actor,
-                         "actor_verified": ev.actor_verified, "action": ev.action,
-                         "entity_key": ev.entity_key, "hotfix": ev.hotfix, "text": text,
-                         "tone": tone})
+def _timeline_json(ev) -> dict[str, Any]:
+    text, tone = describe(ev)
+    return {"id": ev.id, "at": ev.at, "actor": ev.actor, "actor_verified": ev.actor_verified,
+            "action": ev.action, "entity_key": ev.entity_key, "hotfix": ev.hotfix,
+            "text": text, "tone": tone}
+
+
+def _verification(row, events, runs, verify_items) -> dict[str, Any]:
     verified = next((e for e in reversed(events) if e.action == "hotfix.verified"), None)
     if verified is not None:
         state = "verified"
@@ -93,7 +85,7 @@ def _base(ctx: Context, store: Store, row, hf, inc, events, runs, verify_items,
         state = "skipped"
     else:
         state = "not_verified"
-    verification = {
+    return {
         "state": state,
         "env": (verified.after or {}).get("env") if verified else None,
         "by": verified.actor if verified else None,
@@ -106,6 +98,17 @@ def _base(ctx: Context, store: Store, row, hf, inc, events, runs, verify_items,
                    "checked_by_verified": bool(i["checked_by_verified"]),
                    "checked_at": i["checked_at"]} for i in verify_items],
     }
+
+
+def _base(ctx: Context, store: Store, row, hf, inc, events, runs, verify_items,
+          sha: str) -> dict[str, Any]:
+    hotfix = hf.to_json()
+    hotfix.pop("approvals")
+    hotfix.pop("checklist")
+    hotfix.pop("last_deploy_status")
+    incident = {**inc.to_json(), "sev_label": inc.sev_label}
+    timeline = [_timeline_json(ev) for ev in events]
+    verification = _verification(row, events, runs, verify_items)
     return {
         "schema": SCHEMA,
         "generated_at": ctx.now(),

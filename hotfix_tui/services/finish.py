@@ -18,10 +18,14 @@ from .. import cherrypick, gitops
 from ..core.backport import MISSING, PROBABLY
 from ..core.errors import GitError, HotfixError, NotFound, PolicyRefusal, ValidationError
 from ..core.models import HotfixState
+from ..core.record import tag_message
 from ..core.refs import check_ref
-from ..core.workflow import check_hotfix_transition, clean_text
-from ..store import audit, records
+from ..core.workflow import clean_text
+from ..store import records
+from . import refusals
 from .context import Context
+from .export import build_record
+from .finish_push import push_finished
 from .finish_state import (
     BLOCKED,
     CONFLICT,
@@ -32,7 +36,6 @@ from .finish_state import (
     PRESENT,
     READY,
     UNDECIDED,
-    AbortResult,
     FinishResult,
     deployed_sha,
     finish_dir,
@@ -41,8 +44,9 @@ from .finish_state import (
     production_sha,
     save_state,
 )
-from .hotfixes import git_cwd, set_state
+from .hotfixes import git_cwd
 from .missing import check_branches
+from .usecase import change
 
 # ---- finish ----------------------------------------------------------------------------
 
@@ -69,40 +73,67 @@ def finish(ctx: Context, key: str, *, push: bool = False, skip_verify: str | Non
     fs = load_state(row)
     state = HotfixState(row["state"])
     if state is HotfixState.FINISHED:
-        if resume or fs is None or decisions:
-            raise HotfixError(f"{key} is already finished; nothing to continue or decide")
-        return push_finished(ctx, key) if push else finish_result(row, fs)
+        return _finished_again(ctx, row, fs, push, resume or bool(decisions))
     if resume and fs is None:
         raise HotfixError(f"{key}: no finish in progress; run 'hotfix finish {key}'")
-    _check_may_finish(row, state, skip, fs)
-    if shipped is None and fs is None:
-        raise PolicyRefusal(f"finish {key}", [
-            f"{key} was never deployed to {gate_env or 'any environment'}; a hotfix is "
-            "tagged and finished from what production runs"])
+    blockers = refusals.finish(
+        key, state, needs_retroactive=bool(row["needs_retroactive_approval"]), skip=skip,
+        resuming=fs is not None, skip_recorded=bool(row["skip_verify_reason"]),
+        shipped=shipped, gate_env=gate_env)
+    if blockers:
+        raise PolicyRefusal(f"finish {key}", blockers)
+    if skip and state is HotfixState.VERIFIED:
+        raise ValidationError(f"{key} is verified; --skip-verify is not needed")
     if fs is None:
-        fs = _plan(ctx, cwd, row, sha)
-        _check_decisions(fs, decisions)
-        now = ctx.now()
-        with ctx.writing() as store, store.write():
-            current = records.hotfix_row(store, key)
-            if current["finish_state"] or current["state"] != row["state"]:
-                raise HotfixError(f"{key} changed while starting the finish; try again")
-            fs["skip_verify"] = skip
-            store.execute("UPDATE hotfixes SET finish_state = ?, updated_at = ? WHERE id = ?",
-                          (json.dumps(fs, sort_keys=True), now, row["id"]))
-            if skip:
-                store.execute("UPDATE hotfixes SET skip_verify_reason = ? WHERE id = ?",
-                              (skip, row["id"]))
-            audit.append(store, ctx.actor, now, "hotfix", key, "finish.started",
-                         after={"tag": fs["tag"], "sha": sha,
-                                "branches": [b["branch"] for b in fs["branches"]],
-                                "skip_verify_reason": skip or None},
-                         incident=row["incident_key"], hotfix=key)
+        fs = _begin(ctx, cwd, row, sha, skip, decisions)
+    _decide(ctx, key, fs, decisions)
+    return _carry_on(ctx, cwd, key, fs, push)
+
+
+def _finished_again(ctx: Context, row, fs: dict | None, push: bool,
+                    asked: bool) -> FinishResult:
+    """`hotfix finish` of a finished hotfix: its result again (and the push, if asked);
+    there is nothing to continue or decide."""
+    if asked or fs is None:
+        raise HotfixError(f"{row['key']} is already finished; nothing to continue or decide")
+    return push_finished(ctx, row["key"]) if push else finish_result(row, fs)
+
+
+def _begin(ctx: Context, cwd: Path, row, sha: str, skip: str,
+           decisions: dict[str, str]) -> dict:
+    """Plan the finish (checked before anything changes) and record that it started."""
+    key = row["key"]
+    fs = _plan(ctx, cwd, row, sha)
+    _check_decisions(fs, decisions)
+
+    def unchanged(current) -> None:
+        if current["finish_state"] or current["state"] != row["state"]:
+            raise HotfixError(f"{key} changed while starting the finish; try again")
+
+    with change(ctx, hotfix=key, check=unchanged) as c:
+        fs["skip_verify"] = skip
+        c.store.execute("UPDATE hotfixes SET finish_state = ?, updated_at = ? WHERE id = ?",
+                        (json.dumps(fs, sort_keys=True), c.now, row["id"]))
+        if skip:
+            c.store.execute("UPDATE hotfixes SET skip_verify_reason = ? WHERE id = ?",
+                            (skip, row["id"]))
+        c.audit("finish.started", after={"tag": fs["tag"], "sha": sha,
+                                         "branches": [b["branch"] for b in fs["branches"]],
+                                         "skip_verify_reason": skip or None})
+    return fs
+
+
+def _decide(ctx: Context, key: str, fs: dict, decisions: dict[str, str]) -> None:
+    """Record a person's word on branches that probably have the fix already."""
     _check_decisions(fs, decisions)
     for name, what in decisions.items():
         if fs.setdefault("decisions", {}).get(name) != what:
             fs["decisions"][name] = what
             save_state(ctx, key, fs, "finish.decided", branch=name, decision=what)
+
+
+def _carry_on(ctx: Context, cwd: Path, key: str, fs: dict, push: bool) -> FinishResult:
+    """Every step not done yet: the tag, then each branch; finished once all are."""
     _tag_step(ctx, cwd, key, fs)
     for b in fs["branches"]:
         if b["status"] not in DONE:
@@ -143,23 +174,6 @@ def _check_decisions(fs: dict, decisions: dict[str, str]) -> None:
                                   "nothing to decide")
 
 
-def _check_may_finish(row, state: HotfixState, skip: str, fs: dict | None) -> None:
-    key = row["key"]
-    if row["needs_retroactive_approval"]:
-        raise PolicyRefusal(f"finish {key}", [
-            f"{key} was deployed break-glass and still needs its approval after the fact "
-            f"(hotfix approve {key})"])
-    if state is HotfixState.DEPLOYED:
-        if not skip and not (fs is not None and row["skip_verify_reason"]):
-            raise PolicyRefusal(f"finish {key}", [
-                f"{key} is deployed but not verified; run 'hotfix verify {key}', or give "
-                "--skip-verify REASON"])
-        return
-    check_hotfix_transition(key, state, HotfixState.FINISHED)
-    if skip:
-        raise ValidationError(f"{key} is verified; --skip-verify is not needed")
-
-
 def _plan(ctx: Context, cwd: Path, row, sha: str) -> dict:
     """The finish to do, checked before anything changes."""
     tag = ctx.config.hotfix.tag_format.format(version=row["version"])
@@ -192,9 +206,6 @@ def _tag_step(ctx: Context, cwd: Path, key: str, fs: dict) -> None:
         raise GitError(f"tag {tag} already exists at {existing[:12]}, not at the deployed "
                        f"{sha[:12]}; delete or rename it, or 'hotfix finish {key} --abort'")
     if existing is None:
-        from ..core.record import tag_message
-        from .export import build_record
-
         obj = gitops.create_annotated_tag(cwd, tag, sha, tag_message(build_record(
             ctx, key, git_details=False)))
         fs.update(tag_done=True, tag_created=True, tag_object=obj)
@@ -205,16 +216,13 @@ def _tag_step(ctx: Context, cwd: Path, key: str, fs: dict) -> None:
 
 
 def _mark_finished(ctx: Context, key: str, fs: dict) -> None:
-    now = ctx.now()
     fs["done"] = True
-    with ctx.writing() as store, store.write():
-        row = records.hotfix_row(store, key)
-        store.execute("UPDATE hotfixes SET tag = ?, finish_state = ? WHERE id = ?",
-                      (fs["tag"], json.dumps(fs, sort_keys=True), row["id"]))
-        set_state(ctx, store, row, HotfixState.FINISHED, now, "hotfix.finished",
-                  tag=fs["tag"], sha=fs["sha"],
-                  branches={b["branch"]: b["status"] for b in fs["branches"]},
-                  skip_verify_reason=row["skip_verify_reason"] or None)
+    with change(ctx, hotfix=key) as c:
+        c.store.execute("UPDATE hotfixes SET tag = ?, finish_state = ? WHERE id = ?",
+                        (fs["tag"], json.dumps(fs, sort_keys=True), c.row["id"]))
+        c.set_state(HotfixState.FINISHED, "hotfix.finished", tag=fs["tag"], sha=fs["sha"],
+                    branches={b["branch"]: b["status"] for b in fs["branches"]},
+                    skip_verify_reason=c.row["skip_verify_reason"] or None)
 
 
 # ---- one branch ------------------------------------------------------------------------
@@ -226,44 +234,8 @@ def _worktree_for(ctx: Context, key: str, branch: str) -> Path:
 def _advance(ctx: Context, cwd: Path, key: str, fs: dict, b: dict, retries: int = 2) -> None:
     """Move one branch as far as it goes: pick, then update the branch."""
     name = b["branch"]
-    if b["status"] in (PENDING, UNDECIDED):
-        tip = gitops.branch_tip(cwd, name)
-        if tip is None:
-            raise NotFound(f"forward-port branch {name} does not exist")
-        (checked,) = check_branches(cwd, fs["base"], fs["sha"], [name])
-        decision = fs.get("decisions", {}).get(name)
-        todo, have, unsure, evidence = [], [], [], []
-        for c in checked.checks:
-            v = c.verdict
-            if v.state == MISSING or (v.state == PROBABLY and decision == "port"):
-                todo.append(c.sha)
-                continue
-            if v.state == PROBABLY and decision is None:
-                unsure.append(c)
-                continue
-            text = v.text if v.state != PROBABLY else f"{v.text}; present by decision"
-            have.append(c.sha)
-            evidence.append({"sha": c.sha, "evidence": v.evidence, "text": text})
-        if unsure:
-            message = unsure[0].verdict.text
-            changed = b["status"] != UNDECIDED or b.get("message") != message
-            b.update(status=UNDECIDED, present=have, remaining=[c.sha for c in unsure],
-                     files=[], message=message, evidence=evidence)
-            if changed:
-                save_state(ctx, key, fs, "finish.undecided", branch=name, reason=message,
-                           commits=[c.sha for c in unsure])
-            return
-        if not todo:
-            b.update(status=PRESENT, present=have, files=[], message="", evidence=evidence)
-            save_state(ctx, key, fs, "finish.already_present", branch=name, tip=tip,
-                       commits=have, evidence=[e["text"] for e in evidence])
-            return
-        wt = _worktree_for(ctx, key, name)
-        gitops.remove_worktree(cwd, wt)
-        gitops.add_detached_worktree(cwd, wt, tip)
-        b.update(status=PICKING, onto=tip, worktree=str(wt), remaining=todo, picked=[],
-                 present=have, files=[], message="", evidence=evidence)
-        save_state(ctx, key, fs)
+    if b["status"] in (PENDING, UNDECIDED) and not _start_branch(ctx, cwd, key, fs, b):
+        return
     if b["status"] in (PICKING, CONFLICT) and not _pick(ctx, key, fs, b):
         return
     if b["status"] in (READY, BLOCKED):
@@ -272,6 +244,55 @@ def _advance(ctx: Context, cwd: Path, key: str, fs: dict, b: dict, retries: int 
             _advance(ctx, cwd, key, fs, b, retries - 1)
         elif moved is None:
             raise GitError(f"{name} keeps moving while finishing {key}; try again")
+
+
+def _sort_checks(checked, decision: str | None):
+    """(to port, present, unsure, evidence) of one branch's checks, by a person's word
+    on the probable ones."""
+    todo, have, unsure, evidence = [], [], [], []
+    for c in checked.checks:
+        v = c.verdict
+        if v.state == MISSING or (v.state == PROBABLY and decision == "port"):
+            todo.append(c.sha)
+        elif v.state == PROBABLY and decision is None:
+            unsure.append(c)
+        else:
+            text = v.text if v.state != PROBABLY else f"{v.text}; present by decision"
+            have.append(c.sha)
+            evidence.append({"sha": c.sha, "evidence": v.evidence, "text": text})
+    return todo, have, unsure, evidence
+
+
+def _start_branch(ctx: Context, cwd: Path, key: str, fs: dict, b: dict) -> bool:
+    """What the branch lacks: nothing (done), undecided (waits), or commits to pick in a
+    temp worktree at its tip (True: go on picking)."""
+    name = b["branch"]
+    tip = gitops.branch_tip(cwd, name)
+    if tip is None:
+        raise NotFound(f"forward-port branch {name} does not exist")
+    (checked,) = check_branches(cwd, fs["base"], fs["sha"], [name])
+    todo, have, unsure, evidence = _sort_checks(checked, fs.get("decisions", {}).get(name))
+    if unsure:
+        message = unsure[0].verdict.text
+        changed = b["status"] != UNDECIDED or b.get("message") != message
+        b.update(status=UNDECIDED, present=have, remaining=[c.sha for c in unsure],
+                 files=[], message=message, evidence=evidence)
+        if changed:
+            save_state(ctx, key, fs, "finish.undecided", branch=name, reason=message,
+                       commits=[c.sha for c in unsure])
+        return False
+    if not todo:
+        b.update(status=PRESENT, present=have, files=[], message="", evidence=evidence)
+        save_state(ctx, key, fs, "finish.already_present", branch=name, tip=tip,
+                   commits=have, evidence=[e["text"] for e in evidence])
+        return False
+    wt = _worktree_for(ctx, key, name)
+    gitops.remove_worktree(cwd, wt)
+    gitops.add_detached_worktree(cwd, wt, tip)
+    b.update(status=PICKING, onto=tip, worktree=str(wt), remaining=todo, picked=[],
+             present=have, files=[], message="", evidence=evidence)
+    save_state(ctx, key, fs)
+    return True
 
 
 def _pick(ctx: Context, key: str, fs: dict, b: dict) -> bool:
@@ -371,101 +392,3 @@ def _restart(ctx: Context, cwd: Path, key: str, fs: dict, b: dict) -> None:
     b.update(status=PENDING, files=[], message="")
     save_state(ctx, key, fs)
     return None
-
-
-# ---- abort and push ----------------------------------------------------------------------
-
-def finish_abort(ctx: Context, key: str) -> AbortResult:
-    """Undo a finish that has not completed: temp worktrees removed, branches moved back
-    to where the finish found them, the tag removed if this finish created it."""
-    cwd = git_cwd(ctx)
-    with ctx.reading() as store:
-        row = records.hotfix_row(store, key)
-    key = row["key"]
-    fs = load_state(row)
-    if HotfixState(row["state"]) is HotfixState.FINISHED:
-        raise HotfixError(f"{key} is already finished; a finished hotfix cannot be aborted")
-    if fs is None:
-        raise HotfixError(f"{key}: no finish in progress; nothing to abort")
-    checkouts = gitops.branch_checkouts(cwd)
-    rewind: list[tuple[str, str, str, Path | None]] = []
-    for b in fs["branches"]:
-        if b["status"] != PORTED:
-            continue
-        tip = gitops.branch_tip(cwd, b["branch"])
-        if tip == b["onto"]:
-            continue
-        if tip != b["new"]:
-            raise HotfixError(f"cannot abort: {b['branch']} moved on since the finish ported "
-                              f"to it (now {str(tip)[:12]}); revert the forward-port by hand")
-        w = checkouts.get(b["branch"])
-        if w is not None and gitops.tracked_changes(w):
-            raise HotfixError(f"cannot abort: {b['branch']} is checked out in {w} with "
-                              "uncommitted changes; commit or stash them first")
-        rewind.append((b["branch"], b["onto"], b["new"], w))
-    removed = []
-    for b in fs["branches"]:
-        wt = b.get("worktree")
-        if wt and b["status"] != PORTED and Path(wt).exists():
-            gitops.remove_worktree(cwd, Path(wt))
-            removed.append(wt)
-    restored = []
-    for name, onto, new, w in rewind:
-        ok = (gitops.rewind_checkout(w, onto).ok if w is not None
-              else gitops.update_branch(cwd, name, onto, new, f"hotfix finish {key} --abort"))
-        if not ok:
-            raise GitError(f"could not move {name} back to {onto[:12]}; the finish state is "
-                           "kept: run --abort again")
-        restored.append(name)
-    tag_removed = None
-    if fs.get("tag_created") and fs.get("tag_object") and gitops.delete_tag(
-            cwd, fs["tag"], fs["tag_object"]):
-        tag_removed = fs["tag"]
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        row = records.hotfix_row(store, key)
-        store.execute("UPDATE hotfixes SET finish_state = '', updated_at = ? WHERE id = ?",
-                      (now, row["id"]))
-        if fs.get("skip_verify"):
-            store.execute("UPDATE hotfixes SET skip_verify_reason = '' WHERE id = ?",
-                          (row["id"],))
-        audit.append(store, ctx.actor, now, "hotfix", key, "finish.aborted",
-                     after={"restored": restored, "worktrees_removed": removed,
-                            "tag_removed": tag_removed},
-                     incident=row["incident_key"], hotfix=key)
-    return AbortResult(key, row["state"], tuple(restored), tuple(removed), tag_removed)
-
-
-def push_finished(ctx: Context, key: str) -> FinishResult:
-    """Push the tag and the forward-port branches of a finished hotfix; a plain push
-    (a non-fast-forward is refused), atomic: all refs or none."""
-    cwd = git_cwd(ctx)
-    with ctx.reading() as store:
-        row = records.hotfix_row(store, key)
-    fs = load_state(row)
-    if fs is None or HotfixState(row["state"]) is not HotfixState.FINISHED:
-        raise HotfixError(f"{row['key']} is not finished; nothing to push")
-    remote = ctx.config.hotfix.remote
-    refs = [f"refs/tags/{fs['tag']}"] + [f"refs/heads/{b['branch']}" for b in fs["branches"]]
-    res = gitops.push(cwd, remote, [f"{r}:{r}" for r in refs])
-    if not res.ok:
-        reason = _push_refusal(res)
-        save_state(ctx, row["key"], fs, "finish.push_refused", remote=remote, refs=refs,
-                   reason=reason)
-        raise GitError(f"push to {remote} refused: {reason}; nothing was pushed (bring the "
-                       f"branch up to date, then 'hotfix finish {row['key']} --push')")
-    save_state(ctx, row["key"], fs, "finish.pushed", remote=remote, refs=refs)
-    return finish_result(row, fs, pushed=tuple(refs), remote=remote)
-
-
-def _push_refusal(res: gitops.GitResult) -> str:
-    rejected = []
-    for line in res.out.splitlines():
-        parts = line.split("\t")
-        if len(parts) >= 3 and parts[0] == "!" and "atomic push failed" not in parts[2]:
-            ref = parts[1].split(":")[-1].removeprefix("refs/heads/").removeprefix("refs/tags/")
-            rejected.append(f"{ref} {parts[2].strip()}")
-    if rejected:
-        return ", ".join(rejected)
-    first = next((ln for ln in res.err.splitlines() if ln.strip()), f"exit {res.status}")
-    return first.removeprefix("fatal: ").removeprefix("error: ")

@@ -9,9 +9,9 @@ from typing import Any
 
 from ..core.errors import HotfixError
 from ..core.models import HotfixState
-from ..store import audit, records
 from ..store.db import Store
 from .context import Context
+from .usecase import change
 
 PORTED, PRESENT, CONFLICT, BLOCKED, PENDING = (
     "ported", "already_present", "conflict", "blocked", "pending")
@@ -167,11 +167,8 @@ def finish_result(row, fs: dict, state: str | None = None, pushed: tuple[str, ..
 def save_state(ctx: Context, key: str, fs: dict, action: str | None = None,
                **after: Any) -> None:
     """Store the finish state, with the audit event of the step that changed it."""
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        row = records.hotfix_row(store, key)
-        store.execute("UPDATE hotfixes SET finish_state = ?, updated_at = ? WHERE id = ?",
-                      (json.dumps(fs, sort_keys=True), now, row["id"]))
+    with change(ctx, hotfix=key) as c:
+        c.store.execute("UPDATE hotfixes SET finish_state = ?, updated_at = ? WHERE id = ?",
+                        (json.dumps(fs, sort_keys=True), c.now, c.row["id"]))
         if action:
-            audit.append(store, ctx.actor, now, "hotfix", row["key"], action, after=after,
-                         incident=row["incident_key"], hotfix=row["key"])
+            c.audit(action, after=after)

@@ -10,12 +10,14 @@ from pathlib import Path
 from .. import gitops
 from ..core import approval as appr
 from ..core.errors import GitError, HotfixError, PolicyRefusal, ValidationError
-from ..core.models import Hotfix, HotfixState, IncidentStatus
+from ..core.models import Hotfix, HotfixState
 from ..core.refs import check_ref, check_revision, format_version, next_patch, version_from_tag
-from ..core.workflow import EDITABLE_STATES, check_hotfix_transition, clean_text, clean_title
+from ..core.workflow import check_hotfix_transition, clean_text, clean_title
 from ..store import audit, records
 from ..store.db import Store
+from . import refusals
 from .context import Context
+from .usecase import change, look, set_state
 
 
 @dataclass(frozen=True)
@@ -57,17 +59,6 @@ def binding(ctx: Context, store: Store, row, head: str) -> appr.Binding:
                                row["rollback_plan"]),
         config_hash=ctx.fresh_config().sha256,
     )
-
-
-def set_state(ctx: Context, store: Store, row, target: HotfixState, now: str,
-              action: str = "hotfix.state", **extra) -> None:
-    current = HotfixState(row["state"])
-    check_hotfix_transition(row["key"], current, target)
-    store.execute("UPDATE hotfixes SET state = ?, updated_at = ? WHERE id = ?",
-                  (str(target), now, row["id"]))
-    audit.append(store, ctx.actor, now, "hotfix", row["key"], action,
-                 before={"state": str(current)}, after={"state": str(target)},
-                 incident=row["incident_key"], hotfix=row["key"], **extra)
 
 
 def refresh_approvals(ctx: Context, store: Store, row, now: str) -> bool:
@@ -156,10 +147,9 @@ def require_worktree(row) -> Path:
 
 
 def require_editable(row) -> None:
-    state = HotfixState(row["state"])
-    if state not in EDITABLE_STATES:
-        raise PolicyRefusal(f"changing {row['key']}",
-                            [f"{row['key']} is {state}; its content can no longer change"])
+    blockers = refusals.edit(row["key"], HotfixState(row["state"]))
+    if blockers:
+        raise PolicyRefusal(f"changing {row['key']}", blockers)
 
 
 # ---- start -----------------------------------------------------------------------------
@@ -213,6 +203,46 @@ def _free_version(ctx: Context, store: Store, cwd: Path,
     raise HotfixError("no free patch version found")
 
 
+def _choose_base(ctx: Context, store: Store, cwd: Path, base: str | None) -> tuple[str, str]:
+    """(ref, sha) a new hotfix starts from: `base` if given, else what production runs,
+    else the newest release tag."""
+    if base is not None:
+        return base, gitops.resolve_commit(cwd, base, "base ref")
+    prod = _production_base(ctx, store)
+    if prod is not None:
+        version, base_sha = prod
+        base_ref = ctx.config.hotfix.tag_format.format(version=version) if version else base_sha
+        if not gitops.ref_exists(cwd, f"refs/tags/{base_ref}"):
+            base_ref = base_sha
+        return base_ref, base_sha
+    tags = gitops.version_tags(cwd, ctx.config.hotfix.tag_format)
+    if not tags:
+        raise HotfixError("no release tag found and nothing recorded as deployed "
+                          "to production; give --base REF")
+    _, base_ref, base_sha = tags[0]
+    return base_ref, base_sha
+
+
+def _add_worktree(ctx: Context, cwd: Path, version: str, base_sha: str,
+                  notes: list[str]) -> tuple[Path, str, str]:
+    """(worktree, branch, version) of the new hotfix's branch and worktree, taking the
+    next free patch version when another start took this one meanwhile."""
+    root = worktree_root(ctx)
+    for _ in range(20):
+        branch = ctx.config.hotfix.branch_prefix + version
+        check_ref(branch, "branch")
+        path = root / version
+        try:
+            gitops.add_worktree(cwd, path, branch, base_sha)
+            return path, branch, version
+        except GitError as exc:
+            if "already exists" not in str(exc):
+                raise
+            notes.append(f"{version} was taken meanwhile ({exc})")
+            version = format_version(next_patch(tuple(int(x) for x in version.split("."))))
+    raise HotfixError("could not create a hotfix branch: every candidate was taken")
+
+
 def _taken_note(taken: list[tuple[str, str, str]], chosen: str) -> str:
     why = []
     for kind, one, many in (("tag", "tag {} exists", "tags {} exist"),
@@ -238,47 +268,15 @@ def start_hotfix(ctx: Context, incident: str, title: str, base: str | None = Non
     gitops.check_repository(cwd)
     with ctx.reading() as store:
         inc = records.get_incident(store, incident)
-        if inc.status is IncidentStatus.RESOLVED:
-            raise HotfixError(f"{inc.key} is resolved; reopen it before starting a hotfix")
-        if base is not None:
-            base_sha = gitops.resolve_commit(cwd, base, "base ref")
-            base_ref = base
-        else:
-            prod = _production_base(ctx, store)
-            if prod is not None:
-                version, base_sha = prod
-                base_ref = ctx.config.hotfix.tag_format.format(version=version) if version \
-                    else base_sha
-                if not gitops.ref_exists(cwd, f"refs/tags/{base_ref}"):
-                    base_ref = base_sha
-            else:
-                tags = gitops.version_tags(cwd, ctx.config.hotfix.tag_format)
-                if not tags:
-                    raise HotfixError("no release tag found and nothing recorded as deployed "
-                                      "to production; give --base REF")
-                _, base_ref, base_sha = tags[0]
+        blockers = refusals.start_hotfix(inc)
+        if blockers:
+            raise PolicyRefusal(f"start a hotfix for {inc.key}", blockers)
+        base_ref, base_sha = _choose_base(ctx, store, cwd, base)
         base_version = _base_version(ctx, cwd, base_ref, base_sha)
         version, notes = _free_version(ctx, store, cwd, base_version)
 
     notes_out = list(notes)
-    root = worktree_root(ctx)
-    created: tuple[Path, str] | None = None
-    for _ in range(20):
-        branch = ctx.config.hotfix.branch_prefix + version
-        check_ref(branch, "branch")
-        path = root / version
-        try:
-            gitops.add_worktree(cwd, path, branch, base_sha)
-            created = (path, branch)
-            break
-        except GitError as exc:
-            if "already exists" not in str(exc):
-                raise
-            notes_out.append(f"{version} was taken meanwhile ({exc})")
-            version = format_version(next_patch(tuple(int(x) for x in version.split("."))))
-    if created is None:
-        raise HotfixError("could not create a hotfix branch: every candidate was taken")
-    path, branch = created
+    path, branch, version = _add_worktree(ctx, cwd, version, base_sha, notes_out)
     now = ctx.now()
     try:
         with ctx.writing() as store, store.write():
@@ -331,32 +329,23 @@ def edit(ctx: Context, key: str, **fields: str | None) -> Hotfix:
     if not changes:
         raise ValidationError("nothing to change: give --title, --why, --risk, --test-plan "
                               "or --rollback-plan")
-    with ctx.reading() as store:
-        row = records.hotfix_row(store, key)
-    require_editable(row)
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        row = records.hotfix_row(store, key)
-        require_editable(row)
-        before = {k: row[k] for k in changes}
+    look(ctx, hotfix=key, check=require_editable)
+    with change(ctx, hotfix=key, check=require_editable) as c:
+        before = {k: c.row[k] for k in changes}
         actual = {k: v for k, v in changes.items() if before[k] != v}
         if actual:
             sets = ", ".join(f"{k} = ?" for k in actual)
-            store.execute(f"UPDATE hotfixes SET {sets}, updated_at = ? WHERE id = ?",
-                          (*actual.values(), now, row["id"]))
-            audit.append(store, ctx.actor, now, "hotfix", row["key"], "hotfix.edited",
-                         before={k: before[k] for k in actual}, after=actual,
-                         incident=row["incident_key"], hotfix=row["key"])
-            refresh_approvals(ctx, store, row, now)
+            c.store.execute(f"UPDATE hotfixes SET {sets}, updated_at = ? WHERE id = ?",
+                            (*actual.values(), c.now, c.row["id"]))
+            c.audit("hotfix.edited", before={k: before[k] for k in actual}, after=actual)
+            refresh_approvals(ctx, c.store, c.row, c.now)
     return _fresh(ctx, key)
 
 
 def repair_worktree(ctx: Context, key: str) -> Hotfix:
     """Recreate a hotfix worktree that was deleted by hand."""
     cwd = git_cwd(ctx)
-    with ctx.reading() as store:
-        row = records.hotfix_row(store, key)
-    require_editable(row)
+    row = look(ctx, hotfix=key, check=require_editable)
     wt = Path(row["worktree"])
     if (wt / ".git").exists():
         raise HotfixError(f"{row['key']}: worktree {wt} is present; nothing to repair")
@@ -364,11 +353,8 @@ def repair_worktree(ctx: Context, key: str) -> Hotfix:
     if wt.exists() and any(wt.iterdir()):
         raise HotfixError(f"{wt} exists and is not a worktree; move it away first")
     gitops.run_git(cwd, "worktree", "add", "--quiet", str(wt.absolute()), row["branch"])
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        audit.append(store, ctx.actor, now, "hotfix", row["key"], "hotfix.worktree_restored",
-                     after={"worktree": str(wt)}, incident=row["incident_key"],
-                     hotfix=row["key"])
+    with change(ctx, hotfix=key) as c:
+        c.audit("hotfix.worktree_restored", after={"worktree": str(wt)})
     return _fresh(ctx, key)
 
 
@@ -377,14 +363,10 @@ def abandon(ctx: Context, key: str, reason: str) -> Hotfix:
     if not reason:
         raise ValidationError("give a --reason for abandoning")
     cwd = git_cwd(ctx)
-    with ctx.reading() as store:
-        row = records.hotfix_row(store, key)
-    check_hotfix_transition(row["key"], HotfixState(row["state"]), HotfixState.ABANDONED)
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        row = records.hotfix_row(store, key)
-        set_state(ctx, store, row, HotfixState.ABANDONED, now, "hotfix.abandoned",
-                  reason=reason)
+    row = look(ctx, hotfix=key, check=lambda r: check_hotfix_transition(
+        r["key"], HotfixState(r["state"]), HotfixState.ABANDONED))
+    with change(ctx, hotfix=key) as c:
+        c.set_state(HotfixState.ABANDONED, "hotfix.abandoned", reason=reason)
     gitops.remove_worktree(cwd, Path(row["worktree"]))
     with ctx.reading() as store:
         return records.get_hotfix(store, key)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from ..core.errors import ValidationError
+from ..core.errors import PolicyRefusal, ValidationError
 from ..core.models import Incident, IncidentStatus
 from ..core.workflow import (
     check_incident_transition,
@@ -14,7 +14,9 @@ from ..core.workflow import (
     clean_title,
 )
 from ..store import audit, records
+from . import refusals
 from .context import Context
+from .usecase import change, look
 
 
 def open_incident(ctx: Context, title: str, severity: int, service: str = "",
@@ -58,22 +60,22 @@ _STATUS_COLUMN = {
 
 def set_incident_status(ctx: Context, key: str, status: IncidentStatus) -> Incident:
     status = IncidentStatus(status)
-    with ctx.reading() as store:
-        records.incident_row(store, key)  # unknown key: refuse before creating anything
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        before = records.get_incident(store, key)
+    look(ctx, incident=key)  # unknown key: refuse before creating anything
+    with change(ctx, incident=key) as c:
+        before = records.incident_from_row(c.row)
+        blockers = refusals.incident_status(before, status)
+        if blockers:
+            raise PolicyRefusal(f"{refusals.INCIDENT_VERBS[status]} {before.key}", blockers)
         check_incident_transition(before.key, before.status, status)
         values: dict = {"status": str(status)}
         if status in _STATUS_COLUMN:
-            values[_STATUS_COLUMN[status]] = now
+            values[_STATUS_COLUMN[status]] = c.now
         if status is IncidentStatus.OPEN:
             values.update(mitigated_at=None, resolved_at=None)
-        store.update("incidents", before.number, values)
-        after = records.get_incident(store, key)
-        audit.append(store, ctx.actor, now, "incident", after.key, f"incident.{status}",
-                     before={"status": str(before.status)},
-                     after={"status": str(after.status)}, incident=after.key)
+        c.store.update("incidents", before.number, values)
+        after = records.get_incident(c.store, key)
+        c.audit(f"incident.{status}", before={"status": str(before.status)},
+                after={"status": str(after.status)})
     return after
 
 
@@ -81,27 +83,20 @@ def assign_commander(ctx: Context, key: str, commander: str) -> Incident:
     commander = clean_name(commander, "commander")
     if not commander:
         raise ValidationError("commander must not be empty")
-    with ctx.reading() as store:
-        records.incident_row(store, key)
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        before = records.get_incident(store, key)
-        store.update("incidents", before.number, {"commander": commander})
-        audit.append(store, ctx.actor, now, "incident", before.key, "incident.commander",
-                     before={"commander": before.commander},
-                     after={"commander": commander}, incident=before.key)
-        return records.get_incident(store, key)
+    look(ctx, incident=key)
+    with change(ctx, incident=key) as c:
+        before = records.incident_from_row(c.row)
+        c.store.update("incidents", before.number, {"commander": commander})
+        c.audit("incident.commander", before={"commander": before.commander},
+                after={"commander": commander})
+        return records.get_incident(c.store, key)
 
 
 def add_note(ctx: Context, key: str, text: str) -> dict:
     text = clean_text(text, "note")
     if not text:
         raise ValidationError("note must not be empty")
-    with ctx.reading() as store:
-        records.incident_row(store, key)
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        inc = records.get_incident(store, key)
-        ev = audit.append(store, ctx.actor, now, "incident", inc.key, "incident.note",
-                          after={"text": text}, incident=inc.key)
+    look(ctx, incident=key)
+    with change(ctx, incident=key) as c:
+        ev = c.audit("incident.note", after={"text": text})
     return asdict(ev)

@@ -11,10 +11,9 @@ from .. import cherrypick, gitops, patchids
 from ..core.backport import judge
 from ..core.errors import GitError, HotfixError, ValidationError
 from ..core.models import Hotfix
-from ..store import audit, records
-from ..store.db import Store
 from .context import Context
 from .hotfixes import _fresh, git_cwd, refresh_approvals, require_editable, require_worktree
+from .usecase import Change, change, look
 
 
 def _resolve_picks(cwd: Path, commits: list[str], mainline: int | None) -> list[str]:
@@ -90,9 +89,7 @@ def _pick_error(key: str, wt: Path, result: cherrypick.PickResult, kept: bool) -
 def pick(ctx: Context, key: str, commits: list[str], mainline: int | None = None,
          keep_conflict: bool = False) -> Picked:
     cwd = git_cwd(ctx)
-    with ctx.reading() as store:
-        row = records.hotfix_row(store, key)
-    require_editable(row)
+    row = look(ctx, hotfix=key, check=require_editable)
     wt = require_worktree(row)
     if cherrypick.in_progress_pick(wt):
         raise HotfixError(f"{row['key']}: a cherry-pick is in progress in {wt}; resolve it "
@@ -108,48 +105,38 @@ def pick(ctx: Context, key: str, commits: list[str], mainline: int | None = None
     there = _how_there(cwd, row, before, result.empty)
     picked = tuple(s for s in shas if s not in result.empty)
     kept = cherrypick.in_progress_pick(wt)
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        row = records.hotfix_row(store, key)
-        _record_pick(ctx, store, row, result, now, there, kept,
-                     commits=list(picked if result.ok else shas))
+    with change(ctx, hotfix=key) as c:
+        _record_pick(c, result, there, kept, commits=list(picked if result.ok else shas))
     if not result.ok:
         raise _pick_error(row["key"], wt, result, keep_conflict)
     return Picked(_fresh(ctx, key), picked, there)
 
 
-def _record_pick(ctx: Context, store: Store, row, result: cherrypick.PickResult, now: str,
+def _record_pick(c: Change, result: cherrypick.PickResult,
                  there: tuple[tuple[str, str], ...], kept: bool, **extra) -> None:
     """The audit events of a pick command: what it picked, what was already there, and
     whether it stopped on a conflict."""
     empty = [{"sha": s, "how": h} for s, h in there]
+    moved = result.head != c.row["head_sha"]
     if not result.ok:
-        audit.append(store, ctx.actor, now, "hotfix", row["key"], "hotfix.pick_conflict",
-                     after={"files": list(result.conflicts), "message": result.message,
-                            "kept": kept},
-                     incident=row["incident_key"], hotfix=row["key"],
-                     already_there=empty or None, **extra)
-        if result.head != row["head_sha"]:
-            _record_head(ctx, store, row, result.head, now, "hotfix.head_moved")
-        return
-    if result.head != row["head_sha"]:
-        _record_head(ctx, store, row, result.head, now, "hotfix.picked",
-                     already_there=empty or None, **extra)
+        c.audit("hotfix.pick_conflict", after={"files": list(result.conflicts),
+                                               "message": result.message, "kept": kept},
+                already_there=empty or None, **extra)
+        if moved:
+            _record_head(c, result.head, "hotfix.head_moved")
+    elif moved:
+        _record_head(c, result.head, "hotfix.picked", already_there=empty or None, **extra)
     elif empty:
-        audit.append(store, ctx.actor, now, "hotfix", row["key"], "hotfix.pick_empty",
-                     after={"already_there": empty}, incident=row["incident_key"],
-                     hotfix=row["key"], **extra)
+        c.audit("hotfix.pick_empty", after={"already_there": empty}, **extra)
 
 
-def _record_head(ctx: Context, store: Store, row, head: str, now: str, action: str,
-                 **extra) -> None:
-    messages = gitops.commit_messages(git_cwd(ctx), row["base_sha"], head)
-    store.execute("UPDATE hotfixes SET head_sha = ?, commit_messages = ?, updated_at = ? "
-                  "WHERE id = ?", (head, messages, now, row["id"]))
-    audit.append(store, ctx.actor, now, "hotfix", row["key"], action,
-                 before={"head": row["head_sha"]}, after={"head": head},
-                 incident=row["incident_key"], hotfix=row["key"], **extra)
-    refresh_approvals(ctx, store, row, now)
+def _record_head(c: Change, head: str, action: str, **extra) -> None:
+    row = c.row
+    messages = gitops.commit_messages(git_cwd(c.ctx), row["base_sha"], head)
+    c.store.execute("UPDATE hotfixes SET head_sha = ?, commit_messages = ?, updated_at = ? "
+                    "WHERE id = ?", (head, messages, c.now, row["id"]))
+    c.audit(action, before={"head": row["head_sha"]}, after={"head": head}, **extra)
+    refresh_approvals(c.ctx, c.store, row, c.now)
 
 
 def pick_continue(ctx: Context, key: str) -> Picked:
@@ -164,34 +151,23 @@ def pick_skip(ctx: Context, key: str) -> Picked:
 
 def _resume(ctx: Context, key: str, skip: bool) -> Picked:
     cwd = git_cwd(ctx)
-    with ctx.reading() as store:
-        row = records.hotfix_row(store, key)
-    require_editable(row)
+    row = look(ctx, hotfix=key, check=require_editable)
     wt = require_worktree(row)
     before = gitops.worktree_head(wt)
     dropped, result = cherrypick.pick_skip(wt) if skip else ("", cherrypick.pick_continue(wt))
     there = _how_there(cwd, row, before, result.empty)
     kept = cherrypick.in_progress_pick(wt)
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        row = records.hotfix_row(store, key)
+    with change(ctx, hotfix=key) as c:
         if dropped:
-            audit.append(store, ctx.actor, now, "hotfix", row["key"], "hotfix.pick_skipped",
-                         after={"commit": dropped}, incident=row["incident_key"],
-                         hotfix=row["key"])
-        _record_pick(ctx, store, row, result, now, there, kept, resolved=not skip)
+            c.audit("hotfix.pick_skipped", after={"commit": dropped})
+        _record_pick(c, result, there, kept, resolved=not skip)
     if not result.ok:
         raise _pick_error(row["key"], wt, result, True)
     return Picked(_fresh(ctx, key), (), there, (dropped,) if dropped else ())
 
 
 def pick_abort(ctx: Context, key: str) -> Hotfix:
-    with ctx.reading() as store:
-        row = records.hotfix_row(store, key)
-    wt = require_worktree(row)
-    cherrypick.pick_abort(wt)
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        audit.append(store, ctx.actor, now, "hotfix", row["key"], "hotfix.pick_aborted",
-                     incident=row["incident_key"], hotfix=row["key"])
+    cherrypick.pick_abort(require_worktree(look(ctx, hotfix=key)))
+    with change(ctx, hotfix=key) as c:
+        c.audit("hotfix.pick_aborted")
     return _fresh(ctx, key)

@@ -10,8 +10,9 @@ from ..core.errors import HotfixError, PolicyRefusal, ValidationError
 from ..core.models import Approval, ChecklistItem, Hotfix, HotfixState
 from ..core.scope import ScopeReport, automatic_items, evaluate
 from ..core.workflow import check_hotfix_transition, clean_text
-from ..store import audit, records
+from ..store import records
 from ..store.db import Store
+from . import refusals
 from .context import Context
 from .hotfixes import (
     _fresh,
@@ -19,11 +20,12 @@ from .hotfixes import (
     current_head,
     git_cwd,
     load,
+    refresh_approvals,
     require_editable,
-    set_state,
     sync,
 )
 from .runs import reap
+from .usecase import Change, change
 
 
 def _scope_for(ctx: Context, row, head: str) -> ScopeReport:
@@ -78,26 +80,19 @@ def check(ctx: Context, key: str, n: int, checked: bool = True) -> list[Checklis
         raise ValidationError(f"item {n} ({item.text}) is automatic: it is computed from the "
                               "diff and cannot be ticked")
     require_editable(row)
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        row = records.hotfix_row(store, key)
-        require_editable(row)  # again, inside the transaction: it may have moved on
-        current = store.one("SELECT * FROM checklist_items WHERE hotfix_id = ? AND "
-                            "kind = 'scope' AND env = '' AND n = ?", (row["id"], n))
+    with change(ctx, hotfix=key, check=require_editable) as c:
+        current = c.store.one("SELECT * FROM checklist_items WHERE hotfix_id = ? AND "
+                              "kind = 'scope' AND env = '' AND n = ?", (c.row["id"], n))
         if bool(current["checked"]) != checked:
-            store.execute(
+            c.store.execute(
                 "UPDATE checklist_items SET checked = ?, checked_by = ?, "
                 "checked_by_verified = ?, checked_at = ? WHERE id = ?",
                 (int(checked), ctx.actor.name if checked else None, int(ctx.actor.verified),
-                 now if checked else None, current["id"]))
-            audit.append(store, ctx.actor, now, "checklist", row["key"],
-                         "checklist.checked" if checked else "checklist.unchecked",
-                         before={"n": n, "checked": bool(current["checked"])},
-                         after={"n": n, "text": current["text"], "checked": checked},
-                         incident=row["incident_key"], hotfix=row["key"])
-            from .hotfixes import refresh_approvals
-
-            refresh_approvals(ctx, store, row, now)
+                 c.now if checked else None, current["id"]))
+            c.audit("checklist.checked" if checked else "checklist.unchecked",
+                    entity="checklist", before={"n": n, "checked": bool(current["checked"])},
+                    after={"n": n, "text": current["text"], "checked": checked})
+            refresh_approvals(ctx, c.store, c.row, c.now)
     return checklist(ctx, key)
 
 
@@ -109,24 +104,22 @@ def submit(ctx: Context, key: str, accept_scope: str | None = None) -> Hotfix:
         hf = load(ctx, key, store)
         row = records.hotfix_row(store, key)
         items, report = full_checklist(ctx, store, row)
-    blockers = appr.submit_blockers(hf, items, report.commits, accept)
+    blockers = refusals.submit(hf, items, report.commits, accept)
     if blockers:
         raise PolicyRefusal(f"submit {hf.key}", blockers)
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        row = records.hotfix_row(store, key)
-        if row["head_sha"] != hf.head_sha:
+    with change(ctx, hotfix=key) as c:
+        if c.row["head_sha"] != hf.head_sha:
             raise HotfixError(f"{hf.key} changed while submitting; try again")
         if accept:
-            store.execute("UPDATE hotfixes SET scope_accepted_reason = ? WHERE id = ?",
-                          (accept, row["id"]))
-        set_state(ctx, store, row, HotfixState.IN_REVIEW, now, "hotfix.submitted",
-                  head=row["head_sha"], scope_accepted=accept or None,
-                  violations=[v.to_json() for v in report.violations] or None)
+            c.store.execute("UPDATE hotfixes SET scope_accepted_reason = ? WHERE id = ?",
+                            (accept, c.row["id"]))
+        c.set_state(HotfixState.IN_REVIEW, "hotfix.submitted", head=c.row["head_sha"],
+                    scope_accepted=accept or None,
+                    violations=[v.to_json() for v in report.violations] or None)
         if ctx.config.approvals.required == 0:
-            row = records.hotfix_row(store, key)
-            set_state(ctx, store, row, HotfixState.APPROVED, now, "hotfix.approved",
-                      sha=row["head_sha"], note="no approvals required by config")
+            c.reread()
+            c.set_state(HotfixState.APPROVED, "hotfix.approved", sha=c.row["head_sha"],
+                        note="no approvals required by config")
     return _fresh(ctx, key)
 
 
@@ -150,64 +143,75 @@ def approve(ctx: Context, key: str, comment: str = "",
     comment = clean_text(comment, "comment")
     with ctx.open(create=False) as store:
         hf = load(ctx, key, store)
-    refusal = appr.approval_refusal(hf, ctx.actor.name)
-    if refusal:
-        raise PolicyRefusal(f"approve {hf.key}", [refusal])
-    if expected_head and not hf.head_sha.startswith(expected_head.lower()):
-        raise PolicyRefusal(f"approve {hf.key}", [
-            f"approval stale: head moved to {hf.head_sha[:12]} since you looked "
-            f"({expected_head[:12]})"])
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        row = records.hotfix_row(store, key)
-        if row["head_sha"] != hf.head_sha:
-            raise PolicyRefusal(f"approve {hf.key}", ["approval stale: head moved meanwhile"])
-        if expected is not None:
-            seen = Approval(approver="", approver_verified=True, decision="approved",
-                            sha=expected.head_sha, tree_sha=expected.tree_sha,
-                            checklist_hash=expected.checklist_hash,
-                            config_hash=expected.config_hash, stale=False, stale_reason="",
-                            at="", doc_hash=expected.doc_hash)
-            changed = appr.stale_reason(seen, binding(ctx, store, row, row["head_sha"]))
-            if changed:
-                raise PolicyRefusal(f"approve {hf.key}", [
-                    f"approval stale: {changed} since you looked; review it again"])
-        fresh = records.get_hotfix(store, key)
-        refusal = appr.approval_refusal(fresh, ctx.actor.name)
-        if refusal:  # the state changed since we looked (a reject, an abandon)
-            raise PolicyRefusal(f"approve {hf.key}", [refusal])
-        retro = bool(row["needs_retroactive_approval"]) and HotfixState(row["state"]) not in (
-            HotfixState.IN_REVIEW, HotfixState.APPROVED)
-        if retro:
-            shipped = store.scalar("SELECT sha FROM deploys WHERE hotfix_id = ? AND "
-                                   "break_glass = 1 ORDER BY id DESC LIMIT 1", (row["id"],))
-            if shipped and shipped != row["head_sha"]:
-                raise PolicyRefusal(f"approve {hf.key}", [
-                    f"the head moved since the break-glass deploy (deployed {shipped[:12]}, "
-                    f"head {row['head_sha'][:12]}); an approval after the fact must cover "
-                    "exactly what shipped"])
+    blockers = refusals.approve(hf, ctx.actor.name)
+    if not blockers and expected_head and not hf.head_sha.startswith(expected_head.lower()):
+        blockers = [f"approval stale: head moved to {hf.head_sha[:12]} since you looked "
+                    f"({expected_head[:12]})"]
+    if blockers:
+        raise PolicyRefusal(f"approve {hf.key}", blockers)
+    with change(ctx, hotfix=key) as c:
+        store, row = c.store, c.row
+        # again, inside the transaction: the content or the state may have moved on
+        retro = _after_the_fact(row)
+        blockers = (_changed_since(ctx, store, row, hf.head_sha, expected)
+                    or refusals.approve(records.get_hotfix(store, key), ctx.actor.name)
+                    or (_not_what_shipped(store, row) if retro else []))
+        if blockers:
+            raise PolicyRefusal(f"approve {hf.key}", blockers)
         mine = [a for a in records.approvals_for(store, row["id"])
                 if a.approver == ctx.actor.name and a.decision == "approved" and not a.stale]
-        if mine and not retro:
-            return records.get_hotfix(store, key)  # a person counts once
-        values = _bound_row(ctx, store, row, "approved", comment, now, retroactive=retro)
-        store.insert("approvals", values)
-        audit.append(store, ctx.actor, now, "approval", row["key"],
-                     "approval.retroactive" if retro else "approval.approved",
-                     after={"sha": values["head_sha"], "tree": values["tree_sha"],
-                            "comment": comment or None},
-                     incident=row["incident_key"], hotfix=row["key"])
-        if retro:
-            store.execute("UPDATE hotfixes SET needs_retroactive_approval = 0 WHERE id = ?",
-                          (row["id"],))
-        else:
-            valid = appr.valid_approvers(records.approvals_for(store, row["id"]))
-            if (HotfixState(row["state"]) is HotfixState.IN_REVIEW
-                    and len(valid) >= ctx.config.approvals.required):
-                set_state(ctx, store, row, HotfixState.APPROVED, now, "hotfix.approved",
-                          approvers=sorted(valid), sha=values["head_sha"],
-                          comment=comment or None)
+        if not mine or retro:  # a person counts once
+            _record_approval(c, comment, retro)
         return records.get_hotfix(store, key)
+
+
+def _after_the_fact(row) -> bool:
+    """This approval is the one a break-glass deploy owes (not a review's)."""
+    return bool(row["needs_retroactive_approval"]) and HotfixState(row["state"]) not in (
+        HotfixState.IN_REVIEW, HotfixState.APPROVED)
+
+
+def _changed_since(ctx: Context, store: Store, row, head: str,
+                   expected: appr.Binding | None) -> list[str]:
+    """The content moved since the approver looked (head, or the whole binding)."""
+    if row["head_sha"] != head:
+        return ["approval stale: head moved meanwhile"]
+    if expected is None:
+        return []
+    seen = Approval(approver="", approver_verified=True, decision="approved",
+                    sha=expected.head_sha, tree_sha=expected.tree_sha,
+                    checklist_hash=expected.checklist_hash, config_hash=expected.config_hash,
+                    stale=False, stale_reason="", at="", doc_hash=expected.doc_hash)
+    changed = appr.stale_reason(seen, binding(ctx, store, row, row["head_sha"]))
+    return [f"approval stale: {changed} since you looked; review it again"] if changed else []
+
+
+def _not_what_shipped(store: Store, row) -> list[str]:
+    """An approval after the fact covers exactly what the break-glass deploy shipped."""
+    shipped = store.scalar("SELECT sha FROM deploys WHERE hotfix_id = ? AND break_glass = 1 "
+                           "ORDER BY id DESC LIMIT 1", (row["id"],))
+    if shipped and shipped != row["head_sha"]:
+        return [f"the head moved since the break-glass deploy (deployed {shipped[:12]}, "
+                f"head {row['head_sha'][:12]}); an approval after the fact must cover "
+                "exactly what shipped"]
+    return []
+
+
+def _record_approval(c: Change, comment: str, retro: bool) -> None:
+    values = _bound_row(c.ctx, c.store, c.row, "approved", comment, c.now, retroactive=retro)
+    c.store.insert("approvals", values)
+    c.audit("approval.retroactive" if retro else "approval.approved", entity="approval",
+            after={"sha": values["head_sha"], "tree": values["tree_sha"],
+                   "comment": comment or None})
+    if retro:
+        c.store.execute("UPDATE hotfixes SET needs_retroactive_approval = 0 WHERE id = ?",
+                        (c.row["id"],))
+        return
+    valid = appr.valid_approvers(records.approvals_for(c.store, c.row["id"]))
+    if (HotfixState(c.row["state"]) is HotfixState.IN_REVIEW
+            and len(valid) >= c.ctx.config.approvals.required):
+        c.set_state(HotfixState.APPROVED, "hotfix.approved", approvers=sorted(valid),
+                    sha=values["head_sha"], comment=comment or None)
 
 
 def reject(ctx: Context, key: str, comment: str) -> Hotfix:
@@ -216,22 +220,17 @@ def reject(ctx: Context, key: str, comment: str) -> Hotfix:
         raise ValidationError("a rejection needs a --comment saying why")
     with ctx.open(create=False) as store:
         hf = load(ctx, key, store)
-    if hf.author == ctx.actor.name:
-        raise PolicyRefusal(f"reject {hf.key}", [
-            f"you authored {hf.key}; edit it, or abandon it, instead of rejecting"])
-    if hf.state not in (HotfixState.IN_REVIEW, HotfixState.APPROVED):
-        raise PolicyRefusal(f"reject {hf.key}", [
-            f"{hf.key} is {hf.state}; only a hotfix in review can be rejected"])
+    blockers = refusals.reject(hf, ctx.actor.name)
+    if blockers:
+        raise PolicyRefusal(f"reject {hf.key}", blockers)
     check_hotfix_transition(hf.key, hf.state, HotfixState.DRAFT)
-    now = ctx.now()
-    with ctx.writing() as store, store.write():
-        row = records.hotfix_row(store, key)
-        store.insert("approvals", _bound_row(ctx, store, row, "rejected", comment, now))
-        store.execute("UPDATE approvals SET stale = 1, stale_reason = ? WHERE hotfix_id = ? "
-                      "AND stale = 0 AND decision = 'approved'",
-                      (f"superseded by rejection from {ctx.actor.name}", row["id"]))
-        set_state(ctx, store, row, HotfixState.DRAFT, now, "hotfix.rejected", comment=comment)
-        return records.get_hotfix(store, key)
+    with change(ctx, hotfix=key) as c:
+        c.store.insert("approvals", _bound_row(ctx, c.store, c.row, "rejected", comment, c.now))
+        c.store.execute("UPDATE approvals SET stale = 1, stale_reason = ? WHERE hotfix_id = ? "
+                        "AND stale = 0 AND decision = 'approved'",
+                        (f"superseded by rejection from {ctx.actor.name}", c.row["id"]))
+        c.set_state(HotfixState.DRAFT, "hotfix.rejected", comment=comment)
+        return records.get_hotfix(c.store, key)
 
 
 def review_queue(ctx: Context) -> list[Hotfix]:

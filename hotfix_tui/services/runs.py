@@ -1,190 +1,140 @@
-"""How a run's end changes the world: the deploy row, the environment, the hotfix.
+"""Runs (deploy, verify, rollback) as the faces see them: read, follow, wait for, cancel.
 
-Called by the runner process when its child exits, and by any command that
-finds a runner gone. Every effect and its audit event commit together.
+What a run's end means is decided below, in deploy.lifecycle; starting one is in
+runstart.py.
 """
 
 from __future__ import annotations
 
-import os
-import socket
-from datetime import timedelta
+import threading
+from collections.abc import Iterator
 
-from ..clock import iso, parse_iso, utcnow
-from ..core.models import Actor, HotfixState, RunKind, RunStatus
-from ..core.workflow import HOTFIX_TRANSITIONS, check_hotfix_transition
-from ..store import audit
+from ..core.errors import PolicyRefusal
+from ..core.models import Deploy, LogLine, RunStatus
+from ..deploy import cancel as cancelling
+from ..deploy import follow as following
+from ..deploy import launch
+from ..deploy.lifecycle import effective_status, incident_of, reap_lost_runs
+from ..deploy.procgroup import stop_lost_group
+from ..store import audit, records
+from ..store import runs as run_rows
 from ..store.db import Store
-from ..store.runs import run_row
-
-# A runner writes its heartbeat at least every second. Past STALE_AFTER with its
-# pid gone (same host) or past LOST_AFTER whatever the pid, its outcome is unknown.
-STALE_AFTER = timedelta(seconds=4)
-LOST_AFTER = timedelta(seconds=90)
-STARTING_GRACE = timedelta(seconds=180)
-HOST = socket.gethostname()
+from . import refusals
+from .context import Context
 
 
-def _pid_alive(pid: int | None, deploy_id: int | None = None) -> bool:
-    """Is the runner of this run still alive on this host? A zombie is dead; a pid
-    reused by something else (or by another run's runner) is not ours."""
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-        if stat[stat.rfind(b")") + 2:][:1] == b"Z":
-            return False  # dead, only waiting to be reaped
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            cmd = f.read()
-    except OSError:
-        return True
-    if not cmd:
-        return True
-    if b"hotfix_tui.deploy.runner" not in cmd:
-        return False
-    return deploy_id is None or f"--deploy\0{deploy_id}\0".encode() in cmd + b"\0"
-
-
-def runner_lost(row, now=None) -> bool:
-    """True when a `running` row has no live runner behind it."""
-    if row["status"] != "running":
-        return False
-    now = now or utcnow()
-    beat = parse_iso(row["heartbeat_at"] or row["started_at"])
-    age = now - beat
-    if row["pid"] is None:
-        # still starting: its worktree is being checked out; the runner has not claimed it
-        return age > STARTING_GRACE
-    if age > LOST_AFTER:
-        return True
-    if age > STALE_AFTER:
-        if row["host"] and row["host"] != HOST:
-            return False
-        return not _pid_alive(row["pid"], row["id"])
-    return False
-
-
-def effective_status(row, now=None) -> RunStatus:
-    """What every reader shows: a dead runner is `interrupted`, never `running`."""
-    if runner_lost(row, now):
-        return RunStatus.INTERRUPTED
-    return RunStatus(row["status"])
-
-
-def finish_run(store: Store, deploy_id: int, status: str | RunStatus, *,
-               exit_code: int | None = None, signal: int | None = None,
-               now: str | None = None, actor: Actor | None = None,
-               note: str = "") -> bool:
-    """Record the outcome of a run once; False if it was already finished."""
-    status = RunStatus(status)
-    now = now or iso(utcnow())
-    with store.write():
-        row = run_row(store, deploy_id)
-        if row["status"] != "running":
-            return False
-        who = actor or Actor(row["started_by"], bool(row["started_by_verified"]))
-        store.execute(
-            "UPDATE deploys SET status = ?, exit_code = ?, signal = ?, finished_at = ? "
-            "WHERE id = ?",
-            (str(status), exit_code, signal, now, deploy_id),
-        )
-        hotfix_key = row["hotfix_key"]
-        incident = None
-        if row["hotfix_id"] is not None:
-            incident = store.scalar(
-                "SELECT i.key FROM hotfixes h JOIN incidents i ON i.id = h.incident_id "
-                "WHERE h.id = ?", (row["hotfix_id"],))
-        audit.append(store, who, now, "deploy", row["key"], f"{row['kind']}.{status}",
-                     before={"status": "running"},
-                     after={"status": str(status), "exit_code": exit_code, "signal": signal,
-                            "env": row["env"], "version": row["version"], "sha": row["sha"]},
-                     incident=incident, hotfix=hotfix_key, note=note or None)
-        _apply_outcome(store, row, status, now, who, incident)
-    return True
-
-
-def _apply_outcome(store: Store, row, status: RunStatus, now: str, who: Actor,
-                   incident: str | None) -> None:
-    kind = RunKind(row["kind"])
-    ok = status is RunStatus.SUCCEEDED
-    if kind in (RunKind.DEPLOY, RunKind.ROLLBACK) and ok:
-        before = store.one("SELECT * FROM environments WHERE name = ?", (row["env"],))
-        store.execute(
-            "INSERT INTO environments (name, version, sha, deployed_by, deployed_by_verified, "
-            "deployed_at, deploy_id) VALUES (?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT(name) DO UPDATE SET version = excluded.version, sha = excluded.sha, "
-            "deployed_by = excluded.deployed_by, deployed_by_verified = "
-            "excluded.deployed_by_verified, deployed_at = excluded.deployed_at, "
-            "deploy_id = excluded.deploy_id",
-            (row["env"], row["version"], row["sha"], row["started_by"],
-             row["started_by_verified"], now, row["id"]),
-        )
-        audit.append(store, who, now, "environment", row["env"], "environment.deployed",
-                     before={"version": before["version"] if before else None,
-                             "sha": before["sha"] if before else None},
-                     after={"version": row["version"], "sha": row["sha"],
-                            "deploy": row["key"]},
-                     incident=incident, hotfix=row["hotfix_key"])
-    if row["hotfix_id"] is None:
-        return
-    if kind is RunKind.VERIFY:
-        if ok:
-            from .deploys import maybe_verified
-
-            maybe_verified(store, row["hotfix_id"], row["env"], now, who,
-                           verify_configured=True)
-        return
-    h = store.one("SELECT id, key, state FROM hotfixes WHERE id = ?", (row["hotfix_id"],))
-    current = HotfixState(h["state"])
-    target: HotfixState | None = None
-    if kind is RunKind.DEPLOY and current is HotfixState.DEPLOYING:
-        target = HotfixState.DEPLOYED if ok else HotfixState.FAILED
-    elif kind is RunKind.ROLLBACK and ok and \
-            HotfixState.ROLLED_BACK in HOTFIX_TRANSITIONS[current]:
-        target = HotfixState.ROLLED_BACK
-    if target is None:
-        return
-    check_hotfix_transition(h["key"], current, target)
-    store.execute("UPDATE hotfixes SET state = ?, updated_at = ? WHERE id = ?",
-                  (str(target), now, h["id"]))
-    rolled_back = target is HotfixState.ROLLED_BACK
-    audit.append(store, who, now, "hotfix", h["key"],
-                 "hotfix.rolled_back" if rolled_back else "hotfix.state",
-                 before={"state": str(current)}, after={"state": str(target)},
-                 incident=incident, hotfix=h["key"], cause=row["key"],
-                 reason=row["reason"] or None)
-
-
-def reap_in(ctx, store: Store) -> list[str]:
+def reap_in(ctx: Context, store: Store) -> list[str]:
     """reap_lost_runs as `ctx.actor`, unless this context only browses (ctx.readonly)."""
     return [] if ctx.readonly else reap_lost_runs(store, ctx.actor)
 
 
-def reap(ctx) -> list[str]:
+def reap(ctx: Context) -> list[str]:
     """Open the database and record every run whose runner is gone as interrupted, so no
     reader shows a hotfix `deploying` for a deploy nobody is running."""
     with ctx.open(create=False) as store:
         return reap_in(ctx, store)
 
 
-def reap_lost_runs(store: Store, actor: Actor, now=None) -> list[str]:
-    """Mark every run whose runner is gone as `interrupted`; returns their keys."""
-    if store.readonly or store.path == ":memory:":
+def get_run(store: Store, key: str | int) -> Deploy:
+    row = run_rows.run_row(store, key)
+    return run_rows.deploy_from_row(row, effective_status(row))
+
+
+def runs_of(store: Store, **where) -> list[Deploy]:
+    """Runs as every reader shows them (a dead runner's run reads `interrupted`)."""
+    return [run_rows.deploy_from_row(r, effective_status(r))
+            for r in run_rows.list_runs(store, **where)]
+
+
+def show_run(ctx: Context, key: str) -> Deploy:
+    with ctx.reading() as store:
+        return get_run(store, key)
+
+
+def list_runs(ctx: Context, env: str | None = None, hotfix: str | None = None,
+              limit: int | None = 200) -> list[Deploy]:
+    if env and ctx.config.environments:
+        ctx.config.env(env)
+    with ctx.reading() as store:
+        hotfix_id = records.hotfix_row(store, hotfix)["id"] if hotfix else None
+        return runs_of(store, env=env, hotfix_id=hotfix_id, limit=limit)
+
+
+def run_log(ctx: Context, key: str, after_seq: int = 0, limit: int = 1_000_000
+            ) -> list[LogLine]:
+    with ctx.reading() as store:
+        row = run_rows.run_row(store, key)
+        out: list[LogLine] = []
+        while True:
+            page = run_rows.read_lines(store, row["id"], after_seq, 5000)
+            out.extend(page)
+            if len(page) < 5000 or len(out) >= limit:
+                return out
+            after_seq = page[-1].seq
+
+
+def run_lines(ctx: Context, key: str, first_seq: int, count: int) -> list[LogLine]:
+    with ctx.reading() as store:
+        row = run_rows.run_row(store, key)
+        return run_rows.line_range(store, row["id"], first_seq, count)
+
+
+def search_log(ctx: Context, key: str, term: str, limit: int = 10_000) -> list[int]:
+    """Sequence numbers of the lines containing `term` (case-insensitive)."""
+    if not term:
         return []
-    now_dt = now or utcnow()
-    rows = store.all("SELECT d.*, h.key AS hotfix_key FROM deploys d "
-                     "LEFT JOIN hotfixes h ON h.id = d.hotfix_id WHERE d.status = 'running'")
-    lost = [r for r in rows if runner_lost(r, now_dt)]
-    done = []
-    for r in lost:
-        if finish_run(store, r["id"], RunStatus.INTERRUPTED, now=iso(now_dt), actor=actor,
-                      note="runner gone: outcome unknown"):
-            done.append(r["key"])
-    return done
+    with ctx.reading() as store:
+        row = run_rows.run_row(store, key)
+        rows = store.all("SELECT seq FROM deploy_lines WHERE deploy_id = ? AND "
+                         "instr(lower(text), lower(?)) > 0 ORDER BY seq LIMIT ?",
+                         (row["id"], term, limit))
+    return [r[0] for r in rows]
+
+
+def follow_log(ctx: Context, key: str, after_seq: int = 0,
+               stop: threading.Event | None = None) -> Iterator[LogLine]:
+    """The run's lines as they are written, until it ends (`hotfix log --follow`)."""
+    run = show_run(ctx, key)
+    return following.follow(str(ctx.db_path), _number(run.key), after_seq, stop=stop)
+
+
+def wait_run(ctx: Context, key: str, timeout: float | None = None) -> Deploy:
+    """Until the run ends (a dead runner counts: `interrupted`); TimeoutError after
+    `timeout` seconds."""
+    return launch.wait_finished(str(ctx.db_path), _number(key), timeout)
+
+
+def _number(key: str) -> int:
+    return int(str(key).split("-")[1])
+
+
+# ---- cancel ------------------------------------------------------------------------
+
+def cancel(ctx: Context, deploy_key: str) -> Deploy:
+    """Cancel a running run; or stop what an interrupted run's command left running."""
+    with ctx.open(create=False) as store:
+        reap_in(ctx, store)
+        row = run_rows.run_row(store, deploy_key)
+        blockers = refusals.cancel(store, row)
+    if blockers:
+        raise PolicyRefusal(f"cancel {row['key']}", blockers)
+    now = ctx.now()
+    with ctx.writing() as store:
+        if row["status"] == str(RunStatus.INTERRUPTED):
+            _stop_orphan(ctx, store, row, now)
+        else:
+            cancelling.request_cancel(store, row["id"], ctx.actor, now)
+    return show_run(ctx, row["key"])
+
+
+def _stop_orphan(ctx: Context, store: Store, row, now: str) -> None:
+    """The runner of `row` died, but its command did not: stop the command's group."""
+    blockers = refusals.cancel(store, row)  # again: someone may have stopped it meanwhile
+    if blockers:
+        raise PolicyRefusal(f"cancel {row['key']}", blockers)
+    cancelling.check_may_signal(row["key"], row["pgid"])
+    what = stop_lost_group(row["pgid"], float(row["cancel_grace_s"]))
+    with store.write():
+        audit.append(store, ctx.actor, now, "deploy", row["key"], "deploy.orphan_stopped",
+                     after={"env": row["env"], "what": what}, hotfix=row["hotfix_key"],
+                     incident=incident_of(store, row))

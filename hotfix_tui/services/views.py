@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from .. import gitops
+from ..core.errors import HotfixError
 from ..core.models import AuditEvent, Deploy, EnvironmentStatus, Hotfix, HotfixState, Incident
 from ..core.scope import ScopeReport
 from ..store import audit, records
 from ..store import runs as run_rows
+from ..store.db import Store
+from . import refusals
 from .context import Context
-from .deploys import status as env_status
+from .environments import status_in
+from .finish_state import production_sha
+from .hotfixes import binding, sync
 from .review import full_checklist
-from .runs import effective_status
+from .runs import get_run, reap_in, runs_of
 
 
 @dataclass(frozen=True)
@@ -26,11 +32,21 @@ class Dashboard:
     incidents: tuple[IncidentRow, ...]
     environments: tuple[EnvironmentStatus, ...]
     data_version: int = 0
+    # per environment: why it cannot be rolled back or unlocked now (None: it can)
+    rollback: dict[str, str | None] = field(default_factory=dict)
+    unlock: dict[str, str | None] = field(default_factory=dict)
+
+
+def _why(reasons: list[str]) -> str | None:
+    return "; ".join(reasons) if reasons else None
 
 
 def dashboard(ctx: Context, include_resolved: bool = False) -> Dashboard:
-    envs = tuple(env_status(ctx))
-    with ctx.reading() as store:
+    with ctx.open(create=False) as store:
+        reap_in(ctx, store)
+        envs = tuple(status_in(ctx, store))
+        rollback = {e.env: _why(refusals.rollback(store, e.env)) for e in envs}
+        unlock = {e.env: _why(refusals.unlock(store, e.env)) for e in envs}
         # a dashboard, not an archive: the worst 100 open incidents and their 10 newest
         # hotfixes keep the first frame fast on a year of history (the rest: history)
         incidents = records.list_incidents(store, include_resolved, limit=100)
@@ -39,7 +55,7 @@ def dashboard(ctx: Context, include_resolved: bool = False) -> Dashboard:
             hfs = records.list_hotfixes(store, incident=inc.key, limit=10)
             rows.append(IncidentRow(inc, tuple(h for h in hfs
                                                if h.state is not HotfixState.ABANDONED)))
-        return Dashboard(tuple(rows), envs, store.data_version())
+        return Dashboard(tuple(rows), envs, store.data_version(), rollback, unlock)
 
 
 @dataclass(frozen=True)
@@ -55,9 +71,6 @@ class HotfixDetail:
 
 
 def hotfix_detail(ctx: Context, key: str) -> HotfixDetail:
-    from ..core.errors import HotfixError
-    from .hotfixes import sync
-
     error = ""
     with ctx.open(create=False) as store:
         try:
@@ -72,21 +85,16 @@ def hotfix_detail(ctx: Context, key: str) -> HotfixDetail:
             try:
                 items, report = full_checklist(ctx, store, row)
                 hf = replace(hf, checklist=tuple(items))
-                from .hotfixes import binding
-
                 bound = binding(ctx, store, row, row["head_sha"])
             except HotfixError as exc:
                 error = str(exc)
         events = tuple(audit.events(store, hotfix=hf.key))
-        deploys = tuple(run_rows.deploy_from_row(r, effective_status(r))
-                        for r in run_rows.list_runs(store, hotfix_id=row["id"], limit=100))
+        deploys = tuple(runs_of(store, hotfix_id=row["id"], limit=100))
         verify = {}
         for env in ctx.config.environments:
             if env.verify_items:
                 verify[env.name] = tuple(records.checklist_for(store, row["id"], "verify",
                                                                env.name))
-    from pathlib import Path
-
     missing = not (Path(hf.worktree) / ".git").exists() and hf.state not in (
         HotfixState.ABANDONED, HotfixState.FINISHED)
     return HotfixDetail(hf, report, events, deploys, verify, missing, error, bound)
@@ -117,86 +125,85 @@ def base_choices(ctx: Context) -> list[tuple[str, str]]:
     return out
 
 
-def run_lines(ctx: Context, key: str, first_seq: int, count: int):
-    with ctx.reading() as store:
-        row = run_rows.run_row(store, key)
-        return run_rows.line_range(store, row["id"], first_seq, count)
 
+
+# ---- what the console may do now, and why not -----------------------------------------
 
 def action_reasons(ctx: Context, detail: HotfixDetail) -> dict[str, str | None]:
     """Why each hotfix action is unavailable to the acting user right now (None: it is
-    available). The console dims the action and shows this reason."""
-    from ..core import approval as appr
-    from ..core.workflow import EDITABLE_STATES
-    from .deploys import deploy_blockers
-
+    available), from the same rules the services refuse with."""
     hf = detail.hotfix
     me = ctx.actor.name
     out: dict[str, str | None] = {}
-    checklist = list(hf.checklist)
-    commits = detail.scope.commits if detail.scope else 0
-    blockers = appr.submit_blockers(hf, checklist, commits) if detail.scope else [
-        detail.error or "scope unavailable"]
-    out["submit"] = "; ".join(blockers) if blockers else None
-    refusal = appr.approval_refusal(hf, me)
-    mine = [a for a in hf.approvals if a.approver == me and a.decision == "approved"
-            and not a.stale]
-    if refusal:
-        out["approve"] = refusal
-    elif mine and not hf.needs_retroactive_approval:
-        out["approve"] = f"you already approved {hf.key} at {mine[-1].sha[:10]}"
+    if detail.scope:
+        out["submit"] = _why(refusals.submit(hf, list(hf.checklist), detail.scope.commits))
     else:
-        out["approve"] = None
-    if hf.author == me:
-        out["reject"] = f"you authored {hf.key}; edit or abandon it instead"
-    elif hf.state not in (HotfixState.IN_REVIEW, HotfixState.APPROVED):
-        out["reject"] = f"{hf.key} is {hf.state}; only a hotfix in review can be rejected"
-    else:
-        out["reject"] = None
-    editable = hf.state in EDITABLE_STATES
-    out["save"] = None if editable else f"{hf.key} is {hf.state}; it can no longer change"
-    out["tick"] = out["save"]
-    if not editable:
-        out["pick"] = out["save"]
-    elif detail.worktree_missing:
-        out["pick"] = f"the worktree is missing (hotfix worktree {hf.key})"
-    else:
-        out["pick"] = None
+        out["submit"] = detail.error or "scope unavailable"
+    out["approve"] = _why(refusals.approve(hf, me)) or refusals.already_approved(hf, me)
+    out["reject"] = _why(refusals.reject(hf, me))
+    out["save"] = out["tick"] = _why(refusals.edit(hf.key, hf.state))
+    out["pick"] = _why(refusals.pick(hf, detail.worktree_missing))
     prod = ctx.config.hotfix.production_env
-    if prod in ctx.config.env_names:
-        env = ctx.config.env(prod)
-        with ctx.reading() as store:
-            reasons = deploy_blockers(ctx, store, hf, env, False)
-            bg = deploy_blockers(ctx, store, hf, env, True)
-        out["deploy"] = "; ".join(reasons) if reasons else None
-        out["break_glass"] = ("break-glass is disabled by [approvals] break_glass = false"
-                              if not ctx.config.approvals.break_glass else
-                              ("; ".join(bg) if bg else None))
-    else:
-        out["deploy"] = out["break_glass"] = f"no environment {prod!r} configured"
-    if hf.state not in (HotfixState.DEPLOYED, HotfixState.VERIFIED):
-        out["verify"] = f"{hf.key} is {hf.state}; deploy it first"
-    else:
-        out["verify"] = None
-    if hf.needs_retroactive_approval:
-        out["finish"] = "a break-glass deploy still needs its approval after the fact"
-    elif hf.state is HotfixState.DEPLOYED:
-        out["finish"] = (f"{hf.key} is deployed but not verified (verify it, or "
-                         f"hotfix finish {hf.key} --skip-verify REASON)")
-    elif hf.state is not HotfixState.VERIFIED:
-        out["finish"] = f"{hf.key} is {hf.state}; finish follows a verified deploy"
-    else:
-        out["finish"] = None
+    with ctx.reading() as store:
+        out.update(_environment_reasons(ctx, store, hf, prod))
+        shipped = production_sha(store, {"id": _hotfix_id(store, hf.key)},
+                                 prod if prod in ctx.config.env_names else None)
+    out["finish"] = _why(refusals.finish(
+        hf.key, hf.state, needs_retroactive=hf.needs_retroactive_approval, shipped=shipped,
+        gate_env=prod if prod in ctx.config.env_names else None))
     return out
 
 
-def search_log(ctx: Context, key: str, term: str, limit: int = 10_000) -> list[int]:
-    """Sequence numbers of the lines containing `term` (case-insensitive)."""
-    if not term:
-        return []
-    with ctx.reading() as store:
+def _hotfix_id(store: Store, key: str) -> int:
+    return records.hotfix_row(store, key)["id"]
+
+
+def _environment_reasons(ctx: Context, store: Store, hf: Hotfix, prod: str
+                         ) -> dict[str, str | None]:
+    """deploy, break-glass, verify and rollback: all about the production environment."""
+    if prod not in ctx.config.env_names:
+        missing = f"no environment {prod!r} configured"
+        return dict.fromkeys(("deploy", "break_glass", "verify", "rollback"), missing)
+    env = ctx.config.env(prod)
+    return {
+        "deploy": _why(refusals.deploy(ctx, store, hf, env)),
+        "break_glass": _why(refusals.break_glass(ctx, store, hf, env)),
+        "verify": _why(refusals.verify(hf, prod, records.environment_row(store, prod))),
+        "rollback": _why(refusals.rollback(store, prod)),
+    }
+
+
+@dataclass(frozen=True)
+class RunView:
+    """One run as the deploy pane shows it, with why each of its actions is unavailable."""
+
+    run: Deploy
+    environment: EnvironmentStatus | None
+    reasons: dict[str, str | None] = field(default_factory=dict)
+
+
+def run_view(ctx: Context, key: str) -> RunView:
+    """The run, its environment, and its actions' availability (cancel, verify,
+    rollback, unlock)."""
+    with ctx.open(create=False) as store:
+        reap_in(ctx, store)
         row = run_rows.run_row(store, key)
-        rows = store.all("SELECT seq FROM deploy_lines WHERE deploy_id = ? AND "
-                         "instr(lower(text), lower(?)) > 0 ORDER BY seq LIMIT ?",
-                         (row["id"], term, limit))
-    return [r[0] for r in rows]
+        run = get_run(store, row["id"])
+        env = next((e for e in status_in(ctx, store) if e.env == run.env), None)
+        reasons = {
+            "cancel_run": _why(refusals.cancel(store, row)),
+            "verify": _why(_verify_run(store, run)),
+            "rollback": _why(refusals.rollback(store, run.env)),
+            "unlock": _why(refusals.unlock(store, run.env)),
+        }
+    return RunView(run, env, reasons)
+
+
+def _verify_run(store: Store, run: Deploy) -> list[str]:
+    """Verify from the deploy pane: the hotfix this deploy shipped, on its environment."""
+    if run.hotfix is None:
+        return ["this run belongs to no hotfix"]
+    if run.kind.value != "deploy" or run.status.value != "succeeded":
+        return ["verify follows a successful deploy"]
+    hf = records.get_hotfix(store, run.hotfix)
+    return refusals.verify(hf, run.env, records.environment_row(store, run.env))

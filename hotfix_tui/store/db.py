@@ -204,6 +204,39 @@ def open_memory() -> Store:
     return Store(conn, ":memory:", readonly=True)
 
 
+def _make_database(p: Path) -> None:
+    """Create the database's folder and file (shared mode: group-owned and writable);
+    refuse a folder we could not create a file in."""
+    try:
+        sharing.make_dirs(p.parent)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot create database folder {p.parent}: {exc.strerror or exc}"
+        ) from exc
+    if not os.access(p.parent, os.W_OK | os.X_OK):
+        raise StoreError(f"cannot create database in {p.parent}: permission denied")
+    try:
+        sharing.create_database_file(p)
+    except OSError as exc:
+        raise StoreError(f"cannot create database {p}: {exc.strerror or exc}") from exc
+
+
+def _check_ours(conn: sqlite3.Connection, shown: str) -> int:
+    """The file's schema version, once it is known to be ours and not newer. Looks before
+    touching: a newer or foreign file must stay byte-for-byte intact."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > schema.SCHEMA_VERSION:
+        raise StoreError(
+            f"{shown} was written by a newer hotfix-tui (schema {version}, this version "
+            f"understands up to {schema.SCHEMA_VERSION}); upgrade hotfix-tui"
+        )
+    if version > 0 and not schema.looks_like_ours(conn):
+        raise StoreError(f"{shown} is not a hotfix database")
+    if version == 0 and schema.has_foreign_tables(conn):
+        raise StoreError(f"{shown} is not a hotfix database (it holds other tables)")
+    return version
+
+
 def open_store(path: str | os.PathLike, *, create: bool = True,
                readonly: bool = False) -> Store:
     """Open (and with create=True, create and migrate) the database at `path`.
@@ -220,18 +253,7 @@ def open_store(path: str | os.PathLike, *, create: bool = True,
     if not p.exists():
         if not create or readonly:
             return open_memory()
-        try:
-            sharing.make_dirs(p.parent)
-        except OSError as exc:
-            raise StoreError(
-                f"cannot create database folder {p.parent}: {exc.strerror or exc}"
-            ) from exc
-        if not os.access(p.parent, os.W_OK | os.X_OK):
-            raise StoreError(f"cannot create database in {p.parent}: permission denied")
-        try:
-            sharing.create_database_file(p)
-        except OSError as exc:
-            raise StoreError(f"cannot create database {p}: {exc.strerror or exc}") from exc
+        _make_database(p)
     else:
         sharing.adopt_database(p)
         sharing.repair_sidecars(p)
@@ -244,17 +266,7 @@ def open_store(path: str | os.PathLike, *, create: bool = True,
     except sqlite3.Error as exc:
         raise StoreError(_describe(exc, shown)) from exc
     try:
-        # Look before touching: a newer or foreign file must stay byte-for-byte intact.
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > schema.SCHEMA_VERSION:
-            raise StoreError(
-                f"{shown} was written by a newer hotfix-tui (schema {version}, this version "
-                f"understands up to {schema.SCHEMA_VERSION}); upgrade hotfix-tui"
-            )
-        if version > 0 and not schema.looks_like_ours(conn):
-            raise StoreError(f"{shown} is not a hotfix database")
-        if version == 0 and schema.has_foreign_tables(conn):
-            raise StoreError(f"{shown} is not a hotfix database (it holds other tables)")
+        version = _check_ours(conn, shown)
         _pragmas(conn, readonly)
         if version < schema.SCHEMA_VERSION:
             if readonly:

@@ -10,28 +10,15 @@ from ..core.models import (
     Approval,
     ChecklistItem,
     Hotfix,
-    HotfixState,
     Incident,
-    IncidentStatus,
 )
 from ..core.workflow import parse_key
 from .db import Store
+from .rows import from_row
 
 
 def incident_from_row(r: sqlite3.Row) -> Incident:
-    return Incident(
-        key=r["key"],
-        title=r["title"],
-        severity=r["severity"],
-        status=IncidentStatus(r["status"]),
-        service=r["service"],
-        commander=r["commander"],
-        opened_by=r["opened_by"],
-        opened_by_verified=bool(r["opened_by_verified"]),
-        opened_at=r["opened_at"],
-        mitigated_at=r["mitigated_at"],
-        resolved_at=r["resolved_at"],
-    )
+    return from_row(Incident, r)
 
 
 def incident_row(store: Store, key: str) -> sqlite3.Row:
@@ -57,6 +44,11 @@ def list_incidents(store: Store, include_resolved: bool = False,
     return [incident_from_row(r) for r in store.all(sql)]
 
 
+def environment_row(store: Store, name: str) -> sqlite3.Row | None:
+    """What `environments` records for `name` (None before its first deploy or adopt)."""
+    return store.one("SELECT * FROM environments WHERE name = ?", (name,))
+
+
 def insert_incident(store: Store, values: dict[str, Any]) -> Incident:
     n = store.next_id("incidents")
     store.insert("incidents", {"id": n, "key": f"INC-{n}", **values})
@@ -66,69 +58,17 @@ def insert_incident(store: Store, values: dict[str, Any]) -> Incident:
 # ---- hotfixes ----------------------------------------------------------------
 
 def approval_from_row(r: sqlite3.Row) -> Approval:
-    return Approval(
-        approver=r["approver"],
-        approver_verified=bool(r["approver_verified"]),
-        decision=r["decision"],
-        sha=r["head_sha"],
-        tree_sha=r["tree_sha"],
-        checklist_hash=r["checklist_hash"],
-        config_hash=r["config_hash"],
-        stale=bool(r["stale"]),
-        stale_reason=r["stale_reason"],
-        at=r["at"],
-        comment=r["comment"],
-        retroactive=bool(r["retroactive"]),
-        doc_hash=r["doc_hash"],
-        signature=r["signature"],
-        signature_version=r["signature_version"],
-        repository=r["repository"],
-    )
+    return from_row(Approval, r, {"sha": "head_sha"})
 
 
 def checklist_from_row(r: sqlite3.Row) -> ChecklistItem:
-    return ChecklistItem(
-        n=r["n"],
-        text=r["text"],
-        automatic=False,
-        checked=bool(r["checked"]),
-        checked_by=r["checked_by"],
-        checked_by_verified=bool(r["checked_by_verified"]),
-        checked_at=r["checked_at"],
-    )
+    return from_row(ChecklistItem, r, automatic=False)
 
 
 def hotfix_from_row(r: sqlite3.Row, approvals=(), checklist=(),
                     last_deploy_status: str | None = None) -> Hotfix:
-    return Hotfix(
-        key=r["key"],
-        incident=r["incident_key"],
-        title=r["title"],
-        author=r["author"],
-        author_verified=bool(r["author_verified"]),
-        base_ref=r["base_ref"],
-        base_sha=r["base_sha"],
-        branch=r["branch"],
-        worktree=r["worktree"],
-        head_sha=r["head_sha"],
-        version=r["version"],
-        state=HotfixState(r["state"]),
-        why=r["why"],
-        risk=r["risk"],
-        test_plan=r["test_plan"],
-        rollback_plan=r["rollback_plan"],
-        created_at=r["created_at"],
-        updated_at=r["updated_at"],
-        scope_accepted_reason=r["scope_accepted_reason"],
-        break_glass=bool(r["break_glass"]),
-        break_glass_reason=r["break_glass_reason"],
-        needs_retroactive_approval=bool(r["needs_retroactive_approval"]),
-        skip_verify_reason=r["skip_verify_reason"],
-        tag=r["tag"],
-        approvals=tuple(approvals),
-        checklist=tuple(checklist),
-        last_deploy_status=last_deploy_status,
-    )
+    return from_row(Hotfix, r, {"incident": "incident_key"}, approvals=tuple(approvals),
+                    checklist=tuple(checklist), last_deploy_status=last_deploy_status)
 
 
 _HOTFIX_SELECT = """

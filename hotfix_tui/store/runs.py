@@ -10,6 +10,7 @@ from ..core.errors import NotFound
 from ..core.models import Deploy, LogLine, RunKind, RunStatus
 from ..core.workflow import parse_key
 from .db import Store
+from .rows import from_row
 
 INSERT_LINES = ("INSERT INTO deploy_lines (deploy_id, seq, stream, at, text, flags) "
                 "VALUES (?, ?, ?, ?, ?, ?)")
@@ -20,33 +21,8 @@ SELECT d.*, h.key AS hotfix_key FROM deploys d LEFT JOIN hotfixes h ON h.id = d.
 
 
 def deploy_from_row(r: sqlite3.Row, status: RunStatus | None = None) -> Deploy:
-    return Deploy(
-        key=r["key"],
-        hotfix=r["hotfix_key"],
-        env=r["env"],
-        kind=RunKind(r["kind"]),
-        status=status or RunStatus(r["status"]),
-        exit_code=r["exit_code"],
-        signal=r["signal"],
-        sha=r["sha"],
-        version=r["version"],
-        previous_sha=r["previous_sha"],
-        previous_version=r["previous_version"],
-        started_by=r["started_by"],
-        started_by_verified=bool(r["started_by_verified"]),
-        started_at=r["started_at"],
-        finished_at=r["finished_at"],
-        heartbeat_at=r["heartbeat_at"],
-        lines=r["lines"],
-        break_glass=bool(r["break_glass"]),
-        break_glass_reason=r["break_glass_reason"],
-        argv=tuple(json.loads(r["argv"])),
-        pid=r["pid"],
-        host=r["host"],
-        cancelled_by=r["cancel_requested_by"],
-        reason=r["reason"],
-        truncated=bool(r["truncated"]),
-    )
+    return from_row(Deploy, r, {"hotfix": "hotfix_key", "cancelled_by": "cancel_requested_by"},
+                    status=status or RunStatus(r["status"]), argv=tuple(json.loads(r["argv"])))
 
 
 def run_row(store: Store, key: str | int) -> sqlite3.Row:

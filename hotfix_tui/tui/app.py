@@ -2,29 +2,31 @@
 
 from __future__ import annotations
 
-import time
+import contextlib
+import os
+import tomllib
 from collections.abc import Iterable
 from functools import partial
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 from textual import work
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import NoActiveWorker, get_current_worker
 
 from .. import services
 from ..clock import iso, utcnow
-from ..store import open_store
+from ..services import Context
+from ..services.changes import Changes
 from .messages import Activity, DataChanged
+from .navigation import DashboardScreen, Navigator
 from .toasts import hook_warning, toasts_for
 
 __all__ = ["HotfixApp", "toasts_for"]
 
-if TYPE_CHECKING:
-    from ..services import Context
 
-
-class HotfixApp(App):
+class HotfixApp(Navigator):
     CSS_PATH = "app.tcss"
     TITLE = "hotfix"
     ENABLE_COMMAND_PALETTE = True
@@ -43,29 +45,20 @@ class HotfixApp(App):
         self.watch_interval = watch_interval
         self._start_screen = start_screen
         self.command_log: list = []
-        self.last_event_id: int | None = None
         self._hooks_since = iso(utcnow())  # hook outcomes before this console are not news
         repo = ctx.repo.toplevel.name if ctx.repo else "no repository"
         self.title = f"hotfix · {repo}"
         self.sub_title = f"{ctx.actor.label}" + ("  ·  READ-ONLY" if readonly else "")
-        from .. import gitops
-
-        gitops.OBSERVERS.append(self._record_command)
+        self._stop_observing = services.observe_commands(self._record_command)
 
     # -- lifecycle --------------------------------------------------------------
     def on_mount(self) -> None:
-        from .screens.dashboard import DashboardScreen
-
         self._load_keymap()
         self.push_screen(self._start_screen or DashboardScreen())
         self._watch()
 
     def _load_keymap(self) -> None:
         """Remap bindings by id from ~/.config/hotfix-tui/keymap.toml ([keys] approve = "A")."""
-        import os
-        import tomllib
-        from pathlib import Path
-
         base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
         path = Path(base) / "hotfix-tui" / "keymap.toml"
         if not path.is_file():
@@ -79,16 +72,11 @@ class HotfixApp(App):
             self.notify(f"{path}: {exc}", severity="error", title="Keymap ignored")
 
     def on_unmount(self) -> None:
-        from .. import gitops
-
-        if self._record_command in gitops.OBSERVERS:
-            gitops.OBSERVERS.remove(self._record_command)
+        self._stop_observing()
 
     def _record_command(self, record) -> None:
-        """Note a git command, if one of this console's workers ran it (the observer list
-        is process-wide; another console or a test in this process is not ours)."""
-        from textual.worker import NoActiveWorker, get_current_worker
-
+        """Note a git command, if one of this console's workers ran it (another console
+        or a test in this process is not ours)."""
         try:
             node = get_current_worker().node
         except NoActiveWorker:
@@ -102,59 +90,16 @@ class HotfixApp(App):
     # -- live refresh -------------------------------------------------------------
     @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
     def _watch(self) -> None:
-        """Poll PRAGMA data_version: it changes only when another connection commits."""
-        from textual.worker import get_current_worker
-
         worker = get_current_worker()
-        store = None
-        last_version = None
-        while not worker.is_cancelled:
-            try:
-                if store is None or store.path == ":memory:":
-                    if store is not None:
-                        store.close()
-                    store = open_store(self.ctx.db_path, create=False,
-                                       readonly=self.ctx.readonly)
-                    if store.path != ":memory:" and last_version is None:
-                        last_version = -1
-                if store.path != ":memory:":
-                    version = store.data_version()
-                    if version != last_version:
-                        first = last_version is None
-                        last_version = version
-                        if not first:
-                            self._post_changes(store, version)
-                        elif self.last_event_id is None:
-                            self.last_event_id = store.scalar(
-                                "SELECT coalesce(max(id), 0) FROM audit_events") or 0
-                        self._tell_hooks()
-            except Exception:  # a busy or vanished database: try again next tick
-                if store is not None:
-                    store.close()
-                store = None
-            deadline = time.monotonic() + self.watch_interval
-            while not worker.is_cancelled and time.monotonic() < deadline:
-                time.sleep(min(0.05, self.watch_interval))
-        if store is not None:
-            store.close()
+        for changes in services.watch_changes(self.ctx, self.watch_interval,
+                                              lambda: worker.is_cancelled):
+            self.call_from_thread(self._deliver, changes)
+            self._tell_hooks()
 
-    def _post_changes(self, store, version: int) -> None:
-        from ..store import audit
-
-        since = self.last_event_id or 0
-        new = audit.events(store, after_id=since, limit=200)
-        if self.last_event_id is None:
-            new = []
-        if new:
-            self.last_event_id = new[-1].id
-        elif self.last_event_id is None:
-            self.last_event_id = 0
-        self.call_from_thread(self._deliver, version, new)
-
-    def _deliver(self, version: int, events: list) -> None:
-        self.screen.post_message(DataChanged(version))
-        if events:
-            self.post_message(Activity(events))
+    def _deliver(self, changes: Changes) -> None:
+        self.screen.post_message(DataChanged(changes))
+        if changes.events:
+            self.post_message(Activity(changes.events))
 
     def on_activity(self, message: Activity) -> None:
         for text, severity in toasts_for(message.events, self.ctx.actor.name):
@@ -165,6 +110,10 @@ class HotfixApp(App):
         with the events this console's user caused."""
         if self.readonly:
             return
+        with contextlib.suppress(Exception):  # busy or vanished: the next change tries again
+            self._hand_over()
+
+    def _hand_over(self) -> None:
         services.deliver_hooks(self.ctx)
         done = services.hook_outcomes_since(self.ctx, self._hooks_since)
         if done:
@@ -201,8 +150,3 @@ class HotfixApp(App):
             self.notify(f"{title}: {why}", severity="warning", title="Not available")
             return
         self.call_later(screen.run_action, action)
-
-    def action_command_log(self) -> None:
-        from .screens.commandlog import CommandLogScreen
-
-        self.push_screen(CommandLogScreen())

@@ -12,7 +12,14 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from ..core.errors import HotfixError, PolicyRefusal
+from ..core.models import Deploy
+from ..services.context import take_notices
 from .messages import ActionDone, DataChanged, Loaded
+from .widgets.filtered import FilteredTable
+from .widgets.help import HelpScreen
+
+# Actions that only move focus to a field (`/`): run as soon as their key arrives.
+FOCUS_ACTIONS = frozenset({"filter", "search"})
 
 
 class BaseScreen(Screen):
@@ -116,8 +123,6 @@ class BaseScreen(Screen):
             self.post_message(ActionDone(what, False, f"{type(exc).__name__}: {exc}"))
             return
         text = success or f"{what}: done"
-        from ..services.context import take_notices
-
         for note in take_notices():  # said once: a commit made under the OS account's name
             text += f"\nnote: {note}"
         self.post_message(ActionDone(what, True, text, result))
@@ -125,8 +130,6 @@ class BaseScreen(Screen):
     def on_action_done(self, message: ActionDone) -> None:
         message.stop()
         if message.ok:
-            from ..core.models import Deploy
-
             if isinstance(message.data, Deploy):
                 self.app.command_log.append(("run", message.data.key))
             self.notify(message.message, title=message.what)
@@ -158,6 +161,13 @@ class BaseScreen(Screen):
             event.stop()
             return
         active = self.active_bindings.get(event.key)
+        if (active is not None and active.enabled and active.node is self
+                and active.binding.action in FOCUS_ACTIONS):
+            # Move focus now, not when the binding reaches the app: the keys typed right
+            # after `/` are already on their way and must land in the field.
+            event.stop()
+            getattr(self, f"action_{active.binding.action}")()
+            return
         if active is None or active.enabled or active.node is not self:
             return
         reason = self.why_not(active.binding.action)
@@ -169,8 +179,6 @@ class BaseScreen(Screen):
     # -- navigation -----------------------------------------------------------------
     def action_filter(self) -> None:
         """`/` on any screen with a filterable list."""
-        from .widgets.filtered import FilteredTable
-
         tables = list(self.query(FilteredTable))
         if tables:
             self.set_focus(tables[0].filter_input)
@@ -197,6 +205,4 @@ class BaseScreen(Screen):
             self.app.exit()
 
     def action_help(self) -> None:
-        from .screens.help import HelpScreen
-
         self.app.push_screen(HelpScreen(self))

@@ -1,4 +1,8 @@
-"""Typed messages that workers post; screens update widgets when they arrive."""
+"""Typed messages: workers post them, screens and the app react. Each says what happened.
+
+Screens never import each other: to show another screen they post one of the
+navigation messages below, and the app (navigation.py) opens it.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +11,26 @@ from typing import Any
 
 from textual.message import Message
 
+from ..services.changes import Changes
+
 
 @dataclass
 class DataChanged(Message):
-    """Another connection committed to the database (another engineer, or the CLI)."""
+    """Another connection committed to the database (another engineer, the CLI, a
+    runner): the new version and the audit events it added."""
 
-    version: int
+    changes: Changes
+
+    @property
+    def version(self) -> int:
+        return self.changes.version
 
 
 @dataclass
 class Activity(Message):
-    """New audit events since the console last looked."""
+    """New audit events since the console last looked (for the toasts)."""
 
-    events: list[Any]
+    events: tuple[Any, ...]
 
 
 @dataclass
@@ -38,3 +49,52 @@ class ActionDone(Message):
     ok: bool
     message: str
     data: Any = None
+
+
+# ---- navigation -------------------------------------------------------------------------
+
+@dataclass
+class OpenHotfix(Message):
+    """Show one hotfix (read-only from the history browser)."""
+
+    key: str
+    readonly: bool | None = None
+
+
+@dataclass
+class HotfixStarted(Message):
+    """A hotfix was just started: show it, with its commit picker on top."""
+
+    key: str
+
+
+@dataclass
+class OpenIncident(Message):
+    key: str
+
+
+@dataclass
+class StartHotfix(Message):
+    """Start a hotfix for an incident."""
+
+    incident: str
+
+
+@dataclass
+class PickCommits(Message):
+    key: str
+
+
+@dataclass
+class OpenRun(Message):
+    """Show a run's live (or finished) log: the deploy pane."""
+
+    key: str
+
+
+class OpenReviewQueue(Message):
+    pass
+
+
+class OpenHistory(Message):
+    pass

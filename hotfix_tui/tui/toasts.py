@@ -20,25 +20,47 @@ def toasts_for(audit_events: list, me: str) -> list[tuple[str, str]]:
 
 
 def _toast(e: ev.Event, me: str) -> tuple[str, str] | None:
-    mine = e.actor == me
-    name, data = e.name, e.data
-    if name == "hotfix.submitted" and not mine:
-        return f"{e.hotfix} needs your review (submitted by {e.actor})", "information"
-    if name == "hotfix.approved" and not mine:
-        return e.summary, "information"
-    if name == "hotfix.rejected" and not mine:
-        return e.summary, "warning"
-    if name == "approval.stale" and data.get("approver") == me:
+    """The toast of one event for `me`, if it concerns them."""
+    for rule in (_for_me, _by_others, _everyone):
+        toast = rule(e, me)
+        if toast:
+            return toast
+    return None
+
+
+def _for_me(e: ev.Event, me: str) -> tuple[str, str] | None:
+    """Events that name `me`: my approval went stale, I am the new commander."""
+    data = e.data
+    if e.name == "approval.stale" and data.get("approver") == me:
         return f"your approval of {e.hotfix} went stale: {data.get('reason')}", "warning"
-    if name == "incident.reassigned" and data.get("commander") == me and not mine:
+    if e.name == "incident.reassigned" and data.get("commander") == me and e.actor != me:
         return f"you are now the commander of {e.incident} (handed over by {e.actor})", \
             "warning"
-    if name in _RUN_ENDS:
-        good = data.get("outcome", "succeeded") == "succeeded"
+    return None
+
+
+_BY_OTHERS = {"hotfix.approved": "information", "hotfix.rejected": "warning",
+              "rollback.started": "warning", "break_glass.used": "warning",
+              "environment.locked": "warning"}
+
+
+def _by_others(e: ev.Event, me: str) -> tuple[str, str] | None:
+    """What someone else did that the user should hear of."""
+    if e.actor == me:
+        return None
+    if e.name == "hotfix.submitted":
+        return f"{e.hotfix} needs your review (submitted by {e.actor})", "information"
+    if e.name in _BY_OTHERS:
+        return e.summary, _BY_OTHERS[e.name]
+    return None
+
+
+def _everyone(e: ev.Event, me: str) -> tuple[str, str] | None:
+    """A run's end and a broken audit chain, whoever caused them."""
+    if e.name in _RUN_ENDS:
+        good = e.data.get("outcome", "succeeded") == "succeeded"
         return e.summary, "information" if good else "error"
-    if name in ("rollback.started", "break_glass.used", "environment.locked") and not mine:
-        return e.summary, "warning"
-    if name == "audit.verify_failed":
+    if e.name == "audit.verify_failed":
         return e.summary, "error"
     return None
 

@@ -84,3 +84,35 @@ def submitted_hotfix(svc: ServiceRepo, key: str = "HF-1", title: str = "Fix tota
     for n in ("1", "2"):
         assert svc.cli("check", key, n).code == 0
     assert svc.cli("submit", key).code == 0
+
+
+def orphan_the_run(svc: ServiceRepo, pid: int, deploy_id: int = 1) -> None:
+    """Kill the run's runner (not its command) and age its heartbeat, as if it died a while
+    ago: readers then take the run for interrupted at once."""
+    import os
+    import signal
+    import sqlite3
+    from datetime import timedelta
+
+    from hotfix_tui.clock import iso, utcnow
+
+    os.kill(pid, signal.SIGKILL)
+    conn = sqlite3.connect(svc.path / ".git" / "hotfix" / "hotfix.db")
+    conn.execute("UPDATE deploys SET heartbeat_at = ? WHERE id = ?",
+                 (iso(utcnow() - timedelta(seconds=120)), deploy_id))
+    conn.commit()
+    conn.close()
+
+
+def kill_every_command(svc: ServiceRepo) -> None:
+    """Leave no run's command behind, whatever a test's outcome."""
+    import contextlib
+    import os
+    import signal
+    import sqlite3
+
+    conn = sqlite3.connect(svc.path / ".git" / "hotfix" / "hotfix.db")
+    for (g,) in conn.execute("SELECT pgid FROM deploys WHERE pgid IS NOT NULL"):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(g, signal.SIGKILL)
+    conn.close()

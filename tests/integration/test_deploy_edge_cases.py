@@ -4,9 +4,6 @@ they showed."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -16,12 +13,18 @@ import pytest
 from hotfix_tui import services
 from hotfix_tui.clock import iso, utcnow
 from hotfix_tui.core.errors import PolicyRefusal
+from hotfix_tui.deploy.lifecycle import runner_lost
 from hotfix_tui.deploy.runner import group_members
-from hotfix_tui.services.runs import runner_lost
 from hotfix_tui.store import open_store
 from hotfix_tui.store.runs import insert_run, run_row
 from tests.helpers import assert_one_line_error, commit_file, git
-from tests.integration.deploy_helpers import approved_hotfix, deploy_repo, runner_ids
+from tests.integration.deploy_helpers import (
+    approved_hotfix,
+    deploy_repo,
+    kill_every_command,
+    orphan_the_run,
+    runner_ids,
+)
 
 FLAKY_DEPLOY = """#!/bin/sh
 # deploys fine, except the versions listed in BAD_VERSIONS
@@ -83,15 +86,9 @@ def test_a_failed_rollback_locks_but_does_not_mark_the_hotfix(svc, monkeypatch):
 def test_a_dead_runners_command_blocks_the_next_run_until_cancelled(svc):
     approved_hotfix(svc)
     d = svc.cli("deploy", "HF-1", "--env", "quiet", "--detach", "--json").json()
-    db = svc.path / ".git" / "hotfix" / "hotfix.db"
     pid, pgid = runner_ids(svc)
     try:
-        os.kill(pid, signal.SIGKILL)
-        conn = sqlite3.connect(db)  # the runner died a while ago: its heartbeat is old
-        conn.execute("UPDATE deploys SET heartbeat_at = ? WHERE id = 1",
-                     (iso(utcnow() - timedelta(seconds=120)),))
-        conn.commit()
-        conn.close()
+        orphan_the_run(svc, pid)
         assert group_members(pgid), "the command outlives its runner"
         # readers record the run as interrupted; the hotfix is no longer `deploying`
         assert _state(svc, "HF-1") == "failed"
@@ -105,12 +102,8 @@ def test_a_dead_runners_command_blocks_the_next_run_until_cancelled(svc):
         assert group_members(pgid) == []
         assert svc.cli("cancel", d["key"]).code == 1  # nothing left to stop
         assert svc.cli("deploy", "HF-1", "--env", "quiet", "--detach").code == 0
-    finally:  # whatever the outcome, leave no command behind
-        conn = sqlite3.connect(db)
-        for (g,) in conn.execute("SELECT pgid FROM deploys WHERE pgid IS NOT NULL"):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(g, signal.SIGKILL)
-        conn.close()
+    finally:
+        kill_every_command(svc)
 
 
 def test_a_run_still_starting_is_not_taken_for_lost(tmp_path):

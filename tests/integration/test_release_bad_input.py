@@ -30,13 +30,13 @@ def approved(tmp_path: Path):
     (["export", "HF-9"], "unknown hotfix HF-9"),
     (["export", "HF-9", "--format", "json"], "unknown hotfix HF-9"),
     (["timeline", "INC-9"], "unknown incident INC-9"),
-    (["finish", "HF-1"], "HF-1 is approved; it cannot move to finished"),
+    (["finish", "HF-1"], "HF-1 is approved; finish follows a verified deploy"),
     (["finish", "HF-1", "--continue"], "no finish in progress"),
     (["finish", "HF-1", "--abort"], "no finish in progress"),
-    (["finish", "HF-1", "--skip-verify", "verify is down"], "cannot move to finished"),
+    (["finish", "HF-1", "--skip-verify", "verify is down"], "finish follows a verified deploy"),
     (["missing", "HF-1", "--branch", "release/9"], "branch release/9 does not exist"),
     (["missing", "HF-1", "--branch", "--upload-pack=x"], "must not start with '-'"),
-    (["finish", "HF-1", "--present", "main"], "HF-1 is approved; it cannot move to finished"),
+    (["finish", "HF-1", "--present", "main"], "HF-1 is approved; finish follows a verified deploy"),
     (["finish", "HF-1", "--port", "--upload-pack=x"], "must not start with '-'"),
 ])
 def test_refused_and_nothing_changed(approved, args, message):

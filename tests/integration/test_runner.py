@@ -18,9 +18,9 @@ from hotfix_tui.clock import iso, utcnow
 from hotfix_tui.core.errors import IllegalTransition
 from hotfix_tui.core.models import Actor, LogLine, RunStatus
 from hotfix_tui.deploy.follow import follow
+from hotfix_tui.deploy.lifecycle import effective_status, reap_lost_runs
 from hotfix_tui.deploy.logtext import CONTROL
 from hotfix_tui.deploy.runner import request_cancel, spawn, wait_finished
-from hotfix_tui.services.runs import effective_status, reap_lost_runs
 from hotfix_tui.store import open_store
 from hotfix_tui.store.runs import insert_run, read_lines, run_row
 

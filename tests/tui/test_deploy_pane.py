@@ -11,7 +11,13 @@ from textual.widgets import Input, Select
 
 from hotfix_tui.tui.app import HotfixApp
 from hotfix_tui.tui.widgets.logview import LogView
-from tests.integration.deploy_helpers import approved_hotfix, deploy_repo, runner_ids
+from tests.integration.deploy_helpers import (
+    approved_hotfix,
+    deploy_repo,
+    kill_every_command,
+    orphan_the_run,
+    runner_ids,
+)
 from tests.tui.conftest import make_ctx, screen_text, settle, wait_for
 
 
@@ -159,6 +165,40 @@ async def test_an_interrupted_deploy_shows_as_interrupted(svc, monkeypatch):
             assert "outcome unknown" in screen_text(app)
     finally:
         os.killpg(pgid, signal.SIGKILL)
+
+
+async def test_cancel_stops_what_an_interrupted_run_left_running(svc, monkeypatch):
+    """The runner died, its command did not: the pane offers Cancel (the service allows
+    it, and its refusals of other runs say `hotfix cancel D-n`), and Cancel stops it."""
+    from hotfix_tui.deploy.procgroup import group_members
+    from hotfix_tui.tui.screens.deploy import DeployScreen
+
+    approved_hotfix(svc)
+    d = svc.cli("deploy", "HF-1", "--env", "slow", "--detach", "--json").json()
+    pid, pgid = runner_ids(svc)
+    try:
+        orphan_the_run(svc, pid)
+        assert group_members(pgid), "the command outlives its runner"
+        ctx = make_ctx(svc.path, "alice", monkeypatch)
+        app = HotfixApp(ctx, start_screen=DeployScreen(d["key"]))
+        async with app.run_test(size=(100, 30)) as pilot:
+            assert await wait_for(pilot, lambda: "interrupted" in screen_text(app), timeout=15)
+            screen = app.screen
+            assert screen.why_not("cancel_run") is None
+            assert screen.check_action("cancel_run", ()) is True
+            await pilot.press("c")
+            assert await wait_for(pilot, lambda: _name(app) == "ConfirmModal")
+            assert "its command is not" in screen_text(app)
+            await pilot.press("tab", "enter")
+            assert await wait_for(pilot, lambda: group_members(pgid) == [], timeout=15)
+            assert await wait_for(pilot, lambda: screen.why_not("cancel_run") is not None)
+            assert screen.why_not("cancel_run") == (f"{d['key']} is interrupted and nothing "
+                                                    "of it is left running; nothing to cancel")
+        actions = [e["action"] for e in svc.cli("timeline", "INC-1", "--json").json()]
+        assert "deploy.orphan_stopped" in actions
+        assert svc.cli("deploy", "HF-1", "--env", "slow", "--detach").code == 0
+    finally:
+        kill_every_command(svc)
 
 
 async def test_history_finds_a_hotfix_by_a_word_from_its_why(svc, monkeypatch):

@@ -424,3 +424,25 @@ async def test_a_refused_submit_lists_every_reason(shop, monkeypatch):
         lines = message.split("\n")
         assert len(lines) >= 5 and all(ln.startswith("• ") for ln in lines)
         assert any("why is empty" in ln for ln in lines)
+
+
+async def test_keys_typed_in_one_burst_after_slash_land_in_the_filter(shop, monkeypatch):
+    """`/` then typing, faster than the console draws (a paste, a slow link, a loaded
+    bastion): every key lands in the filter, none in the list behind it."""
+    from textual import events
+
+    from hotfix_tui.tui.screens.start import PickCommitsScreen
+
+    assert shop.cli("start", "--incident", "INC-1", "--title", "Fix totals").code == 0
+    app = HotfixApp(make_ctx(shop.path, "alice", monkeypatch),
+                    start_screen=PickCommitsScreen("HF-1"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.focused, DataTable)
+        for key, char in [("slash", "/"), *[(c, c) for c in "cart"]]:
+            event = events.Key(key, char)
+            event.set_sender(app)
+            app._driver.send_message(event)  # as the terminal delivers a burst
+        await settle(pilot)
+        assert app.screen.query_one("#filter", Input).value == "cart"
+        assert isinstance(app.focused, Input)

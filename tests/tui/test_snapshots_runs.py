@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from hotfix_tui import services
+from hotfix_tui.deploy.lifecycle import finish_run
 from hotfix_tui.gitops import CommandRecord
-from hotfix_tui.services.runs import finish_run
 from hotfix_tui.store import open_store
 from hotfix_tui.store.runs import insert_run
 from hotfix_tui.tui.app import HotfixApp

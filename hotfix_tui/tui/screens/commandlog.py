@@ -8,8 +8,9 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ... import services
+from ...clock import parse_iso
 from ..base import BaseScreen
-from ..widgets.common import clean, state
+from ..widgets.common import add_columns, clean, state
 from ..widgets.filtered import FilteredTable
 
 
@@ -25,10 +26,7 @@ class CommandLogScreen(BaseScreen):
 
     def on_mount(self) -> None:
         t = self.query_one("#commands", DataTable)
-        t.add_column("what", width=6)
-        t.add_column("exit", width=10)
-        t.add_column("time", width=7)
-        t.add_column("command", width=120)
+        add_columns(t, ("what", 6), ("exit", 10), ("time", 7), ("command", 120))
         self.set_focus(t)
 
     def fetch(self):
@@ -51,8 +49,6 @@ class CommandLogScreen(BaseScreen):
                     continue
                 seconds = ""
                 if d.finished_at:
-                    from ...clock import parse_iso
-
                     took = parse_iso(d.finished_at) - parse_iso(d.started_at)
                     seconds = f"{took.total_seconds():.1f}s"
                 code = str(d.exit_code) if d.exit_code is not None else (

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, DataTable, Footer, Header, Input, Static
+from textual.widgets import Button, DataTable, Footer, Header, Static
 
 from ... import services
 from ...clock import age
 from ...core.models import HotfixState, IncidentStatus
+from ...services import refusals
 from ...services.views import Dashboard
 from ..base import BaseScreen
-from ..widgets.common import clean, outcome_mark, plain, sev, state
+from ..flows.runs import start_rollback, start_unlock
+from ..messages import OpenHistory, OpenHotfix, OpenIncident, OpenReviewQueue, StartHotfix
+from ..widgets.common import add_columns, clean, outcome_mark, plain, sev, state
+from ..widgets.confirm import ConfirmModal
+from ..widgets.filtered import FilteredTable
+from ..widgets.incident_form import OpenIncidentModal
+
+# Why an incident action is refused for the selected incident: the services' own rules.
+INCIDENT_ACTIONS = {
+    "new_hotfix": refusals.start_hotfix,
+    "mitigate": lambda inc: refusals.incident_status(inc, IncidentStatus.MITIGATED),
+    "resolve": lambda inc: refusals.incident_status(inc, IncidentStatus.RESOLVED),
+}
 
 
 class DashboardScreen(BaseScreen):
@@ -41,7 +52,6 @@ class DashboardScreen(BaseScreen):
     def __init__(self) -> None:
         super().__init__()
         self.data: Dashboard | None = None
-        self.filter_text = ""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -54,21 +64,15 @@ class DashboardScreen(BaseScreen):
             yield Static("READ-ONLY: browsing only; every change is disabled",
                          classes="banner-readonly", markup=False)
         yield Vertical(id="env-strip")
-        yield Input(placeholder="/ filter incidents and hotfixes", id="filter",
-                    classes="filter", compact=True)
-        yield DataTable(id="board", cursor_type="row", zebra_stripes=True)
+        yield FilteredTable("board", "/ filter incidents and hotfixes", input_id="filter",
+                            cursor="key")
         yield Static("", id="detail-line", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one("#board", DataTable)
-        table.add_column("sev", width=4, key="sev")
-        table.add_column("key", width=6, key="key")
-        table.add_column("state", width=11, key="state")
-        table.add_column("age", width=5, key="age")
-        table.add_column("who", width=8, key="who")
-        table.add_column("info", width=8, key="info")
-        table.add_column("title", key="title")
+        add_columns(table, ("sev", 4), ("key", 6), ("state", 11), ("age", 5), ("who", 8),
+                    ("info", 8), ("title", None))
         self.set_focus(table)
 
     def fetch(self) -> Dashboard:
@@ -113,23 +117,21 @@ class DashboardScreen(BaseScreen):
             strip.mount(row)
 
     def _render_board(self) -> None:
-        table = self.query_one("#board", DataTable)
-        selected = self._selected_key()
-        table.clear()
-        if self.data is None:
-            return
+        if self.data is not None:
+            self.query_one(FilteredTable).set_rows(list(self._board_rows(self.data)))
+            self._filtered()
+
+    def _board_rows(self, data: Dashboard):
+        """Each incident, then its hotfixes; a filter keeps or drops them together."""
         now = self.ctx.clock()
-        needle = self.filter_text.lower()
         required = self.ctx.config.approvals.required
-        for row in self.data.incidents:
+        for row in data.incidents:
             inc = row.incident
             hay = " ".join([inc.key, inc.title, inc.service, inc.commander, str(inc.status)]
                            + [f"{h.key} {h.title} {h.state} {h.author}" for h in row.hotfixes])
-            if needle and needle not in hay.lower():
-                continue
-            table.add_row(sev(inc.severity), plain(inc.key, "bold"), state(inc.status),
-                          age(inc.opened_at, now), plain(inc.commander),
-                          plain(inc.service), plain(inc.title, "bold"), key=inc.key)
+            yield inc.key, (sev(inc.severity), plain(inc.key, "bold"), state(inc.status),
+                            age(inc.opened_at, now), plain(inc.commander),
+                            plain(inc.service), plain(inc.title, "bold")), hay
             for h in row.hotfixes:
                 valid = {a.approver for a in h.approvals if a.decision == "approved"
                          and not a.stale}
@@ -139,26 +141,21 @@ class DashboardScreen(BaseScreen):
                     title.append("  BREAK-GLASS", style="bold white on red")
                 info = Text(f"{len(valid)}/{required} ")
                 info.append_text(outcome_mark(h.last_deploy_status))
-                table.add_row("", plain(h.key), state(h.state), age(h.updated_at, now),
+                yield h.key, ("", plain(h.key), state(h.state), age(h.updated_at, now),
                               plain(h.author if h.author_verified else f"{h.author}?"),
-                              info, title, key=h.key)
-        if table.row_count == 0:
-            msg = "no open incidents — press o to open one" if not needle else \
-                f"nothing matches {self.filter_text!r}"
-            self.query_one("#detail-line", Static).update(msg)
-        elif selected is not None:
-            with contextlib.suppress(Exception):
-                table.move_cursor(row=table.get_row_index(selected))
+                              info, title), hay
+
+    @on(FilteredTable.Filtered)
+    def _filtered(self) -> None:
+        board = self.query_one(FilteredTable)
+        if board.table.row_count == 0:
+            self.query_one("#detail-line", Static).update(
+                f"nothing matches {board.needle!r}" if board.needle else
+                "no open incidents — press o to open one")
         self._update_detail()
 
     def _selected_key(self) -> str | None:
-        table = self.query_one("#board", DataTable)
-        if table.row_count == 0:
-            return None
-        try:
-            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        except Exception:
-            return None
+        return self.query_one(FilteredTable).current_key()
 
     def _selected(self):
         key = self._selected_key()
@@ -195,38 +192,35 @@ class DashboardScreen(BaseScreen):
         base = super().why_not(action)
         if base:
             return base
-        inc, hf = self._selected() if self.is_mounted else (None, None)
-        if action in ("new_hotfix", "mitigate", "resolve") and inc is None:
-            return "select an incident first"
-        if action == "new_hotfix" and inc.status is IncidentStatus.RESOLVED:
-            return f"{inc.key} is resolved"
-        if action == "mitigate" and inc.status is not IncidentStatus.OPEN:
-            return f"{inc.key} is {inc.status}"
-        if action == "resolve" and inc.status is IncidentStatus.RESOLVED:
-            return f"{inc.key} is already resolved"
+        inc, _ = self._selected() if self.is_mounted else (None, None)
+        if action in INCIDENT_ACTIONS:
+            if inc is None:
+                return "select an incident first"
+            return "; ".join(INCIDENT_ACTIONS[action](inc)) or None
         if action == "open" and inc is None:
             return "nothing selected"
-        if action in ("rollback", "unlock") and (self.data is None or
-                                                  not self.data.environments):
-            return "no environments configured"
-        if action == "unlock" and self.data and not any(e.locked for e in
-                                                         self.data.environments):
-            return "no environment is locked"
+        if action in ("rollback", "unlock"):
+            return self._environment_reason(action)
         return None
 
-    # -- actions ----------------------------------------------------------------------------
+    def _environment_reason(self, action: str, env: str | None = None) -> str | None:
+        """Rollback (of production, or `env`) and unlock (of the first locked environment),
+        as the services would answer."""
+        if self.data is None or not self.data.environments:
+            return "no environments configured"
+        if action == "unlock":
+            locked = [e.env for e in self.data.environments if e.locked]
+            return None if locked else "no environment is locked"
+        return self.data.rollback.get(env or self.ctx.config.hotfix.production_env)
 
+    # -- actions ----------------------------------------------------------------------------
 
     def action_open(self) -> None:
         inc, hf = self._selected()
         if hf is not None:
-            from .hotfix import HotfixScreen
-
-            self.app.push_screen(HotfixScreen(hf.key))
+            self.post_message(OpenHotfix(hf.key))
         elif inc is not None:
-            from .incident import IncidentScreen
-
-            self.app.push_screen(IncidentScreen(inc.key))
+            self.post_message(OpenIncident(inc.key))
 
     @on(DataTable.RowSelected)
     def _row_selected(self) -> None:
@@ -234,13 +228,9 @@ class DashboardScreen(BaseScreen):
 
     def action_new_hotfix(self) -> None:
         inc, _ = self._selected()
-        from .start import StartHotfixScreen
-
-        self.app.push_screen(StartHotfixScreen(inc.key))
+        self.post_message(StartHotfix(inc.key))
 
     def action_open_incident(self) -> None:
-        from .incident import OpenIncidentModal
-
         def opened(values) -> None:
             if values:
                 self.run_service("open incident", lambda: services.open_incident(
@@ -260,8 +250,6 @@ class DashboardScreen(BaseScreen):
 
     def action_resolve(self) -> None:
         inc, _ = self._selected()
-        from ..widgets.confirm import ConfirmModal
-
         active = [h.key for row in (self.data.incidents if self.data else ())
                   if row.incident.key == inc.key for h in row.hotfixes
                   if h.state not in (HotfixState.FINISHED, HotfixState.ABANDONED)]
@@ -272,55 +260,29 @@ class DashboardScreen(BaseScreen):
                              lambda ok: ok and self._status(IncidentStatus.RESOLVED))
 
     def action_review(self) -> None:
-        from .review import ReviewScreen
-
-        self.app.push_screen(ReviewScreen())
+        self.post_message(OpenReviewQueue())
 
     def action_history(self) -> None:
-        from .history import HistoryScreen
-
-        # one history browser per console, kept between visits: it opens at once and
-        # keeps its search
-        if not self.app.is_screen_installed("history"):
-            self.app.install_screen(HistoryScreen(), "history")
-        self.app.push_screen("history")
+        self.post_message(OpenHistory())
 
     def action_rollback(self, env: str | None = None) -> None:
-        from .rollback import start_rollback
-
         start_rollback(self, env or self.ctx.config.hotfix.production_env)
 
     @on(Button.Pressed, ".env-rollback")
     def _rollback_pressed(self, event: Button.Pressed) -> None:
-        reason = self.why_not("rollback")
+        env = event.button.id.removeprefix("rollback-")
+        reason = super().why_not("rollback") or self._environment_reason("rollback", env)
         if reason:
             self.notify(f"Rollback: {reason}", severity="warning")
             return
-        self.action_rollback(event.button.id.removeprefix("rollback-"))
+        self.action_rollback(env)
 
     def action_unlock(self) -> None:
-        from .rollback import start_unlock
-
         locked = [e.env for e in self.data.environments if e.locked]
         start_unlock(self, locked[0])
 
-    def action_filter(self) -> None:
-        # set_focus now, not focus() later: the very next typed key must land in it
-        self.set_focus(self.query_one("#filter", Input))
-
     def action_clear_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        if box.has_focus or self.filter_text:
-            box.value = ""
-            self.filter_text = ""
-            self._render_board()
-            self.set_focus(self.query_one("#board", DataTable))
-
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.filter_text = event.value
-        self._render_board()
-
-    @on(Input.Submitted, "#filter")
-    def _filter_done(self) -> None:
-        self.set_focus(self.query_one("#board", DataTable))
+        board = self.query_one(FilteredTable)
+        if board.filter_input.has_focus or board.needle:
+            board.clear()
+            self._filtered()

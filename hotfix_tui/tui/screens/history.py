@@ -13,7 +13,9 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from ... import services
 from ...core.errors import HotfixError
 from ..base import BaseScreen
-from ..widgets.common import plain, state
+from ..messages import OpenHotfix
+from ..widgets.common import add_columns, plain, state
+from ..widgets.filtered import FilteredTable
 
 PAGE_SIZE = 60  # a screenful or two: the table's cost grows with its rows
 
@@ -41,22 +43,17 @@ class HistoryScreen(BaseScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(value=self.query_text, id="query",
-                    placeholder="search: words state:deployed author:alice env:production "
-                                "inc:INC-3 after:2026-01-01 before:2026-12-31")
-        yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
+        yield FilteredTable("history", "search: words state:deployed author:alice "
+                            "env:production inc:INC-3 after:2026-01-01 before:2026-12-31",
+                            input_id="query", value=self.query_text, local=False,
+                            compact=False, cursor="top")
         yield Static("", id="detail-line", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
         t = self.query_one("#history", DataTable)
-        t.add_column("key", width=8)
-        t.add_column("created", width=10)
-        t.add_column("state", width=11)
-        t.add_column("incident", width=8)
-        t.add_column("author", width=10)
-        t.add_column("deploy", width=9)
-        t.add_column("title", width=48)
+        add_columns(t, ("key", 8), ("created", 10), ("state", 11), ("incident", 8),
+                    ("author", 10), ("deploy", 9), ("title", 48))
         self.set_focus(t)
 
     def on_data_changed(self, message) -> None:
@@ -87,14 +84,15 @@ class HistoryScreen(BaseScreen):
 
     def show(self, page) -> None:
         self.page = page
-        t = self.query_one("#history", DataTable)
-        t.clear()
+        rows = []
         for h in page.rows:
             title = Text(h.title)
             if h.break_glass:
                 title.append("  BREAK-GLASS", style="bold white on red")
-            t.add_row(h.key, h.created_at[:10], state(h.state), h.incident, plain(h.author),
-                      state(h.last_deploy_status or "-"), title, key=h.key)
+            rows.append((h.key, (h.key, h.created_at[:10], state(h.state), h.incident,
+                                 plain(h.author), state(h.last_deploy_status or "-"), title),
+                         ""))
+        self.query_one(FilteredTable).set_rows(rows)
         self._status()
         if self.total is None:
             self._count(self.query_text)
@@ -121,10 +119,7 @@ class HistoryScreen(BaseScreen):
         self.query_one("#detail-line", Static).update(text)
 
     def _current(self) -> str | None:
-        t = self.query_one("#history", DataTable)
-        if t.row_count == 0:
-            return None
-        return t.coordinate_to_cell_key(t.cursor_coordinate).row_key.value
+        return self.query_one(FilteredTable).current_key()
 
     def binding_state(self):
         page = self.page
@@ -139,21 +134,14 @@ class HistoryScreen(BaseScreen):
             return "no hotfix selected"
         return super().why_not(action)
 
-    @on(Input.Submitted, "#query")
-    def _query(self, event: Input.Submitted) -> None:
+    @on(FilteredTable.Searched)
+    def _query(self, event: FilteredTable.Searched) -> None:
         # focus stays in the search box (a focus change costs a footer rebuild per
         # search); `down` moves into the results
-        self.query_text = event.value.strip()
+        self.query_text = event.value
         self.starts = [None]
         self.total = None
         self.reload()
-
-    def on_key(self, event) -> None:
-        if event.key == "down" and self.focused is self.query_one("#query", Input):
-            event.stop()
-            self.set_focus(self.query_one("#history", DataTable))
-            return
-        super().on_key(event)
 
     def action_search(self) -> None:
         self.set_focus(self.query_one("#query", Input))
@@ -167,9 +155,7 @@ class HistoryScreen(BaseScreen):
         self.reload()
 
     def action_open(self) -> None:
-        from .hotfix import HotfixScreen
-
-        self.app.push_screen(HotfixScreen(self._current(), readonly=True))
+        self.post_message(OpenHotfix(self._current(), readonly=True))
 
     @on(DataTable.RowSelected)
     def _selected(self) -> None:

@@ -24,7 +24,11 @@ from ...clock import age
 from ...core.models import HotfixState
 from ...services.views import HotfixDetail
 from ..base import BaseScreen
+from ..flows.review import confirm_approve, confirm_reject
+from ..flows.runs import start_deploy, start_rollback, start_verify
+from ..messages import OpenRun, PickCommits
 from ..widgets.common import clean, plain, state
+from ..widgets.confirm import ConfirmModal
 from ..widgets.diffview import DiffView, prepare
 from ..widgets.timeline import describe
 
@@ -291,14 +295,12 @@ class HotfixScreen(BaseScreen):
             return base
         if self.detail is None:
             return "loading…" if action in self.CHANGING else None
-        if action == "save" and not self._dirty():
+        if action == "save" and not self.reasons.get("save") and not self._dirty():
             return "no unsaved changes"
         if action == "tick":
             tabs = self.query_one("#tabs", TabbedContent)
             if tabs.active != "scope":
                 return "open the Scope tab to tick checklist items"
-        if action == "rollback":
-            return None
         return self.reasons.get(action)
 
     # -- actions ---------------------------------------------------------------------------
@@ -364,38 +366,24 @@ class HotfixScreen(BaseScreen):
                          success=f"{key} submitted for review")
 
     def action_approve(self) -> None:
-        from .review import confirm_approve
-
         confirm_approve(self, self.detail)
 
     def action_reject(self) -> None:
-        from .review import confirm_reject
-
         confirm_reject(self, self.detail.hotfix.key)
 
     def action_pick(self) -> None:
-        from .start import PickCommitsScreen
-
-        self.app.push_screen(PickCommitsScreen(self.key))
+        self.post_message(PickCommits(self.key))
 
     def action_deploy(self) -> None:
-        from .deploy import start_deploy
-
         start_deploy(self, self.detail.hotfix, break_glass=False)
 
     def action_break_glass(self) -> None:
-        from .deploy import start_deploy
-
         start_deploy(self, self.detail.hotfix, break_glass=True)
 
     def action_verify(self) -> None:
-        from .deploy import start_verify
-
         start_verify(self, self.detail.hotfix)
 
     def action_finish(self) -> None:
-        from ..widgets.confirm import ConfirmModal
-
         hf = self.detail.hotfix
         cfg = self.ctx.config.hotfix
         tag = cfg.tag_format.format(version=hf.version)
@@ -419,8 +407,6 @@ class HotfixScreen(BaseScreen):
                 success=f"{key}: finish ran (tag {tag})", after=finished))
 
     def action_rollback(self) -> None:
-        from .rollback import start_rollback
-
         start_rollback(self, self.ctx.config.hotfix.production_env)
 
     # -- diff, lazily per file -----------------------------------------------------------
@@ -443,9 +429,7 @@ class HotfixScreen(BaseScreen):
 
     @on(DataTable.RowSelected, "#deploy-table")
     def _open_deploy(self, event: DataTable.RowSelected) -> None:
-        from .deploy import DeployScreen
-
-        self.app.push_screen(DeployScreen(event.row_key.value))
+        self.post_message(OpenRun(event.row_key.value))
 
     def on_data_changed(self, message) -> None:
         self.reload()

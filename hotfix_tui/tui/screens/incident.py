@@ -1,56 +1,16 @@
-"""An incident's timeline, and the modal that opens a new incident."""
+"""An incident's timeline."""
 
 from __future__ import annotations
 
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
+from textual.widgets import DataTable, Footer, Header, Static
 
 from ... import services
-from ...core.models import Severity
 from ..base import BaseScreen
-from ..widgets.common import clean, plain
+from ..widgets.common import add_columns, clean, plain
 from ..widgets.filtered import FilteredTable
 from ..widgets.timeline import describe
-
-
-class OpenIncidentModal(ModalScreen[dict | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal_cancel")]
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="modal"):
-            yield Label("Open an incident", classes="modal-title")
-            yield Label("Title (what users see broken):")
-            yield Input(id="title", placeholder="Checkout returns 500 for gift card orders")
-            yield Label("Severity (SEV1 is the worst; when unsure, pick the higher):")
-            yield Select([(Severity.LABELS[n], n) for n in range(1, 5)], value=1,
-                         allow_blank=False, id="severity")
-            yield Label("Service:")
-            yield Input(id="service", placeholder="checkout")
-            yield Static("", id="problem", classes="reasons", markup=False)
-            with Horizontal(classes="modal-buttons"):
-                yield Button("Cancel", id="cancel")
-                yield Button("Open", id="confirm", variant="primary")
-
-    def on_mount(self) -> None:
-        self.set_focus(self.query_one("#title", Input))
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    @on(Input.Submitted)
-    @on(Button.Pressed, "#confirm")
-    def _confirm(self) -> None:
-        title = self.query_one("#title", Input).value.strip()
-        if not title:
-            self.query_one("#problem", Static).update("a title is required")
-            return
-        self.dismiss({"title": title, "severity": self.query_one("#severity", Select).value,
-                      "service": self.query_one("#service", Input).value.strip()})
 
 
 class IncidentScreen(BaseScreen):
@@ -72,9 +32,7 @@ class IncidentScreen(BaseScreen):
 
     def on_mount(self) -> None:
         t = self.query_one("#timeline", DataTable)
-        t.add_column("time (UTC)", width=19)
-        t.add_column("who", width=12)
-        t.add_column("what")
+        add_columns(t, ("time (UTC)", 19), ("who", 12), ("what", None))
         self.set_focus(t)
 
     def fetch(self):

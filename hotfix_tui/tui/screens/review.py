@@ -10,74 +10,10 @@ from textual.widgets import DataTable, Footer, Header, Static
 from ... import services
 from ...clock import age
 from ..base import BaseScreen
-from ..widgets.common import clean, plain, state
+from ..flows.review import confirm_approve, confirm_reject
+from ..messages import OpenHotfix
+from ..widgets.common import add_columns, plain, state
 from ..widgets.filtered import FilteredTable
-
-
-def approval_summary(detail) -> str:
-    """Exactly what an approval will be bound to, for the confirmation."""
-    hf = detail.hotfix
-    lines = [f"{hf.key}  {hf.title}",
-             f"incident {hf.incident} · {hf.version} · author {hf.author}",
-             f"head sha  {hf.head_sha}"]
-    if detail.binding is not None:
-        lines.append(f"tree sha  {detail.binding.tree_sha}")
-    if detail.scope:
-        sc = detail.scope
-        lines.append(f"diffstat  {sc.files_changed} files, +{sc.insertions} -{sc.deletions} "
-                     f"({sc.commits} commits)")
-        for f in sc.files[:8]:
-            lines.append(f"  {f.status} {f.path}  " + ("bin" if f.binary else
-                                                      f"+{f.insertions} -{f.deletions}"))
-        if len(sc.files) > 8:
-            lines.append(f"  … {len(sc.files) - 8} more files")
-    lines.append("checklist:")
-    for item in hf.checklist:
-        if item.automatic:
-            lines.append(f"  {'pass' if item.passed else 'FAIL'} {item.text} ({item.detail})")
-        else:
-            lines.append(f"  {'[x]' if item.checked else '[ ]'} {item.text}"
-                         + (f" — {item.checked_by}" if item.checked else ""))
-    violations = detail.scope.violations if detail.scope else ()
-    if violations:
-        lines.append("scope violations:")
-        lines += [f"  {v.rule}: {v.detail}" for v in violations]
-        if hf.scope_accepted_reason:
-            lines.append(f"  accepted by the author: {hf.scope_accepted_reason}")
-    else:
-        lines.append("scope violations: none")
-    if hf.needs_retroactive_approval:
-        lines.append("BREAK-GLASS: this approves a deploy made without approval")
-    return "\n".join(clean(x) if i else x for i, x in enumerate(lines))
-
-
-def confirm_approve(screen, detail) -> None:
-    from ..widgets.confirm import ConfirmModal
-
-    key = detail.hotfix.key
-    head = detail.hotfix.head_sha
-    expected = detail.binding
-
-    def done(ok: bool) -> None:
-        if ok:
-            screen.run_service("approve", lambda: services.approve(
-                screen.ctx, key, expected_head=head, expected=expected),
-                success=f"{key} approved at {head[:10]}")
-
-    screen.app.push_screen(ConfirmModal(f"Approve {key}?", approval_summary(detail),
-                                        "Approve"), done)
-
-
-def confirm_reject(screen, key: str) -> None:
-    from ..widgets.confirm import PromptModal
-
-    def done(comment: str | None) -> None:
-        if comment:
-            screen.run_service("reject", lambda: services.reject(screen.ctx, key, comment),
-                               success=f"{key} rejected: back to draft")
-
-    screen.app.push_screen(PromptModal(f"Reject {key}", "Why (the author needs to know):",
-                                       "Reject"), done)
 
 
 class ReviewScreen(BaseScreen):
@@ -107,12 +43,8 @@ class ReviewScreen(BaseScreen):
 
     def on_mount(self) -> None:
         t = self.query_one("#queue", DataTable)
-        t.add_column("key", width=6)
-        t.add_column("state", width=10)
-        t.add_column("incident", width=8)
-        t.add_column("author", width=10)
-        t.add_column("age", width=5)
-        t.add_column("title", width=60)
+        add_columns(t, ("key", 6), ("state", 10), ("incident", 8), ("author", 10), ("age", 5),
+                    ("title", 60))
         self.set_focus(t)
 
     def fetch(self):
@@ -173,9 +105,7 @@ class ReviewScreen(BaseScreen):
         confirm_reject(self, self._current())
 
     def action_open(self) -> None:
-        from .hotfix import HotfixScreen
-
-        self.app.push_screen(HotfixScreen(self._current()))
+        self.post_message(OpenHotfix(self._current()))
 
     @on(DataTable.RowSelected)
     def _selected(self) -> None:

@@ -13,7 +13,9 @@ from ... import services
 from ...clock import age, parse_iso
 from ...core.errors import HotfixError
 from ..base import BaseScreen
-from ..widgets.common import clean
+from ..messages import HotfixStarted
+from ..widgets.common import add_columns, clean
+from ..widgets.filtered import FilteredTable
 
 
 class StartHotfixScreen(BaseScreen):
@@ -102,10 +104,7 @@ class StartHotfixScreen(BaseScreen):
         self.notify(f"{hf.key} {hf.version} from {hf.base_ref}" + (f" ({note})" if note
                                                                      else ""),
                     title="hotfix started")
-        from .hotfix import HotfixScreen
-
-        self.app.switch_screen(HotfixScreen(hf.key))
-        self.app.push_screen(PickCommitsScreen(hf.key))
+        self.post_message(HotfixStarted(hf.key))
 
 
 class PickCommitsScreen(BaseScreen):
@@ -128,25 +127,19 @@ class PickCommitsScreen(BaseScreen):
         self.key = key
         self.commits = []
         self.marked: list[str] = []
-        self.needle = ""
         self.everything = False
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(f"Pick commits into {self.key}: space marks, p picks them oldest first",
                      id="detail-line", markup=False)
-        yield Input(placeholder="/ filter by message, author or sha", id="filter",
-                    classes="filter", compact=True)
-        yield DataTable(id="commits", cursor_type="row", zebra_stripes=True)
+        yield FilteredTable("commits", "/ filter by message, author or sha", input_id="filter",
+                            cursor="top")
         yield Footer()
 
     def on_mount(self) -> None:
         t = self.query_one("#commits", DataTable)
-        t.add_column("", width=2, key="mark")
-        t.add_column("sha", width=9, key="sha")
-        t.add_column("age", width=5, key="age")
-        t.add_column("author", width=14, key="author")
-        t.add_column("message", key="message")
+        add_columns(t, ("", 2), ("sha", 9), ("age", 5), ("author", 14), ("message", None))
         self.set_focus(t)
 
     def on_screen_resume(self) -> None:
@@ -175,14 +168,10 @@ class PickCommitsScreen(BaseScreen):
         self._render_rows()
 
     def _render_rows(self) -> None:
-        t = self.query_one("#commits", DataTable)
-        t.clear()
         now = self.ctx.clock()
-        needle = self.needle.lower()
+        rows = []
         for cand in self.commits:
             c = cand.commit
-            if needle and needle not in f"{c.sha} {c.subject} {c.author}".lower():
-                continue
             mark = Text(str(self.marked.index(c.sha) + 1), style="bold green") \
                 if c.sha in self.marked else ""
             when = age(parse_iso(c.date).isoformat().replace("+00:00", "Z"), now) \
@@ -191,13 +180,12 @@ class PickCommitsScreen(BaseScreen):
                            style="dim" if cand.carried else "")
             if cand.carried:
                 subject.append(f"  [{clean(cand.carried)}]", style="dim italic")
-            t.add_row(mark, c.sha[:8], when, clean(c.author)[:14], subject, key=c.sha)
+            rows.append((c.sha, (mark, c.sha[:8], when, clean(c.author)[:14], subject),
+                         f"{c.sha} {c.subject} {c.author}"))
+        self.query_one(FilteredTable).set_rows(rows)
 
     def _current(self) -> str | None:
-        t = self.query_one("#commits", DataTable)
-        if t.row_count == 0:
-            return None
-        return t.coordinate_to_cell_key(t.cursor_coordinate).row_key.value
+        return self.query_one(FilteredTable).current_key()
 
     def action_mark(self) -> None:
         sha = self._current()
@@ -238,17 +226,4 @@ class PickCommitsScreen(BaseScreen):
         for note in done.notes():
             self.notify(clean(note), title="already there")
         self.app.pop_screen()
-
-    def action_filter(self) -> None:
-        self.set_focus(self.query_one("#filter", Input))
-
-    @on(Input.Changed, "#filter")
-    def _filter(self, event: Input.Changed) -> None:
-        self.needle = event.value
-        self._render_rows()
-
-    @on(Input.Submitted, "#filter")
-    def _filter_done(self) -> None:
-        self.set_focus(self.query_one("#commits", DataTable))
-
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.widgets import DataTable
 
 # The keys every line-API view (log, diff) scrolls with; each adds its own `end`.
 SCROLL_BINDINGS = [
@@ -57,3 +58,10 @@ def outcome_mark(status: str | None) -> Text:
         return Text("-", style="dim")
     word, style = OUTCOME_MARK.get(str(status), (str(status)[:4], ""))
     return Text(word, style=style)
+
+
+def add_columns(table: DataTable, *columns: tuple[str, int | None]) -> None:
+    """Columns by (label, width); the label is the column's key too. None: as wide as
+    its content."""
+    for label, width in columns:
+        table.add_column(label, width=width, key=label or None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Generic, TypeVar
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -9,11 +11,34 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, TextArea
 
+T = TypeVar("T")
 
-class ConfirmModal(ModalScreen[bool]):
-    """Yes or no, with the consequences spelled out."""
+
+class Modal(ModalScreen[T], Generic[T]):
+    """A dialog: `esc` or its Cancel button dismiss it with CANCELLED; focus starts on
+    FOCUS (Cancel, unless the dialog asks for input first)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal_cancel")]
+    CANCELLED: Any = None
+    FOCUS = "#cancel"
+
+    def on_mount(self) -> None:
+        self.set_focus(self.query_one(self.FOCUS))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(self.CANCELLED)
+
+
+def buttons(*more: Button) -> Horizontal:
+    """The row of buttons under a dialog: Cancel first, then `more`."""
+    return Horizontal(Button("Cancel", id="cancel"), *more, classes="modal-buttons")
+
+
+class ConfirmModal(Modal[bool]):
+    """Yes or no, with the consequences spelled out."""
+
+    CANCELLED = False
 
     def __init__(self, title: str, body: str, confirm: str = "Confirm",
                  danger: bool = False) -> None:
@@ -28,30 +53,19 @@ class ConfirmModal(ModalScreen[bool]):
             yield Label(self.title_text, classes="modal-title", markup=False)
             with VerticalScroll(classes="modal-body"):
                 yield Static(self.body, markup=False)
-            with Horizontal(classes="modal-buttons"):
-                yield Button("Cancel", id="cancel", variant="default")
-                yield Button(self.confirm, id="confirm",
-                             variant="error" if self.danger else "primary")
-
-    def on_mount(self) -> None:
-        self.set_focus(self.query_one("#cancel", Button))
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(False)
+            yield buttons(Button(self.confirm, id="confirm",
+                                 variant="error" if self.danger else "primary"))
 
     @on(Button.Pressed, "#confirm")
     def _confirm(self) -> None:
         self.dismiss(True)
 
 
-class TypedConfirmModal(ModalScreen[str | None]):
+class TypedConfirmModal(Modal[str | None]):
     """For rollback and break-glass: type the environment's name and give a reason.
 
     Dismisses with the reason, or None when cancelled.
     """
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal_cancel")]
 
     def __init__(self, title: str, body: str, expected: str, confirm: str) -> None:
         super().__init__()
@@ -71,16 +85,7 @@ class TypedConfirmModal(ModalScreen[str | None]):
             yield Label("Reason (recorded, and shown on the lock):", markup=False)
             yield Input(placeholder="why", id="reason")
             yield Static("", id="problem", classes="reasons", markup=False)
-            with Horizontal(classes="modal-buttons"):
-                yield Button("Cancel", id="cancel")
-                yield Button(self.confirm, id="confirm", variant="error")
-
-    def on_mount(self) -> None:
-        self.set_focus(self.query_one("#cancel", Button))
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+            yield buttons(Button(self.confirm, id="confirm", variant="error"))
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#confirm")
@@ -99,10 +104,8 @@ class TypedConfirmModal(ModalScreen[str | None]):
         self.dismiss(reason)
 
 
-class PromptModal(ModalScreen[str | None]):
+class PromptModal(Modal[str | None]):
     """Ask for one piece of text (a rejection comment, an unlock reason)."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal_cancel")]
 
     def __init__(self, title: str, label: str, confirm: str = "OK", body: str = "",
                  multiline: bool = False, required: bool = True) -> None:
@@ -126,16 +129,7 @@ class PromptModal(ModalScreen[str | None]):
             else:
                 yield Input(id="text")
             yield Static("", id="problem", classes="reasons", markup=False)
-            with Horizontal(classes="modal-buttons"):
-                yield Button("Cancel", id="cancel")
-                yield Button(self.confirm, id="confirm", variant="primary")
-
-    def on_mount(self) -> None:
-        self.set_focus(self.query_one("#cancel", Button))
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+            yield buttons(Button(self.confirm, id="confirm", variant="primary"))
 
     def _value(self) -> str:
         widget = self.query_one("#text")

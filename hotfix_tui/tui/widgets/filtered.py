@@ -1,13 +1,23 @@
-"""A table with a filter line above it: `/` focuses the filter, typing narrows the rows."""
+"""A table with a filter line above it: `/` focuses the filter, typing narrows the rows.
+
+With `local=False` the line is a search that the screen runs itself (the history
+browser pages through SQLite): typing narrows nothing, `enter` posts `Searched`.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.events import Key
+from textual.message import Message
 from textual.widgets import DataTable, Input
+from textual.widgets.data_table import RowDoesNotExist
+
+Row = tuple[str | None, tuple, str]  # (key, cells, text the filter matches)
 
 
 class FilteredTable(Vertical):
@@ -16,15 +26,40 @@ class FilteredTable(Vertical):
     FilteredTable > DataTable { height: 1fr; }
     """
 
-    def __init__(self, table_id: str, placeholder: str = "/ filter", **kw: Any) -> None:
+    class Filtered(Message):
+        """The filter changed what the table shows."""
+
+        def __init__(self, needle: str, shown: int) -> None:
+            super().__init__()
+            self.needle = needle
+            self.shown = shown
+
+    class Searched(Message):
+        """`enter` in a search line (local=False): the screen runs the search."""
+
+        def __init__(self, value: str) -> None:
+            super().__init__()
+            self.value = value
+
+    def __init__(self, table_id: str, placeholder: str = "/ filter", *,
+                 input_id: str | None = None, value: str = "", local: bool = True,
+                 compact: bool = True, cursor: str = "index", **kw: Any) -> None:
+        """cursor: where it goes when the rows change: "index" (the same place), "key" (the
+        same row, else the top) or "top"."""
         super().__init__(**kw)
+        self.cursor = cursor
         self.table_id = table_id
         self.placeholder = placeholder
-        self.rows: list[tuple[str | None, tuple, str]] = []
+        self.input_id = input_id
+        self.value = value
+        self.local = local
+        self.compact = compact
+        self.rows: list[Row] = []
         self.needle = ""
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=self.placeholder, classes="filter", compact=True)
+        yield Input(value=self.value, placeholder=self.placeholder, id=self.input_id,
+                    classes="filter" if self.compact else "", compact=self.compact)
         yield DataTable(id=self.table_id, cursor_type="row", zebra_stripes=True)
 
     @property
@@ -35,30 +70,60 @@ class FilteredTable(Vertical):
     def filter_input(self) -> Input:
         return self.query_one(Input)
 
-    def set_rows(self, rows: list[tuple[str | None, tuple, str]]) -> None:
-        """rows: (key, cells, text to match); the table keeps its cursor where it can."""
+    def set_rows(self, rows: list[Row]) -> None:
+        """rows: (key, cells, text to match); the cursor moves as `cursor` says."""
         self.rows = rows
         self._render_rows()
+
+    def current_key(self) -> str | None:
+        table = self.table
+        if table.row_count == 0:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    def clear(self) -> None:
+        """Empty the filter and go back to the table."""
+        self.filter_input.value = ""
+        self.needle = ""
+        self._render_rows()
+        self.screen.set_focus(self.table)
 
     def _render_rows(self) -> None:
         table = self.table
         row = table.cursor_row
+        keep = self.current_key()
         table.clear()
-        needle = self.needle.lower()
+        needle = self.needle.lower() if self.local else ""
         for key, cells, hay in self.rows:
             if needle and needle not in hay.lower():
                 continue
             table.add_row(*cells, key=key)
-        if table.row_count:
+        if not table.row_count:
+            return
+        if self.cursor == "index":
             table.move_cursor(row=min(row, table.row_count - 1))
+        elif self.cursor == "key":
+            with contextlib.suppress(RowDoesNotExist):
+                table.move_cursor(row=table.get_row_index(keep))
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
         event.stop()
+        if not self.local:
+            return
         self.needle = event.value
         self._render_rows()
+        self.post_message(self.Filtered(self.needle, self.table.row_count))
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.screen.set_focus(self.table)
+        if self.local:
+            self.screen.set_focus(self.table)
+        else:  # focus stays in the search line; `down` moves into the results
+            self.post_message(self.Searched(event.value.strip()))
+
+    def on_key(self, event: Key) -> None:
+        if event.key == "down" and self.filter_input.has_focus:
+            event.stop()
+            self.screen.set_focus(self.table)

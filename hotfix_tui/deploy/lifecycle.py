@@ -1,0 +1,232 @@
+"""The run lifecycle: who runs a run, whether it still does, and what its end changes.
+
+A run is a row in `deploys` that a detached runner (runner.py) owns. This module is
+the one place that knows
+
+- the host a runner lives on, and whether a runner is alive (`runner_lost`);
+- what every reader shows for a run (`effective_status`: a dead runner is
+  `interrupted`, never `running`), and which interrupted runs left their command
+  behind (`orphaned_runs`);
+- how a run ends (`finish_run`, once), and what that end means for the environment
+  and the hotfix (`settle`): deployed or failed, rolled back, verified;
+- recording every run whose runner vanished (`reap_lost_runs`).
+
+It sits below the services: it reads and writes through `store/` and decides with
+`core/`. The runner calls it when its command exits; services call it when they find
+a runner gone. Every effect and its audit event commit together.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import timedelta
+
+from ..clock import iso, parse_iso, utcnow
+from ..core.models import Actor, HotfixState, RunKind, RunStatus
+from ..core.workflow import HOTFIX_TRANSITIONS, check_hotfix_transition
+from ..store import audit, records
+from ..store.db import Store
+from ..store.runs import run_row
+from .procgroup import group_members
+
+# A runner writes its heartbeat at least every second. Past STALE_AFTER with its
+# pid gone (same host) or past LOST_AFTER whatever the pid, its outcome is unknown.
+STALE_AFTER = timedelta(seconds=4)
+LOST_AFTER = timedelta(seconds=90)
+STARTING_GRACE = timedelta(seconds=180)
+HOST = socket.gethostname()
+
+
+def pid_alive(pid: int | None, deploy_id: int | None = None) -> bool:
+    """Is the runner of this run still alive on this host? A zombie is dead; a pid
+    reused by something else (or by another run's runner) is not ours."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        if stat[stat.rfind(b")") + 2:][:1] == b"Z":
+            return False  # dead, only waiting to be reaped
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmd = f.read()
+    except OSError:
+        return True
+    if not cmd:
+        return True
+    if b"hotfix_tui.deploy.runner" not in cmd:
+        return False
+    return deploy_id is None or f"--deploy\0{deploy_id}\0".encode() in cmd + b"\0"
+
+
+def runner_lost(row, now=None) -> bool:
+    """True when a `running` row has no live runner behind it."""
+    if row["status"] != "running":
+        return False
+    now = now or utcnow()
+    age = now - parse_iso(row["heartbeat_at"] or row["started_at"])
+    if row["pid"] is None:
+        # still starting: its worktree is being checked out; the runner has not claimed it
+        return age > STARTING_GRACE
+    if age > LOST_AFTER:
+        return True
+    if age > STALE_AFTER and (not row["host"] or row["host"] == HOST):
+        return not pid_alive(row["pid"], row["id"])
+    return False
+
+
+def effective_status(row, now=None) -> RunStatus:
+    """What every reader shows: a dead runner is `interrupted`, never `running`."""
+    if runner_lost(row, now):
+        return RunStatus.INTERRUPTED
+    return RunStatus(row["status"])
+
+
+def orphaned_runs(store: Store, env: str) -> list:
+    """Interrupted runs on `env` whose command is still alive on this host: their runner
+    died, but what they started did not. Nothing else may run there until they stop."""
+    rows = store.all("SELECT d.*, h.key AS hotfix_key FROM deploys d LEFT JOIN hotfixes h "
+                     "ON h.id = d.hotfix_id WHERE d.env = ? AND d.status = 'interrupted' AND "
+                     "d.pgid IS NOT NULL ORDER BY d.id DESC LIMIT 20", (env,))
+    return [r for r in rows if (not r["host"] or r["host"] == HOST)
+            and group_members(r["pgid"])]
+
+
+def incident_of(store: Store, row) -> str | None:
+    """The incident key of a run's hotfix (None for a run of no hotfix)."""
+    if row["hotfix_id"] is None:
+        return None
+    return store.scalar("SELECT i.key FROM hotfixes h JOIN incidents i ON i.id = h.incident_id "
+                        "WHERE h.id = ?", (row["hotfix_id"],))
+
+
+# ---- the end of a run ----------------------------------------------------------------
+
+def finish_run(store: Store, deploy_id: int, status: str | RunStatus, *,
+               exit_code: int | None = None, signal: int | None = None,
+               now: str | None = None, actor: Actor | None = None,
+               note: str = "") -> bool:
+    """Record the outcome of a run once, and settle what it means; False if it was
+    already finished."""
+    status = RunStatus(status)
+    now = now or iso(utcnow())
+    with store.write():
+        row = run_row(store, deploy_id)
+        if row["status"] != "running":
+            return False
+        who = actor or Actor(row["started_by"], bool(row["started_by_verified"]))
+        store.execute(
+            "UPDATE deploys SET status = ?, exit_code = ?, signal = ?, finished_at = ? "
+            "WHERE id = ?",
+            (str(status), exit_code, signal, now, deploy_id),
+        )
+        incident = incident_of(store, row)
+        audit.append(store, who, now, "deploy", row["key"], f"{row['kind']}.{status}",
+                     before={"status": "running"},
+                     after={"status": str(status), "exit_code": exit_code, "signal": signal,
+                            "env": row["env"], "version": row["version"], "sha": row["sha"]},
+                     incident=incident, hotfix=row["hotfix_key"], note=note or None)
+        settle(store, row, status, now, who, incident)
+    return True
+
+
+def settle(store: Store, row, status: RunStatus, now: str, who: Actor,
+           incident: str | None) -> None:
+    """What a finished run means: the environment's release, then the hotfix's state.
+    The one place that decides deployed, failed, rolled back and verified after a run."""
+    kind = RunKind(row["kind"])
+    ok = status is RunStatus.SUCCEEDED
+    if kind in (RunKind.DEPLOY, RunKind.ROLLBACK) and ok:
+        _record_release(store, row, now, who, incident)
+    if row["hotfix_id"] is None:
+        return
+    if kind is RunKind.VERIFY:
+        if ok:
+            maybe_verified(store, row["hotfix_id"], row["env"], now, who, needs_run=True)
+        return
+    h = store.one("SELECT id, key, state FROM hotfixes WHERE id = ?", (row["hotfix_id"],))
+    current = HotfixState(h["state"])
+    target = hotfix_after_run(kind, ok, current)
+    if target is None:
+        return
+    check_hotfix_transition(h["key"], current, target)
+    store.execute("UPDATE hotfixes SET state = ?, updated_at = ? WHERE id = ?",
+                  (str(target), now, h["id"]))
+    rolled_back = target is HotfixState.ROLLED_BACK
+    audit.append(store, who, now, "hotfix", h["key"],
+                 "hotfix.rolled_back" if rolled_back else "hotfix.state",
+                 before={"state": str(current)}, after={"state": str(target)},
+                 incident=incident, hotfix=h["key"], cause=row["key"],
+                 reason=row["reason"] or None)
+
+
+def hotfix_after_run(kind: RunKind, ok: bool, current: HotfixState) -> HotfixState | None:
+    """The hotfix state a finished deploy or rollback leads to (None: it stays)."""
+    if kind is RunKind.DEPLOY and current is HotfixState.DEPLOYING:
+        return HotfixState.DEPLOYED if ok else HotfixState.FAILED
+    if kind is RunKind.ROLLBACK and ok and HotfixState.ROLLED_BACK in HOTFIX_TRANSITIONS[current]:
+        return HotfixState.ROLLED_BACK
+    return None
+
+
+def _record_release(store: Store, row, now: str, who: Actor, incident: str | None) -> None:
+    """A deploy or rollback that succeeded: the environment now runs its release."""
+    before = records.environment_row(store, row["env"])
+    store.execute(
+        "INSERT INTO environments (name, version, sha, deployed_by, deployed_by_verified, "
+        "deployed_at, deploy_id) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(name) DO UPDATE SET version = excluded.version, sha = excluded.sha, "
+        "deployed_by = excluded.deployed_by, deployed_by_verified = "
+        "excluded.deployed_by_verified, deployed_at = excluded.deployed_at, "
+        "deploy_id = excluded.deploy_id",
+        (row["env"], row["version"], row["sha"], row["started_by"],
+         row["started_by_verified"], now, row["id"]),
+    )
+    audit.append(store, who, now, "environment", row["env"], "environment.deployed",
+                 before={"version": before["version"] if before else None,
+                         "sha": before["sha"] if before else None},
+                 after={"version": row["version"], "sha": row["sha"], "deploy": row["key"]},
+                 incident=incident, hotfix=row["hotfix_key"])
+
+
+def maybe_verified(store: Store, hotfix_id: int, env_name: str, now: str, actor: Actor,
+                   needs_run: bool) -> bool:
+    """deployed → verified once the verify run (if `needs_run`) passed on the head and
+    every manual item of `env_name` is ticked. True if the hotfix is verified."""
+    h = store.one("SELECT h.*, i.key AS incident_key FROM hotfixes h JOIN incidents i "
+                  "ON i.id = h.incident_id WHERE h.id = ?", (hotfix_id,))
+    if h["state"] != str(HotfixState.DEPLOYED):
+        return h["state"] == str(HotfixState.VERIFIED)
+    items = records.checklist_for(store, hotfix_id, "verify", env_name)
+    if any(not i.checked for i in items):
+        return False
+    if needs_run and store.one(
+            "SELECT 1 FROM deploys WHERE hotfix_id = ? AND env = ? AND kind = 'verify' AND "
+            "status = 'succeeded' AND sha = ? ORDER BY id DESC LIMIT 1",
+            (hotfix_id, env_name, h["head_sha"])) is None:
+        return False
+    check_hotfix_transition(h["key"], HotfixState.DEPLOYED, HotfixState.VERIFIED)
+    store.execute("UPDATE hotfixes SET state = 'verified', updated_at = ? WHERE id = ?",
+                  (now, hotfix_id))
+    audit.append(store, actor, now, "hotfix", h["key"], "hotfix.verified",
+                 before={"state": "deployed"}, after={"state": "verified", "env": env_name},
+                 incident=h["incident_key"], hotfix=h["key"])
+    return True
+
+
+def reap_lost_runs(store: Store, actor: Actor, now=None) -> list[str]:
+    """Mark every run whose runner is gone as `interrupted`; returns their keys."""
+    if store.readonly or store.path == ":memory:":
+        return []
+    now_dt = now or utcnow()
+    rows = store.all("SELECT d.*, h.key AS hotfix_key FROM deploys d "
+                     "LEFT JOIN hotfixes h ON h.id = d.hotfix_id WHERE d.status = 'running'")
+    return [r["key"] for r in rows if runner_lost(r, now_dt) and finish_run(
+        store, r["id"], RunStatus.INTERRUPTED, now=iso(now_dt), actor=actor,
+        note="runner gone: outcome unknown")]

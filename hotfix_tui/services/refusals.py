@@ -1,0 +1,232 @@
+"""Why an action may not be taken now: one function per action, one wording per rule.
+
+Each function returns every reason the action is refused (an empty list: it may be
+taken). The services raise `PolicyRefusal` from these lists; the console's footer,
+command palette, help ("now") and every refusal message read the same lists, so the
+CLI and the console say exactly the same thing.
+"""
+
+from __future__ import annotations
+
+from ..config import EnvironmentConfig
+from ..core import approval as appr
+from ..core.models import ChecklistItem, Hotfix, HotfixState, Incident, IncidentStatus
+from ..core.workflow import EDITABLE_STATES, INCIDENT_TRANSITIONS
+from ..deploy.lifecycle import orphaned_runs
+from ..store import records
+from ..store import runs as run_rows
+from ..store.db import Store
+from .context import Context
+from .releases import choose_rollback
+
+GATED_FROM = (HotfixState.APPROVED, HotfixState.DEPLOYED, HotfixState.VERIFIED,
+              HotfixState.FAILED)
+BREAK_GLASS_FROM = (HotfixState.DRAFT, HotfixState.IN_REVIEW) + GATED_FROM
+BREAK_GLASS_DISABLED = "break-glass is disabled by [approvals] break_glass = false"
+
+
+# ---- texts shared by several rules ----------------------------------------------------
+
+def in_progress(row) -> str:
+    """A run holds the environment."""
+    started = row["started_at"][11:16]
+    what = f"{row['kind']} {row['key']}" + (f" of {row['hotfix_key']}" if row["hotfix_key"]
+                                            else "")
+    return (f"{row['env']}: {what} in progress, started by {row['started_by']} at {started} "
+            f"UTC; cancel it first (hotfix cancel {row['key']})")
+
+
+def orphan(row) -> str:
+    """A dead runner's command still holds the environment."""
+    return (f"{row['env']}: the command of interrupted {row['kind']} {row['key']} is still "
+            f"running (process group {row['pgid']}); stop it first: hotfix cancel {row['key']}")
+
+
+def lock_text(lock) -> str:
+    return (f"{lock['name']} is locked by {lock['locked_by']} since "
+            f"{(lock['locked_at'] or '')[:16].replace('T', ' ')}: {lock['lock_reason']} "
+            f"(hotfix unlock --env {lock['name']} --reason …)")
+
+
+def env_busy(store: Store, env_name: str) -> list[str]:
+    """A run in progress on the environment, or a dead runner's command still alive."""
+    running = run_rows.list_runs(store, env=env_name, running_only=True)
+    if running:
+        return [in_progress(running[0])]
+    return [orphan(r) for r in orphaned_runs(store, env_name)[:1]]
+
+
+def locked(store: Store, env_name: str) -> list[str]:
+    lock = records.environment_row(store, env_name)
+    return [lock_text(lock)] if lock is not None and lock["locked"] else []
+
+
+# ---- incidents ----------------------------------------------------------------------------
+
+def start_hotfix(inc: Incident) -> list[str]:
+    if inc.status is IncidentStatus.RESOLVED:
+        return [f"{inc.key} is resolved; reopen it before starting a hotfix"]
+    return []
+
+
+def incident_status(inc: Incident, target: IncidentStatus) -> list[str]:
+    """Mitigate, resolve or reopen: a move the incident's lifecycle allows."""
+    if target is inc.status:
+        return [f"{inc.key} is {target} already"]
+    if target not in INCIDENT_TRANSITIONS[inc.status]:
+        return [f"{inc.key} is {inc.status}; it cannot be {target} (reopen it first)"]
+    return []
+
+
+INCIDENT_VERBS = {IncidentStatus.MITIGATED: "mitigate", IncidentStatus.RESOLVED: "resolve",
+                  IncidentStatus.OPEN: "reopen"}
+
+
+# ---- hotfix content and review ------------------------------------------------------------
+
+def submit(hf: Hotfix, checklist: list[ChecklistItem], commits: int,
+           accept_scope: str = "") -> list[str]:
+    return appr.submit_blockers(hf, checklist, commits, accept_scope)
+
+
+def approve(hf: Hotfix, me: str) -> list[str]:
+    refusal = appr.approval_refusal(hf, me)
+    return [refusal] if refusal else []
+
+
+def already_approved(hf: Hotfix, me: str) -> str | None:
+    """The console's note that a second approval by the same person would count for
+    nothing (the CLI simply does nothing then)."""
+    mine = [a for a in hf.approvals if a.approver == me and a.decision == "approved"
+            and not a.stale]
+    if mine and not hf.needs_retroactive_approval:
+        return f"you already approved {hf.key} at {mine[-1].sha[:10]}"
+    return None
+
+
+def reject(hf: Hotfix, me: str) -> list[str]:
+    if hf.author == me:
+        return [f"you authored {hf.key}; edit it, or abandon it, instead of rejecting"]
+    if hf.state not in (HotfixState.IN_REVIEW, HotfixState.APPROVED):
+        return [f"{hf.key} is {hf.state}; only a hotfix in review can be rejected"]
+    return []
+
+
+def edit(key: str, state: HotfixState) -> list[str]:
+    """Documentation, checklist and commits change only while the hotfix is open."""
+    if state not in EDITABLE_STATES:
+        return [f"{key} is {state}; its content can no longer change"]
+    return []
+
+
+def pick(hf: Hotfix, worktree_missing: bool) -> list[str]:
+    reasons = edit(hf.key, hf.state)
+    if not reasons and worktree_missing:
+        reasons.append(f"the worktree is missing (hotfix worktree {hf.key})")
+    return reasons
+
+
+# ---- runs ---------------------------------------------------------------------------------
+
+def deploy(ctx: Context, store: Store, hf: Hotfix, env: EnvironmentConfig,
+           break_glass: bool = False) -> list[str]:
+    """Why this hotfix may not be deployed to `env` now."""
+    reasons = locked(store, env.name)
+    allowed = BREAK_GLASS_FROM if break_glass else GATED_FROM
+    if hf.state not in allowed:
+        return reasons + [_not_deployable(hf, break_glass)]
+    if break_glass or not env.requires_approval:
+        return reasons
+    valid = appr.valid_approvers(hf.approvals)
+    required = ctx.config.approvals.required
+    if len(valid) < required:
+        stale = [a for a in hf.approvals if a.stale and a.decision == "approved"]
+        reasons.append(f"approval stale: {stale[-1].stale_reason}" if stale else
+                       f"{hf.key} has {len(valid)} of {required} approvals")
+    return reasons
+
+
+def _not_deployable(hf: Hotfix, break_glass: bool) -> str:
+    stale = [a for a in hf.approvals if a.stale and a.decision == "approved"
+             and not a.stale_reason.startswith("superseded")]
+    if hf.state is HotfixState.IN_REVIEW and stale:
+        return (f"approval stale: {stale[-1].stale_reason} (approved by "
+                f"{stale[-1].approver}); it needs approving again")
+    if hf.state in (HotfixState.DRAFT, HotfixState.IN_REVIEW) and not break_glass:
+        return f"{hf.key} is not approved ({hf.state})"
+    return f"{hf.key} is {hf.state}; it cannot be deployed"
+
+
+def break_glass(ctx: Context, store: Store, hf: Hotfix, env: EnvironmentConfig) -> list[str]:
+    """A deploy without approval: allowed by config, and from any open state."""
+    if not ctx.config.approvals.break_glass:
+        return [BREAK_GLASS_DISABLED]
+    return deploy(ctx, store, hf, env, break_glass=True)
+
+
+def verify(hf: Hotfix, env_name: str, env_row) -> list[str]:
+    """Verification follows a deploy of exactly this head to `env_name`."""
+    if hf.state not in (HotfixState.DEPLOYED, HotfixState.VERIFIED):
+        return [f"{hf.key} is {hf.state}; deploy it first"]
+    if env_row is None or env_row["sha"] != hf.head_sha:
+        runs = (env_row["version"] if env_row else None) or "nothing recorded"
+        return [f"{env_name} is not running {hf.key} ({hf.version}); it runs {runs}"]
+    return []
+
+
+def rollback(store: Store, env_name: str, to: str | None = None) -> list[str]:
+    """Nothing may run on the environment, and there must be something to go back to."""
+    reasons = env_busy(store, env_name)
+    if reasons:
+        return reasons
+    current = records.environment_row(store, env_name)
+    if current is None or not current["sha"]:
+        return [f"{env_name}: nothing is recorded as deployed; nothing to roll back"]
+    if to is None and choose_rollback(store, env_name) is None:
+        return [f"{env_name}: no earlier known-good release to roll back to "
+                "(give --to VERSION)"]
+    return []
+
+
+def cancel(store: Store, row) -> list[str]:
+    """A running run can be cancelled; so can an interrupted one whose command is still
+    alive (its runner died, the command did not)."""
+    if row["status"] == "running":
+        return []
+    if row["status"] == "interrupted":
+        if any(r["id"] == row["id"] for r in orphaned_runs(store, row["env"])):
+            return []
+        return [f"{row['key']} is interrupted and nothing of it is left running; "
+                "nothing to cancel"]
+    return [f"{row['key']} is {row['status']}; nothing to cancel"]
+
+
+def unlock(store: Store, env_name: str) -> list[str]:
+    row = records.environment_row(store, env_name)
+    return [] if row is not None and row["locked"] else [f"{env_name} is not locked"]
+
+
+# ---- finish -------------------------------------------------------------------------------
+
+def finish(key: str, state: HotfixState, *, needs_retroactive: bool, skip: str = "",
+           resuming: bool = False, skip_recorded: bool = False,
+           shipped: str | None = "", gate_env: str | None = None) -> list[str]:
+    """Finish tags what production runs: after a verified deploy (or a deployed one with a
+    reason to skip verification), never before an owed approval after the fact."""
+    if needs_retroactive:
+        return [f"{key} was deployed break-glass and still needs its approval after the fact "
+                f"(hotfix approve {key})"]
+    if state is HotfixState.DEPLOYED and not skip and not (resuming and skip_recorded):
+        return [f"{key} is deployed but not verified; run 'hotfix verify {key}', or give "
+                "--skip-verify REASON"]
+    if state not in (HotfixState.DEPLOYED, HotfixState.VERIFIED):
+        return [f"{key} is {state}; finish follows a verified deploy"]
+    if shipped is None and not resuming:
+        return [f"{key} was never deployed to {gate_env or 'any environment'}; a hotfix is "
+                "tagged and finished from what production runs"]
+    return []
+
+
+# The actions whose refusals the faces show, by the console's action name.
+ACTIONS = ("submit", "approve", "reject", "save", "pick", "deploy", "break_glass", "verify",
+           "rollback", "finish", "cancel_run", "unlock", "mitigate")

@@ -1,0 +1,28 @@
+"""Running a blocking preparation off the event loop, then continuing on it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ...core.errors import HotfixError
+
+
+def in_thread(screen, fn: Callable[[], Any], then: Callable[[Any], None]) -> None:
+    """Run `fn` in a worker, then `then(result)` on the event loop; a refusal or an error
+    is a notification on `screen`."""
+
+    def runner() -> None:
+        try:
+            data = fn()
+        except HotfixError as exc:
+            screen.app.call_from_thread(screen.notify, str(exc), severity="error",
+                                        title="Not possible")
+            return
+        except Exception as exc:
+            screen.app.call_from_thread(screen.notify, f"{type(exc).__name__}: {exc}",
+                                        severity="error")
+            return
+        screen.app.call_from_thread(then, data)
+
+    screen.run_worker(runner, thread=True, group="prepare", exit_on_error=False)

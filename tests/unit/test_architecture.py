@@ -1,0 +1,175 @@
+"""The shape of the code: layers (lint-imports), no import cycles, small modules, simple
+functions. docs/ARCHITECTURE.md explains the rules these tests keep."""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import grimp
+from radon.complexity import cc_visit
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "hotfix_tui"
+MAX_LINES = 500
+MAX_COMPLEXITY = 15
+
+
+def _sources() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+# ---- import cycles ------------------------------------------------------------------------
+
+def _cycles(package: str) -> list[list[str]]:
+    """Every group of modules of `package` that import each other in a circle (Tarjan's
+    strongly connected components over grimp's graph, which counts imports inside
+    functions too: an import moved into a function to dodge a cycle is still one)."""
+    graph = grimp.build_graph(package, cache_dir=None)
+    edges = {m: sorted(graph.find_modules_directly_imported_by(m)) for m in graph.modules}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in edges.get(node, ()):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                group.append(top)
+                if top == node:
+                    break
+            if len(group) > 1 or node in edges.get(node, ()):
+                found.append(sorted(group))
+
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
+    for module in sorted(edges):
+        if module not in index:
+            visit(module)
+    return found
+
+
+def test_no_module_of_the_package_imports_itself_in_a_circle():
+    assert _cycles("hotfix_tui") == []
+
+
+def test_the_cycle_check_finds_a_circle_hidden_in_a_function(tmp_path, monkeypatch):
+    pkg = tmp_path / "circled"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from . import b\n")
+    (pkg / "b.py").write_text("def late():\n    from . import a\n    return a\n")
+    (pkg / "c.py").write_text("from . import a\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert _cycles("circled") == [["circled.a", "circled.b"]]
+
+
+# ---- imports inside functions ---------------------------------------------------------
+
+def _local_imports(path: Path) -> list[tuple[int, str]]:
+    """Imports of the package's own modules made inside a function of `path`."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out = []
+    for fn in ast.walk(tree):
+        if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in ast.walk(fn):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "")
+                                                     .startswith("hotfix_tui")):
+                out.append((node.lineno, "." * node.level + (node.module or "")))
+            elif isinstance(node, ast.Import) and any(a.name.startswith("hotfix_tui")
+                                                      for a in node.names):
+                out.append((node.lineno, node.names[0].name))
+    return out
+
+
+def test_only_the_command_line_imports_its_own_modules_late():
+    """`hotfix --help` and `hotfix list --json` stay fast because each command imports
+    what it needs when it runs; nothing else has a reason to import late."""
+    late = {str(p.relative_to(ROOT)): _local_imports(p) for p in _sources()
+            if p.parent.name != "cli"}
+    assert {p: found for p, found in late.items() if found} == {}
+
+
+def test_the_late_import_check_sees_one(tmp_path):
+    f = tmp_path / "m.py"
+    f.write_text("def f():\n    from .services import runs\n    return runs\n")
+    assert _local_imports(f) == [(2, ".services")]
+
+
+def test_cli_list_does_not_load_the_console():
+    code = (
+        "import sys\n"
+        "from hotfix_tui.cli import main\n"
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('textual', 'git', 'sqlite_utils'))))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert proc.stdout.strip() == ""
+
+
+# ---- size and complexity ----------------------------------------------------------------
+
+def test_no_module_is_over_500_lines():
+    sizes = {str(p.relative_to(ROOT)): len(p.read_text(encoding="utf-8").splitlines())
+             for p in _sources()}
+    assert {p: n for p, n in sizes.items() if n > MAX_LINES} == {}
+
+
+def _complex(path: Path) -> list[str]:
+    out = []
+    for block in cc_visit(path.read_text(encoding="utf-8")):
+        for item in [block, *getattr(block, "methods", [])]:
+            if item.complexity > MAX_COMPLEXITY:
+                out.append(f"{item.name}:{item.lineno} ({item.complexity})")
+    return sorted(set(out))
+
+
+def test_no_function_is_over_complexity_15():
+    found = {str(p.relative_to(ROOT)): _complex(p) for p in _sources()}
+    assert {p: f for p, f in found.items() if f} == {}
+
+
+def test_the_complexity_check_counts_branches(tmp_path):
+    f = tmp_path / "m.py"
+    f.write_text("def f(x):\n" + "".join(f"    if x == {i}:\n        return {i}\n"
+                                         for i in range(16)) + "    return -1\n")
+    assert _complex(f) == ["f:1 (17)"]
+
+
+# ---- the layers contracts can fail --------------------------------------------------------
+
+def test_lint_imports_refuses_textual_in_the_core(tmp_path):
+    """The contracts in pyproject.toml are live: a copy of the package whose core imports
+    textual is refused by lint-imports (the same command the README's test command runs)."""
+    shutil.copytree(PACKAGE, tmp_path / "hotfix_tui",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    models = tmp_path / "hotfix_tui" / "core" / "models.py"
+    models.write_text(models.read_text(encoding="utf-8") + "\nimport textual  # noqa\n",
+                      encoding="utf-8")
+    lint = Path(sys.executable).with_name("lint-imports")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    proc = subprocess.run([str(lint), "--no-cache"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "hotfix_tui.core.models -> textual" in proc.stdout
+    kept = subprocess.run([str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True)
+    assert kept.returncode == 0, kept.stdout
