@@ -275,16 +275,7 @@ def _check(reader: _Reader, cfg: Config) -> None:
         reader.fail("hotfix", "tag_format", "must contain {version}")
     if not h.branch_prefix or h.branch_prefix.startswith("-") or " " in h.branch_prefix:
         reader.fail("hotfix", "branch_prefix", "must be a non-empty ref prefix without spaces")
-    if cfg.approvals.required < 0 or cfg.approvals.required > 10:
-        reader.fail("approvals", "required", "must be between 0 and 10")
-    if cfg.approvals.signatures not in POLICIES:
-        reader.fail("approvals", "signatures", f"must be one of {', '.join(POLICIES)}, "
-                    f"not {cfg.approvals.signatures!r}")
-    signers = cfg.approvals.allowed_signers
-    if (not signers or signers.startswith(("/", "~")) or "\\" in signers
-            or any(part in ("", ".", "..") for part in signers.split("/"))):
-        reader.fail("approvals", "allowed_signers", "must be a path inside the repository, "
-                    f"like .hotfix/allowed_signers, not {signers!r}")
+    _check_approvals(reader, cfg.approvals)
     if cfg.scope.max_files < 1:
         reader.fail("scope", "max_files", "must be at least 1")
     if cfg.scope.max_lines < 1:
@@ -298,6 +289,19 @@ def _check(reader: _Reader, cfg: Config) -> None:
     for sev in cfg.incidents.severity_map.values():
         if not 1 <= sev <= 4:
             reader.fail("incidents", "severity_map", "severities must be 1-4")
+
+
+def _check_approvals(reader: _Reader, a: ApprovalsSection) -> None:
+    if a.required < 0 or a.required > 10:
+        reader.fail("approvals", "required", "must be between 0 and 10")
+    if a.signatures not in POLICIES:
+        reader.fail("approvals", "signatures", f"must be one of {', '.join(POLICIES)}, "
+                    f"not {a.signatures!r}")
+    signers = a.allowed_signers
+    if (not signers or signers.startswith(("/", "~")) or "\\" in signers
+            or any(part in ("", ".", "..") for part in signers.split("/"))):
+        reader.fail("approvals", "allowed_signers", "must be a path inside the repository, "
+                    f"like .hotfix/allowed_signers, not {signers!r}")
 
 
 def _check_env(reader: _Reader, section: str, env: EnvironmentConfig) -> None:

@@ -174,44 +174,60 @@ def choose_key(principal: str, allowed_signers: str, where: str, *,
     first key in the agent that `allowed_signers` lists for `principal`."""
     allowed = {k.public_key for k in allowed_keys_for(allowed_signers, principal)}
     if configured is None:
-        keys = agent_keys(agent)
-        if not keys:
-            raise AgentError(f"the SSH agent at {agent} holds no keys; add yours with "
-                             "`ssh-add` (on your own machine, before `ssh -A`)")
-        usable = [k for k in keys if _blob(k) in allowed]
-        if not usable:
-            raise _not_listed(principal, keys, where)
-        return SigningKey(usable[0], None)
+        return _from_agent(principal, allowed, where, agent)
     path = configured.expanduser()
     if not path.is_file():
         raise SigningError(f"the signing key {path} ([identity] signing_key) does not exist")
     if is_public_key(path):
-        public = path.read_text(encoding="utf-8").strip().splitlines()[0]
-        if _blob(public) not in allowed:
-            raise _not_listed(principal, [public], where)
-        held = {_blob(k) for k in agent_keys(agent)}
-        if _blob(public) not in held:
-            private = path.with_suffix("") if path.suffix == ".pub" else path
-            raise AgentError(f"the SSH agent does not hold the private half of {path} "
-                             f"({key_fingerprint(public)}); load it with `ssh-add {private}`")
-        return SigningKey(public, None)
-    public = public_key_of(path)
-    if public is None:
-        raise SigningError(f"the signing key {path} needs its passphrase, and the console "
-                           f"never asks for one; load it into your agent with `ssh-add {path}`")
+        return _public_key_file(principal, allowed, where, path, agent)
+    return _private_key_file(principal, allowed, where, path, agent)
+
+
+def _from_agent(principal: str, allowed: set[str], where: str,
+                agent: str | None) -> SigningKey:
+    keys = agent_keys(agent)
+    if not keys:
+        raise AgentError(f"the SSH agent at {agent} holds no keys; add yours with "
+                         "`ssh-add` (on your own machine, before `ssh -A`)")
+    usable = [k for k in keys if _blob(k) in allowed]
+    if not usable:
+        raise _not_listed(principal, keys, where)
+    return SigningKey(usable[0], None)
+
+
+def _public_key_file(principal: str, allowed: set[str], where: str, path: Path,
+                     agent: str | None) -> SigningKey:
+    """A public key: the agent must hold its private half."""
+    public = path.read_text(encoding="utf-8").strip().splitlines()[0]
     if _blob(public) not in allowed:
         raise _not_listed(principal, [public], where)
-    if needs_passphrase(path):
-        try:
-            held = {_blob(k) for k in agent_keys(agent)}
-        except AgentError:
-            held = set()
-        if _blob(public) not in held:
-            raise SigningError(f"the signing key {path} needs its passphrase, and the "
-                               "console never asks for one; load it into your agent with "
-                               f"`ssh-add {path}`")
-        return SigningKey(public, None)
-    return SigningKey(public, path)
+    if _blob(public) not in {_blob(k) for k in agent_keys(agent)}:
+        private = path.with_suffix("") if path.suffix == ".pub" else path
+        raise AgentError(f"the SSH agent does not hold the private half of {path} "
+                         f"({key_fingerprint(public)}); load it with `ssh-add {private}`")
+    return SigningKey(public, None)
+
+
+def _private_key_file(principal: str, allowed: set[str], where: str, path: Path,
+                      agent: str | None) -> SigningKey:
+    """A private key file: used as it is, or through the agent when it needs a
+    passphrase (never asked for here)."""
+    load_it = (f"the signing key {path} needs its passphrase, and the console never asks "
+               f"for one; load it into your agent with `ssh-add {path}`")
+    public = public_key_of(path)
+    if public is None:
+        raise SigningError(load_it)
+    if _blob(public) not in allowed:
+        raise _not_listed(principal, [public], where)
+    if not needs_passphrase(path):
+        return SigningKey(public, path)
+    try:
+        held = {_blob(k) for k in agent_keys(agent)}
+    except AgentError:
+        held = set()
+    if _blob(public) not in held:
+        raise SigningError(load_it)
+    return SigningKey(public, None)
 
 
 # ---- sign and verify ------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 
 from .models import Approval, ChecklistItem, Hotfix, HotfixState
+from .signature import signature_counts, signature_refusal
 
 
 @dataclass(frozen=True)
@@ -52,9 +53,19 @@ def stale_reason(approval: Approval, now: Binding) -> str:
     return ", ".join(reasons)
 
 
-def valid_approvers(approvals) -> set[str]:
-    """Distinct people whose approval still counts (a person counts once)."""
-    return {a.approver for a in approvals if a.decision == "approved" and not a.stale}
+def valid_approvers(approvals, signatures: str = "optional") -> set[str]:
+    """Distinct people whose approval still counts (a person counts once). Under
+    `signatures = "required"` an approval counts only with a verified signature (its
+    `check`, filled in by whoever verified it)."""
+    return {a.approver for a in approvals if a.decision == "approved" and not a.stale
+            and signature_counts(a.check, signatures)}
+
+
+def signature_refusals(approvals, signatures: str) -> list[str]:
+    """Why live approvals do not count for want of a good signature."""
+    return [signature_refusal(a.approver, a.check, signatures) for a in approvals
+            if a.decision == "approved" and not a.stale
+            and not signature_counts(a.check, signatures)]
 
 
 def approval_refusal(hotfix: Hotfix, approver: str, retroactive_allowed: bool = True) -> str:

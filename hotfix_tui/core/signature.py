@@ -199,25 +199,31 @@ def parse_allowed_signers(text: str) -> list[AllowedKey]:
     keys = []
     for n, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        parts = _split_outside_quotes(line, None)
-        if len(parts) < 3:
-            continue
-        principals = tuple(p for p in parts[0].strip('"').split(",") if p)
-        rest = parts[1:]
-        options: list[str] = []
-        while rest and not _is_key_type(rest[0]):
-            options.extend(o for o in _split_outside_quotes(rest.pop(0), ",") if o)
-        if len(rest) < 2:
-            continue
-        namespaces: tuple[str, ...] = ()
-        for opt in options:
-            if opt.lower().startswith("namespaces="):
-                namespaces = tuple(x for x in opt.split("=", 1)[1].strip('"').split(",") if x)
-        keys.append(AllowedKey(principals, rest[0], rest[1], namespaces,
-                               any(o.lower() == "cert-authority" for o in options), n))
+        if line and not line.startswith("#"):
+            key = _parse_line(line, n)
+            if key is not None:
+                keys.append(key)
     return keys
+
+
+def _parse_line(line: str, n: int) -> AllowedKey | None:
+    """`principals [options] keytype base64 [comment]`."""
+    parts = _split_outside_quotes(line, None)
+    if len(parts) < 3:
+        return None
+    principals = tuple(p for p in parts[0].strip('"').split(",") if p)
+    rest = parts[1:]
+    options: list[str] = []
+    while rest and not _is_key_type(rest[0]):
+        options.extend(o for o in _split_outside_quotes(rest.pop(0), ",") if o)
+    if len(rest) < 2:
+        return None
+    namespaces: tuple[str, ...] = ()
+    for opt in options:
+        if opt.lower().startswith("namespaces="):
+            namespaces = tuple(x for x in opt.split("=", 1)[1].strip('"').split(",") if x)
+    return AllowedKey(principals, rest[0], rest[1], namespaces,
+                      any(o.lower() == "cert-authority" for o in options), n)
 
 
 def _split_outside_quotes(text: str, sep: str | None) -> list[str]:

@@ -17,6 +17,7 @@ from ..core.models import Actor
 from ..identity import current_actor
 from ..repo import RepoPaths, find_repo
 from ..store import Store, open_store
+from . import notices
 
 DB_ENV = "HOTFIX_DB"
 
@@ -113,8 +114,8 @@ def resolve_db_path(db: str | os.PathLike | None, repo: RepoPaths | None,
 
 def take_notices() -> list[str]:
     """What the user should hear once, collected while a command ran (a commit made
-    under the OS account's identity because git had none)."""
-    return gitops.take_notices()
+    under the OS account's identity because git had none; a decision left unsigned)."""
+    return gitops.take_notices() + notices.take()
 
 
 def check_db_location(path: Path, source: str, create: bool) -> None:

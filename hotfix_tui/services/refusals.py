@@ -16,6 +16,7 @@ from ..deploy.lifecycle import orphaned_runs
 from ..store import records
 from ..store import runs as run_rows
 from ..store.db import Store
+from . import signatures
 from .context import Context
 from .releases import choose_rollback
 
@@ -137,12 +138,21 @@ def deploy(ctx: Context, store: Store, hf: Hotfix, env: EnvironmentConfig,
         return reasons + [_not_deployable(hf, break_glass)]
     if break_glass or not env.requires_approval:
         return reasons
-    valid = appr.valid_approvers(hf.approvals)
+    policy = ctx.fresh_config().approvals.signatures
+    approvals = hf.approvals
+    if policy == "required":  # each signature verified again, at the commit deployed
+        approvals = signatures.with_checks(ctx, hf).approvals
+    valid = appr.valid_approvers(approvals, policy)
     required = ctx.config.approvals.required
     if len(valid) < required:
+        unsigned = appr.signature_refusals(approvals, policy)
         stale = [a for a in hf.approvals if a.stale and a.decision == "approved"]
-        reasons.append(f"approval stale: {stale[-1].stale_reason}" if stale else
-                       f"{hf.key} has {len(valid)} of {required} approvals")
+        if unsigned:
+            reasons += unsigned + [f"{hf.key} has {len(valid)} of {required} approvals "
+                                   "that count"]
+        else:
+            reasons.append(f"approval stale: {stale[-1].stale_reason}" if stale else
+                           f"{hf.key} has {len(valid)} of {required} approvals")
     return reasons
 
 

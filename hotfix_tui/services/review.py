@@ -12,7 +12,7 @@ from ..core.scope import ScopeReport, automatic_items, evaluate
 from ..core.workflow import check_hotfix_transition, clean_text
 from ..store import records
 from ..store.db import Store
-from . import refusals
+from . import refusals, signatures
 from .context import Context
 from .hotfixes import (
     _fresh,
@@ -57,16 +57,17 @@ def checklist(ctx: Context, key: str) -> list[ChecklistItem]:
 
 
 def show(ctx: Context, key: str) -> Hotfix:
-    """The hotfix with its full checklist (configured and automatic items)."""
+    """The hotfix with its full checklist (configured and automatic items) and every
+    approval's signature verified."""
     reap(ctx)
     with ctx.open(create=False) as store:
         sync(ctx, key, store)
         row = records.hotfix_row(store, key)
         hf = records.get_hotfix(store, key)
-        if HotfixState(row["state"]) in (HotfixState.ABANDONED, HotfixState.FINISHED):
-            return hf
-        items, _ = full_checklist(ctx, store, row)
-    return replace(hf, checklist=tuple(items))
+        if HotfixState(row["state"]) not in (HotfixState.ABANDONED, HotfixState.FINISHED):
+            items, _ = full_checklist(ctx, store, row)
+            hf = replace(hf, checklist=tuple(items))
+    return signatures.with_checks(ctx, hf)
 
 
 def check(ctx: Context, key: str, n: int, checked: bool = True) -> list[ChecklistItem]:
@@ -138,9 +139,34 @@ def _bound_row(ctx: Context, store: Store, row, decision: str, comment: str, now
 def approve(ctx: Context, key: str, comment: str = "",
             expected_head: str | None = None,
             expected: appr.Binding | None = None) -> Hotfix:
-    """Approve exactly the content as it is now. `expected_head` (or the whole `expected`
-    binding, from the console) refuses when the content changed since the approver looked."""
+    """Approve exactly the content as it is now, signed with the approver's SSH key where
+    [approvals] signatures asks for it. `expected_head` (or the whole `expected` binding,
+    from the console) refuses when the content changed since the approver looked."""
     comment = clean_text(comment, "comment")
+    hf = _may_approve(ctx, key, expected_head)
+    # signing may wait for an agent or a security key: never inside the write lock
+    values, signed = _sign(ctx, key, "approved", comment, f"approve {hf.key}")
+    with change(ctx, hotfix=key) as c:
+        store, row = c.store, c.row
+        # again, inside the transaction: the content or the state may have moved on
+        retro = _after_the_fact(row)
+        blockers = (_changed_since(ctx, store, row, hf.head_sha, expected)
+                    or _changed_while_signing(ctx, store, row, values)
+                    or refusals.approve(records.get_hotfix(store, key), ctx.actor.name)
+                    or (_not_what_shipped(store, row) if retro else []))
+        if blockers:
+            raise PolicyRefusal(f"approve {hf.key}", blockers)
+        mine = [a for a in records.approvals_for(store, row["id"])
+                if a.approver == ctx.actor.name and a.decision == "approved" and not a.stale]
+        if not mine or retro:  # a person counts once
+            _record_approval(c, {**values, "retroactive": int(retro), **signed.columns},
+                             signed.fingerprint)
+        hf = records.get_hotfix(store, key)
+    return signatures.with_checks(ctx, hf)
+
+
+def _may_approve(ctx: Context, key: str, expected_head: str | None) -> Hotfix:
+    """The hotfix, once the approver may approve it as they saw it."""
     with ctx.open(create=False) as store:
         hf = load(ctx, key, store)
     blockers = refusals.approve(hf, ctx.actor.name)
@@ -149,20 +175,26 @@ def approve(ctx: Context, key: str, comment: str = "",
                     f"({expected_head[:12]})"]
     if blockers:
         raise PolicyRefusal(f"approve {hf.key}", blockers)
-    with change(ctx, hotfix=key) as c:
-        store, row = c.store, c.row
-        # again, inside the transaction: the content or the state may have moved on
-        retro = _after_the_fact(row)
-        blockers = (_changed_since(ctx, store, row, hf.head_sha, expected)
-                    or refusals.approve(records.get_hotfix(store, key), ctx.actor.name)
-                    or (_not_what_shipped(store, row) if retro else []))
-        if blockers:
-            raise PolicyRefusal(f"approve {hf.key}", blockers)
-        mine = [a for a in records.approvals_for(store, row["id"])
-                if a.approver == ctx.actor.name and a.decision == "approved" and not a.stale]
-        if not mine or retro:  # a person counts once
-            _record_approval(c, comment, retro)
-        return records.get_hotfix(store, key)
+    return hf
+
+
+def _sign(ctx: Context, key: str, decision: str, comment: str,
+          action: str) -> tuple[dict, signatures.Signed]:
+    """The decision's row as it would be recorded now, and its signature."""
+    with ctx.reading() as store:
+        row = records.hotfix_row(store, key)
+        values = _bound_row(ctx, store, row, decision, comment, ctx.now())
+    return values, signatures.sign_decision(ctx, action, row["key"], row["base_sha"], values)
+
+
+_BOUND = ("head_sha", "tree_sha", "checklist_hash", "doc_hash", "config_hash")
+
+
+def _changed_while_signing(ctx: Context, store: Store, row, values: dict) -> list[str]:
+    now = binding(ctx, store, row, row["head_sha"])
+    if any(getattr(now, k) != values[k] for k in _BOUND):
+        return ["the content changed while the decision was being signed; look again"]
+    return []
 
 
 def _after_the_fact(row) -> bool:
@@ -197,12 +229,12 @@ def _not_what_shipped(store: Store, row) -> list[str]:
     return []
 
 
-def _record_approval(c: Change, comment: str, retro: bool) -> None:
-    values = _bound_row(c.ctx, c.store, c.row, "approved", comment, c.now, retroactive=retro)
+def _record_approval(c: Change, values: dict, fingerprint: str) -> None:
+    retro = bool(values["retroactive"])
     c.store.insert("approvals", values)
     c.audit("approval.retroactive" if retro else "approval.approved", entity="approval",
             after={"sha": values["head_sha"], "tree": values["tree_sha"],
-                   "comment": comment or None})
+                   "comment": values["comment"] or None, "signature": fingerprint or None})
     if retro:
         c.store.execute("UPDATE hotfixes SET needs_retroactive_approval = 0 WHERE id = ?",
                         (c.row["id"],))
@@ -211,10 +243,11 @@ def _record_approval(c: Change, comment: str, retro: bool) -> None:
     if (HotfixState(c.row["state"]) is HotfixState.IN_REVIEW
             and len(valid) >= c.ctx.config.approvals.required):
         c.set_state(HotfixState.APPROVED, "hotfix.approved", approvers=sorted(valid),
-                    sha=values["head_sha"], comment=comment or None)
+                    sha=values["head_sha"], comment=values["comment"] or None)
 
 
 def reject(ctx: Context, key: str, comment: str) -> Hotfix:
+    """Send the hotfix back to draft with the reason, signed like an approval."""
     comment = clean_text(comment, "comment")
     if not comment:
         raise ValidationError("a rejection needs a --comment saying why")
@@ -224,13 +257,20 @@ def reject(ctx: Context, key: str, comment: str) -> Hotfix:
     if blockers:
         raise PolicyRefusal(f"reject {hf.key}", blockers)
     check_hotfix_transition(hf.key, hf.state, HotfixState.DRAFT)
+    values, signed = _sign(ctx, key, "rejected", comment, f"reject {hf.key}")
     with change(ctx, hotfix=key) as c:
-        c.store.insert("approvals", _bound_row(ctx, c.store, c.row, "rejected", comment, c.now))
+        blockers = (_changed_while_signing(ctx, c.store, c.row, values)
+                    or refusals.reject(records.get_hotfix(c.store, key), ctx.actor.name))
+        if blockers:
+            raise PolicyRefusal(f"reject {hf.key}", blockers)
+        c.store.insert("approvals", {**values, **signed.columns})
         c.store.execute("UPDATE approvals SET stale = 1, stale_reason = ? WHERE hotfix_id = ? "
                         "AND stale = 0 AND decision = 'approved'",
                         (f"superseded by rejection from {ctx.actor.name}", c.row["id"]))
-        c.set_state(HotfixState.DRAFT, "hotfix.rejected", comment=comment)
-        return records.get_hotfix(c.store, key)
+        c.set_state(HotfixState.DRAFT, "hotfix.rejected", comment=comment,
+                    signature=signed.fingerprint or None)
+        hf = records.get_hotfix(c.store, key)
+    return signatures.with_checks(ctx, hf)
 
 
 def review_queue(ctx: Context) -> list[Hotfix]:

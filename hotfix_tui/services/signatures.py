@@ -32,6 +32,7 @@ from ..core.signature import (
     payload_for,
     verify_time,
 )
+from . import notices
 from .context import Context
 
 SIGNING_KEY_ENV = "HOTFIX_SIGNING_KEY"
@@ -281,7 +282,9 @@ def sign_decision(ctx: Context, action: str, hotfix_key: str, base_sha: str,
                                          f"\"required\"): {exc}"]) from exc
         if trust.text is None:
             return Signed({}, "")  # the team keeps no list of signers: nothing to say
-        return Signed({}, f"not signed: {exc}")
+        note = f"{values['decision']} unsigned: {exc}"
+        notices.say(note)
+        return Signed({}, note)
     return Signed({"signature": armored, "signature_version": PAYLOAD_VERSION,
                    "repository": repo_id}, f"signed with {key.fingerprint}", key.fingerprint)
 
