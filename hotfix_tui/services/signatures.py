@@ -289,6 +289,29 @@ def sign_decision(ctx: Context, action: str, hotfix_key: str, base_sha: str,
                    "repository": repo_id}, f"signed with {key.fingerprint}", key.fingerprint)
 
 
+def signing_preview(ctx: Context, hf: Hotfix) -> str:
+    """What would sign the acting person's decision on `hf` now, in a line for the
+    confirmation (no signature is made); '' when there is nothing to say."""
+    pol = policy(ctx)
+    if pol == "off":
+        return 'not signed ([approvals] signatures = "off")'
+    trust = TrustList(None, "")
+    try:
+        trust = _trust(ctx, hf.head_sha, hf.base_sha)
+        if trust.text is None:
+            raise signing.SigningError(trust.absent)
+        key = signing.choose_key(ctx.actor.name, trust.text, trust.where,
+                                 configured=configured_key(ctx), agent=signing.agent_socket())
+    except HotfixError as exc:
+        if pol == "required":
+            return f"REQUIRED, and it cannot be signed (the approval will be refused): {exc}"
+        if trust.text is None:
+            return ""  # the team keeps no list of signers: nothing to say
+        return f"not signed: {exc}"
+    source = "from your agent" if key.private_file is None else f"from {key.private_file}"
+    return f"signed with {key.fingerprint} ({source}; listed in {trust.where})"
+
+
 # ---- the whole database, for `hotfix audit verify` ---------------------------------------------
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from ..core.scope import ScopeReport
 from ..store import audit, records
 from ..store import runs as run_rows
 from ..store.db import Store
-from . import refusals
+from . import refusals, signatures
 from .context import Context
 from .environments import status_in
 from .finish_state import production_sha
@@ -68,6 +68,7 @@ class HotfixDetail:
     worktree_missing: bool = False
     error: str = ""
     binding: object = None  # core.approval.Binding of exactly what is shown
+    signing: str = ""  # what would sign the viewer's approval now (signatures.signing_preview)
 
 
 def hotfix_detail(ctx: Context, key: str) -> HotfixDetail:
@@ -97,7 +98,9 @@ def hotfix_detail(ctx: Context, key: str) -> HotfixDetail:
                                                                env.name))
     missing = not (Path(hf.worktree) / ".git").exists() and hf.state not in (
         HotfixState.ABANDONED, HotfixState.FINISHED)
-    return HotfixDetail(hf, report, events, deploys, verify, missing, error, bound)
+    hf = signatures.with_checks(ctx, hf)
+    signing = signatures.signing_preview(ctx, hf) if not error and not ctx.readonly else ""
+    return HotfixDetail(hf, report, events, deploys, verify, missing, error, bound, signing)
 
 
 def diff_for(ctx: Context, key: str, path: str | None = None) -> str:

@@ -21,13 +21,15 @@ from textual.widgets import (
 
 from ... import services
 from ...clock import age
+from ...core.approval import valid_approvers
 from ...core.models import HotfixState
+from ...core.signature import signature_refusal
 from ...services.views import HotfixDetail
 from ..base import BaseScreen
 from ..flows.review import confirm_approve, confirm_reject
 from ..flows.runs import start_deploy, start_rollback, start_verify
 from ..messages import OpenRun, PickCommits
-from ..widgets.common import clean, plain, state
+from ..widgets.common import clean, plain, signature_mark, state
 from ..widgets.confirm import ConfirmModal
 from ..widgets.diffview import DiffView, prepare
 from ..widgets.timeline import describe
@@ -106,7 +108,7 @@ class HotfixScreen(BaseScreen):
         self.query_one("#diffstat", DataTable).add_columns("st", "file", "+", "-")
         self.query_one("#diff-files", DataTable).add_columns("file", "+/-")
         self.query_one("#approval-table", DataTable).add_columns(
-            "who", "decision", "when", "sha", "status", "comment")
+            "who", "decision", "when", "sha", "status", "signature", "comment")
         self.query_one("#event-table", DataTable).add_columns("time (UTC)", "who", "what")
         self.query_one("#deploy-table", DataTable).add_columns(
             "key", "kind", "env", "version", "status", "by", "started", "lines")
@@ -124,7 +126,7 @@ class HotfixScreen(BaseScreen):
         self.reasons = reasons
         hf = detail.hotfix
         required = self.ctx.config.approvals.required
-        valid = {a.approver for a in hf.approvals if a.decision == "approved" and not a.stale}
+        valid = valid_approvers(hf.approvals, self.ctx.config.approvals.signatures)
         head = Text()
         head.append(f"{hf.key} ", style="bold")
         head.append_text(state(hf.state))
@@ -243,13 +245,19 @@ class HotfixScreen(BaseScreen):
         t = self.query_one("#approval-table", DataTable)
         t.clear()
         now = self.ctx.clock()
+        policy = self.ctx.config.approvals.signatures
         for a in hf.approvals:
-            status = Text("stale: " + a.stale_reason, style="yellow") if a.stale else \
-                Text("counts" if a.decision == "approved" else "", style="green")
+            refused = signature_refusal(a.approver, a.check, policy)
+            if a.stale:
+                status = Text("stale: " + a.stale_reason, style="yellow")
+            elif a.decision == "approved" and refused:
+                status = Text("does not count", style="bold red")
+            else:
+                status = Text("counts" if a.decision == "approved" else "", style="green")
             decision = a.decision + (" (after the fact)" if a.retroactive else "")
             t.add_row(plain(a.approver + ("" if a.approver_verified else " (unverified)")),
                       plain(decision), f"{age(a.at, now)} ago", a.sha[:10],
-                      status, plain(a.comment))
+                      status, signature_mark(a.signature_check()), plain(a.comment))
 
     def _show_events(self, detail: HotfixDetail) -> None:
         t = self.query_one("#event-table", DataTable)

@@ -45,6 +45,16 @@ def plain(value: str | None, style: str = "") -> Text:
     return Text(clean(value), style=style)
 
 
+def signature_mark(check) -> Text:
+    """An approval's signature: `signed SHA256:…` with the key's fingerprint (shortened
+    like a commit id), `unsigned`, or `BAD SIGNATURE`."""
+    if not check.signed:
+        return Text("unsigned", style="dim")
+    if check.valid:
+        return Text(f"signed {(check.key_fingerprint or '')[:19]}", style="green")
+    return Text("BAD SIGNATURE", style="bold red")
+
+
 OUTCOME_MARK = {
     "succeeded": ("ok", "green"), "failed": ("FAIL", "bold red"), "running": ("run", "magenta"),
     "cancelled": ("canc", "yellow"), "timed_out": ("t/o", "red"),
