@@ -234,9 +234,14 @@ _FINISH = {
                                       f"{e.after.get('reason')}", BAD),
 }
 
+def _signed(e) -> str:
+    fp = e.after.get("signature") if isinstance(e.after, dict) else None
+    return f", signed {str(fp)[:19]}" if fp else ""
+
+
 _APPROVAL = {
-    "approval.approved": lambda e: (f"{e.subject} approved at {_short(e.after.get('sha'))}",
-                                    GOOD),
+    "approval.approved": lambda e: (f"{e.subject} approved at {_short(e.after.get('sha'))}"
+                                    + _signed(e), GOOD),
     "approval.retroactive": lambda e: (f"{e.subject} approved after the fact (break-glass) at "
                                        f"{_short(e.after.get('sha'))}", GOOD),
     "approval.stale": lambda e: (f"{e.subject} approval by {e.before.get('approver')} went "

@@ -255,3 +255,24 @@ def test_rejections_are_signed_and_the_record_verifies_without_the_database(tmp_
     forged = run_proc(["verify-record", "forged.md", "--allowed-signers", "allowed_signers"],
                       cwd=auditor, env=env)
     assert forged.code == 1 and "the record says approver 'mallory'" in forged.out
+
+
+def test_doctor_says_whether_this_account_can_sign(tmp_path: Path, agent):
+    rel, keys = signed_repo(tmp_path)
+    cannot = rel.ok("doctor", "--json", actor="bob").json()
+    signing = next(c for c in cannot["checks"] if c["name"] == "signing")
+    assert signing["status"] == "warn" and "holds no keys" in signing["detail"]
+    assert "ssh -A" in signing["fix"]
+    agent.add(keys["bob"])
+    can = rel.ok("doctor", "--json", actor="bob").json()
+    signing = next(c for c in can["checks"] if c["name"] == "signing")
+    assert signing["status"] == "ok" and keys["bob"].fingerprint() in signing["detail"]
+
+
+def test_the_timeline_says_an_approval_was_signed(tmp_path: Path, agent):
+    rel, keys = signed_repo(tmp_path)
+    agent.add(keys["bob"])
+    submitted(rel)
+    rel.ok("approve", "HF-1", actor="bob")
+    lines = [ln for ln in rel.ok("timeline", "INC-1").out.splitlines() if "approved at" in ln]
+    assert len(lines) == 1 and f"signed {keys['bob'].fingerprint()[:19]}" in lines[0]
