@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from .signature import UNSIGNED, SignatureCheck
+from .signature import UNSIGNED, SignatureCheck, parse_signature
 
 
 class Severity:
@@ -148,7 +148,12 @@ class Approval:
             return self.check
         if not self.signature:
             return UNSIGNED
-        return SignatureCheck(True, None, None, False, "not verified")
+        try:
+            fp = parse_signature(self.signature).fingerprint
+        except ValueError:
+            fp = None
+        return SignatureCheck(True, self.approver, fp, None,
+                              "not verified here (hotfix show verifies it)")
 
 
 @dataclass(frozen=True)

@@ -274,7 +274,7 @@ class SignatureCheck:
     signed: bool
     principal: str | None
     key_fingerprint: str | None
-    valid: bool
+    valid: bool | None  # None: signed, but not verified (yet)
     reason: str
 
     def to_json(self) -> dict[str, Any]:
@@ -287,6 +287,8 @@ class SignatureCheck:
         """A short label: `signed SHA256:…`, `unsigned`, `BAD SIGNATURE`."""
         if not self.signed:
             return "unsigned"
+        if self.valid is None:
+            return f"signed {self.key_fingerprint} (not verified)"
         return f"signed {self.key_fingerprint}" if self.valid else "BAD SIGNATURE"
 
 
@@ -298,7 +300,7 @@ def signature_counts(check: SignatureCheck | None, policy: str) -> bool:
     asks for a valid signature; under the others a signature is evidence, not a gate."""
     if policy != "required":
         return True
-    return check is not None and check.signed and check.valid
+    return check is not None and check.signed and check.valid is True
 
 
 def signature_refusal(approver: str, check: SignatureCheck | None, policy: str) -> str:

@@ -130,3 +130,19 @@ def test_only_required_asks_for_a_good_signature():
     assert sg.UNSIGNED.to_json() == {"signed": False, "principal": None,
                                      "key_fingerprint": None, "valid": False,
                                      "reason": "unsigned"}
+
+
+def test_a_signature_not_verified_yet_is_said_so_and_never_counts():
+    from hotfix_tui.core.models import Approval
+
+    armored = _sshsig(b"ssh-ed25519", b"k" * 32, b"hotfix-approval")
+    a = Approval(approver="bob", approver_verified=True, decision="approved", sha="1" * 40,
+                 tree_sha="2" * 40, checklist_hash="3", config_hash="5", stale=False,
+                 stale_reason="", at="2026-11-26T03:12:00.000Z", signature=armored,
+                 signature_version=1)
+    check = a.signature_check()
+    assert check.signed and check.valid is None and check.principal == "bob"
+    assert check.key_fingerprint == sg.parse_signature(armored).fingerprint
+    assert a.to_json()["signature"]["valid"] is None
+    assert not sg.signature_counts(check, "required")
+    assert check.mark.endswith("(not verified)")

@@ -52,6 +52,8 @@ def signature_mark(check) -> Text:
         return Text("unsigned", style="dim")
     if check.valid:
         return Text(f"signed {(check.key_fingerprint or '')[:19]}", style="green")
+    if check.valid is None:
+        return Text(f"signed {(check.key_fingerprint or '')[:19]}?", style="dim")
     return Text("BAD SIGNATURE", style="bold red")
 
 
