@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import services
-from .common import dump_json, exit_code, get_ctx, json_option, out, safe
+from .common import dump_json, err, exit_code, get_ctx, json_option, out
 
 
 @click.group("audit")
@@ -16,32 +16,28 @@ def audit() -> None:
 @audit.command("verify")
 @json_option
 def verify_cmd(as_json: bool) -> None:
-    """Recompute the chain and re-verify every signature; name the first bad event and
-    each bad signature, and exit 1 if there is one."""
-    report = services.verify_audit(get_ctx())
-    result, sigs = report.chain, report.signatures
+    """Recompute the chain, check its head against the repository's anchor and every
+    record against the chain, verify every signature again; list each problem and exit 1
+    if there is one."""
+    result = services.verify_audit(get_ctx())
     if as_json:
-        dump_json(report.to_json())
-    elif report.ok:
-        out(f"ok: {result.events} events" + _signed(sigs))
+        dump_json(result.to_json())
+    elif result.ok:
+        extra = (f"; {result.unanchored} newer not anchored yet"
+                 if result.unanchored and result.anchor else "")
+        out(f"ok: {result.events} events, {result.anchored}{extra}{_signed(result.signatures)}")
     else:
-        for bad in sigs.bad:
-            out(f"bad signature: {bad.hotfix} {safe(bad.approver)} {bad.decision} at "
-                f"{bad.at}: {safe(bad.reason)}")
-        problems = []
-        if not result.ok:
-            problems.append(f"audit chain broken at event {result.bad_id}: {result.problem} "
-                            f"({result.events} events before it verify)")
-        if sigs.bad:
-            problems.append(f"{len(sigs.bad)} bad signature{'s' if len(sigs.bad) != 1 else ''}"
-                            f" ({', '.join(f'{b.hotfix} {b.approver}' for b in sigs.bad)})")
-        click.echo(f"error: {safe('; '.join(problems))}", err=True)
-    if not report.ok:
+        for p in result.problems:
+            out(f"- {p}")
+        more = len(result.problems) - 1
+        err(f"error: the audit trail does not verify: {result.problem}"
+            + (f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else ""))
+    if not result.ok:
         exit_code(1)
 
 
 def _signed(sigs) -> str:
-    if not sigs.checked and not sigs.unsigned:
+    if sigs is None or not (sigs.checked or sigs.unsigned):
         return ""
     return (f"; {sigs.valid} signature{'s' if sigs.valid != 1 else ''} verified, "
             f"{sigs.unsigned} unsigned decision{'s' if sigs.unsigned != 1 else ''}")

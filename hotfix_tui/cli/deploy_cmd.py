@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
 from .. import services
 from ..core.models import Deploy, LogLine, RunStatus, actor_label
-from .common import dump_json, exit_code, get_ctx, json_option, out, safe, table
+from .common import dump_json, err, exit_code, get_ctx, json_option, out, safe, table
 
 ENV_HELP = "Environment (default: [hotfix] production_env)."
 
@@ -37,14 +36,14 @@ def follow_run(ctx, d: Deploy, as_json: bool = False) -> Deploy:
     try:
         for line in services.follow_log(ctx, d.key):
             if as_json:
-                click.echo(json.dumps({"seq": line.seq, "stream": line.stream, "at": line.at,
-                                       "text": line.text, "flags": line.flags}))
+                dump_json({"seq": line.seq, "stream": line.stream, "at": line.at,
+                           "text": line.text, "flags": line.flags}, indent=None)
             else:
-                click.echo(_line_text(line))
+                out(_line_text(line))
             sys.stdout.flush()
     except KeyboardInterrupt:
-        click.echo(f"stopped following {d.key}; it keeps running "
-                   f"(hotfix log {d.key} --follow to watch again)", err=True)
+        err(f"stopped following {d.key}; it keeps running "
+            f"(hotfix log {d.key} --follow to watch again)")
         raise SystemExit(130) from None
     return services.show_run(ctx, d.key)
 
@@ -83,8 +82,8 @@ def deploy_cmd(key: str, env: str | None, detach: bool, break_glass: str | None,
     ctx = get_ctx()
     d = services.deploy(ctx, key, env, break_glass)
     if d.break_glass:
-        click.echo(f"warning: BREAK-GLASS: {d.key} deploys {key} without approval; an approval "
-                   "after the fact is required before it can be finished", err=True)
+        err(f"warning: BREAK-GLASS: {d.key} deploys {key} without approval; an approval "
+            "after the fact is required before it can be finished")
     _finish(ctx, d, detach, as_json)
 
 
@@ -127,7 +126,7 @@ def rollback_cmd(env: str | None, reason: str, to: str | None, follow: bool,
     ctx = get_ctx()
     d = services.rollback(ctx, env, reason, to)
     if not as_json:
-        click.echo(f"{d.env} locked until 'hotfix unlock --env {d.env} --reason …'", err=True)
+        err(f"{d.env} locked until 'hotfix unlock --env {d.env} --reason …'")
     _finish(ctx, d, not follow, as_json)
 
 

@@ -21,7 +21,9 @@ from __future__ import annotations
 import os
 import socket
 from datetime import timedelta
+from pathlib import Path
 
+from .. import anchor
 from ..clock import iso, parse_iso, utcnow
 from ..core.models import Actor, HotfixState, RunKind, RunStatus
 from ..core.workflow import HOTFIX_TRANSITIONS, check_hotfix_transition
@@ -108,6 +110,14 @@ def incident_of(store: Store, row) -> str | None:
 
 # ---- the end of a run ----------------------------------------------------------------
 
+def _anchor_through_run(store: Store, deploy_id: int) -> None:
+    """The outcome's events are anchored in the repository as every change's are
+    (hotfix_tui.anchor), through the run's own worktree."""
+    workdir = store.scalar("SELECT workdir FROM deploys WHERE id = ?", (deploy_id,))
+    if anchor.is_worktree(workdir):  # else: the next change anchors these events
+        anchor.install(store, Path(workdir))
+
+
 def finish_run(store: Store, deploy_id: int, status: str | RunStatus, *,
                exit_code: int | None = None, signal: int | None = None,
                now: str | None = None, actor: Actor | None = None,
@@ -116,6 +126,8 @@ def finish_run(store: Store, deploy_id: int, status: str | RunStatus, *,
     already finished."""
     status = RunStatus(status)
     now = now or iso(utcnow())
+    if not store.after_commit:  # the runner's own store: anchor through the run's worktree
+        _anchor_through_run(store, deploy_id)
     with store.write():
         row = run_row(store, deploy_id)
         if row["status"] != "running":

@@ -19,11 +19,11 @@ from .verify import ensure_verify_items
 
 
 def deploy_blockers(ctx: Context, store: Store, hf: Hotfix, env: EnvironmentConfig,
-                    break_glass: bool) -> list[str]:
+                    break_glass: bool, full_audit: bool = False) -> list[str]:
     """Why this hotfix may not be deployed to `env` now (empty: it may)."""
     if break_glass:
         return refusals.break_glass(ctx, store, hf, env)
-    return refusals.deploy(ctx, store, hf, env)
+    return refusals.deploy(ctx, store, hf, env, full_audit=full_audit)
 
 
 def _release(store: Store, hf: Hotfix, env_name: str) -> Release:
@@ -44,8 +44,9 @@ def deploy(ctx: Context, key: str, env_name: str | None = None,
     with ctx.open(create=False) as store:
         reap_in(ctx, store)  # a dead runner's hotfix is no longer deploying
         sync(ctx, key, store)
-        hf = records.get_hotfix(store, key)
-        blockers = deploy_blockers(ctx, store, hf, env, break_glass is not None)
+        hf = records.get_hotfix(store, key, policy=ctx.approval_policy)
+        blockers = deploy_blockers(ctx, store, hf, env, break_glass is not None,
+                                   full_audit=True)
         if expected_head and hf.head_sha != expected_head:
             blockers.append(f"{hf.key} changed since you looked (head {hf.head_sha[:12]}, you "
                             f"saw {expected_head[:12]}); review it again")
@@ -106,7 +107,7 @@ def deploy_preview(ctx: Context, key: str, env_name: str, break_glass: bool = Fa
     """What deploying `key` to `env_name` would run, and why it may not (for confirmations)."""
     env = ctx.config.env(env_name)
     with ctx.open(create=False) as store:
-        hf = records.get_hotfix(store, key)
+        hf = records.get_hotfix(store, key, policy=ctx.approval_policy)
         blockers = deploy_blockers(ctx, store, hf, env, break_glass)
         blockers += refusals.env_busy(store, env.name)
         release = _release(store, hf, env.name)

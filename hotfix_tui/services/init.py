@@ -37,6 +37,8 @@ checklist = [
 
 [identity]
 allow_override = false           # true only for demos and tests: honours $HOTFIX_ACTOR
+                                 # as a marked name; the OS account still decides
+sandbox = false                  # demos and tests: each $HOTFIX_ACTOR name counts as a person
 signing_key = ""                 # default: your ssh-agent's key; or "~/.ssh/id_ed25519.pub"
 
 # [store]

@@ -57,13 +57,12 @@ def checklist(ctx: Context, key: str) -> list[ChecklistItem]:
 
 
 def show(ctx: Context, key: str) -> Hotfix:
-    """The hotfix with its full checklist (configured and automatic items) and every
-    approval's signature verified."""
+    """The hotfix with its full checklist (configured and automatic items)."""
     reap(ctx)
     with ctx.open(create=False) as store:
         sync(ctx, key, store)
         row = records.hotfix_row(store, key)
-        hf = records.get_hotfix(store, key)
+        hf = records.get_hotfix(store, key, policy=ctx.approval_policy)
         if HotfixState(row["state"]) not in (HotfixState.ABANDONED, HotfixState.FINISHED):
             items, _ = full_checklist(ctx, store, row)
             hf = replace(hf, checklist=tuple(items))
@@ -124,16 +123,31 @@ def submit(ctx: Context, key: str, accept_scope: str | None = None) -> Hotfix:
     return _fresh(ctx, key)
 
 
-def _bound_row(ctx: Context, store: Store, row, decision: str, comment: str, now: str,
-               retroactive: bool = False) -> dict:
+def _bound(ctx: Context, store: Store, row, decision: str, comment: str, now: str) -> dict:
+    """The approvals row of a decision on exactly the content as it is now."""
     b = binding(ctx, store, row, row["head_sha"])
     return {
         "hotfix_id": row["id"], "approver": ctx.actor.name,
+        "approver_account": ctx.actor.os_account,
         "approver_verified": int(ctx.actor.verified), "decision": decision,
         "head_sha": b.head_sha, "tree_sha": b.tree_sha, "checklist_hash": b.checklist_hash,
         "doc_hash": b.doc_hash, "config_hash": b.config_hash, "comment": comment, "at": now,
-        "retroactive": int(retroactive),
+        "retroactive": 0,
     }
+
+
+def _insert_bound(store: Store, row, values: dict) -> dict:
+    """Insert the decision; returns its record (core.approval.record), which its audit
+    event carries whole, the signature included."""
+    approval_id = store.insert("approvals", values)
+    return appr.record(approval_id=approval_id, hotfix=row["key"], approver=values["approver"],
+                       account=values["approver_account"],
+                       verified=bool(values["approver_verified"]),
+                       decision=values["decision"], head_sha=values["head_sha"],
+                       tree_sha=values["tree_sha"], checklist_hash=values["checklist_hash"],
+                       doc_hash=values["doc_hash"], config_hash=values["config_hash"],
+                       retroactive=bool(values["retroactive"]), comment=values["comment"],
+                       at=values["at"], signature=values.get("signature", ""))
 
 
 def approve(ctx: Context, key: str, comment: str = "",
@@ -143,6 +157,7 @@ def approve(ctx: Context, key: str, comment: str = "",
     [approvals] signatures asks for it. `expected_head` (or the whole `expected` binding,
     from the console) refuses when the content changed since the approver looked."""
     comment = clean_text(comment, "comment")
+    policy = ctx.approval_policy
     hf = _may_approve(ctx, key, expected_head)
     # signing may wait for an agent or a security key: never inside the write lock
     values, signed = _sign(ctx, key, "approved", comment, f"approve {hf.key}")
@@ -150,18 +165,16 @@ def approve(ctx: Context, key: str, comment: str = "",
         store, row = c.store, c.row
         # again, inside the transaction: the content or the state may have moved on
         retro = _after_the_fact(row)
+        fresh = records.get_hotfix(store, key, policy=policy)
         blockers = (_changed_since(ctx, store, row, hf.head_sha, expected)
                     or _changed_while_signing(ctx, store, row, values)
-                    or refusals.approve(records.get_hotfix(store, key), ctx.actor.name)
+                    or refusals.approve(fresh, ctx.actor, policy)
                     or (_not_what_shipped(store, row) if retro else []))
         if blockers:
             raise PolicyRefusal(f"approve {hf.key}", blockers)
-        mine = [a for a in records.approvals_for(store, row["id"])
-                if a.approver == ctx.actor.name and a.decision == "approved" and not a.stale]
-        if not mine or retro:  # a person counts once
-            _record_approval(c, {**values, "retroactive": int(retro), **signed.columns},
-                             signed.fingerprint)
-        hf = records.get_hotfix(store, key)
+        if not refusals.mine(fresh, ctx.actor, policy) or retro:  # an account counts once
+            _record_approval(c, {**values, "retroactive": int(retro), **signed.columns})
+        hf = records.get_hotfix(store, key, policy=policy)
     return signatures.with_checks(ctx, hf)
 
 
@@ -169,7 +182,7 @@ def _may_approve(ctx: Context, key: str, expected_head: str | None) -> Hotfix:
     """The hotfix, once the approver may approve it as they saw it."""
     with ctx.open(create=False) as store:
         hf = load(ctx, key, store)
-    blockers = refusals.approve(hf, ctx.actor.name)
+    blockers = refusals.approve(hf, ctx.actor, ctx.approval_policy)
     if not blockers and expected_head and not hf.head_sha.startswith(expected_head.lower()):
         blockers = [f"approval stale: head moved to {hf.head_sha[:12]} since you looked "
                     f"({expected_head[:12]})"]
@@ -183,7 +196,7 @@ def _sign(ctx: Context, key: str, decision: str, comment: str,
     """The decision's row as it would be recorded now, and its signature."""
     with ctx.reading() as store:
         row = records.hotfix_row(store, key)
-        values = _bound_row(ctx, store, row, decision, comment, ctx.now())
+        values = _bound(ctx, store, row, decision, comment, ctx.now())
     return values, signatures.sign_decision(ctx, action, row["key"], row["base_sha"], values)
 
 
@@ -229,67 +242,68 @@ def _not_what_shipped(store: Store, row) -> list[str]:
     return []
 
 
-def _record_approval(c: Change, values: dict, fingerprint: str) -> None:
-    retro = bool(values["retroactive"])
-    c.store.insert("approvals", values)
+def _record_approval(c: Change, values: dict) -> None:
+    """The approval row and its event, which carries its whole content."""
+    retro, comment = bool(values["retroactive"]), values["comment"]
+    content = _insert_bound(c.store, c.row, values)
     c.audit("approval.retroactive" if retro else "approval.approved", entity="approval",
-            after={"sha": values["head_sha"], "tree": values["tree_sha"],
-                   "comment": values["comment"] or None, "signature": fingerprint or None})
+            after=content)
     if retro:
         c.store.execute("UPDATE hotfixes SET needs_retroactive_approval = 0 WHERE id = ?",
                         (c.row["id"],))
         return
-    valid = appr.valid_approvers(records.approvals_for(c.store, c.row["id"]))
+    judged = records.approvals_for(c.store, c.row, c.ctx.approval_policy)
+    valid = appr.valid_approvers(judged)
     if (HotfixState(c.row["state"]) is HotfixState.IN_REVIEW
             and len(valid) >= c.ctx.config.approvals.required):
-        c.set_state(HotfixState.APPROVED, "hotfix.approved", approvers=sorted(valid),
-                    sha=values["head_sha"], comment=values["comment"] or None)
+        c.set_state(HotfixState.APPROVED, "hotfix.approved",
+                    approvers=sorted(a.approver for a in judged if a.counts),
+                    sha=content["sha"], comment=comment or None)
 
 
 def reject(ctx: Context, key: str, comment: str) -> Hotfix:
-    """Send the hotfix back to draft with the reason, signed like an approval."""
     comment = clean_text(comment, "comment")
     if not comment:
         raise ValidationError("a rejection needs a --comment saying why")
     with ctx.open(create=False) as store:
         hf = load(ctx, key, store)
-    blockers = refusals.reject(hf, ctx.actor.name)
+    blockers = refusals.reject(hf, ctx.actor, ctx.approval_policy)
     if blockers:
         raise PolicyRefusal(f"reject {hf.key}", blockers)
     check_hotfix_transition(hf.key, hf.state, HotfixState.DRAFT)
     values, signed = _sign(ctx, key, "rejected", comment, f"reject {hf.key}")
     with change(ctx, hotfix=key) as c:
         blockers = (_changed_while_signing(ctx, c.store, c.row, values)
-                    or refusals.reject(records.get_hotfix(c.store, key), ctx.actor.name))
+                    or refusals.reject(records.get_hotfix(c.store, key,
+                                                          policy=ctx.approval_policy),
+                                       ctx.actor, ctx.approval_policy))
         if blockers:
             raise PolicyRefusal(f"reject {hf.key}", blockers)
-        c.store.insert("approvals", {**values, **signed.columns})
+        content = _insert_bound(c.store, c.row, {**values, **signed.columns})
         c.store.execute("UPDATE approvals SET stale = 1, stale_reason = ? WHERE hotfix_id = ? "
                         "AND stale = 0 AND decision = 'approved'",
                         (f"superseded by rejection from {ctx.actor.name}", c.row["id"]))
-        c.set_state(HotfixState.DRAFT, "hotfix.rejected", comment=comment,
-                    signature=signed.fingerprint or None)
-        hf = records.get_hotfix(c.store, key)
+        c.set_state(HotfixState.DRAFT, "hotfix.rejected", comment=comment, approval=content)
+        hf = records.get_hotfix(c.store, key, policy=ctx.approval_policy)
     return signatures.with_checks(ctx, hf)
 
 
 def review_queue(ctx: Context) -> list[Hotfix]:
-    """Hotfixes waiting for the acting user's approval (not their own, not yet approved
-    by them)."""
+    """Hotfixes waiting for the acting user's approval (not their own, under any name; not
+    yet approved by their account)."""
+    policy = ctx.approval_policy
     with ctx.reading() as store:
-        items = records.list_hotfixes(store, state=str(HotfixState.IN_REVIEW))
-        items += [h for h in records.list_hotfixes(store, active_only=True)
+        items = records.list_hotfixes(store, state=str(HotfixState.IN_REVIEW), policy=policy)
+        items += [h for h in records.list_hotfixes(store, active_only=True, policy=policy)
                   if h.needs_retroactive_approval]
-    me = ctx.actor.name
     out = []
     seen = set()
     for h in items:
-        if h.key in seen or h.author == me:
+        if h.key in seen or appr.is_author(appr.author_of(h), ctx.actor.name,
+                                           ctx.actor.os_account, policy):
             continue
-        if any(a.approver == me and a.decision == "approved" and not a.stale
-               for a in h.approvals) and not h.needs_retroactive_approval:
+        if refusals.mine(h, ctx.actor, policy) and not h.needs_retroactive_approval:
             continue
         seen.add(h.key)
         out.append(h)
     return out
-

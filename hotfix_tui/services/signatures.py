@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .. import gitops, signing
+from ..core import approval as appr
 from ..core.errors import GitError, HotfixError, PolicyRefusal
 from ..core.models import Approval, Hotfix
 from ..core.record_signatures import payload_text
@@ -196,9 +197,13 @@ def fingerprint_of(armored: str) -> str | None:
 
 
 def with_checks(ctx: Context, hf: Hotfix) -> Hotfix:
-    """The hotfix with every approval's signature verified."""
-    return replace(hf, approvals=tuple(replace(a, check=_safe_check(ctx, hf, a))
-                                       for a in hf.approvals))
+    """The hotfix with every approval's signature verified; under `signatures =
+    "required"` judged again, so that one without a good signature does not count."""
+    checked = tuple(replace(a, check=_safe_check(ctx, hf, a)) for a in hf.approvals)
+    if policy(ctx) == "required":
+        checked = appr.judge(appr.author_of(hf), checked,
+                             replace(ctx.approval_policy, signatures="required"))
+    return replace(hf, approvals=checked)
 
 
 def _safe_check(ctx: Context, hf: Hotfix, approval: Approval) -> SignatureCheck:

@@ -255,16 +255,36 @@ CREATE INDEX hook_deliveries_status ON hook_deliveries(status, id);
 CREATE INDEX hook_deliveries_finished ON hook_deliveries(finished_at);
 """
 
+# Who is behind a name: the OS account that authored a hotfix and that gave an approval
+# (the two-person rule compares accounts, never display names). Records of earlier
+# versions get theirs from the audit trail, which kept the account of every override.
+V4 = """
+ALTER TABLE hotfixes ADD COLUMN author_account TEXT NOT NULL DEFAULT '';
+ALTER TABLE approvals ADD COLUMN approver_account TEXT NOT NULL DEFAULT '';
+UPDATE hotfixes SET author_account = CASE WHEN author_verified = 1 THEN author ELSE coalesce(
+    (SELECT json_extract(e.data, '$.os_account') FROM audit_events e
+     WHERE e.hotfix = hotfixes.key AND e.action = 'hotfix.started' ORDER BY e.id LIMIT 1),
+    '') END;
+UPDATE approvals SET approver_account = CASE WHEN approver_verified = 1 THEN approver ELSE
+    coalesce((SELECT json_extract(e.data, '$.os_account') FROM audit_events e
+              JOIN hotfixes h ON h.key = e.hotfix
+              WHERE h.id = approvals.hotfix_id AND e.actor = approvals.approver
+                AND e.at = approvals.at
+                AND e.action IN ('approval.approved', 'approval.retroactive', 'hotfix.rejected')
+              ORDER BY e.id LIMIT 1), '') END;
+CREATE INDEX audit_entity ON audit_events(entity, entity_key, id);
+"""
+
 # Approvals signed with the approver's SSH key (`ssh-keygen -Y sign -n hotfix-approval`)
 # over the canonical payload of core.signature; the row keeps what the payload names
 # beyond its own columns, so anyone can rebuild it and verify.
-V4_SIGNED_APPROVALS = """
+V5_SIGNED_APPROVALS = """
 ALTER TABLE approvals ADD COLUMN signature TEXT NOT NULL DEFAULT '';
 ALTER TABLE approvals ADD COLUMN signature_version INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE approvals ADD COLUMN repository TEXT NOT NULL DEFAULT '';
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4_SIGNED_APPROVALS]
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5_SIGNED_APPROVALS]
 SCHEMA_VERSION = len(MIGRATIONS)
 OUR_TABLES = {"incidents", "hotfixes", "audit_events"}
 
