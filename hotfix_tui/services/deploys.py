@@ -69,7 +69,8 @@ def _start(ctx: Context, key: str, hf: Hotfix, plan: Plan, reason: str):
         with store.write():
             row = records.hotfix_row(store, key)
             if (row["head_sha"] != hf.head_sha or row["state"] != str(hf.state)
-                    or records.approvals_for(store, row["id"]) != list(hf.approvals)):
+                    or records.approvals_for(store, row, ctx.approval_policy)
+                    != hf.approvals):
                 raise HotfixError(f"{hf.key} changed while starting the deploy; try again")
             lock = refusals.locked(store, env.name)
             if lock:

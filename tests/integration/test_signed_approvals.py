@@ -165,12 +165,24 @@ def test_required_refuses_to_deploy_an_unsigned_approval(tmp_path: Path, agent):
     agent.add(keys["bob"])
     submitted(rel)
     rel.ok("approve", "HF-1", actor="bob")
-    # behind the tool's back: the signature stripped from the row
+    # behind the tool's back: the signature stripped from the row, and a second approval
+    # inserted without one
     sql(rel, "UPDATE approvals SET signature = '', signature_version = 0")
+    sql(rel, "INSERT INTO approvals (hotfix_id, approver, approver_account, approver_verified,"
+        " decision, head_sha, tree_sha, checklist_hash, doc_hash, config_hash, at) SELECT "
+        "hotfix_id, 'carol', 'carol', 1, decision, head_sha, tree_sha, checklist_hash, "
+        "doc_hash, config_hash, at FROM approvals")
+    shown = rel.show()["approvals"]
+    assert [(a["approver"], a["signature"]["signed"], a["counts"]) for a in shown] == [
+        ("bob", False, False), ("carol", False, False)]
     res = deploy(rel)
-    assert_one_line_error(res, contains="bob's approval is unsigned and [approvals] "
-                          "signatures = \"required\"; it does not count")
+    assert res.code == 1
+    assert "bob's approval is unsigned and [approvals] signatures = \"required\"; it does " \
+           "not count" in res.err
+    assert "carol's approval is unsigned" in res.err
     assert not (rel.srv / "current").exists()
+    audit = rel.cli("audit", "verify")
+    assert audit.code == 1 and audit.out.count("no audit event backs it") == 2
     # break-glass stays possible, and flagged
     glass = rel.cli("deploy", "HF-1", "--env", "production", "--break-glass", "SEV1 now")
     assert glass.code == 0, glass.err
@@ -199,9 +211,12 @@ def test_an_sql_edit_of_a_signed_approval_is_caught_and_never_counts(tmp_path: P
     assert not (rel.srv / "current").exists()
     audit = rel.cli("audit", "verify")
     assert audit.code == 1
-    assert "bad signature: HF-1 bob approved" in audit.out
-    assert "the signed content differs from the record" in audit.out
-    assert "1 bad signature (HF-1 bob)" in audit.err
+    flagged = [ln for ln in audit.out.splitlines() if "bad signature" in ln]
+    assert len(flagged) == 1 and flagged[0].startswith("- HF-1: approved by bob at ")
+    assert "the signed content differs from the record" in flagged[0]
+    assert audit.err.startswith("error: the audit trail does not verify")
+    # the chain says the same from its side: no event backs the edited row
+    assert "no audit event backs it" in audit.out
     # another approver written over a signed row fails the same way
     sql(rel, "UPDATE approvals SET head_sha = (SELECT head_sha FROM hotfixes), approver = "
         "'carol'")
