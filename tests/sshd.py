@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.accounts import Account, Team, sh
+from tests.sshkeys import stop_process
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 SSH = shutil.which("ssh")
@@ -70,11 +71,7 @@ class Sshd:
         return env
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop_process(self.proc)
 
 
 def start_sshd(team: Team) -> Sshd:

@@ -21,6 +21,16 @@ AGENT = shutil.which("ssh-agent")
 SSH_ADD = shutil.which("ssh-add")
 
 
+def stop_process(proc: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL if it has not gone within ten seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
 def need_openssh() -> None:
     if KEYGEN is None or AGENT is None or SSH_ADD is None:
         pytest.skip("openssh-client (ssh-keygen, ssh-agent, ssh-add) is not installed")
@@ -82,9 +92,4 @@ class Agent:
         return {"SSH_AUTH_SOCK": self.socket}
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+        stop_process(self.proc)

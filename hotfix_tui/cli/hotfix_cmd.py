@@ -17,13 +17,15 @@ def approvals_summary(hf: Hotfix, required: int) -> str:
 
 def approval_lines(hf: Hotfix) -> list[str]:
     """One line per approval: who (and the account behind an override), what, whether it
-    counts and why not."""
+    counts and why not, and its signature."""
     out = []
     for a in hf.approvals:
         who = actor_label(a.approver, a.approver_verified, a.approver_account)
         what = a.decision + (" after the fact" if a.retroactive else "")
         state = "counts" if a.counts else f"does not count: {a.not_counted}"
-        out.append(f"    {safe(who)}  {what} at {a.sha[:10]}  {safe(state)}")
+        sig = a.signature_check()
+        mark = sig.mark if sig.valid is not False else f"BAD SIGNATURE: {sig.reason}"
+        out.append(f"    {safe(who)}  {what} at {a.sha[:10]}  {safe(state)}  [{safe(mark)}]")
     return out
 
 

@@ -144,11 +144,13 @@ class Approval:
     signature: str = ""  # the armored `ssh-keygen -Y sign` output; "" when unsigned
     signature_version: int = 0  # the version of the payload it signs
     repository: str = ""  # the repository identity the payload names
+    signer: str = ""  # the principal the signature was made and checked for
     check: SignatureCheck | None = None  # the signature verified (services fill it in)
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
-        for name in ("counted_as", "signature", "signature_version", "check", "repository"):
+        for name in ("counted_as", "signature", "signature_version", "check", "repository",
+                     "signer"):
             d.pop(name)
         d["signature"] = self.signature_check().to_json()
         return d

@@ -62,8 +62,8 @@ def render(rec: dict[str, Any]) -> list[str]:
             out.append("_Unsigned._")
             continue
         state = "valid" if sig.get("valid") else f"**NOT VALID**: {sig.get('reason')}"
-        out += [f"Key `{sig.get('key_fingerprint')}`, principal `{a['approver']}`: {state}.",
-                ""]
+        out += [f"Key `{sig.get('key_fingerprint')}`, principal `{sig.get('principal')}`: "
+                f"{state}.", ""]
         body = sig.get("payload") or ""
         fence = _fence(body)
         out += [f"{fence}{PAYLOAD_INFO}", body, fence, "",
@@ -142,7 +142,8 @@ def _read_json(text: str) -> RecordSignatures:
                 "head_sha": a.get("sha"), "tree_sha": a.get("tree_sha"),
                 "checklist_hash": a.get("checklist_hash"), "doc_hash": a.get("doc_hash"),
                 "config_hash": a.get("config_hash"), "at": a.get("at"),
-                "comment": a.get("comment")}, shown=str)
+                "comment": a.get("comment"), "account": a.get("approver_account")},
+                shown=str)
     return RecordSignatures(hotfix, base, entries)
 
 

@@ -23,10 +23,12 @@ POLICIES = ("off", "optional", "required")
 DECISIONS = ("approved", "rejected")
 
 # Every field of a version-1 payload (besides "version"), in no particular order:
-# json.dumps sorts them.
+# json.dumps sorts them. `approver` is the name the approval records, `account` the OS
+# account behind it, `principal` the name the allowed signers were asked about: the
+# account (in a sandbox, where one account plays several people, the name).
 PAYLOAD_FIELDS = (
     "hotfix", "repository", "head_sha", "tree_sha", "checklist_hash", "doc_hash",
-    "config_hash", "decision", "approver", "at", "comment",
+    "config_hash", "decision", "approver", "account", "principal", "at", "comment",
 )
 
 
@@ -313,6 +315,15 @@ def signature_refusal(approver: str, check: SignatureCheck | None, policy: str) 
     return f"{approver}'s approval does not count: bad signature: {check.reason}"
 
 
+def principal_problem(fields: dict[str, str]) -> str:
+    """A signature speaks for the approver only when it was checked for the approver's
+    account (or, in a sandbox, their name): '' when it was."""
+    if fields.get("principal") in (fields.get("account"), fields.get("approver")):
+        return ""
+    return (f"signed as {fields.get('principal')!r}, who is neither the approver "
+            f"{fields.get('approver')!r} nor their account {fields.get('account')!r}")
+
+
 def verify_time(at: str) -> str:
     """An ISO-8601 UTC time (2026-11-26T03:12:00.000Z) as ssh-keygen's verify-time
     (20261126031200Z): a key is judged by its validity when it signed."""
@@ -332,5 +343,6 @@ def payload_for(approval, hotfix: str) -> bytes:
         hotfix=hotfix, repository=approval.repository, head_sha=approval.sha,
         tree_sha=approval.tree_sha, checklist_hash=approval.checklist_hash,
         doc_hash=approval.doc_hash, config_hash=approval.config_hash,
-        decision=approval.decision, approver=approval.approver, at=approval.at,
+        decision=approval.decision, approver=approval.approver,
+        account=approval.approver_account, principal=approval.signer, at=approval.at,
         comment=approval.comment)

@@ -314,7 +314,7 @@ def check_signing(ctx: Context) -> list[Check]:
         return [Check("signing", WARN, f'signatures required, but {trust.absent}: nobody '
                       "can approve", f"commit {ctx.config.approvals.allowed_signers} (see "
                       "the README, Signed approvals)")]
-    me = ctx.actor.name
+    me = signatures.my_principal(ctx)
     try:
         key = signing.choose_key(me, trust.text, trust.where,
                                  configured=signatures.configured_key(ctx),

@@ -31,6 +31,7 @@ from ..core.signature import (
     approval_payload,
     parse_signature,
     payload_for,
+    principal_problem,
     verify_time,
 )
 from . import notices
@@ -185,8 +186,13 @@ def check_approval(ctx: Context, hotfix_key: str, base_sha: str,
         return SignatureCheck(True, approval.approver, fingerprint_of(approval.signature),
                               False, problem or "signed in another repository (root commit "
                               f"{approval.repository[:12] or 'none'}, here {here[:12]})")
+    wrong = principal_problem({"principal": approval.signer, "approver": approval.approver,
+                               "account": approval.approver_account})
+    if wrong:
+        return SignatureCheck(True, approval.signer, fingerprint_of(approval.signature),
+                              False, wrong)
     trust = _trust(ctx, approval.sha, base_sha)
-    return judge(payload, approval.signature, approval.approver, approval.at, trust)
+    return judge(payload, approval.signature, approval.signer, approval.at, trust)
 
 
 def fingerprint_of(armored: str) -> str | None:
@@ -242,7 +248,7 @@ def record_info(ctx: Context) -> dict:
 
 @dataclass(frozen=True)
 class Signed:
-    columns: dict  # signature, signature_version, repository: for the approvals row
+    columns: dict  # signature, signature_version, repository, signer: for the approvals row
     note: str  # what the approver should hear ('' when nothing)
     fingerprint: str = ""
 
@@ -261,7 +267,7 @@ def sign_decision(ctx: Context, action: str, hotfix_key: str, base_sha: str,
     pol = policy(ctx)
     if pol == "off":
         return Signed({}, "")
-    principal = values["approver"]
+    principal = principal_for(ctx, values)
     trust = _trust(ctx, values["head_sha"], base_sha)
     try:
         if trust.text is None:
@@ -272,7 +278,8 @@ def sign_decision(ctx: Context, action: str, hotfix_key: str, base_sha: str,
             hotfix=hotfix_key, repository=repo_id, head_sha=values["head_sha"],
             tree_sha=values["tree_sha"], checklist_hash=values["checklist_hash"],
             doc_hash=values["doc_hash"], config_hash=values["config_hash"],
-            decision=values["decision"], approver=principal, at=values["at"],
+            decision=values["decision"], approver=values["approver"],
+            account=values["approver_account"], principal=principal, at=values["at"],
             comment=values["comment"])
         agent = signing.agent_socket()
         key = signing.choose_key(principal, trust.text, trust.where,
@@ -291,7 +298,22 @@ def sign_decision(ctx: Context, action: str, hotfix_key: str, base_sha: str,
         notices.say(note)
         return Signed({}, note)
     return Signed({"signature": armored, "signature_version": PAYLOAD_VERSION,
-                   "repository": repo_id}, f"signed with {key.fingerprint}", key.fingerprint)
+                   "repository": repo_id, "signer": principal},
+                  f"signed with {key.fingerprint}", key.fingerprint)
+
+
+def my_principal(ctx: Context) -> str:
+    """Whom the allowed signers are asked about for the acting person."""
+    return principal_for(ctx, {"approver": ctx.actor.name,
+                               "approver_account": ctx.actor.os_account})
+
+
+def principal_for(ctx: Context, values: dict) -> str:
+    """Whom the allowed signers are asked about: the approver's OS account; in a sandbox
+    (one account playing several people) the name they approve as."""
+    if ctx.approval_policy.sandbox:
+        return values["approver"]
+    return values["approver_account"] or values["approver"]
 
 
 def signing_preview(ctx: Context, hf: Hotfix) -> str:
@@ -305,7 +327,7 @@ def signing_preview(ctx: Context, hf: Hotfix) -> str:
         trust = _trust(ctx, hf.head_sha, hf.base_sha)
         if trust.text is None:
             raise signing.SigningError(trust.absent)
-        key = signing.choose_key(ctx.actor.name, trust.text, trust.where,
+        key = signing.choose_key(my_principal(ctx), trust.text, trust.where,
                                  configured=configured_key(ctx), agent=signing.agent_socket())
     except HotfixError as exc:
         if pol == "required":

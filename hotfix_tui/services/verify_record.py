@@ -11,7 +11,7 @@ from typing import Any
 from ..config import load_config
 from ..core.errors import GitError, HotfixError, ValidationError
 from ..core.record_signatures import RecordError, read_record
-from ..core.signature import SignatureCheck
+from ..core.signature import SignatureCheck, principal_problem
 from ..repo import find_repo
 from .signatures import TrustList, fingerprint_of, judge, repository_id, trust_for
 
@@ -101,9 +101,10 @@ def verify_record(path: str | Path, allowed_signers: str | Path | None = None,
             trust = fixed
             if trust is None:
                 trust = _repo_trust(cwd, signers_path, e.fields, record.base_sha)
-            check = (judge(e.payload, e.armored, e.fields["approver"], e.fields["at"], trust)
-                     if isinstance(trust, TrustList) else SignatureCheck(
-                         True, e.approver, fingerprint_of(e.armored), False, trust))
+            wrong = trust if isinstance(trust, str) else principal_problem(e.fields)
+            check = (SignatureCheck(True, e.fields["principal"], fingerprint_of(e.armored),
+                                    False, wrong) if wrong else
+                     judge(e.payload, e.armored, e.fields["principal"], e.fields["at"], trust))
         checks.append(RecordCheck(e.n, e.approver, e.decision, e.sha, check))
     return RecordReport(str(path), record.hotfix, against, checks, require_signed)
 

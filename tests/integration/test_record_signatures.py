@@ -19,15 +19,16 @@ from tests.sshkeys import make_key
 HEAD = "1" * 40
 FIELDS = dict(hotfix="HF-3", repository="0" * 40, head_sha=HEAD, tree_sha="2" * 40,
               checklist_hash="3" * 64, doc_hash="4" * 64, config_hash="5" * 64,
-              decision="approved", approver="bob", at="2026-11-26T03:12:00.000Z",
-              comment="fine by me ```")
+              decision="approved", approver="bob", account="bob", principal="bob",
+              at="2026-11-26T03:12:00.000Z", comment="fine by me ```")
 
 
 def _record(tmp_path: Path):
     bob = make_key(tmp_path / "keys", "bob")
     payload = approval_payload(**FIELDS)
     armored = signing.sign(payload, signing.SigningKey(bob.public, bob.path), agent=None)
-    approval = {"approver": "bob", "approver_verified": True, "decision": "approved",
+    approval = {"approver": "bob", "approver_account": "bob", "approver_verified": True,
+                "decision": "approved",
                 "sha": HEAD, "tree_sha": "2" * 40, "checklist_hash": "3" * 64,
                 "doc_hash": "4" * 64, "config_hash": "5" * 64, "stale": False,
                 "stale_reason": "", "at": FIELDS["at"], "comment": FIELDS["comment"],

@@ -15,7 +15,8 @@ from tests.sshkeys import SSH_ADD, Agent, make_key
 PAYLOAD = approval_payload(
     hotfix="HF-1", repository="r" * 40, head_sha="a" * 40, tree_sha="b" * 40,
     checklist_hash="c" * 64, doc_hash="d" * 64, config_hash="e" * 64,
-    decision="approved", approver="bob", at="2026-11-26T03:12:00.000Z", comment="")
+    decision="approved", approver="bob", account="bob", principal="bob",
+    at="2026-11-26T03:12:00.000Z", comment="")
 
 
 def test_sign_through_the_agent_and_verify(tmp_path: Path, agent):

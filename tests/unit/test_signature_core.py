@@ -11,17 +11,18 @@ from hotfix_tui.core import signature as sg
 
 FIELDS = dict(hotfix="HF-7", repository="0" * 40, head_sha="1" * 40, tree_sha="2" * 40,
               checklist_hash="3" * 64, doc_hash="4" * 64, config_hash="5" * 64,
-              decision="approved", approver="bob", at="2026-11-26T03:12:00.000Z",
-              comment="ça marche")
+              decision="approved", approver="bob", account="bob", principal="bob",
+              at="2026-11-26T03:12:00.000Z", comment="ça marche")
 
 
 def test_the_payload_is_byte_for_byte_fixed():
     # Another bastion rebuilds exactly these bytes: sorted keys, no spaces, UTF-8.
     expected = (
-        '{"approver":"bob","at":"2026-11-26T03:12:00.000Z","checklist_hash":"' + "3" * 64
-        + '","comment":"ça marche","config_hash":"' + "5" * 64 + '","decision":"approved",'
-        '"doc_hash":"' + "4" * 64 + '","head_sha":"' + "1" * 40 + '","hotfix":"HF-7",'
-        '"repository":"' + "0" * 40 + '","tree_sha":"' + "2" * 40 + '","version":1}'
+        '{"account":"bob","approver":"bob","at":"2026-11-26T03:12:00.000Z","checklist_hash":"'
+        + "3" * 64 + '","comment":"ça marche","config_hash":"' + "5" * 64
+        + '","decision":"approved","doc_hash":"' + "4" * 64 + '","head_sha":"' + "1" * 40
+        + '","hotfix":"HF-7","principal":"bob","repository":"' + "0" * 40 + '","tree_sha":"'
+        + "2" * 40 + '","version":1}'
     ).encode("utf-8")
     assert sg.approval_payload(**FIELDS) == expected
     assert sg.approval_payload(**dict(reversed(list(FIELDS.items())))) == expected
@@ -146,3 +147,10 @@ def test_a_signature_not_verified_yet_is_said_so_and_never_counts():
     assert a.to_json()["signature"]["valid"] is None
     assert not sg.signature_counts(check, "required")
     assert check.mark.endswith("(not verified)")
+
+
+def test_a_signature_speaks_for_the_approver_or_their_account_only():
+    assert sg.principal_problem({"principal": "bob", "approver": "bob", "account": "root"}) == ""
+    assert sg.principal_problem({"principal": "root", "approver": "bob", "account": "root"}) == ""
+    assert "neither the approver" in sg.principal_problem(
+        {"principal": "carol", "approver": "bob", "account": "bob"})
