@@ -21,7 +21,7 @@ from pathlib import Path
 from .. import gitops, signing
 from ..core import approval as appr
 from ..core.errors import GitError, HotfixError, PolicyRefusal
-from ..core.models import Approval, Hotfix
+from ..core.models import Approval, Hotfix, HotfixState
 from ..core.record_signatures import payload_text
 from ..core.signature import (
     NAMESPACE,
@@ -210,6 +210,15 @@ def with_checks(ctx: Context, hf: Hotfix) -> Hotfix:
         checked = appr.judge(appr.author_of(hf), checked,
                              replace(ctx.approval_policy, signatures="required"))
     return replace(hf, approvals=checked)
+
+
+def counted(ctx: Context, hf: Hotfix) -> Hotfix:
+    """What counts of an open hotfix's approvals when signatures are required (each
+    signature verified once per process); the hotfix as it is otherwise."""
+    if policy(ctx) != "required" or hf.state in (HotfixState.FINISHED,
+                                                  HotfixState.ABANDONED):
+        return hf
+    return with_checks(ctx, hf)
 
 
 def _safe_check(ctx: Context, hf: Hotfix, approval: Approval) -> SignatureCheck:

@@ -56,7 +56,10 @@ def dashboard(ctx: Context, include_resolved: bool = False) -> Dashboard:
             hfs = records.list_hotfixes(store, incident=inc.key, limit=10, policy=policy)
             rows.append(IncidentRow(inc, tuple(h for h in hfs
                                                if h.state is not HotfixState.ABANDONED)))
-        return Dashboard(tuple(rows), envs, store.data_version(), rollback, unlock)
+        version = store.data_version()
+    rows = [replace(r, hotfixes=tuple(signatures.counted(ctx, h) for h in r.hotfixes))
+            for r in rows]
+    return Dashboard(tuple(rows), envs, version, rollback, unlock)
 
 
 @dataclass(frozen=True)

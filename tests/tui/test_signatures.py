@@ -116,3 +116,9 @@ async def test_a_bad_signature_is_marked_and_does_not_count(signed_shop, monkeyp
         assert "does not count" in text and "approvals 0/1" in text
         assert "bob's approval does not count: bad signature" in (
             app.screen.why_not("deploy") or "")
+    # the dashboard's count says the same
+    from hotfix_tui import services
+    from hotfix_tui.core.approval import valid_approvers
+
+    board = services.views.dashboard(ctx)
+    assert valid_approvers(board.incidents[0].hotfixes[0].approvals) == set()
