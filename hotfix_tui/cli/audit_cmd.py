@@ -37,10 +37,12 @@ def verify_cmd(as_json: bool) -> None:
 
 
 def _signed(sigs) -> str:
-    if sigs is None or not (sigs.checked or sigs.unsigned):
+    if sigs is None or not (sigs.checked or sigs.unsigned or sigs.unverified):
         return ""
     return (f"; {sigs.valid} signature{'s' if sigs.valid != 1 else ''} verified, "
-            f"{sigs.unsigned} unsigned decision{'s' if sigs.unsigned != 1 else ''}")
+            f"{sigs.unsigned} unsigned decision{'s' if sigs.unsigned != 1 else ''}"
+            + (f", {sigs.unverified} not verifiable here (no repository)"
+               if sigs.unverified else ""))
 
 
 def register(root: click.Group) -> None:

@@ -175,8 +175,9 @@ def check_approval(ctx: Context, hotfix_key: str, base_sha: str,
     except ValueError as exc:
         return SignatureCheck(True, approval.approver, fingerprint_of(approval.signature),
                               False, str(exc))
+    cwd = ctx.require_repo().toplevel  # none here: not verifiable here (_safe_check)
     try:
-        here = repository_id(ctx.require_repo().toplevel, base_sha)
+        here = repository_id(cwd, base_sha)
     except GitError as exc:
         here = ""
         problem = str(exc)
@@ -224,10 +225,12 @@ def counted(ctx: Context, hf: Hotfix) -> Hotfix:
 def _safe_check(ctx: Context, hf: Hotfix, approval: Approval) -> SignatureCheck:
     try:
         return check_approval(ctx, hf.key, hf.base_sha, approval)
-    except HotfixError as exc:  # no repository, git refused: say so, do not count it
-        return SignatureCheck(bool(approval.signature), approval.approver,
-                              fingerprint_of(approval.signature), False,
-                              f"cannot verify here: {exc}")
+    except HotfixError as exc:  # no repository, git refused: not verified, so it never
+        if not approval.signature:  # counts where a signature is required
+            return UNSIGNED
+        return SignatureCheck(True, approval.signer or approval.approver,
+                              fingerprint_of(approval.signature), None,
+                              f"not verified here: {exc}")
 
 
 def record_entries(ctx: Context, hf: Hotfix) -> list[dict]:
@@ -369,25 +372,28 @@ class SignatureAudit:
     valid: int
     unsigned: int
     bad: tuple[BadSignature, ...]
+    unverified: int = 0  # signed, but not verifiable here (no repository): not a problem
 
     def to_json(self) -> dict:
         return {"checked": self.checked, "valid": self.valid, "unsigned": self.unsigned,
-                "bad": [b.to_json() for b in self.bad]}
+                "unverified": self.unverified, "bad": [b.to_json() for b in self.bad]}
 
 
 def audit_signatures(ctx: Context, hotfixes: list[Hotfix]) -> SignatureAudit:
     """Re-verify every signed decision of `hotfixes` (with their approvals)."""
-    checked = valid = unsigned = 0
+    checked = valid = unsigned = unverified = 0
     bad = []
     for hf in hotfixes:
         for a in with_checks(ctx, hf).approvals:
+            check = a.signature_check()
             if not a.signature:
                 unsigned += 1
-                continue
-            checked += 1
-            if a.check is not None and a.check.valid:
-                valid += 1
+            elif check.valid is None:
+                unverified += 1
             else:
-                bad.append(BadSignature(hf.key, a.approver, a.decision, a.at,
-                                        a.signature_check().reason))
-    return SignatureAudit(checked, valid, unsigned, tuple(bad))
+                checked += 1
+                if check.valid:
+                    valid += 1
+                else:
+                    bad.append(BadSignature(hf.key, a.approver, a.decision, a.at, check.reason))
+    return SignatureAudit(checked, valid, unsigned, tuple(bad), unverified)

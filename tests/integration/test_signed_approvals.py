@@ -15,6 +15,7 @@ from tests.helpers import (
     commit_file,
     git,
     make_service_repo,
+    run,
     run_proc,
 )
 from tests.integration.release_helpers import CLEAN_FIX, Release, commit_fix, deploy, document
@@ -74,7 +75,14 @@ def test_approve_signs_through_the_agent_and_the_deploy_counts_it(tmp_path: Path
     assert deploy(rel).code == 0
     audit = rel.ok("audit", "verify", "--json").json()
     assert audit["ok"] and audit["signatures"] == {"checked": 1, "valid": 1, "unsigned": 0,
-                                                   "bad": []}
+                                                   "unverified": 0, "bad": []}
+    # away from the repository there are no allowed signers to judge by: not verified,
+    # which is not a forgery (and never counts where a signature is required)
+    away = run(["--db", str(rel.db), "audit", "verify", "--json"], cwd=tmp_path,
+               env={"HOTFIX_ACTOR": None})
+    assert away.json()["signatures"]["unverified"] == 1
+    assert not [p for p in away.json()["problems"] if p["kind"] == "signature"]
+    assert away.json()["signatures"]["valid"] == 0
 
 
 def test_approve_signs_with_a_key_file(tmp_path: Path):
