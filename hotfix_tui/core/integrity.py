@@ -24,7 +24,7 @@ class Problem:
     text: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "key": self.key, "problem": self.text}
+        return {"kind": self.kind, "key": self.key or None, "problem": self.text}
 
     def __str__(self) -> str:
         return f"{self.key}: {self.text}"

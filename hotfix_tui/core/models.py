@@ -55,6 +55,14 @@ class RunStatus(StrEnum):
         return self is not RunStatus.RUNNING
 
 
+def none_if_empty(d: dict[str, Any], *names: str) -> dict[str, Any]:
+    """The JSON contract: a value that is absent is null, never "" (docs/schema)."""
+    for name in names:
+        if d.get(name) == "":
+            d[name] = None
+    return d
+
+
 def actor_label(name: str, verified: bool, account: str = "") -> str:
     """How an actor is shown: an override identity is always marked, with the OS account
     behind it when known."""
@@ -101,7 +109,7 @@ class Incident:
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["status"] = str(self.status)
-        return d
+        return none_if_empty(d, "service", "commander")
 
 
 @dataclass(frozen=True)
@@ -117,7 +125,7 @@ class ChecklistItem:
     detail: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return none_if_empty(asdict(self), "detail")
 
 
 @dataclass(frozen=True)
@@ -153,7 +161,8 @@ class Approval:
                      "signer"):
             d.pop(name)
         d["signature"] = self.signature_check().to_json()
-        return d
+        return none_if_empty(d, "stale_reason", "comment", "doc_hash", "approver_account",
+                             "not_counted")
 
     def signature_check(self) -> SignatureCheck:
         """The verification, or what can be said without one."""
@@ -167,6 +176,11 @@ class Approval:
             fp = None
         return SignatureCheck(True, self.approver, fp, None,
                               "not verified here (hotfix show verifies it)")
+
+
+# Hotfix fields that are empty until someone fills them in.
+HOTFIX_OPTIONAL_TEXT = ("why", "risk", "test_plan", "rollback_plan", "scope_accepted_reason",
+                        "break_glass_reason", "skip_verify_reason", "tag")
 
 
 @dataclass(frozen=True)
@@ -209,7 +223,7 @@ class Hotfix:
         d["state"] = str(self.state)
         d["approvals"] = [a.to_json() for a in self.approvals]
         d["checklist"] = [c.to_json() for c in self.checklist]
-        return d
+        return none_if_empty(d, *HOTFIX_OPTIONAL_TEXT, "author_account")
 
 
 @dataclass(frozen=True)
@@ -245,7 +259,9 @@ class Deploy:
         d["kind"] = str(self.kind)
         d["status"] = str(self.status)
         d["argv"] = list(self.argv)
-        return d
+        d["line_count"] = d.pop("lines")
+        return none_if_empty(d, "previous_sha", "previous_version", "break_glass_reason",
+                             "host", "reason")
 
 
 @dataclass(frozen=True)
@@ -264,6 +280,10 @@ class LogLine:
     @property
     def truncated(self) -> bool:
         return bool(self.flags & self.TRUNCATED)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"seq": self.seq, "stream": self.stream, "at": self.at, "text": self.text,
+                "flags": self.flags}
 
     @property
     def invalid_utf8(self) -> bool:
@@ -284,7 +304,8 @@ class EnvironmentStatus:
     running: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return none_if_empty(asdict(self), "version", "sha", "deployed_by", "deployed_at",
+                             "locked_by", "lock_reason", "locked_at")
 
 
 @dataclass(frozen=True)
