@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import dump_json, exit_code, json_option, out, safe
+from .common import emit, err, exit_code, json_option, out, safe
 
 
 @click.command("verify-record")
@@ -24,7 +24,7 @@ def verify_record_cmd(click_ctx: click.Context, file: str, allowed: str | None,
     repo = click_ctx.find_root().ensure_object(dict).get("repo")
     report = verify_record(file, allowed, repo, require_signed)
     if as_json:
-        dump_json(report.to_json())
+        emit(report.to_json())
     else:
         out(f"{report.hotfix}: {len(report.checks)} decision"
             f"{'s' if len(report.checks) != 1 else ''}, checked against "
@@ -40,9 +40,8 @@ def verify_record_cmd(click_ctx: click.Context, file: str, allowed: str | None,
             out(f"  {c.n}. {safe(c.approver)} {safe(c.decision)} {safe(c.sha[:12])}: {state}")
     if not report.ok:
         names = ", ".join(f"{c.n}. {c.approver}" for c in report.bad)
-        click.echo(f"error: {report.hotfix}: {len(report.bad)} decision"
-                   f"{'s' if len(report.bad) != 1 else ''} without a valid signature "
-                   f"({safe(names)})", err=True)
+        err(f"error: {report.hotfix}: {len(report.bad)} decision"
+            f"{'s' if len(report.bad) != 1 else ''} without a valid signature ({names})")
         exit_code(1)
 
 

@@ -19,7 +19,7 @@ from .models import AuditEvent
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # hotfix | incident | environment | run | approval | signature | chain | anchor
+    kind: str  # hotfix | incident | environment | run | approval | chain | anchor
     key: str
     text: str
 

@@ -280,9 +280,9 @@ class SignatureCheck:
     reason: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"signed": self.signed, "principal": self.principal,
-                "key_fingerprint": self.key_fingerprint, "valid": self.valid,
-                "reason": self.reason}
+        return {"signed": self.signed, "principal": self.principal or None,
+                "key_fingerprint": self.key_fingerprint or None, "valid": self.valid,
+                "reason": self.reason or None}
 
     @property
     def mark(self) -> str:

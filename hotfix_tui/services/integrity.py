@@ -96,7 +96,7 @@ def verify_all(ctx: Context) -> AuditReport:
         problems += record_problems(ctx, store)
         hotfixes = records.list_hotfixes(store, policy=ctx.approval_policy)
     sigs = signatures.audit_signatures(ctx, hotfixes)
-    problems += [Problem("signature", b.hotfix, f"{b.decision} by {b.approver} at "
+    problems += [Problem("approval", b.hotfix, f"{b.decision} by {b.approver} at "
                          f"{b.at[:19].replace('T', ' ')}: bad signature: {b.reason}")
                  for b in sigs.bad]
     all_problems = []

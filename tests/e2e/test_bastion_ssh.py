@@ -161,7 +161,7 @@ def test_two_engineers_on_one_bastion_over_ssh(bastion):
     assert approval["approver"] == bob.name
     assert approval["signature"] == {"signed": True, "principal": bob.name,
                                      "key_fingerprint": signer.fingerprint(), "valid": True,
-                                     "reason": ""}
+                                     "reason": None}
     own = over_ssh(server, alice, shop, "approve", "HF-1")
     assert own.returncode == 1 and own.stderr.startswith("error: "), own.stderr
     assert "Traceback" not in own.stderr

@@ -54,6 +54,10 @@ def _prepare(step_label: str, repo: Path) -> None:
             f.write("# local edit\n")
     elif step_label == "finish-abort":
         git(repo, "checkout", "-q", "--", "app/checkout.py")
+    elif step_label == "verify-record":  # the record, exported to a file
+        res = run(["export", "HF-1", "--format", "json", "-o",
+                   str(repo.parent / "HF-1-record.json")], cwd=repo)
+        assert res.code == 0, res.err
     elif step_label == "hooked-lock":
         with (repo / ".hotfix.toml").open("a") as f:
             f.write('\n[hooks]\n"environment.*" = ["true"]\n')
@@ -146,6 +150,8 @@ def _document_steps(alerts: Path) -> list[Step]:
         step("adopt", "environment.json", "adopt", "--env", "staging", "--ref", "v1.4.1"),
         step("timeline", "timeline.json", "timeline", "INC-2"),
         step("export", "record.json", "export", "HF-1"),
+        step("verify-record", "verify-record.json", "verify-record",
+             str(alerts.parent / "HF-1-record.json")),
         step("audit", "audit-verify.json", "audit", "verify"),
         # whether doctor passes depends on the machine (tmux, TERM); its document does not
         step("doctor", "doctor.json", "doctor", code=-1),

@@ -34,7 +34,7 @@ def _record(tmp_path: Path):
                 "stale_reason": "", "at": FIELDS["at"], "comment": FIELDS["comment"],
                 "retroactive": False,
                 "signature": {"signed": True, "principal": "bob", "key_fingerprint": "x",
-                              "valid": True, "reason": "", "armored": armored,
+                              "valid": True, "reason": None, "armored": armored,
                               "payload": payload_text(payload)}}
     unsigned = {**approval, "approver": "carol", "signature": {
         "signed": False, "principal": None, "key_fingerprint": None, "valid": False,

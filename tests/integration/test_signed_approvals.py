@@ -5,6 +5,7 @@ back."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -19,6 +20,7 @@ from tests.helpers import (
     run_proc,
 )
 from tests.integration.release_helpers import CLEAN_FIX, Release, commit_fix, deploy, document
+from tests.schemas import problems
 from tests.sshkeys import make_key
 
 
@@ -71,7 +73,7 @@ def test_approve_signs_through_the_agent_and_the_deploy_counts_it(tmp_path: Path
     approval = rel.show()["approvals"][0]
     assert approval["signature"] == {"signed": True, "principal": "bob",
                                      "key_fingerprint": keys["bob"].fingerprint(),
-                                     "valid": True, "reason": ""}
+                                     "valid": True, "reason": None}
     assert deploy(rel).code == 0
     audit = rel.ok("audit", "verify", "--json").json()
     assert audit["ok"] and audit["signatures"] == {"checked": 1, "valid": 1, "unsigned": 0,
@@ -248,6 +250,11 @@ def test_rejections_are_signed_and_the_record_verifies_without_the_database(tmp_
         ("rejected", True), ("approved", True)]
     rel.ok("export", "HF-1", "-o", str(tmp_path / "HF-1-record.md"))
     rel.ok("export", "HF-1", "--format", "json", "-o", str(tmp_path / "HF-1-record.json"))
+    # signed decisions follow the published JSON contract
+    assert problems(rel.show(), "hotfix.json") == []
+    assert problems(json.loads((tmp_path / "HF-1-record.json").read_text()),
+                    "record.json") == []
+    assert problems(rel.ok("audit", "verify", "--json").json(), "audit-verify.json") == []
 
     # Another machine: the record, the repository's allowed_signers, no database, no repo.
     auditor = tmp_path / "auditor"
@@ -263,6 +270,10 @@ def test_rejections_are_signed_and_the_record_verifies_without_the_database(tmp_
         assert res.code == 0, (name, res.out, res.err)
         assert "1. carol rejected" in res.out and "2. bob approved" in res.out
         assert res.out.count("valid, key SHA256:") == 2
+        doc = run_proc(["verify-record", name, "--allowed-signers", "allowed_signers",
+                        "--json"], cwd=auditor, env=env)
+        assert problems(json.loads(doc.out), "verify-record.json") == []
+        assert json.loads(doc.out)["valid"] == 2
     # ... or a clone of the repository, which has no database, judging by each commit
     clone = auditor / "clone"
     git(auditor, "clone", "-q", str(rel.path), str(clone))
