@@ -12,6 +12,7 @@ from typing import Any
 
 from .core import events
 from .core.errors import ConfigError
+from .core.promotion import Rule, find_cycle, promotion_order
 
 CONFIG_NAME = ".hotfix.toml"
 
@@ -114,6 +115,14 @@ class EnvironmentConfig:
     requires_approval: bool = True
     verify_items: tuple[str, ...] = ()
     max_log_bytes: int = 64 * 1024 * 1024
+    # promotion: a deploy here needs each of these verified (same content) first …
+    requires: tuple[str, ...] = ()
+    # … and this long since their verification
+    min_soak_s: float = 0.0
+
+    @property
+    def rule(self) -> Rule:
+        return Rule(self.name, self.requires, self.min_soak_s)
 
 
 @dataclass(frozen=True)
@@ -139,6 +148,27 @@ class Config:
     @property
     def env_names(self) -> tuple[str, ...]:
         return tuple(e.name for e in self.environments)
+
+    @property
+    def promotion_order(self) -> tuple[str, ...]:
+        """The environments in promotion order: each after those it requires, otherwise
+        in the order of this file, the production environment as late as it can be."""
+        return promotion_order([e.rule for e in self.environments],
+                               self.hotfix.production_env)
+
+    @property
+    def gate_env(self) -> str | None:
+        """The environment a hotfix must be verified on before it is finished: the
+        production environment, or else the last one in promotion order."""
+        if self.hotfix.production_env in self.env_names:
+            return self.hotfix.production_env
+        order = self.promotion_order
+        return order[-1] if order else None
+
+    def later_envs(self, name: str) -> tuple[str, ...]:
+        """The environments after `name` in promotion order."""
+        order = self.promotion_order
+        return order[order.index(name) + 1:] if name in order else ()
 
 
 # ---- parsing -------------------------------------------------------------------
@@ -286,6 +316,31 @@ def _check(reader: _Reader, cfg: Config) -> None:
     for sev in cfg.incidents.severity_map.values():
         if not 1 <= sev <= 4:
             reader.fail("incidents", "severity_map", "severities must be 1-4")
+    _check_promotion(reader, cfg)
+
+
+def _check_promotion(reader: _Reader, cfg: Config) -> None:
+    """`requires` names other configured environments, without a cycle."""
+    names = cfg.env_names
+    for env in cfg.environments:
+        section = f"environments.{env.name}"
+        for req in env.requires:
+            if req == env.name:
+                reader.fail(section, "requires", f"{env.name} cannot require itself")
+            if req not in names:
+                reader.fail(section, "requires", f"unknown environment {req!r} (known: "
+                            f"{', '.join(names)})")
+        if len(set(env.requires)) != len(env.requires):
+            reader.fail(section, "requires", "names an environment twice")
+        if env.min_soak_s < 0:
+            reader.fail(section, "min_soak_s", "must not be negative")
+        if env.min_soak_s and not env.requires:
+            reader.fail(section, "min_soak_s", "needs requires: the soak is counted from "
+                        "the verification of a required environment")
+    cycle = find_cycle([e.rule for e in cfg.environments])
+    if cycle:
+        reader.fail(f"environments.{cycle[0]}", "requires",
+                    "the release path goes round in a circle: " + " → ".join(cycle))
 
 
 def _check_env(reader: _Reader, section: str, env: EnvironmentConfig) -> None:

@@ -5,13 +5,30 @@ from __future__ import annotations
 import click
 
 from .. import services
-from ..core.models import Hotfix, HotfixState, actor_label
+from ..core.models import EnvVerification, Hotfix, HotfixState, VerificationState, actor_label
 from .common import dump_json, get_ctx, json_option, out, safe, table
 
 
 def approvals_summary(hf: Hotfix, required: int) -> str:
     valid = {a.approver for a in hf.approvals if a.decision == "approved" and not a.stale}
     return f"{len(valid)}/{required}"
+
+
+def verification_text(v: EnvVerification) -> str:
+    """One environment of a hotfix: what was deployed there, and its verification."""
+    text = f"{v.version} ({v.sha[:10]}) deployed {v.deployed_at[:16].replace('T', ' ')}"
+    if v.deploy:
+        text += f" by {v.deploy}"
+    if v.state is VerificationState.PASSED:
+        text += (f"; verified by {safe(actor_label(v.verified_by or '-', v.verified_by_verified))}"
+                 f" {(v.verified_at or '')[:16].replace('T', ' ')}")
+    elif v.state is VerificationState.FAILED:
+        text += "; verification FAILED" + (f" ({v.run})" if v.run else "")
+    else:
+        text += "; verification pending"
+    if v.rolled_back_by:
+        text += f"; rolled back ({v.rolled_back_by})"
+    return text
 
 
 def hotfix_text(hf: Hotfix, required: int) -> str:
@@ -24,6 +41,8 @@ def hotfix_text(hf: Hotfix, required: int) -> str:
         f"  worktree:   {safe(hf.worktree)}",
         f"  approvals:  {approvals_summary(hf, required)}",
     ]
+    for v in hf.environments:
+        lines.append(f"  {'on ' + v.env + ':':<12}{verification_text(v)}")
     if hf.break_glass:
         lines.append(f"  BREAK-GLASS: deployed without approval: {safe(hf.break_glass_reason)}")
     for label, value in (("why", hf.why), ("risk", hf.risk), ("test plan", hf.test_plan),

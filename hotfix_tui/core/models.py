@@ -34,6 +34,14 @@ class HotfixState(StrEnum):
     ABANDONED = "abandoned"
 
 
+class VerificationState(StrEnum):
+    """A hotfix's verification on one environment it was deployed to."""
+
+    PENDING = "pending"
+    PASSED = "passed"
+    FAILED = "failed"
+
+
 class RunKind(StrEnum):
     DEPLOY = "deploy"
     VERIFY = "verify"
@@ -134,6 +142,28 @@ class Approval:
 
 
 @dataclass(frozen=True)
+class EnvVerification:
+    """A hotfix on one environment: the content deployed there, and its verification."""
+
+    env: str
+    sha: str
+    version: str
+    state: VerificationState
+    deployed_at: str
+    deploy: str | None = None  # the deploy run that put it there
+    verified_at: str | None = None  # when the verification passed
+    verified_by: str | None = None
+    verified_by_verified: bool = True
+    run: str | None = None  # the verify run that decided the state, if any
+    rolled_back_by: str | None = None  # the rollback run that took it away again
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["state"] = str(self.state)
+        return d
+
+
+@dataclass(frozen=True)
 class Hotfix:
     key: str
     incident: str
@@ -162,6 +192,8 @@ class Hotfix:
     approvals: tuple[Approval, ...] = ()
     checklist: tuple[ChecklistItem, ...] = ()
     last_deploy_status: str | None = None
+    # every environment it was deployed to, in the order of their latest deploy there
+    environments: tuple[EnvVerification, ...] = ()
 
     @property
     def number(self) -> int:
@@ -172,6 +204,7 @@ class Hotfix:
         d["state"] = str(self.state)
         d["approvals"] = [a.to_json() for a in self.approvals]
         d["checklist"] = [c.to_json() for c in self.checklist]
+        d["environments"] = [e.to_json() for e in self.environments]
         return d
 
 
@@ -202,12 +235,15 @@ class Deploy:
     cancelled_by: str | None = None
     reason: str = ""
     truncated: bool = False
+    # the promotion rules a break-glass deploy went past (what they still needed)
+    bypassed: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["kind"] = str(self.kind)
         d["status"] = str(self.status)
         d["argv"] = list(self.argv)
+        d["bypassed"] = list(self.bypassed)
         return d
 
 
@@ -245,9 +281,20 @@ class EnvironmentStatus:
     lock_reason: str | None
     locked_at: str | None = None
     running: dict[str, Any] | None = None
+    # the release path: what a deploy here requires first, and for how long
+    requires: tuple[str, ...] = ()
+    min_soak_s: float = 0.0
+    # the hotfix whose release runs here, and its verification here
+    hotfix: str | None = None
+    verification: VerificationState | None = None
+    verified_at: str | None = None
+    verified_by: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        d["requires"] = list(self.requires)
+        d["verification"] = str(self.verification) if self.verification else None
+        return d
 
 
 @dataclass(frozen=True)

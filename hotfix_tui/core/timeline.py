@@ -156,8 +156,10 @@ _INCIDENT = {
 def _run(e: _Ev) -> tuple[str, str]:
     key, kind, after = e.key, e.kind, e.after
     if e.a == "deploy.break_glass":
+        bypassed = after.get("bypassed") or []
         return (f"{key} BREAK-GLASS deploy to {after.get('env')}: "
-                f"{after.get('break_glass_reason')}"), BAD
+                f"{after.get('break_glass_reason')}"
+                + (f" (bypassing {'; '.join(map(str, bypassed))})" if bypassed else "")), BAD
     if e.a == "deploy.cancel_requested":
         return f"{key} cancel requested", WARN
     if e.rest == "started":
@@ -265,6 +267,8 @@ _BY_ACTION = {
     "verify.checked": _verify_item,
     "verify.unchecked": _verify_item,
     "hotfix.edited": lambda e: (f"{e.subject} edited {', '.join(e.after)}", ""),
+    "hotfix.verified": lambda e: (f"{e.subject} verified on {e.after.get('env')}", GOOD),
+    "verify.passed": lambda e: (f"{e.subject} verified on {e.after.get('env')}", GOOD),
     "hotfix.submitted": _submitted,
     "hotfix.rejected": lambda e: (f"{e.subject} rejected: {e.extra.get('comment', '')}", BAD),
     "audit.verify_failed": lambda e: (f"audit chain broken at event {e.after.get('bad_seq')}: "

@@ -13,6 +13,7 @@ from ..core.models import (
     Incident,
 )
 from ..core.workflow import parse_key
+from . import verifications
 from .db import Store
 from .rows import from_row
 
@@ -66,9 +67,10 @@ def checklist_from_row(r: sqlite3.Row) -> ChecklistItem:
 
 
 def hotfix_from_row(r: sqlite3.Row, approvals=(), checklist=(),
-                    last_deploy_status: str | None = None) -> Hotfix:
+                    last_deploy_status: str | None = None, environments=()) -> Hotfix:
     return from_row(Hotfix, r, {"incident": "incident_key"}, approvals=tuple(approvals),
-                    checklist=tuple(checklist), last_deploy_status=last_deploy_status)
+                    checklist=tuple(checklist), last_deploy_status=last_deploy_status,
+                    environments=tuple(environments))
 
 
 _HOTFIX_SELECT = """
@@ -110,6 +112,7 @@ def get_hotfix(store: Store, key: str, detail: bool = True) -> Hotfix:
         approvals_for(store, row["id"]),
         checklist_for(store, row["id"]),
         row["last_deploy_status"],
+        verifications.of_hotfix(store, row["id"]).values(),
     )
 
 
@@ -141,5 +144,6 @@ def list_hotfixes(
     out = []
     for r in rows:
         out.append(hotfix_from_row(r, approvals_for(store, r["id"]), (),
-                                   r["last_deploy_status"]))
+                                   r["last_deploy_status"],
+                                   verifications.of_hotfix(store, r["id"]).values()))
     return out
