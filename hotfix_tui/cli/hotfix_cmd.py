@@ -42,7 +42,7 @@ def hotfix_text(hf: Hotfix, required: int) -> str:
         f"  approvals:  {approvals_summary(hf, required)}",
     ]
     for v in hf.environments:
-        lines.append(f"  {'on ' + v.env + ':':<12}{verification_text(v)}")
+        lines.append(f"  on {v.env}: {verification_text(v)}")
     if hf.break_glass:
         lines.append(f"  BREAK-GLASS: deployed without approval: {safe(hf.break_glass_reason)}")
     for label, value in (("why", hf.why), ("risk", hf.risk), ("test plan", hf.test_plan),

@@ -29,6 +29,8 @@ class Step:
     blockers: tuple[str, ...]  # why a deploy there is refused now (empty: it may)
     needs: tuple[str, ...]  # what is still needed there (empty: done)
     next: bool = False  # the first environment that still needs something
+    promotion: tuple[str, ...] = ()  # the release path's part of `blockers`
+    locked: bool = False
 
     @property
     def state(self) -> str:
@@ -54,7 +56,11 @@ class Step:
             return "deployed, verify pending"
         if v is not None and v.rolled_back_by:
             return f"rolled back ({v.rolled_back_by})"
-        return "ready to deploy" if not self.blockers else "needs: " + self.blockers[0]
+        if not self.blockers:
+            return "ready to deploy"
+        if self.promotion:  # "production requires staging verified: …" → the rule
+            return self.promotion[0].split(": ", 1)[0].removeprefix(f"{self.env} ")
+        return "locked" if self.locked else "refused"
 
     def to_json(self) -> dict[str, Any]:
         v = self.verification
@@ -78,8 +84,11 @@ def release_path(ctx: Context, store: Store, hf: Hotfix,
         blockers = refusals.break_glass(ctx, store, hf, env) if break_glass else \
             refusals.deploy(ctx, store, hf, env)
         blockers = blockers + refusals.env_busy(store, name)
+        path = [] if break_glass else [b for b in refusals.promotion(ctx, store, hf, env)
+                                       if b in blockers]
         steps.append(Step(name, env.requires, env.min_soak_s, v, running, tuple(blockers),
-                          tuple(_needs(hf.key, name, v, running, blockers))))
+                          tuple(_needs(hf.key, name, v, running, blockers)), False,
+                          tuple(path), bool(refusals.locked(store, name))))
     first = next((i for i, s in enumerate(steps) if s.needs), None)
     if first is not None:
         steps[first] = replace(steps[first], next=True)
