@@ -49,8 +49,19 @@ class DeployModal(Modal[str | None]):
             yield Select([(Text(f"{name:<{width}}{clean(p.summary)}"), name)
                           for name, p in self.previews.items()],
                          allow_blank=False, value=self._first(), id="env")
+            yield Static(self._path(), id="path")
             yield Static("", id="summary", markup=False)
             yield buttons(Button("Deploy", id="confirm", variant="warning"))
+
+    def _path(self) -> Text:
+        """Every environment at a glance: `staging: ready to deploy → production: …`."""
+        text = Text()
+        for i, (name, p) in enumerate(self.previews.items()):
+            if i:
+                text.append(" → ", style="dim")
+            text.append(f"{name}: ", style="bold")
+            text.append(clean(p.summary), style="green" if not p.blockers else "dim")
+        return text
 
     def on_mount(self) -> None:
         self._summary()
