@@ -35,11 +35,11 @@ class DeployModal(Modal[str | None]):
         self.previews = previews
 
     def _first(self) -> str:
-        """The next environment of the release path, else the first that takes it."""
+        """The next environment of the release path (refused or not: the modal says what
+        it still needs), else the first that takes the hotfix."""
         ps = list(self.previews.values())
-        pick = next((p for p in ps if p.next and not p.blockers), None) or \
-            next((p for p in ps if not p.blockers), None) or \
-            next((p for p in ps if p.next), ps[0])
+        pick = next((p for p in ps if p.next), None) or \
+            next((p for p in ps if not p.blockers), ps[0])
         return pick.env
 
     def compose(self) -> ComposeResult:
@@ -72,7 +72,7 @@ class DeployModal(Modal[str | None]):
         env = self.query_one("#env", Select).value
         p = self.previews[env]
         lines = [f"{p.env}: runs {p.current_version or 'nothing recorded'} now → "
-                 f"{p.target_version} ({p.sha[:12]}); {self.key} here: {p.summary}",
+                 f"{p.target_version} ({p.sha[:12]})",
                  f"command: {' '.join(p.argv) if p.argv else '-'}"]
         if p.blockers:
             lines.append("refused: " + "; ".join(p.blockers))
