@@ -104,3 +104,19 @@ def test_dashboard_shows_verification_per_environment(snap_compare, path_world, 
 
     app = HotfixApp(path_world, watch_interval=3600)
     assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+async def test_break_glass_says_which_rules_it_bypasses(path_world):
+    from hotfix_tui.tui.screens.hotfix import HotfixScreen
+    from tests.tui.conftest import screen_text
+
+    app = HotfixApp(path_world, start_screen=HotfixScreen("HF-1"), watch_interval=3600)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("B")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "TypedConfirmModal"
+        flat = " ".join(screen_text(app).replace("█", " ").split())
+        assert "BREAK-GLASS: deploy HF-1 (1.4.2" in flat
+        assert "It bypasses the release path: production requires staging to soak: staging " \
+               "verified 2 min ago; soak 5 min (3 min to go)" in flat
