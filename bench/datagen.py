@@ -250,6 +250,7 @@ def _long_run(conn, rng: random.Random, d: int, n_lines: int, now: datetime) -> 
 CONSOLE_CONFIG = """\
 [identity]
 allow_override = true
+sandbox = true
 
 [environments.staging]
 deploy = ["./ops/deploy.sh", "staging", "{version}"]

@@ -148,3 +148,28 @@ def resume_pick(wt: str | Path) -> PickResult:
     res = pick_continue(wt)
     return PickResult(True, res.head, message="empty", empty=res.empty) \
         if res.ok and res.empty else res
+
+
+def clear_stale_lock(wt: Path) -> bool:
+    """Remove the index.lock a killed git left in a worktree hotfix made for itself (a
+    finish's forward-port); True if it did. While any git process may be working there
+    (one in that worktree, or one whose working directory we may not read), the lock is
+    left alone."""
+    res = run_git(wt, "rev-parse", "--absolute-git-dir", check=False)
+    lock = Path(res.out.strip()) / "index.lock"
+    if not res.ok or not lock.exists():
+        return False
+    root = str(wt.resolve())
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if not (proc / "comm").read_text().startswith("git"):
+                continue
+            cwd = str((proc / "cwd").readlink())
+        except FileNotFoundError:
+            continue  # gone meanwhile
+        except OSError:
+            return False  # a git we may not look at: it might be working there
+        if cwd == root or cwd.startswith(root + "/"):
+            return False
+    lock.unlink(missing_ok=True)
+    return True

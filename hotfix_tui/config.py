@@ -1,20 +1,32 @@
-"""`.hotfix.toml` → frozen dataclasses. An error names the key and, where it can, the line."""
+"""`.hotfix.toml` → frozen dataclasses. Every value is checked when the file is read; an
+error names the key and, where it can, the line. Only a regular file of bounded size is
+read (a FIFO or a link to /dev/zero is refused, never waited on or read without end)."""
 
 from __future__ import annotations
 
 import hashlib
+import math
+import os
 import re
+import stat
 import string
 import tomllib
 from dataclasses import dataclass, field, fields
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .core import events
+from .core import events, values
 from .core.errors import ConfigError
-from .core.promotion import Rule, find_cycle, promotion_order
+from .core.promotion import Rule, promotion_order, rule_problems
+from .core.sanitize import first_unsafe
 
 CONFIG_NAME = ".hotfix.toml"
+MAX_CONFIG_BYTES = 256 * 1024
+MIN_LOG_BYTES = 4096
+MAX_LOG_BYTES = 64 << 30
+MAX_TIMEOUT_S = 7 * 24 * 3600.0
+MAX_GRACE_S = 3600.0
 
 DEFAULT_FORBIDDEN = ("migrations/**", "*.lock", "requirements*.txt")
 DEFAULT_CHECKLIST = (
@@ -74,6 +86,7 @@ class ScopeSection:
 class IdentitySection:
     allow_override: bool = False
     email_domain: str = ""  # commits by an account git knows no identity for: user@<this>
+    sandbox: bool = False
 
 
 @dataclass(frozen=True)
@@ -262,6 +275,8 @@ _SECTIONS = {
 
 def parse_config(text: str, path: Path | None = None) -> Config:
     path = path or Path(CONFIG_NAME)
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path.name}: larger than {MAX_CONFIG_BYTES // 1024} KiB")
     reader = _Reader(path, text)
     try:
         data = tomllib.loads(text)
@@ -295,73 +310,91 @@ def parse_config(text: str, path: Path | None = None) -> Config:
     return cfg
 
 
+def _need(reader: _Reader, section: str, key: str, problem: str) -> None:
+    if problem:
+        reader.fail(section, key, problem)
+
+
 def _check(reader: _Reader, cfg: Config) -> None:
-    h = cfg.hotfix
-    if "{version}" not in h.tag_format:
-        reader.fail("hotfix", "tag_format", "must contain {version}")
-    if not h.branch_prefix or h.branch_prefix.startswith("-") or " " in h.branch_prefix:
-        reader.fail("hotfix", "branch_prefix", "must be a non-empty ref prefix without spaces")
-    if cfg.approvals.required < 0 or cfg.approvals.required > 10:
-        reader.fail("approvals", "required", "must be between 0 and 10")
-    if cfg.scope.max_files < 1:
-        reader.fail("scope", "max_files", "must be at least 1")
-    if cfg.scope.max_lines < 1:
-        reader.fail("scope", "max_lines", "must be at least 1")
-    domain = cfg.identity.email_domain
+    _check_hotfix(reader, cfg)
+    ident, scope = cfg.identity, cfg.scope
+    _need(reader, "store", "path", values.printable(cfg.store.path))
+    _need(reader, "identity", "sandbox", "needs allow_override = true (a sandbox is where one "
+          "OS account plays several people through $HOTFIX_ACTOR)"
+          if ident.sandbox and not ident.allow_override else "")
+    _need(reader, "approvals", "required", values.number(cfg.approvals.required, 0, 10, "people"))
+    for key in ("max_files", "max_lines"):
+        _need(reader, "scope", key, values.number(getattr(scope, key), 1, 1_000_000, key[4:]))
+    for key in ("forbidden", "allowed", "dependency_files", "migration_paths"):
+        _need(reader, "scope", key, values.globs(getattr(scope, key)))
+    _need(reader, "scope", "checklist", values.items(scope.checklist))
+    domain = ident.email_domain
     if domain and not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?", domain):
         reader.fail("identity", "email_domain", f"is not a domain name: {domain!r}")
     group = cfg.store.shared_group
     if group and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}", group):
         reader.fail("store", "shared_group", f"is not a group name: {group!r}")
-    for sev in cfg.incidents.severity_map.values():
+    for name, sev in cfg.incidents.severity_map.items():
         if not 1 <= sev <= 4:
             reader.fail("incidents", "severity_map", "severities must be 1-4")
+        if not name.strip() or first_unsafe(name):
+            reader.fail("incidents", "severity_map", f"{name!r} is not a severity word")
     _check_promotion(reader, cfg)
 
 
 def _check_promotion(reader: _Reader, cfg: Config) -> None:
-    """`requires` names other configured environments, without a cycle."""
-    names = cfg.env_names
+    """The release path: `requires` and `min_soak_s` (core.promotion.rule_problems)."""
     for env in cfg.environments:
-        section = f"environments.{env.name}"
-        for req in env.requires:
-            if req == env.name:
-                reader.fail(section, "requires", f"{env.name} cannot require itself")
-            if req not in names:
-                reader.fail(section, "requires", f"unknown environment {req!r} (known: "
-                            f"{', '.join(names)})")
-        if len(set(env.requires)) != len(env.requires):
-            reader.fail(section, "requires", "names an environment twice")
-        if env.min_soak_s < 0:
-            reader.fail(section, "min_soak_s", "must not be negative")
-        if env.min_soak_s and not env.requires:
-            reader.fail(section, "min_soak_s", "needs requires: the soak is counted from "
-                        "the verification of a required environment")
-    cycle = find_cycle([e.rule for e in cfg.environments])
-    if cycle:
-        reader.fail(f"environments.{cycle[0]}", "requires",
-                    "the release path goes round in a circle: " + " → ".join(cycle))
+        _need(reader, f"environments.{env.name}", "min_soak_s",
+              values.number(env.min_soak_s, 0, MAX_TIMEOUT_S, "seconds"))
+    for env, key, problem in rule_problems([e.rule for e in cfg.environments]):
+        reader.fail(f"environments.{env}", key, problem)
+
+
+def _check_hotfix(reader: _Reader, cfg: Config) -> None:
+    h = cfg.hotfix
+    need = partial(_need, reader, "hotfix")
+    need("tag_format", values.tag_format(h.tag_format))
+    need("branch_prefix", values.ref(h.branch_prefix + "1.2.3" if h.branch_prefix else "",
+                                     "must be a ref prefix (like hotfix/)"))
+    for branch in h.forward_port:
+        need("forward_port", values.ref(branch, f"{branch!r} is not a branch name"))
+    if h.default_branch:
+        need("default_branch", values.ref(h.default_branch,
+                                          f"{h.default_branch!r} is not a branch name"))
+    need("remote", values.remote(h.remote))
+    if not ENV_NAME.match(h.production_env):
+        need("production_env", "environment names use letters, digits, '.', '_', '-'")
+    if cfg.environments and h.production_env not in cfg.env_names:
+        need("production_env", f"{h.production_env!r} is not one of the environments "
+             f"({', '.join(cfg.env_names)}); name it here or add "
+             f"[environments.{h.production_env}]")
+    for key in ("worktree_dir", "default_branch"):
+        need(key, values.printable(getattr(h, key)))
 
 
 def _check_env(reader: _Reader, section: str, env: EnvironmentConfig) -> None:
+    need = partial(_need, reader, section)
     if env.driver not in ("command", "local-symlink"):
-        reader.fail(section, "driver", f"unknown driver {env.driver!r} "
-                    "(known: command, local-symlink)")
+        need("driver", f"unknown driver {env.driver!r} (known: command, local-symlink)")
     if env.driver == "local-symlink" and not env.path:
-        reader.fail(section, "path", "is required by the local-symlink driver")
+        need("path", "is required by the local-symlink driver")
     if env.path and not env.path.startswith(("/", "~")):
-        reader.fail(section, "path", f"must be an absolute path, not {env.path!r} (commands "
-                    "run in a temporary worktree, so a relative path would land there)")
-    if env.timeout_s <= 0:
-        reader.fail(section, "timeout_s", "must be positive")
-    if env.cancel_grace_s < 0:
-        reader.fail(section, "cancel_grace_s", "must not be negative")
+        need("path", f"must be an absolute path, not {env.path!r} (commands run in a "
+             "temporary worktree, so a relative path would land there)")
+    need("path", values.printable(env.path))
+    need("timeout_s", values.number(env.timeout_s, 0, MAX_TIMEOUT_S, "seconds", positive=True))
+    need("cancel_grace_s", values.number(env.cancel_grace_s, 0, MAX_GRACE_S, "seconds"))
+    need("max_log_bytes", values.number(env.max_log_bytes, MIN_LOG_BYTES, MAX_LOG_BYTES,
+                                        "bytes"))
+    need("verify_items", values.items(env.verify_items))
     for key in ("deploy", "verify", "rollback"):
         _check_placeholders(reader, section, key, getattr(env, key), PLACEHOLDERS)
 
 
 def _check_placeholders(reader: _Reader, section: str, key: str, argv: tuple[str, ...],
                         known: tuple[str, ...]) -> None:
+    _need(reader, section, key, values.argv(argv))
     formatter = string.Formatter()
     for arg in argv:
         try:
@@ -387,7 +420,8 @@ def _hooks(reader: _Reader, data: Any) -> HooksSection:
     commands = []
     for key, value in data.items():
         if key in _HOOK_SETTINGS:
-            if not isinstance(value, int | float) or isinstance(value, bool):
+            if not isinstance(value, int | float) or isinstance(value, bool) \
+                    or not math.isfinite(value):
                 reader.fail("hooks", key, f"must be a number, not {value!r}")
             values[key] = float(value)
             continue
@@ -414,15 +448,50 @@ def load_config(repo_root: str | Path | None) -> Config:
     if repo_root is None:
         return Config()
     path = Path(repo_root) / CONFIG_NAME
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+    raw = read_bounded(path)
+    if raw is None:
         return Config()
+    return parse_config(decode(raw, path.name), path)
+
+
+def decode(raw: bytes, shown: str) -> str:
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{shown}: larger than {MAX_CONFIG_BYTES // 1024} KiB; a config "
+                          "file is never that big")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{shown}: not valid UTF-8") from exc
+
+
+def read_bounded(path: Path, limit: int = MAX_CONFIG_BYTES) -> bytes | None:
+    """The bytes of a regular file (at most limit + 1 of them), or None when it does not
+    exist. Anything else (a FIFO, a device, a directory) is refused before it is read:
+    opening a FIFO would wait for a writer, reading /dev/zero would never end."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if not stat.S_ISREG(st.st_mode):
+        raise ConfigError(f"{path} is not a regular file ({_file_kind(st.st_mode)}); "
+                          "it is not read")
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path.name}: not valid UTF-8") from exc
-    cfg = parse_config(text, path)
-    return cfg
+        # O_NONBLOCK: if it became a FIFO since stat(), opening still returns at once
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ConfigError(f"{path} is not a regular file; it is not read")
+        return f.read(limit + 1)
+
+
+def _file_kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a directory"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a plain file"

@@ -104,8 +104,11 @@ checklist = [
 ]
 
 [identity]
-# The demo lets one person act as two (HOTFIX_ACTOR=bob) to show the approval.
+# The demo lets one person act as two (HOTFIX_ACTOR=bob) to show the approval: a
+# sandbox, where each HOTFIX_ACTOR name counts as its own person. Never in a real
+# repository: there the two-person rule compares OS accounts.
 allow_override = true
+sandbox = true
 
 [environments.staging]
 deploy = ["./ops/deploy-staging.sh", "{srv}/staging", "{{version}}", "{{short_sha}}"]

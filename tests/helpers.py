@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+import unicodedata
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,6 +125,13 @@ def run_proc(args: list[str], cwd: Path | None = None, env: dict | None = None,
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
+def unsafe_in(text: str) -> list[str]:
+    """Every character of `text` a terminal obeys or hides (Unicode Cc, Cf, Zl, Zp, Cs),
+    but newline and tab. Computed from Unicode's own tables, not from the product."""
+    return [f"U+{ord(c):04X}" for c in text if c not in "\n\t"
+            and unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs")]
+
+
 def assert_one_line_error(res: Result, code: int = 1, contains: str | None = None) -> None:
     assert res.code == code, (res.code, res.out, res.err)
     lines = [ln for ln in res.err.splitlines() if ln.strip() and not ln.startswith("warning:")]
@@ -137,6 +145,7 @@ def assert_one_line_error(res: Result, code: int = 1, contains: str | None = Non
 CONFIG_FOR_TESTS = """\
 [identity]
 allow_override = true
+sandbox = true  # one OS account plays alice and bob
 
 [scope]
 max_files = 5

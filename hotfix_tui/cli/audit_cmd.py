@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import services
-from .common import dump_json, exit_code, get_ctx, json_option, out
+from .common import dump_json, err, exit_code, get_ctx, json_option, out
 
 
 @click.group("audit")
@@ -16,18 +16,21 @@ def audit() -> None:
 @audit.command("verify")
 @json_option
 def verify_cmd(as_json: bool) -> None:
-    """Recompute the chain; name the first bad event and exit 1 if it is broken."""
+    """Recompute the chain, check its head against the repository's anchor and every
+    record against the chain; list each problem and exit 1 if there is one."""
     result = services.verify_audit(get_ctx())
     if as_json:
         dump_json(result.to_json())
     elif result.ok:
-        out(f"ok: {result.events} events")
+        extra = (f"; {result.unanchored} newer not anchored yet"
+                 if result.unanchored and result.anchor else "")
+        out(f"ok: {result.events} events, {result.anchored}{extra}")
     else:
-        click.echo(
-            f"error: audit chain broken at event {result.bad_id}: {result.problem} "
-            f"({result.events} events before it verify)",
-            err=True,
-        )
+        for p in result.problems:
+            out(f"- {p}")
+        more = len(result.problems) - 1
+        err(f"error: the audit trail does not verify: {result.problem}"
+            + (f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else ""))
     if not result.ok:
         exit_code(1)
 

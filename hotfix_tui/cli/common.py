@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
 import click
 
 from ..core.models import Severity
+from ..core.sanitize import json_text, visible
 
 
 class CommandExit(Exception):
@@ -31,7 +31,8 @@ def get_ctx(click_ctx: click.Context | None = None, *, create_db: bool = False):
     if "services" not in obj:
         ctx = open_context(obj.get("repo"), obj.get("db"), create_db=create_db)
         for w in ctx.warnings:
-            click.echo(f"warning: {w}", err=True)
+            warn(w)
+        ctx.on_warning = warn
         obj["services"] = ctx
         root.call_on_close(lambda: _deliver_hooks(ctx))
     return obj["services"]
@@ -45,23 +46,31 @@ def _deliver_hooks(ctx) -> None:
     deliver_hooks(ctx)
 
 
-def dump_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+# Every line the command line prints goes through out(), warn(), err() or dump_json():
+# whatever a value held (a commit subject, a file name, an older record), no character
+# a terminal obeys or a reader cannot see reaches the terminal (core.sanitize).
+
+def dump_json(value: Any, indent: int | None = 2) -> None:
+    click.echo(json_text(value, indent=indent))
 
 
-def out(text: str = "") -> None:
-    click.echo(text)
+def out(text: str = "", nl: bool = True) -> None:
+    click.echo(visible(text), nl=nl)
 
 
 def warn(text: str) -> None:
-    click.echo(f"warning: {text}", err=True)
+    err(f"warning: {text}")
+
+
+def err(text: str) -> None:
+    """One line on standard error."""
+    click.echo(visible(text, keep=""), err=True)
 
 
 def safe(text: str | None) -> str:
-    """Make stored text harmless for a terminal: no escape sequences or control bytes."""
-    if not text:
-        return ""
-    return "".join(c if (c >= " " and c != "\x7f") or c in "\n\t" else "?" for c in text)
+    """Stored text made harmless for a terminal (kept for table cells and f-strings;
+    out() applies the same rule to everything it prints)."""
+    return visible(text)
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:

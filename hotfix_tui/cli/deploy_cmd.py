@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
@@ -10,7 +9,7 @@ import click
 from .. import services
 from ..core.models import Deploy, LogLine, RunStatus, actor_label
 from ..core.promotion import duration
-from .common import dump_json, exit_code, get_ctx, json_option, out, safe, table
+from .common import dump_json, err, exit_code, get_ctx, json_option, out, safe, table
 
 ENV_HELP = "Environment (default: [hotfix] production_env)."
 
@@ -38,14 +37,14 @@ def follow_run(ctx, d: Deploy, as_json: bool = False) -> Deploy:
     try:
         for line in services.follow_log(ctx, d.key):
             if as_json:
-                click.echo(json.dumps({"seq": line.seq, "stream": line.stream, "at": line.at,
-                                       "text": line.text, "flags": line.flags}))
+                dump_json({"seq": line.seq, "stream": line.stream, "at": line.at,
+                           "text": line.text, "flags": line.flags}, indent=None)
             else:
-                click.echo(_line_text(line))
+                out(_line_text(line))
             sys.stdout.flush()
     except KeyboardInterrupt:
-        click.echo(f"stopped following {d.key}; it keeps running "
-                   f"(hotfix log {d.key} --follow to watch again)", err=True)
+        err(f"stopped following {d.key}; it keeps running "
+            f"(hotfix log {d.key} --follow to watch again)")
         raise SystemExit(130) from None
     return services.show_run(ctx, d.key)
 
@@ -84,11 +83,10 @@ def deploy_cmd(key: str, env: str | None, detach: bool, break_glass: str | None,
     ctx = get_ctx()
     d = services.deploy(ctx, key, env, break_glass)
     if d.break_glass:
-        click.echo(f"warning: BREAK-GLASS: {d.key} deploys {key} without approval; an approval "
-                   "after the fact is required before it can be finished", err=True)
+        err(f"warning: BREAK-GLASS: {d.key} deploys {key} without approval; an approval "
+            "after the fact is required before it can be finished")
         for rule in d.bypassed:
-            click.echo(f"warning: BREAK-GLASS bypasses the release path: {safe(rule)}",
-                       err=True)
+            err(f"warning: BREAK-GLASS bypasses the release path: {safe(rule)}")
     _finish(ctx, d, detach, as_json)
 
 
@@ -137,7 +135,7 @@ def rollback_cmd(env: str | None, reason: str, to: str | None, follow: bool,
     ctx = get_ctx()
     d = services.rollback(ctx, env, reason, to)
     if not as_json:
-        click.echo(f"{d.env} locked until 'hotfix unlock --env {d.env} --reason …'", err=True)
+        err(f"{d.env} locked until 'hotfix unlock --env {d.env} --reason …'")
     _finish(ctx, d, not follow, as_json)
 
 
@@ -205,34 +203,34 @@ def status_cmd(hotfix: str | None, as_json: bool) -> None:
     items = services.status(ctx)
     path = {s.env: s for s in services.hotfix_path(ctx, hotfix)} if hotfix else {}
     if as_json:
-        dump_json([{"env": s.env, "version": s.version, "sha": s.sha,
-                    "deployed_by": s.deployed_by, "deployed_at": s.deployed_at,
-                    "locked": s.locked, "locked_by": s.locked_by,
-                    "lock_reason": s.lock_reason, "running": s.running,
-                    "requires": list(s.requires), "min_soak_s": s.min_soak_s,
-                    "hotfix": s.hotfix,
-                    "verification": str(s.verification) if s.verification else None,
-                    "verified_at": s.verified_at, "verified_by": s.verified_by,
-                    "path": path[s.env].to_json() if s.env in path else None}
-                   for s in items])
+        dump_json([_status_json(s, path.get(s.env)) for s in items])
         return
     if not items:
         out("no environments configured")
         return
     now = ctx.clock()
-    rows = []
-    for s in items:
-        row = [s.env, s.version or "-", (s.sha or "")[:12] or "-", s.deployed_by or "-",
-               (s.deployed_at or "-")[:16].replace("T", " "), _release(s), _rule(s),
-               _run(s), f"LOCKED by {s.locked_by}: {s.lock_reason}" if s.locked else "-"]
-        if hotfix:
-            step = path.get(s.env)
-            row.append("-" if step is None else
-                       ("next: " if step.next else "") + step.summary(now))
-        rows.append(row)
+    rows = [_status_row(s, path.get(s.env), bool(hotfix), now) for s in items]
     headers = ["env", "version", "sha", "by", "at", "verified", "requires", "running", "lock"]
-    out(table(headers + ([services.get_hotfix(ctx, hotfix).key] if hotfix else []),
-              [[safe(c) for c in r] for r in rows]))
+    out(table(headers + ([services.get_hotfix(ctx, hotfix).key] if hotfix else []), rows))
+
+
+def _status_json(s, step) -> dict:
+    return {"env": s.env, "version": s.version, "sha": s.sha, "deployed_by": s.deployed_by,
+            "deployed_at": s.deployed_at, "locked": s.locked, "locked_by": s.locked_by,
+            "lock_reason": s.lock_reason, "running": s.running,
+            "requires": list(s.requires), "min_soak_s": s.min_soak_s, "hotfix": s.hotfix,
+            "verification": str(s.verification) if s.verification else None,
+            "verified_at": s.verified_at, "verified_by": s.verified_by,
+            "path": step.to_json() if step else None}
+
+
+def _status_row(s, step, with_hotfix: bool, now) -> list[str]:
+    row = [s.env, s.version or "-", (s.sha or "")[:12] or "-", s.deployed_by or "-",
+           (s.deployed_at or "-")[:16].replace("T", " "), _release(s), _rule(s), _run(s),
+           f"LOCKED by {s.locked_by}: {s.lock_reason}" if s.locked else "-"]
+    if with_hotfix:
+        row.append("-" if step is None else ("next: " if step.next else "") + step.summary(now))
+    return row
 
 
 def _release(s) -> str:

@@ -10,8 +10,21 @@ from .common import dump_json, get_ctx, json_option, out, safe, table
 
 
 def approvals_summary(hf: Hotfix, required: int) -> str:
-    valid = {a.approver for a in hf.approvals if a.decision == "approved" and not a.stale}
-    return f"{len(valid)}/{required}"
+    from ..core.approval import valid_approvers
+
+    return f"{len(valid_approvers(hf.approvals))}/{required}"
+
+
+def approval_lines(hf: Hotfix) -> list[str]:
+    """One line per approval: who (and the account behind an override), what, whether it
+    counts and why not."""
+    out = []
+    for a in hf.approvals:
+        who = actor_label(a.approver, a.approver_verified, a.approver_account)
+        what = a.decision + (" after the fact" if a.retroactive else "")
+        state = "counts" if a.counts else f"does not count: {a.not_counted}"
+        out.append(f"    {safe(who)}  {what} at {a.sha[:10]}  {safe(state)}")
+    return out
 
 
 def verification_text(v: EnvVerification) -> str:
@@ -40,6 +53,7 @@ def hotfix_text(hf: Hotfix, required: int) -> str:
         f"  head:       {hf.head_sha}",
         f"  worktree:   {safe(hf.worktree)}",
         f"  approvals:  {approvals_summary(hf, required)}",
+        *approval_lines(hf),
     ]
     for v in hf.environments:
         lines.append(f"  on {v.env}: {verification_text(v)}")

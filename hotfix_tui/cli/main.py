@@ -60,7 +60,9 @@ _register()
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    from ..core.sanitize import one_line
+
+    return one_line(" ".join(str(text).split()))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,11 +8,11 @@ import click
 
 from .. import services
 from ..core.models import actor_label
-from .common import dump_json, exit_code, get_ctx, json_option, out, safe, table
+from .common import dump_json, err, exit_code, get_ctx, json_option, out, safe, table
 
 
 def _stopped(message: str) -> None:
-    click.echo(f"error: {' '.join(message.split())}", err=True)
+    err(f"error: {' '.join(message.split())}")
     exit_code(1)
 
 
@@ -161,13 +161,13 @@ def timeline_cmd(incident: str, as_json: bool) -> None:
               help="Write to this file instead of standard output.")
 def export_cmd(key: str, fmt: str, output: str | None) -> None:
     """The whole record as a document for the post-incident review and release notes."""
-    import json
     from pathlib import Path
 
+    from ..core.sanitize import json_text
     from ..services.export import write_text
 
     doc = services.export(get_ctx(), key, fmt)
-    text = doc if isinstance(doc, str) else json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    text = doc if isinstance(doc, str) else json_text(doc) + "\n"
     if output:
         write_text(Path(output), text)
         out(f"wrote {output}")
@@ -177,7 +177,7 @@ def export_cmd(key: str, fmt: str, output: str | None) -> None:
 
         Console().print(Markdown(text))
     else:
-        click.echo(text, nl=False)
+        out(text, nl=False)
 
 
 @click.command("import")

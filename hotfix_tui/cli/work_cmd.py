@@ -7,7 +7,7 @@ import click
 from .. import services
 from ..core.models import ChecklistItem
 from .common import dump_json, get_ctx, json_option, out, safe, table, warn
-from .hotfix_cmd import hotfix_text
+from .hotfix_cmd import approvals_summary, hotfix_text
 
 
 def _emit_hotfix(hf, as_json: bool, line: str) -> None:
@@ -186,9 +186,8 @@ def approve_cmd(key: str, comment: str, expected: str | None, as_json: bool) -> 
     """Approve the hotfix as it is now (bound to head, tree, checklist, docs, config)."""
     ctx = get_ctx()
     hf = services.approve(ctx, key, comment, expected)
-    valid = {a.approver for a in hf.approvals if a.decision == "approved" and not a.stale}
     _emit_hotfix(hf, as_json, f"{hf.key} {hf.state} "
-                 f"({len(valid)}/{ctx.config.approvals.required} approvals)")
+                 f"({approvals_summary(hf, ctx.config.approvals.required)} approvals)")
 
 
 @click.command("reject")

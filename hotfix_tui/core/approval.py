@@ -3,15 +3,38 @@
 An approval binds the head commit, its tree, the checklist state, the
 documentation and the repository config. Any later change of one of them makes
 it stale: it stays in the record, marked, and stops counting.
+
+The two-person rule is about OS accounts, never display names: the author is the
+account that did the work; an account never approves what it authored, under any
+name or case; an account counts once. An approval counts only when an audit event
+with exactly its content is in the chain (`record`), so a row written with plain
+SQL is shown, marked, and not counted.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Any
 
-from .models import Approval, ChecklistItem, Hotfix, HotfixState
+from .models import Approval, AuditEvent, ChecklistItem, Hotfix, HotfixState
+
+# Events that create an approval row; the row's content is the event's `after`
+# (a rejection's is the `approval` of its hotfix.rejected event).
+CREATING = ("approval.approved", "approval.retroactive", "hotfix.rejected")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How a repository judges approvals ([identity] in .hotfix.toml)."""
+
+    overrides_allowed: bool = False  # $HOTFIX_ACTOR is honoured (as a marked display name)
+    sandbox: bool = False  # demos and tests: each $HOTFIX_ACTOR name is its own person
+
+
+STRICT = Policy()
 
 
 @dataclass(frozen=True)
@@ -52,15 +75,188 @@ def stale_reason(approval: Approval, now: Binding) -> str:
     return ", ".join(reasons)
 
 
+def record(*, approval_id: int, hotfix: str, approver: str, account: str, verified: bool,
+           decision: str, head_sha: str, tree_sha: str, checklist_hash: str, doc_hash: str,
+           config_hash: str, retroactive: bool, comment: str, at: str) -> dict[str, Any]:
+    """An approval's whole content, canonical: what its audit event carries, what a row
+    must match to count, and what a signature will cover."""
+    return {"approval": approval_id, "hotfix": hotfix, "decision": decision,
+            "approver": approver, "account": account, "verified": bool(verified),
+            "sha": head_sha, "tree": tree_sha, "checklist_hash": checklist_hash,
+            "doc_hash": doc_hash, "config_hash": config_hash,
+            "retroactive": bool(retroactive), "comment": comment, "at": at}
+
+
+def record_of(a: Approval, hotfix: str) -> dict[str, Any]:
+    return record(approval_id=a.id, hotfix=hotfix, approver=a.approver,
+                  account=a.approver_account, verified=a.approver_verified,
+                  decision=a.decision, head_sha=a.sha, tree_sha=a.tree_sha,
+                  checklist_hash=a.checklist_hash, doc_hash=a.doc_hash,
+                  config_hash=a.config_hash, retroactive=a.retroactive, comment=a.comment,
+                  at=a.at)
+
+
+def _carried(ev: AuditEvent) -> dict | None:
+    if ev.action == "hotfix.rejected":
+        rec = ev.extra.get("approval")
+    elif ev.action in CREATING:
+        rec = ev.after
+    else:
+        return None
+    return rec if isinstance(rec, dict) else None
+
+
+def _legacy_match(a: Approval, ev: AuditEvent) -> bool:
+    """An approval of an earlier version: its event carried the sha, the tree and the
+    comment; the approver and the time are the event's own."""
+    after = ev.after if isinstance(ev.after, dict) else {}
+    if ev.action == "hotfix.rejected":
+        return (a.decision == "rejected" and ev.actor == a.approver and ev.at == a.at
+                and (ev.extra.get("comment") or "") == a.comment)
+    return (a.decision == "approved" and ev.actor == a.approver and ev.at == a.at
+            and after.get("sha") == a.sha and after.get("tree") == a.tree_sha
+            and (after.get("comment") or "") == a.comment
+            and a.retroactive == (ev.action == "approval.retroactive"))
+
+
+def chain_problems(approvals: Iterable[Approval], hotfix: str,
+                   events: Iterable[AuditEvent]) -> dict[int, str]:
+    """For each approval (by id), what the audit chain says against it ('' if nothing):
+    no event with its content, or marked valid where the chain says it went stale. The
+    events are the hotfix's, in chain order."""
+    events = list(events)
+    out: dict[int, str] = {}
+    for a in approvals:
+        want = record_of(a, hotfix)
+        born = None
+        for ev in events:
+            rec = _carried(ev)
+            if rec is not None and rec.get("approval") == a.id:
+                if rec == want:
+                    born = ev
+                    break
+            elif rec is None and ev.action in CREATING and _legacy_match(a, ev):
+                born = ev
+                break
+        if born is None:
+            out[a.id] = "no audit event backs it"
+            continue
+        stale = _stale_in_chain(a, born, events)
+        if a.decision == "approved" and stale and not a.stale:
+            out[a.id] = f"marked valid, but the audit chain says it went stale ({stale})"
+        else:
+            out[a.id] = ""
+    return out
+
+
+def _stale_in_chain(a: Approval, born: AuditEvent, events: list[AuditEvent]) -> str:
+    """Whether the chain, after `born`, leaves the approval stale: an approval.stale event
+    naming it (or, for records of earlier versions, its approver at its sha), undone by a
+    later event naming it with stale = false; or a rejection, which supersedes every
+    approval before it."""
+    state = ""
+    for ev in events:
+        if ev.id <= born.id:
+            continue
+        before = ev.before if isinstance(ev.before, dict) else {}
+        after = ev.after if isinstance(ev.after, dict) else {}
+        if ev.action == "hotfix.rejected":
+            state = f"superseded by the rejection of event {ev.id}"
+        elif ev.entity == "approval" and (
+                before.get("approval") == a.id or after.get("approval") == a.id
+                or ("approval" not in before and before.get("approver") == a.approver
+                    and before.get("sha") == a.sha)):
+            if after.get("stale") is True:
+                state = f"event {ev.id}: {after.get('reason') or 'stale'}"
+            elif after.get("stale") is False:
+                state = ""
+    return state
+
+
+def person(name: str, account: str, policy: Policy) -> str:
+    """Who counts: the OS account; in a sandbox, the name (one account plays several)."""
+    if policy.sandbox:
+        return name.casefold()
+    return account or name
+
+
+@dataclass(frozen=True)
+class Author:
+    name: str
+    account: str  # '' when unknown (a record of an earlier version without one)
+
+
+def author_of(hf: Hotfix) -> Author:
+    return Author(hf.author, hf.author_account)
+
+
+def is_author(author: Author, name: str, account: str, policy: Policy) -> bool:
+    """Is (name, account) the author, under whatever name or case? In a sandbox, where one
+    account plays several people, the name decides."""
+    ids = {author.name.casefold()}
+    if policy.sandbox:
+        return name.casefold() in ids
+    if author.account:
+        if account and account == author.account:
+            return True
+        ids.add(author.account.casefold())
+    return name.casefold() in ids or account.casefold() in ids
+
+
+def judge(author: Author, approvals: Iterable[Approval], policy: Policy,
+          unbacked: dict[int, str] | None = None) -> tuple[Approval, ...]:
+    """The approvals with `counts` and `not_counted` set: rejected, stale, unbacked (by
+    id, what the chain says against it: `chain_problems`), made under an override the
+    repository does not allow, by the author's account, or by an account that counted
+    already do not count."""
+    out = []
+    counted: dict[str, str] = {}
+    unbacked = unbacked or {}
+    for a in approvals:
+        who = person(a.approver, a.approver_account, policy)
+        against = unbacked.get(a.id, "")
+        if against:
+            a = replace(a, backed=False)
+        why = _why_not(a, author, policy, against) or (
+            f"account {a.approver_account or who} counted already (as {counted[who]})"
+            if who in counted else "")
+        if not why:
+            counted[who] = a.approver
+        out.append(replace(a, counts=not why, not_counted=why, counted_as=who if not why
+                           else ""))
+    return tuple(out)
+
+
+def _why_not(a: Approval, author: Author, policy: Policy, against: str) -> str:
+    """Why this one approval does not count, whoever else approved ('' if it may)."""
+    if a.decision != "approved":
+        return against or a.decision  # a rejection no event backs: say so too
+    if a.stale:
+        return f"stale: {a.stale_reason}"
+    if not a.backed:
+        return against or a.not_counted or "no audit event backs it"
+    if not a.approver_verified and not policy.overrides_allowed:
+        return (f"given as {a.approver} under an identity override, which this repository "
+                "does not allow ([identity] allow_override)")
+    if is_author(author, a.approver, a.approver_account, policy):
+        return (f"by the author ({author.name})" if policy.sandbox else
+                f"by the author's account ({a.approver_account or a.approver})")
+    return ""
+
+
 def valid_approvers(approvals) -> set[str]:
-    """Distinct people whose approval still counts (a person counts once)."""
-    return {a.approver for a in approvals if a.decision == "approved" and not a.stale}
+    """Distinct people whose approval counts (judged: see `judge`)."""
+    return {a.counted_as for a in approvals if a.counts}
 
 
-def approval_refusal(hotfix: Hotfix, approver: str, retroactive_allowed: bool = True) -> str:
-    """Why `approver` may not approve now, or '' if they may."""
-    if approver == hotfix.author:
-        return f"you authored {hotfix.key}; the author can never approve it"
+def approval_refusal(hotfix: Hotfix, approver: str, retroactive_allowed: bool = True,
+                     account: str = "", policy: Policy = STRICT) -> str:
+    """Why `approver` (OS account `account`) may not approve now, or '' if they may."""
+    if is_author(author_of(hotfix), approver, account, policy):
+        if policy.sandbox or not hotfix.author_account:
+            return f"you authored {hotfix.key}; the author can never approve it"
+        return (f"you authored {hotfix.key} (OS account {hotfix.author_account}); the "
+                "author's account can never approve it, under any name")
     if hotfix.needs_retroactive_approval and retroactive_allowed and hotfix.state in (
         HotfixState.DEPLOYING, HotfixState.DEPLOYED, HotfixState.VERIFIED,
         HotfixState.FAILED, HotfixState.ROLLED_BACK,

@@ -84,7 +84,7 @@ class _FileDiff:
             self.in_hunk = True
         elif not self.in_hunk:
             self._header(line)
-        elif line[:1] in "+-":
+        elif line[:1] and line[:1] in "+-":
             self.exact.append(line[0] + _squeeze(line[1:]))
             self.loose.append(line[0] + _squeeze(line[1:]))
         elif line[:1] == " ":
@@ -106,7 +106,9 @@ def patch_of(diff: str) -> Patch:
     commit (its diff part only). Files are hashed separately and combined in sorted order,
     so the order git lists them in does not matter."""
     files: list[_FileDiff] = []
-    for line in diff.splitlines():
+    # git ends lines with \n only: splitlines() would also split inside a line at \x85,
+    # U+2028 and the like, which a changed file may hold
+    for line in diff.split("\n"):
         if line.startswith("diff --git "):
             files.append(_FileDiff(line))
         elif files:  # text before the first file is not part of a diff

@@ -61,9 +61,14 @@ class RunStatus(StrEnum):
         return self is not RunStatus.RUNNING
 
 
-def actor_label(name: str, verified: bool) -> str:
-    """How an actor is shown: an override identity is always marked."""
-    return name if verified else f"{name} (unverified)"
+def actor_label(name: str, verified: bool, account: str = "") -> str:
+    """How an actor is shown: an override identity is always marked, with the OS account
+    behind it when known."""
+    if verified:
+        return name
+    if account and account != name:
+        return f"{name} (unverified, OS account {account})"
+    return f"{name} (unverified)"
 
 
 @dataclass(frozen=True)
@@ -136,9 +141,17 @@ class Approval:
     comment: str = ""
     retroactive: bool = False
     doc_hash: str = ""
+    id: int = 0
+    approver_account: str = ""  # the OS account behind `approver` ('' when unknown)
+    backed: bool = True  # an audit event with exactly this content is in the chain
+    counts: bool = False  # counts towards [approvals] required (core.approval.judge)
+    not_counted: str = ""  # why it does not count, when it does not
+    counted_as: str = ""  # the person it counts for (an account; a name in a sandbox)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        d.pop("counted_as")
+        return d
 
 
 @dataclass(frozen=True)
@@ -189,6 +202,7 @@ class Hotfix:
     needs_retroactive_approval: bool = False
     skip_verify_reason: str = ""
     tag: str = ""
+    author_account: str = ""  # the OS account that authored it, whatever name it used
     approvals: tuple[Approval, ...] = ()
     checklist: tuple[ChecklistItem, ...] = ()
     last_deploy_status: str | None = None

@@ -67,6 +67,31 @@ def find_cycle(rules: Sequence[Rule]) -> tuple[str, ...] | None:
     return None
 
 
+def rule_problems(rules: Sequence[Rule]) -> list[tuple[str, str, str]]:
+    """(environment, key, problem) for every rule that makes no release path: a required
+    environment that is not configured, itself, twice, a soak without `requires`, and a
+    circle."""
+    names = [r.env for r in rules]
+    out = []
+    for r in rules:
+        for req in r.requires:
+            if req == r.env:
+                out.append((r.env, "requires", f"{r.env} cannot require itself"))
+            elif req not in names:
+                out.append((r.env, "requires", f"unknown environment {req!r} (known: "
+                            f"{', '.join(names)})"))
+        if len(set(r.requires)) != len(r.requires):
+            out.append((r.env, "requires", "names an environment twice"))
+        if r.min_soak_s and not r.requires:
+            out.append((r.env, "min_soak_s", "needs requires: the soak is counted from the "
+                        "verification of a required environment"))
+    cycle = find_cycle(rules) if not out else None
+    if cycle:
+        out.append((cycle[0], "requires",
+                    "the release path goes round in a circle: " + " → ".join(cycle)))
+    return out
+
+
 def promotion_order(rules: Sequence[Rule], last: str | None = None) -> tuple[str, ...]:
     """Every environment after those it requires; otherwise in the order given (the
     config's), with `last` (the production environment) as late as its dependents let

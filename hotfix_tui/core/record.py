@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .models import actor_label
-from .timeline import one_line
+from .sanitize import one_line, visible
 
 
 def _ts(value: Any) -> str:
@@ -90,7 +90,7 @@ def render_markdown(rec: dict[str, Any]) -> str:
          ("**" + one_line(e["text"]) + "**") if e.get("tone") == "bad" else e["text"]]
         for e in rec.get("timeline") or []])
     lines += ["", f"_Exported by hotfix-tui at {_ts(rec.get('generated_at'))}._", ""]
-    return "\n".join(lines)
+    return visible("\n".join(lines))  # whatever a field held, nothing a terminal obeys
 
 
 def _summary(rec: dict[str, Any]) -> list[str]:
@@ -159,15 +159,19 @@ def _approvals(rec: dict[str, Any]) -> list[str]:
                                            if rec["hotfix"].get("break_glass") else "")]
     rows = []
     for a in items:
-        if a["stale"]:
-            status = f"**stale**: {a['stale_reason']}"
-        elif a["decision"] != "approved":
+        if a["decision"] != "approved":
             status = "-"
-        else:
+        elif a.get("counts", True):
             status = "valid"
+        elif a["stale"]:
+            status = f"**stale**: {a['stale_reason']}"
+        else:
+            status = f"**not counted**: {a.get('not_counted') or '-'}"
         decision = a["decision"] + (" (after the fact)" if a.get("retroactive") else "")
-        rows.append([_who(a["approver"], a["approver_verified"]), decision, _code(a["sha"]),
-                     _ts(a["at"]), status, a.get("comment") or ""])
+        who = actor_label(str(a["approver"]), bool(a["approver_verified"]),
+                          a.get("approver_account") or "")
+        rows.append([who, decision, _code(a["sha"]), _ts(a["at"]), status,
+                     a.get("comment") or ""])
     return out + _table(["Approver", "Decision", "Bound to", "At", "Status", "Comment"], rows)
 
 
@@ -245,6 +249,15 @@ def _release(rec: dict[str, Any]) -> list[str]:
     return out + [""] + _table(["Branch", "Finish", "Fix"], rows)
 
 
+def _tag_approval(a: dict[str, Any]) -> str:
+    marks = [" (stale)" if a["stale"] else "",
+             " (not counted)" if not a["stale"] and a["decision"] == "approved"
+             and not a.get("counts", True) else "",
+             " (after the fact)" if a.get("retroactive") else ""]
+    return (f"{_who(a['approver'], a['approver_verified'])} {a['decision']} at "
+            f"{str(a['sha'])[:12]}" + "".join(marks))
+
+
 def tag_message(rec: dict[str, Any]) -> str:
     """The annotated tag's message: the record in a few plain lines."""
     h, inc = rec["hotfix"], rec["incident"]
@@ -253,10 +266,7 @@ def tag_message(rec: dict[str, Any]) -> str:
              f"{one_line(inc['title'])}",
              f"Why: {one_line(h.get('why')) or '-'}",
              f"Author: {_who(h['author'], h['author_verified'])}"]
-    approvals = [f"{_who(a['approver'], a['approver_verified'])} {a['decision']} at "
-                 f"{str(a['sha'])[:12]}" + (" (stale)" if a["stale"] else "")
-                 + (" (after the fact)" if a.get("retroactive") else "")
-                 for a in rec.get("approvals") or []]
+    approvals = [_tag_approval(a) for a in rec.get("approvals") or []]
     lines.append("Approvals: " + ("; ".join(approvals) or "none"))
     if h.get("break_glass"):
         lines.append(f"BREAK-GLASS: {one_line(h.get('break_glass_reason'))}")
@@ -268,4 +278,4 @@ def tag_message(rec: dict[str, Any]) -> str:
         lines.append(f"Verified: on {v.get('env')} by {v.get('by')} at {_ts(v.get('at'))}")
     elif v.get("state") == "skipped":
         lines.append(f"Verification skipped: {one_line(v.get('skip_reason'))}")
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines)) + "\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from .errors import ValidationError
+from .sanitize import first_unsafe, name_of
 
 _BAD_CHARS = set(" ~^:?*[\\")
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
@@ -20,7 +21,7 @@ def check_ref(name: str, what: str = "ref") -> str:
     """Return `name` if it is a safe ref name (branch, tag, or commit id); raise otherwise."""
     if name is None or name == "":
         raise ValidationError(f"{what} must not be empty")
-    shown = repr(name) if not name.isprintable() else name
+    shown = repr(name) if not name.isprintable() or first_unsafe(name) else name
     reason = _ref_problem(name)
     if reason:
         raise ValidationError(f"invalid {what} {shown!s}: {reason}")
@@ -43,10 +44,19 @@ def check_revision(text: str, what: str = "commit") -> str:
     return text
 
 
+def _unsafe(name: str) -> str | None:
+    bad = first_unsafe(name)
+    if bad is None:
+        return None
+    return f"contains a control character or invisible formatting, {name_of(bad)}"
+
+
 def _bad_char(name: str) -> str | None:
     bad = next((c for c in name if c in _BAD_CHARS), None)
     if bad is None:
         return None
+    if bad in "~^":
+        return f"contains {bad!r} where it does not belong: ~N and ^N steps go at the end (main~3)"
     return f"contains {bad!r}" if bad != " " else "contains a space"
 
 
@@ -63,10 +73,13 @@ def _bad_component(name: str) -> str | None:
 _REF_RULES = (
     (lambda n: len(n) > 200, "too long"),
     (lambda n: n.startswith("-"), "must not start with '-'"),
-    (lambda n: any(ord(c) < 32 or ord(c) == 127 for c in n), "contains a control character"),
+    (_unsafe, None),
+    # what the text is meant as comes before which character git would stumble on
+    (lambda n: ".." in n, "contains '..': a range is not a commit; give the commits one by "
+                          "one (git log --oneline A..B lists them)"),
+    (lambda n: "@{" in n, "contains '@{': reflog syntax is not a ref name; give a commit "
+                          "or a ref"),
     (_bad_char, None),
-    (lambda n: ".." in n, "contains '..'"),
-    (lambda n: "@{" in n, "contains '@{'"),
     (lambda n: n == "@", "'@' alone is not a ref name"),
     (lambda n: n.startswith("/") or n.endswith("/") or "//" in n,
      "has an empty path component"),

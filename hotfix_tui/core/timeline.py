@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from .sanitize import one_line
+
 # Tones: "" (plain), "good", "bad", "warn".
 GOOD, BAD, WARN = "good", "bad", "warn"
 
@@ -16,13 +18,6 @@ LOUD_ACTIONS = frozenset({"deploy.break_glass", "rollback.started", "environment
 # The scribe's own words (shown in italics by the console).
 NOTE_ACTIONS = frozenset({"incident.note"})
 RUN_KINDS = ("deploy", "verify", "rollback")
-
-
-def one_line(text: Any) -> str:
-    """Stored text as one line with no control characters or escape sequences."""
-    if text is None:
-        return ""
-    return "".join(c if c >= " " and c != "\x7f" else " " for c in str(text).replace("\n", " "))
 
 
 def _short(sha: Any) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .errors import IllegalTransition, ValidationError
 from .models import HotfixState, IncidentStatus, Severity
+from .sanitize import refuse
 
 H = HotfixState
 
@@ -81,8 +82,9 @@ NAME_MAX = 64
 def clean_title(title: str | None, what: str = "title") -> str:
     if title is None:
         raise ValidationError(f"{what} is required")
-    if any(ord(c) < 32 or ord(c) == 127 for c in title):
-        raise ValidationError(f"{what} must be one line without control characters")
+    if "\n" in title or "\r" in title:
+        raise ValidationError(f"{what} must be one line")
+    refuse(title, what)
     cleaned = " ".join(title.split())
     if not cleaned:
         raise ValidationError(f"{what} must not be empty")
@@ -95,8 +97,7 @@ def clean_title(title: str | None, what: str = "title") -> str:
 
 def clean_text(text: str | None, what: str) -> str:
     text = (text or "").replace("\r\n", "\n")
-    if any((ord(c) < 32 and c not in "\n\t") or ord(c) == 127 for c in text):
-        raise ValidationError(f"{what} must not contain control characters")
+    refuse(text, what, keep="\n\t")
     text = text.strip()
     if len(text) > TEXT_MAX:
         raise ValidationError(f"{what} is {len(text)} characters long; the limit is {TEXT_MAX}")
@@ -108,8 +109,7 @@ def clean_name(name: str | None, what: str) -> str:
     name = (name or "").strip()
     if len(name) > NAME_MAX:
         raise ValidationError(f"{what} is {len(name)} characters long; the limit is {NAME_MAX}")
-    if any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise ValidationError(f"{what} must not contain control characters")
+    refuse(name, what)
     return name
 
 

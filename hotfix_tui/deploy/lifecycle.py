@@ -22,7 +22,9 @@ from __future__ import annotations
 import os
 import socket
 from datetime import timedelta
+from pathlib import Path
 
+from .. import anchor
 from ..clock import iso, parse_iso, utcnow
 from ..core.models import Actor, HotfixState, RunKind, RunStatus, VerificationState
 from ..core.workflow import HOTFIX_TRANSITIONS
@@ -110,6 +112,14 @@ def incident_of(store: Store, row) -> str | None:
 
 # ---- the end of a run ----------------------------------------------------------------
 
+def _anchor_through_run(store: Store, deploy_id: int) -> None:
+    """The outcome's events are anchored in the repository as every change's are
+    (hotfix_tui.anchor), through the run's own worktree."""
+    workdir = store.scalar("SELECT workdir FROM deploys WHERE id = ?", (deploy_id,))
+    if anchor.is_worktree(workdir):  # else: the next change anchors these events
+        anchor.install(store, Path(workdir))
+
+
 def finish_run(store: Store, deploy_id: int, status: str | RunStatus, *,
                exit_code: int | None = None, signal: int | None = None,
                now: str | None = None, actor: Actor | None = None,
@@ -118,6 +128,8 @@ def finish_run(store: Store, deploy_id: int, status: str | RunStatus, *,
     already finished."""
     status = RunStatus(status)
     now = now or iso(utcnow())
+    if not store.after_commit:  # the runner's own store: anchor through the run's worktree
+        _anchor_through_run(store, deploy_id)
     with store.write():
         row = run_row(store, deploy_id)
         if row["status"] != "running":
@@ -179,7 +191,7 @@ def _settle_verify(store: Store, row, status: RunStatus, now: str, who: Actor) -
     elif status in (RunStatus.FAILED, RunStatus.TIMED_OUT):
         verification.unverified(store, row["hotfix_id"], row["env"],
                                 VerificationState.FAILED, now, who, row["gate_env"],
-                                run_id=row["id"], cause=row["key"])
+                                run_id=row["id"], cause=row["key"], sha=row["sha"])
 
 
 def hotfix_after_run(kind: RunKind, ok: bool, current: HotfixState) -> HotfixState | None:

@@ -2,12 +2,13 @@
 
 Output bytes are split on \\n by hand (readline-style APIs fail on very long
 lines), decoded as UTF-8 with replacement, stripped of terminal escape
-sequences and cleared of control characters, so that a stored line can be
-printed to any terminal without changing it. Every change is recorded in the
-line's flags.
+sequences and cleared of control, bidi and invisible characters (core.sanitize),
+so that a stored line can be printed to any terminal without changing it. Every
+change is recorded in the line's flags.
 
 The common case (printable UTF-8, short lines) costs one regex scan, one
-decode and one split per chunk read, with no per-line Python code.
+decode and one split per chunk read (plus one more scan when it is not ASCII),
+with no per-line Python code.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import re
 from dataclasses import dataclass
 
 from ..core.models import LogLine
+from ..core.sanitize import marker, pattern
 
 TRUNCATED = LogLine.TRUNCATED  # 1: longer than MAX_LINE_BYTES; the rest was discarded
 INVALID_UTF8 = LogLine.INVALID_UTF8  # 2: bytes that are not UTF-8 became U+FFFD
 HAD_ANSI = LogLine.HAD_ANSI  # 4: terminal escape sequences were removed
-CONTROL = LogLine.CONTROL  # 8: control characters were replaced by a visible placeholder
+CONTROL = LogLine.CONTROL  # 8: control, bidi or invisible characters were made visible
 
 MAX_LINE_BYTES = 64 * 1024
 
@@ -37,17 +39,12 @@ _ANSI = re.compile(
     "|(?:\x1b[PX^_]|[\x90\x98\x9e\x9f])[^\x1b\x9c]*(?:\x1b\\\\|\x9c|$)"  # DCS SOS PM APC
     "|\x1b[ -/]*[0-~]"  # two- and three-byte escapes: charsets, keypad, save/restore
 )
-_CONTROL_CHARS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
-_C1_PLACEHOLDER = "\u2426"  # ␦
+_UNSAFE_IN_LINE = pattern("\t")  # every unsafe character but the tab
+_UNSAFE_IN_BODY = pattern("\t\n")
 
 
 def _placeholder(m: re.Match[str]) -> str:
-    c = ord(m.group())
-    if c < 0x20:
-        return chr(0x2400 + c)  # ␀ ␁ … ␟ (Unicode control pictures)
-    if c == 0x7F:
-        return "\u2421"  # ␡
-    return _C1_PLACEHOLDER
+    return marker(m.group())  # ␀ … ␟ and ␡ for C0 and DEL, <U+202E> for the rest
 
 
 def clean_line(raw: bytes, max_bytes: int = MAX_LINE_BYTES) -> tuple[str, int]:
@@ -73,12 +70,13 @@ def clean_line(raw: bytes, max_bytes: int = MAX_LINE_BYTES) -> tuple[str, int]:
         if len(stripped) != len(text):
             flags |= HAD_ANSI
             text = stripped
-        replaced = _CONTROL_CHARS.sub(_placeholder, text)
+    if not text.isascii() or flags & HAD_ANSI or _SPECIAL_IN_LINE.search(raw) is not None:
+        replaced = _UNSAFE_IN_LINE.sub(_placeholder, text)
         if replaced != text:
             flags |= CONTROL
             text = replaced
-    if flags & (INVALID_UTF8 | CONTROL) and len(text) * 3 > max_bytes:
-        # U+FFFD and the placeholders take 3 bytes for 1: check the cap again.
+    if flags & (INVALID_UTF8 | CONTROL) and len(text) * 4 > max_bytes:
+        # U+FFFD and the placeholders take more bytes than what they replace: check the cap.
         encoded = text.encode("utf-8")
         if len(encoded) > max_bytes:
             text = encoded[:max_bytes].decode("utf-8", "ignore")
@@ -165,12 +163,15 @@ class LineSplitter:
             len(body) <= limit or max(map(len, body.split(b"\n"))) <= limit
         ):
             try:
-                lines = body.decode("utf-8").split("\n")
+                decoded = body.decode("utf-8")
+            except UnicodeDecodeError:
+                decoded = None
+            if decoded is not None and (decoded.isascii()
+                                        or _UNSAFE_IN_BODY.search(decoded) is None):
+                lines = decoded.split("\n")
                 texts.extend(lines)
                 flags.extend([0] * len(lines))
                 return
-            except UnicodeDecodeError:
-                pass
         for raw in body.split(b"\n"):
             text, f = clean_line(raw, limit)
             texts.append(text)

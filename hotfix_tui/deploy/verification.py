@@ -84,13 +84,14 @@ def maybe_verified(store: Store, hotfix_id: int, env: str, now: str, actor: Acto
 
 def unverified(store: Store, hotfix_id: int, env: str, state: VerificationState, now: str,
                actor: Actor, gate_env: str, run_id: int | None = None,
-               cause: str | None = None) -> None:
-    """The verification on `env` no longer holds (an item unticked: pending; a check
-    that failed: failed). A hotfix verified by it is `deployed` again. The caller's
-    audit event (the item, or the run's end) records why."""
+               cause: str | None = None, sha: str | None = None) -> None:
+    """The verification on `env` no longer holds (an item unticked: pending; a check of
+    `sha` that failed: failed). A hotfix verified by it is `deployed` again. The caller's
+    audit event (the item, or the run's end) records why, and is what the audit chain
+    reads this change from (core.integrity)."""
     h = _hotfix(store, hotfix_id)
     v = verifications.one(store, hotfix_id, env)
-    if v is None or v.sha != h["head_sha"] or v.rolled_back_by or v.state is state:
+    if v is None or v.rolled_back_by or v.state is state or (sha and v.sha != sha):
         return
     verifications.set_state(store, hotfix_id, env, state, now, run_id=run_id)
     if is_gate(env, gate_env) and h["state"] == str(HotfixState.VERIFIED):

@@ -8,20 +8,21 @@ import json
 from ..core.errors import HotfixError
 from ..store import audit
 from .context import Context
+from .integrity import AuditReport, verify_all
 
 
-def verify_audit(ctx: Context) -> audit.VerifyResult:
-    """Recompute the chain. A break is itself recorded (once per break, where the database
-    is writable), so that hooks and watchers hear of it."""
-    with ctx.reading() as store:
-        result = audit.verify(store)
+def verify_audit(ctx: Context) -> AuditReport:
+    """The chain, its anchor in the repository, and every record against it. A failure is
+    itself recorded (once per problem, where the database is writable), so that hooks and
+    watchers hear of it."""
+    result = verify_all(ctx)
     if not result.ok and not ctx.readonly:
         with contextlib.suppress(HotfixError):  # read-only: the command still reports it
             _record_failure(ctx, result)
     return result
 
 
-def _record_failure(ctx: Context, result: audit.VerifyResult) -> None:
+def _record_failure(ctx: Context, result: AuditReport) -> None:
     after = {"bad_seq": result.bad_id, "problem": result.problem,
              "events_checked": result.events}
     with ctx.open(create=False) as store:

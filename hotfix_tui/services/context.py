@@ -9,9 +9,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from .. import gitops, sharing
+from .. import anchor, gitops, sharing
 from ..clock import iso, utcnow
-from ..config import CONFIG_NAME, Config, load_config, parse_config
+from ..config import (
+    CONFIG_NAME,
+    MAX_CONFIG_BYTES,
+    Config,
+    IdentitySection,
+    load_config,
+    parse_config,
+)
+from ..core.approval import Policy
 from ..core.errors import ConfigError, GitError, HotfixError
 from ..core.models import Actor
 from ..identity import current_actor
@@ -33,7 +41,9 @@ class Context:
     readonly: bool = False  # a browsing console: opens the database read-only, writes nothing
     db_source: str = ""  # where db_path came from: "--db", "$HOTFIX_DB", "[store] path", ""
     create_db: bool = False  # may create a database named by db_source (`hotfix init`)
+    on_warning: Callable[[str], None] | None = None  # how a face shows a late warning
     _config_stamp: tuple | None = None
+    _policy: tuple[str, Policy] | None = None
 
     def config_stamp(self) -> tuple | None:
         path = self.repo.toplevel / CONFIG_NAME if self.repo else None
@@ -52,6 +62,21 @@ class Context:
             self._config_stamp = stamp
         return self.config
 
+    @property
+    def approval_policy(self) -> Policy:
+        """How approvals are judged here: overrides count (marked) only where the config,
+        as committed too, allows them; a sandbox only where both say so."""
+        cfg = self.fresh_config()
+        if not cfg.identity.allow_override:
+            return Policy()
+        if self._policy is None or self._policy[0] != cfg.sha256:
+            committed = _committed_identity(self.repo) if self.repo else cfg.identity
+            allowed = committed is not None and committed.allow_override
+            self._policy = (cfg.sha256, Policy(
+                overrides_allowed=allowed,
+                sandbox=allowed and cfg.identity.sandbox and committed.sandbox))
+        return self._policy[1]
+
     def now(self) -> str:
         return iso(self.clock())
 
@@ -67,8 +92,7 @@ class Context:
     def reading(self):
         """A store for reads; a missing database at the default location reads as empty
         and is not created (one named by --db and the like must exist)."""
-        self.check_db()
-        store = open_store(self.db_path, create=False, readonly=self.readonly)
+        store = self.open(create=False)
         try:
             yield store
         finally:
@@ -79,16 +103,26 @@ class Context:
         """A store for writes; at the default location, the database and its folder are
         created on first use. A browsing context (readonly) gets a read-only store: its
         writes are refused."""
-        self.check_db()
-        store = open_store(self.db_path, create=True, readonly=self.readonly)
+        store = self.open(create=True)
         try:
             yield store
         finally:
             store.close()
 
     def open(self, create: bool = True) -> Store:
+        """A store whose every change that extends the audit chain is anchored in the
+        repository (hotfix_tui.anchor)."""
         self.check_db()
-        return open_store(self.db_path, create=create, readonly=self.readonly)
+        store = open_store(self.db_path, create=create, readonly=self.readonly)
+        if self.repo is not None and not self.readonly and not store.readonly:
+            anchor.install(store, self.repo.toplevel, self.warn)
+        return store
+
+    def warn(self, text: str) -> None:
+        if self.on_warning is not None:
+            self.on_warning(text)
+        else:
+            self.warnings.append(text)
 
 
 def resolve_db_path(db: str | os.PathLike | None, repo: RepoPaths | None,
@@ -130,15 +164,24 @@ def check_db_location(path: Path, source: str, create: bool) -> None:
                           f"or create it there with: hotfix init")
 
 
-def _committed_allows_override(paths: RepoPaths) -> bool:
-    """Does the committed .hotfix.toml (HEAD of the main worktree) allow HOTFIX_ACTOR?"""
+def _committed_identity(paths: RepoPaths) -> IdentitySection | None:
+    """[identity] of the committed .hotfix.toml (HEAD of the main worktree), if any."""
+    size = gitops.run_git(paths.toplevel, "cat-file", "-s", f"HEAD:{CONFIG_NAME}", check=False)
+    if not size.ok or not size.out.strip().isdigit() or int(size.out) > MAX_CONFIG_BYTES:
+        return None  # none committed, or too big to be one: never read whole
     res = gitops.run_git(paths.toplevel, "show", f"HEAD:{CONFIG_NAME}", check=False)
     if not res.ok:
-        return False
+        return None
     try:
-        return parse_config(res.out).identity.allow_override
+        return parse_config(res.out).identity
     except ConfigError:
-        return False
+        return None
+
+
+def _committed_allows_override(paths: RepoPaths) -> bool:
+    """Does the committed .hotfix.toml allow HOTFIX_ACTOR?"""
+    committed = _committed_identity(paths)
+    return committed is not None and committed.allow_override
 
 
 def open_context(

@@ -20,11 +20,11 @@ from .verify import ensure_verify_items
 
 
 def deploy_blockers(ctx: Context, store: Store, hf: Hotfix, env: EnvironmentConfig,
-                    break_glass: bool) -> list[str]:
+                    break_glass: bool, full_audit: bool = False) -> list[str]:
     """Why this hotfix may not be deployed to `env` now (empty: it may)."""
     if break_glass:
         return refusals.break_glass(ctx, store, hf, env)
-    return refusals.deploy(ctx, store, hf, env)
+    return refusals.deploy(ctx, store, hf, env, full_audit=full_audit)
 
 
 def _release(store: Store, hf: Hotfix, env_name: str) -> Release:
@@ -45,8 +45,9 @@ def deploy(ctx: Context, key: str, env_name: str | None = None,
     with ctx.open(create=False) as store:
         reap_in(ctx, store)  # a dead runner's hotfix is no longer deploying
         sync(ctx, key, store)
-        hf = records.get_hotfix(store, key)
-        blockers = deploy_blockers(ctx, store, hf, env, break_glass is not None)
+        hf = records.get_hotfix(store, key, policy=ctx.approval_policy)
+        blockers = deploy_blockers(ctx, store, hf, env, break_glass is not None,
+                                   full_audit=True)
         if expected_head and hf.head_sha != expected_head:
             blockers.append(f"{hf.key} changed since you looked (head {hf.head_sha[:12]}, you "
                             f"saw {expected_head[:12]}); review it again")
@@ -123,7 +124,7 @@ def deploy_previews(ctx: Context, key: str, break_glass: bool = False
     not, where the hotfix stands there, and which one is next."""
     out = []
     with ctx.open(create=False) as store:
-        hf = records.get_hotfix(store, key)
+        hf = records.get_hotfix(store, key, policy=ctx.approval_policy)
         now = ctx.clock()
         for step in release_path(ctx, store, hf, break_glass):
             env = ctx.config.env(step.env)

@@ -52,7 +52,7 @@ def build_record(ctx: Context, key: str, git_details: bool = True) -> dict[str, 
     scope, the automatic checklist items and which branches still lack the fix."""
     with ctx.reading() as store:
         row = records.hotfix_row(store, key)
-        hf = records.get_hotfix(store, key)
+        hf = records.get_hotfix(store, key, policy=ctx.approval_policy)
         inc = records.get_incident(store, row["incident_key"])
         events = incident_events(store, inc.key, hotfix=hf.key)
         runs = list(reversed(runs_of(store, hotfix_id=row["id"], limit=1000)))

@@ -313,7 +313,7 @@ def _pick(ctx: Context, key: str, fs: dict, b: dict) -> bool:
     while b["remaining"]:
         commit = b["remaining"][0]
         before = gitops.worktree_head(wt)
-        res = cherrypick.pick_one(wt, commit)
+        res = _pick_one(key, b, wt, commit)
         if not res.ok:
             b.update(status=CONFLICT, files=list(res.conflicts), before_pick=before,
                      message=res.message)
@@ -324,6 +324,20 @@ def _pick(ctx: Context, key: str, fs: dict, b: dict) -> bool:
     b.update(status=READY, new=gitops.worktree_head(wt))
     save_state(ctx, key, fs)
     return True
+
+
+def _pick_one(key: str, b: dict, wt: Path, commit: str):
+    """One pick; a lock a killed git left behind is cleared and the pick tried again. A
+    pick git could not even start (a lock, a full disk) is no conflict: it is an error,
+    and the branch stays "picking" so that --continue (or finish again) retries it."""
+    res = cherrypick.pick_one(wt, commit)
+    if not res.ok and not res.conflicts and cherrypick.clear_stale_lock(wt):
+        res = cherrypick.pick_one(wt, commit)
+    if not res.ok and not res.conflicts:
+        raise GitError(f"forward-port to {b['branch']}: git could not cherry-pick "
+                       f"{commit[:12]} in {wt}: {res.message}; once that is fixed, run "
+                       f"'hotfix finish {key} --continue' (or --abort)")
+    return res
 
 
 def _empty(b: dict) -> list[str]:

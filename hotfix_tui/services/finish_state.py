@@ -64,13 +64,17 @@ class FinishResult:
         parts = []
         undecided = []
         for b in self.stopped:
-            if b.status == CONFLICT:
+            if b.status == CONFLICT and b.files:
                 parts.append(f"forward-port to {b.branch} stopped on a conflict in "
-                             f"{', '.join(b.files) or '?'}; resolve it in {b.worktree} "
+                             f"{', '.join(b.files)}; resolve it in {b.worktree} "
                              f"(git add the files)")
             elif b.status == UNDECIDED:
                 parts.append(f"{b.branch} {b.message}; check it by hand")
                 undecided.append(b.branch)
+            elif b.status == CONFLICT:
+                parts.append(f"forward-port to {b.branch} stopped: "
+                             f"{b.message or 'the cherry-pick did not complete'}; see "
+                             f"{b.worktree} (git status)")
             else:
                 parts.append(f"forward-port to {b.branch} waits: {b.message}")
         run = f"hotfix finish {self.hotfix} --continue"

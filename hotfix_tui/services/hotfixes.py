@@ -78,7 +78,8 @@ def refresh_approvals(ctx: Context, store: Store, row, now: str) -> bool:
         store.execute("UPDATE approvals SET stale = 1, stale_reason = ? WHERE id = ?",
                       (reason, a["id"]))
         audit.append(store, ctx.actor, now, "approval", row["key"], "approval.stale",
-                     before={"approver": a["approver"], "sha": a["head_sha"]},
+                     before={"approval": a["id"], "approver": a["approver"],
+                             "sha": a["head_sha"]},
                      after={"stale": True, "reason": reason},
                      incident=row["incident_key"], hotfix=row["key"])
         changed = True
@@ -86,7 +87,7 @@ def refresh_approvals(ctx: Context, store: Store, row, now: str) -> bool:
         return False
     state = HotfixState(row["state"])
     if state in (HotfixState.APPROVED, HotfixState.IN_REVIEW):
-        valid = appr.valid_approvers(records.approvals_for(store, row["id"]))
+        valid = appr.valid_approvers(records.approvals_for(store, row, ctx.approval_policy))
         if state is HotfixState.APPROVED and len(valid) >= ctx.config.approvals.required:
             return True
         set_state(ctx, store, row, HotfixState.IN_REVIEW, now, "hotfix.approvals_stale",
@@ -135,7 +136,7 @@ def sync(ctx: Context, key: str, store: Store | None = None) -> sqlite3.Row:
 
 def load(ctx: Context, key: str, store: Store) -> Hotfix:
     sync(ctx, key, store)
-    return records.get_hotfix(store, key)
+    return records.get_hotfix(store, key, policy=ctx.approval_policy)
 
 
 def require_worktree(row) -> Path:
@@ -286,6 +287,7 @@ def start_hotfix(ctx: Context, incident: str, title: str, base: str | None = Non
             store.insert("hotfixes", {
                 "id": n, "key": key, "incident_id": inc_row["id"], "title": title,
                 "author": ctx.actor.name, "author_verified": int(ctx.actor.verified),
+                "author_account": ctx.actor.os_account,
                 "base_ref": base_ref, "base_sha": base_sha, "branch": branch,
                 "worktree": str(path), "head_sha": base_sha, "version": version,
                 "state": str(HotfixState.DRAFT), "created_at": now, "updated_at": now,
@@ -293,7 +295,7 @@ def start_hotfix(ctx: Context, incident: str, title: str, base: str | None = Non
             for i, text in enumerate(ctx.config.scope.checklist, 1):
                 store.insert("checklist_items", {"hotfix_id": n, "kind": "scope", "n": i,
                                                  "text": text})
-            hf = records.get_hotfix(store, key)
+            hf = records.get_hotfix(store, key, policy=ctx.approval_policy)
             audit.append(store, ctx.actor, now, "hotfix", key, "hotfix.started",
                          after={"title": title, "base_ref": base_ref, "base_sha": base_sha,
                                 "branch": branch, "version": version, "worktree": str(path)},
@@ -369,4 +371,4 @@ def abandon(ctx: Context, key: str, reason: str) -> Hotfix:
         c.set_state(HotfixState.ABANDONED, "hotfix.abandoned", reason=reason)
     gitops.remove_worktree(cwd, Path(row["worktree"]))
     with ctx.reading() as store:
-        return records.get_hotfix(store, key)
+        return records.get_hotfix(store, key, policy=ctx.approval_policy)

@@ -17,11 +17,12 @@ def list_hotfixes(ctx: Context, state: str | None = None,
     with ctx.reading() as store:
         if incident is not None:
             records.incident_row(store, incident)
-        return records.list_hotfixes(store, state=state, incident=incident)
+        return records.list_hotfixes(store, state=state, incident=incident,
+                                      policy=ctx.approval_policy)
 
 
 def get_hotfix(ctx: Context, key: str) -> Hotfix:
     parse_key(key, "HF")
     reap(ctx)
     with ctx.reading() as store:
-        return records.get_hotfix(store, key)
+        return records.get_hotfix(store, key, policy=ctx.approval_policy)

@@ -35,6 +35,8 @@ checklist = [
 
 [identity]
 allow_override = false           # true only for demos and tests: honours $HOTFIX_ACTOR
+                                 # as a marked name; the OS account still decides
+sandbox = false                  # demos and tests: each $HOTFIX_ACTOR name counts as a person
 
 # [store]
 # path = ""                      # default: <git common dir>/hotfix/hotfix.db

@@ -131,4 +131,4 @@ def rollback_target(ctx: Context, hf: Hotfix) -> str:
 def hotfix_path(ctx: Context, key: str) -> list[Step]:
     """The release path of hotfix `key` (`hotfix status --hotfix KEY`)."""
     with ctx.reading() as store:
-        return release_path(ctx, store, records.get_hotfix(store, key))
+        return release_path(ctx, store, records.get_hotfix(store, key, policy=ctx.approval_policy))

@@ -11,6 +11,8 @@ from __future__ import annotations
 from ..config import EnvironmentConfig
 from ..core import approval as appr
 from ..core.models import (
+    Actor,
+    Approval,
     ChecklistItem,
     Hotfix,
     HotfixState,
@@ -25,6 +27,7 @@ from ..deploy.lifecycle import orphaned_runs
 from ..store import records, verifications
 from ..store import runs as run_rows
 from ..store.db import Store
+from . import integrity
 from .context import Context
 from .releases import choose_rollback
 
@@ -98,23 +101,29 @@ def submit(hf: Hotfix, checklist: list[ChecklistItem], commits: int,
     return appr.submit_blockers(hf, checklist, commits, accept_scope)
 
 
-def approve(hf: Hotfix, me: str) -> list[str]:
-    refusal = appr.approval_refusal(hf, me)
+def approve(hf: Hotfix, me: Actor, policy: appr.Policy) -> list[str]:
+    """The author's OS account never approves, under any name (core.approval)."""
+    refusal = appr.approval_refusal(hf, me.name, account=me.os_account, policy=policy)
     return [refusal] if refusal else []
 
 
-def already_approved(hf: Hotfix, me: str) -> str | None:
+def mine(hf: Hotfix, me: Actor, policy: appr.Policy) -> list[Approval]:
+    """The acting person's approvals of `hf` that count (an account counts once)."""
+    who = appr.person(me.name, me.os_account, policy)
+    return [a for a in hf.approvals if a.counts and a.counted_as == who]
+
+
+def already_approved(hf: Hotfix, me: Actor, policy: appr.Policy) -> str | None:
     """The console's note that a second approval by the same person would count for
     nothing (the CLI simply does nothing then)."""
-    mine = [a for a in hf.approvals if a.approver == me and a.decision == "approved"
-            and not a.stale]
-    if mine and not hf.needs_retroactive_approval:
-        return f"you already approved {hf.key} at {mine[-1].sha[:10]}"
+    counted = mine(hf, me, policy)
+    if counted and not hf.needs_retroactive_approval:
+        return f"you already approved {hf.key} at {counted[-1].sha[:10]}"
     return None
 
 
-def reject(hf: Hotfix, me: str) -> list[str]:
-    if hf.author == me:
+def reject(hf: Hotfix, me: Actor, policy: appr.Policy) -> list[str]:
+    if appr.is_author(appr.author_of(hf), me.name, me.os_account, policy):
         return [f"you authored {hf.key}; edit it, or abandon it, instead of rejecting"]
     if hf.state not in (HotfixState.IN_REVIEW, HotfixState.APPROVED):
         return [f"{hf.key} is {hf.state}; only a hotfix in review can be rejected"]
@@ -138,11 +147,15 @@ def pick(hf: Hotfix, worktree_missing: bool) -> list[str]:
 # ---- runs ---------------------------------------------------------------------------------
 
 def deploy(ctx: Context, store: Store, hf: Hotfix, env: EnvironmentConfig,
-           break_glass: bool = False) -> list[str]:
-    """Why this hotfix may not be deployed to `env` now: a lock, its state, its
-    approvals, and the release path (what `env` requires first). Break-glass goes past
-    the approvals and the release path, never past a lock."""
-    reasons = locked(store, env.name)
+           break_glass: bool = False, full_audit: bool = False) -> list[str]:
+    """Why this hotfix may not be deployed to `env` now: the record must be what the
+    audit chain says (services.integrity; `full_audit`, for the deploy itself,
+    recomputes the whole chain), a lock, its state, its approvals, and the release path
+    (what `env` requires first). Break-glass goes past the audit check, the approvals and
+    the release path, never past a lock."""
+    reasons = [] if break_glass else integrity.deploy_refusals(ctx, store, hf, env.name,
+                                                               full=full_audit)
+    reasons += locked(store, env.name)
     allowed = BREAK_GLASS_FROM if break_glass else GATED_FROM
     if hf.state not in allowed:
         return reasons + [_not_deployable(hf, break_glass)]

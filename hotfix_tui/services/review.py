@@ -62,7 +62,7 @@ def show(ctx: Context, key: str) -> Hotfix:
     with ctx.open(create=False) as store:
         sync(ctx, key, store)
         row = records.hotfix_row(store, key)
-        hf = records.get_hotfix(store, key)
+        hf = records.get_hotfix(store, key, policy=ctx.approval_policy)
         if HotfixState(row["state"]) in (HotfixState.ABANDONED, HotfixState.FINISHED):
             return hf
         items, _ = full_checklist(ctx, store, row)
@@ -123,16 +123,26 @@ def submit(ctx: Context, key: str, accept_scope: str | None = None) -> Hotfix:
     return _fresh(ctx, key)
 
 
-def _bound_row(ctx: Context, store: Store, row, decision: str, comment: str, now: str,
-               retroactive: bool = False) -> dict:
+def _insert_bound(ctx: Context, store: Store, row, decision: str, comment: str, now: str,
+                  retroactive: bool = False) -> dict:
+    """Insert an approval (or rejection) of exactly the content as it is now; returns its
+    record (core.approval.record), which its audit event carries whole."""
     b = binding(ctx, store, row, row["head_sha"])
-    return {
+    values = {
         "hotfix_id": row["id"], "approver": ctx.actor.name,
+        "approver_account": ctx.actor.os_account,
         "approver_verified": int(ctx.actor.verified), "decision": decision,
         "head_sha": b.head_sha, "tree_sha": b.tree_sha, "checklist_hash": b.checklist_hash,
         "doc_hash": b.doc_hash, "config_hash": b.config_hash, "comment": comment, "at": now,
         "retroactive": int(retroactive),
     }
+    approval_id = store.insert("approvals", values)
+    return appr.record(approval_id=approval_id, hotfix=row["key"], approver=ctx.actor.name,
+                       account=ctx.actor.os_account, verified=ctx.actor.verified,
+                       decision=decision, head_sha=b.head_sha, tree_sha=b.tree_sha,
+                       checklist_hash=b.checklist_hash, doc_hash=b.doc_hash,
+                       config_hash=b.config_hash, retroactive=retroactive, comment=comment,
+                       at=now)
 
 
 def approve(ctx: Context, key: str, comment: str = "",
@@ -141,9 +151,10 @@ def approve(ctx: Context, key: str, comment: str = "",
     """Approve exactly the content as it is now. `expected_head` (or the whole `expected`
     binding, from the console) refuses when the content changed since the approver looked."""
     comment = clean_text(comment, "comment")
+    policy = ctx.approval_policy
     with ctx.open(create=False) as store:
         hf = load(ctx, key, store)
-    blockers = refusals.approve(hf, ctx.actor.name)
+    blockers = refusals.approve(hf, ctx.actor, policy)
     if not blockers and expected_head and not hf.head_sha.startswith(expected_head.lower()):
         blockers = [f"approval stale: head moved to {hf.head_sha[:12]} since you looked "
                     f"({expected_head[:12]})"]
@@ -153,16 +164,15 @@ def approve(ctx: Context, key: str, comment: str = "",
         store, row = c.store, c.row
         # again, inside the transaction: the content or the state may have moved on
         retro = _after_the_fact(row)
+        fresh = records.get_hotfix(store, key, policy=policy)
         blockers = (_changed_since(ctx, store, row, hf.head_sha, expected)
-                    or refusals.approve(records.get_hotfix(store, key), ctx.actor.name)
+                    or refusals.approve(fresh, ctx.actor, policy)
                     or (_not_what_shipped(store, row) if retro else []))
         if blockers:
             raise PolicyRefusal(f"approve {hf.key}", blockers)
-        mine = [a for a in records.approvals_for(store, row["id"])
-                if a.approver == ctx.actor.name and a.decision == "approved" and not a.stale]
-        if not mine or retro:  # a person counts once
+        if not refusals.mine(fresh, ctx.actor, policy) or retro:  # an account counts once
             _record_approval(c, comment, retro)
-        return records.get_hotfix(store, key)
+        return records.get_hotfix(store, key, policy=policy)
 
 
 def _after_the_fact(row) -> bool:
@@ -198,20 +208,22 @@ def _not_what_shipped(store: Store, row) -> list[str]:
 
 
 def _record_approval(c: Change, comment: str, retro: bool) -> None:
-    values = _bound_row(c.ctx, c.store, c.row, "approved", comment, c.now, retroactive=retro)
-    c.store.insert("approvals", values)
+    """The approval row and its event, which carries its whole content."""
+    content = _insert_bound(c.ctx, c.store, c.row, "approved", comment, c.now,
+                            retroactive=retro)
     c.audit("approval.retroactive" if retro else "approval.approved", entity="approval",
-            after={"sha": values["head_sha"], "tree": values["tree_sha"],
-                   "comment": comment or None})
+            after=content)
     if retro:
         c.store.execute("UPDATE hotfixes SET needs_retroactive_approval = 0 WHERE id = ?",
                         (c.row["id"],))
         return
-    valid = appr.valid_approvers(records.approvals_for(c.store, c.row["id"]))
+    judged = records.approvals_for(c.store, c.row, c.ctx.approval_policy)
+    valid = appr.valid_approvers(judged)
     if (HotfixState(c.row["state"]) is HotfixState.IN_REVIEW
             and len(valid) >= c.ctx.config.approvals.required):
-        c.set_state(HotfixState.APPROVED, "hotfix.approved", approvers=sorted(valid),
-                    sha=values["head_sha"], comment=comment or None)
+        c.set_state(HotfixState.APPROVED, "hotfix.approved",
+                    approvers=sorted(a.approver for a in judged if a.counts),
+                    sha=content["sha"], comment=comment or None)
 
 
 def reject(ctx: Context, key: str, comment: str) -> Hotfix:
@@ -220,36 +232,35 @@ def reject(ctx: Context, key: str, comment: str) -> Hotfix:
         raise ValidationError("a rejection needs a --comment saying why")
     with ctx.open(create=False) as store:
         hf = load(ctx, key, store)
-    blockers = refusals.reject(hf, ctx.actor.name)
+    blockers = refusals.reject(hf, ctx.actor, ctx.approval_policy)
     if blockers:
         raise PolicyRefusal(f"reject {hf.key}", blockers)
     check_hotfix_transition(hf.key, hf.state, HotfixState.DRAFT)
     with change(ctx, hotfix=key) as c:
-        c.store.insert("approvals", _bound_row(ctx, c.store, c.row, "rejected", comment, c.now))
+        content = _insert_bound(ctx, c.store, c.row, "rejected", comment, c.now)
         c.store.execute("UPDATE approvals SET stale = 1, stale_reason = ? WHERE hotfix_id = ? "
                         "AND stale = 0 AND decision = 'approved'",
                         (f"superseded by rejection from {ctx.actor.name}", c.row["id"]))
-        c.set_state(HotfixState.DRAFT, "hotfix.rejected", comment=comment)
-        return records.get_hotfix(c.store, key)
+        c.set_state(HotfixState.DRAFT, "hotfix.rejected", comment=comment, approval=content)
+        return records.get_hotfix(c.store, key, policy=ctx.approval_policy)
 
 
 def review_queue(ctx: Context) -> list[Hotfix]:
-    """Hotfixes waiting for the acting user's approval (not their own, not yet approved
-    by them)."""
+    """Hotfixes waiting for the acting user's approval (not their own, under any name; not
+    yet approved by their account)."""
+    policy = ctx.approval_policy
     with ctx.reading() as store:
-        items = records.list_hotfixes(store, state=str(HotfixState.IN_REVIEW))
-        items += [h for h in records.list_hotfixes(store, active_only=True)
+        items = records.list_hotfixes(store, state=str(HotfixState.IN_REVIEW), policy=policy)
+        items += [h for h in records.list_hotfixes(store, active_only=True, policy=policy)
                   if h.needs_retroactive_approval]
-    me = ctx.actor.name
     out = []
     seen = set()
     for h in items:
-        if h.key in seen or h.author == me:
+        if h.key in seen or appr.is_author(appr.author_of(h), ctx.actor.name,
+                                           ctx.actor.os_account, policy):
             continue
-        if any(a.approver == me and a.decision == "approved" and not a.stale
-               for a in h.approvals) and not h.needs_retroactive_approval:
+        if refusals.mine(h, ctx.actor, policy) and not h.needs_retroactive_approval:
             continue
         seen.add(h.key)
         out.append(h)
     return out
-

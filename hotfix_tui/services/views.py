@@ -42,6 +42,7 @@ def _why(reasons: list[str]) -> str | None:
 
 
 def dashboard(ctx: Context, include_resolved: bool = False) -> Dashboard:
+    policy = ctx.approval_policy
     with ctx.open(create=False) as store:
         reap_in(ctx, store)
         envs = tuple(status_in(ctx, store))
@@ -52,7 +53,7 @@ def dashboard(ctx: Context, include_resolved: bool = False) -> Dashboard:
         incidents = records.list_incidents(store, include_resolved, limit=100)
         rows = []
         for inc in incidents:
-            hfs = records.list_hotfixes(store, incident=inc.key, limit=10)
+            hfs = records.list_hotfixes(store, incident=inc.key, limit=10, policy=policy)
             rows.append(IncidentRow(inc, tuple(h for h in hfs
                                                if h.state is not HotfixState.ABANDONED)))
         return Dashboard(tuple(rows), envs, store.data_version(), rollback, unlock)
@@ -81,7 +82,7 @@ def hotfix_detail(ctx: Context, key: str) -> HotfixDetail:
         except HotfixError as exc:
             error = str(exc)
         row = records.hotfix_row(store, key)
-        hf = records.get_hotfix(store, key)
+        hf = records.get_hotfix(store, key, policy=ctx.approval_policy)
         report = None
         bound = None
         if not error:
@@ -136,14 +137,15 @@ def action_reasons(ctx: Context, detail: HotfixDetail) -> dict[str, str | None]:
     """Why each hotfix action is unavailable to the acting user right now (None: it is
     available), from the same rules the services refuse with."""
     hf = detail.hotfix
-    me = ctx.actor.name
     out: dict[str, str | None] = {}
     if detail.scope:
         out["submit"] = _why(refusals.submit(hf, list(hf.checklist), detail.scope.commits))
     else:
         out["submit"] = detail.error or "scope unavailable"
-    out["approve"] = _why(refusals.approve(hf, me)) or refusals.already_approved(hf, me)
-    out["reject"] = _why(refusals.reject(hf, me))
+    me, policy = ctx.actor, ctx.approval_policy
+    out["approve"] = (_why(refusals.approve(hf, me, policy))
+                      or refusals.already_approved(hf, me, policy))
+    out["reject"] = _why(refusals.reject(hf, me, policy))
     out["save"] = out["tick"] = _why(refusals.edit(hf.key, hf.state))
     out["pick"] = _why(refusals.pick(hf, detail.worktree_missing))
     with ctx.reading() as store:

@@ -68,7 +68,18 @@ def append(
     row["prev_hash"] = prev_hash
     row["hash"] = row_hash(prev_hash, row)
     store.insert("audit_events", row)
+    store.chain_moved = True
     return _event(row)
+
+
+def first(store: Store):
+    """The chain's first event (its hash names the chain), or None when it is empty."""
+    return store.one("SELECT id, hash FROM audit_events ORDER BY id LIMIT 1")
+
+
+def head(store: Store):
+    """The chain's newest event (id and hash), or None when it is empty."""
+    return store.one("SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1")
 
 
 def _event(row: dict[str, Any] | Any) -> AuditEvent:
@@ -113,6 +124,26 @@ def events(
     if limit:
         sql += f" LIMIT {int(limit)}"
     return [_event(r) for r in store.all(sql, tuple(params))]
+
+
+def entity_events(store: Store, entity: str, key: str) -> list[AuditEvent]:
+    rows = store.all("SELECT * FROM audit_events WHERE entity = ? AND entity_key = ? "
+                     "ORDER BY id", (entity, key))
+    return [_event(r) for r in rows]
+
+
+def approval_events(store: Store, hotfixes: list[str]) -> dict[str, list[AuditEvent]]:
+    """By hotfix, in chain order: the events that create an approval or change whether it
+    counts."""
+    out: dict[str, list[AuditEvent]] = {}
+    for start in range(0, len(hotfixes), 500):  # within SQLite's limit on parameters
+        part = hotfixes[start:start + 500]
+        marks = ", ".join("?" for _ in part)
+        for r in store.all(f"SELECT * FROM audit_events WHERE hotfix IN ({marks}) AND "
+                           "(entity = 'approval' OR action = 'hotfix.rejected') ORDER BY id",
+                           tuple(part)):
+            out.setdefault(r["hotfix"], []).append(_event(r))
+    return out
 
 
 @dataclass(frozen=True)

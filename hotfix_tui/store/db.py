@@ -12,7 +12,7 @@ import os
 import sqlite3
 import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -66,6 +66,10 @@ class Store:
         self._db = None
         self._depth = 0
         self._lock = threading.RLock()
+        # Called after a commit that appended audit events (services anchor the chain's
+        # head outside the file); a hook reports its own problems and never raises.
+        self.after_commit: list[Callable[[Store], None]] = []
+        self.chain_moved = False
 
     @property
     def db(self):
@@ -99,6 +103,7 @@ class Store:
                 yield self
             except BaseException:
                 self._depth = 0
+                self.chain_moved = False
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 raise
@@ -106,9 +111,14 @@ class Store:
             try:
                 self.conn.execute("COMMIT")
             except sqlite3.Error as exc:
+                self.chain_moved = False
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 raise StoreError(_describe(exc, self.path)) from exc
+            if self.chain_moved:
+                self.chain_moved = False
+                for hook in list(self.after_commit):
+                    hook(self)
 
     @contextmanager
     def read(self) -> Iterator[Store]:

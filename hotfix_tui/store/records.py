@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from ..core import approval as appr
 from ..core.errors import NotFound
 from ..core.models import (
     Approval,
@@ -14,6 +15,7 @@ from ..core.models import (
 )
 from ..core.workflow import parse_key
 from . import verifications
+from .audit import approval_events
 from .db import Store
 from .rows import from_row
 
@@ -89,9 +91,36 @@ def hotfix_row(store: Store, key: str) -> sqlite3.Row:
     return row
 
 
-def approvals_for(store: Store, hotfix_id: int) -> list[Approval]:
-    rows = store.all("SELECT * FROM approvals WHERE hotfix_id = ? ORDER BY id", (hotfix_id,))
-    return [approval_from_row(r) for r in rows]
+def approvals_for(store: Store, row: sqlite3.Row,
+                  policy: appr.Policy = appr.STRICT) -> tuple[Approval, ...]:
+    """The hotfix's approvals, each checked against the audit chain (`backed`) and judged
+    by the two-person rule (`counts`, `not_counted`)."""
+    return approvals_of(store, [row], policy)[row["id"]]
+
+
+def approvals_of(store: Store, rows: list[sqlite3.Row],
+                 policy: appr.Policy = appr.STRICT) -> dict[int, tuple[Approval, ...]]:
+    """approvals_for for several hotfixes, in two queries whatever their number."""
+    out: dict[int, tuple[Approval, ...]] = {}
+    if not rows:
+        return out
+    ids = [r["id"] for r in rows]
+    found: dict[int, list[Approval]] = {i: [] for i in ids}
+    for start in range(0, len(ids), 500):  # within SQLite's limit on parameters
+        part = ids[start:start + 500]
+        marks = ", ".join("?" for _ in part)
+        for r in store.all(f"SELECT * FROM approvals WHERE hotfix_id IN ({marks}) "
+                           "ORDER BY id", tuple(part)):
+            found[r["hotfix_id"]].append(approval_from_row(r))
+    with_any = [r["key"] for r in rows if found[r["id"]]]
+    events = approval_events(store, with_any)
+    for r in rows:
+        mine = found[r["id"]]
+        problems = appr.chain_problems(mine, r["key"], events.get(r["key"], [])) if mine \
+            else {}
+        out[r["id"]] = appr.judge(appr.Author(r["author"], r["author_account"]), mine, policy,
+                                  problems)
+    return out
 
 
 def checklist_for(store: Store, hotfix_id: int, kind: str = "scope",
@@ -103,13 +132,14 @@ def checklist_for(store: Store, hotfix_id: int, kind: str = "scope",
     return [checklist_from_row(r) for r in rows]
 
 
-def get_hotfix(store: Store, key: str, detail: bool = True) -> Hotfix:
+def get_hotfix(store: Store, key: str, detail: bool = True,
+               policy: appr.Policy = appr.STRICT) -> Hotfix:
     row = hotfix_row(store, key)
     if not detail:
         return hotfix_from_row(row, last_deploy_status=row["last_deploy_status"])
     return hotfix_from_row(
         row,
-        approvals_for(store, row["id"]),
+        approvals_for(store, row, policy),
         checklist_for(store, row["id"]),
         row["last_deploy_status"],
         verifications.of_hotfix(store, row["id"]).values(),
@@ -123,6 +153,7 @@ def list_hotfixes(
     incident: str | None = None,
     active_only: bool = False,
     limit: int | None = None,
+    policy: appr.Policy = appr.STRICT,
 ) -> list[Hotfix]:
     where: list[str] = []
     params: list[Any] = []
@@ -141,9 +172,7 @@ def list_hotfixes(
     if limit:
         sql += f" LIMIT {int(limit)}"
     rows = store.all(sql, tuple(params))
-    out = []
-    for r in rows:
-        out.append(hotfix_from_row(r, approvals_for(store, r["id"]), (),
-                                   r["last_deploy_status"],
-                                   verifications.of_hotfix(store, r["id"]).values()))
-    return out
+    approvals = approvals_of(store, rows, policy)
+    where = verifications.of_hotfixes(store, [r["id"] for r in rows])
+    return [hotfix_from_row(r, approvals[r["id"]], (), r["last_deploy_status"],
+                            where.get(r["id"], ())) for r in rows]

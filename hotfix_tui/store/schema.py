@@ -255,6 +255,26 @@ CREATE INDEX hook_deliveries_status ON hook_deliveries(status, id);
 CREATE INDEX hook_deliveries_finished ON hook_deliveries(finished_at);
 """
 
+# Who is behind a name: the OS account that authored a hotfix and that gave an approval
+# (the two-person rule compares accounts, never display names). Records of earlier
+# versions get theirs from the audit trail, which kept the account of every override.
+V4 = """
+ALTER TABLE hotfixes ADD COLUMN author_account TEXT NOT NULL DEFAULT '';
+ALTER TABLE approvals ADD COLUMN approver_account TEXT NOT NULL DEFAULT '';
+UPDATE hotfixes SET author_account = CASE WHEN author_verified = 1 THEN author ELSE coalesce(
+    (SELECT json_extract(e.data, '$.os_account') FROM audit_events e
+     WHERE e.hotfix = hotfixes.key AND e.action = 'hotfix.started' ORDER BY e.id LIMIT 1),
+    '') END;
+UPDATE approvals SET approver_account = CASE WHEN approver_verified = 1 THEN approver ELSE
+    coalesce((SELECT json_extract(e.data, '$.os_account') FROM audit_events e
+              JOIN hotfixes h ON h.key = e.hotfix
+              WHERE h.id = approvals.hotfix_id AND e.actor = approvals.approver
+                AND e.at = approvals.at
+                AND e.action IN ('approval.approved', 'approval.retroactive', 'hotfix.rejected')
+              ORDER BY e.id LIMIT 1), '') END;
+CREATE INDEX audit_entity ON audit_events(entity, entity_key, id);
+"""
+
 # Verification per environment (the release path): one row per hotfix and environment it
 # was deployed to successfully, with the content (sha) deployed there, its verification
 # (pending, passed, failed) and the rollback that took it away again. Runs record the
@@ -263,7 +283,7 @@ CREATE INDEX hook_deliveries_finished ON hook_deliveries(finished_at);
 # theirs (`later_envs`), and what a break-glass deploy bypassed (`bypassed`).
 # Existing records keep their verification: every environment a hotfix was deployed to
 # before it was verified counts as verified there, at the time it was verified.
-V4 = """
+V5 = """
 CREATE TABLE env_verifications (
     hotfix_id INTEGER NOT NULL REFERENCES hotfixes(id),
     env TEXT NOT NULL,
@@ -303,12 +323,12 @@ LEFT JOIN audit_events v ON v.id = (
 LEFT JOIN deploys r ON r.id = (
     SELECT max(x.id) FROM deploys x WHERE x.hotfix_id = d.hotfix_id AND x.env = d.env
       AND x.kind = 'verify' AND x.id > d.id AND x.sha = d.sha
-      AND x.status IN ('succeeded', 'failed', 'timed_out'))
+      AND x.status IN ('failed', 'timed_out'))
 WHERE d.id IN (SELECT max(id) FROM deploys WHERE kind = 'deploy' AND status = 'succeeded'
                AND hotfix_id IS NOT NULL GROUP BY hotfix_id, env);
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4]
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5]
 SCHEMA_VERSION = len(MIGRATIONS)
 OUR_TABLES = {"incidents", "hotfixes", "audit_events"}
 

@@ -28,6 +28,18 @@ def of_hotfix(store: Store, hotfix_id: int) -> dict[str, EnvVerification]:
     return {r["env"]: from_db(r) for r in rows}
 
 
+def of_hotfixes(store: Store, ids: list[int]) -> dict[int, list[EnvVerification]]:
+    """Hotfix id → its records, for a page of hotfixes in one query."""
+    out: dict[int, list[EnvVerification]] = {}
+    if not ids:
+        return out
+    marks = ", ".join("?" * len(ids))
+    for r in store.all(_SELECT + f" WHERE v.hotfix_id IN ({marks}) ORDER BY v.deployed_at",
+                       tuple(ids)):
+        out.setdefault(r["hotfix_id"], []).append(from_db(r))
+    return out
+
+
 def one(store: Store, hotfix_id: int, env: str) -> EnvVerification | None:
     row = store.one(_SELECT + " WHERE v.hotfix_id = ? AND v.env = ?", (hotfix_id, env))
     return from_db(row) if row is not None else None

@@ -17,6 +17,7 @@ from textual.worker import NoActiveWorker, get_current_worker
 
 from .. import services
 from ..clock import iso, utcnow
+from ..core.sanitize import BEYOND_C0, one_line, visible
 from ..services import Context
 from ..services.changes import Changes
 from .messages import Activity, DataChanged
@@ -47,9 +48,20 @@ class HotfixApp(Navigator):
         self.command_log: list = []
         self._hooks_since = iso(utcnow())  # hook outcomes before this console are not news
         repo = ctx.repo.toplevel.name if ctx.repo else "no repository"
-        self.title = f"hotfix · {repo}"
-        self.sub_title = f"{ctx.actor.label}" + ("  ·  READ-ONLY" if readonly else "")
+        self.title = one_line(f"hotfix · {repo}")
+        self.sub_title = one_line(ctx.actor.label) + ("  ·  READ-ONLY" if readonly else "")
         self._stop_observing = services.observe_commands(self._record_command)
+
+    # -- what reaches the terminal -------------------------------------------------
+    def notify(self, message: str, *, title: str = "", severity="information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every toast: error texts carry paths, git output and names, so they are shown
+        as plain text with unsafe characters made visible (core.sanitize)."""
+        super().notify(visible(message), title=one_line(title), severity=severity,
+                       timeout=timeout, markup=False)
+
+    def get_driver_class(self):
+        return _guarded(super().get_driver_class())
 
     # -- lifecycle --------------------------------------------------------------
     def on_mount(self) -> None:
@@ -150,3 +162,19 @@ class HotfixApp(Navigator):
             self.notify(f"{title}: {why}", severity="warning", title="Not available")
             return
         self.call_later(screen.run_action, action)
+
+
+def _guarded(driver_class):
+    """The driver, writing nothing a terminal would obey but Textual's own 7-bit escape
+    sequences: a C1, bidi or zero-width character that reached a frame (every screen
+    makes them visible first; this is the net under it) is dropped. They take no cell,
+    so dropping them keeps the layout."""
+
+    class GuardedDriver(driver_class):
+        def write(self, data: str) -> None:
+            if BEYOND_C0.search(data):
+                data = BEYOND_C0.sub("", data)
+            super().write(data)
+
+    GuardedDriver.__name__ = f"Guarded{driver_class.__name__}"
+    return GuardedDriver

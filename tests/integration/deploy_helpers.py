@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
-from tests.helpers import ServiceRepo, make_service_repo
+from tests.helpers import ServiceRepo, git, make_service_repo
 
 DEPLOY_SH = """#!/bin/sh
 echo "deploying $1 ($2) to $HOTFIX_ENV"
@@ -20,6 +22,7 @@ def deploy_config(srv: Path, extra: str = "") -> str:
     return f"""\
 [identity]
 allow_override = true
+sandbox = true  # one OS account plays alice and bob
 
 [scope]
 checklist = ["Root cause understood", "Rollback plan tested or obvious"]
@@ -116,3 +119,35 @@ def kill_every_command(svc: ServiceRepo) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(g, signal.SIGKILL)
     conn.close()
+
+
+# 8-bit CSI and OSC, a bidi override and isolate, a zero-width space, a BOM, a soft
+# hyphen, a tag character, the line separator: none may reach a terminal.
+EVIL = "\x9b2J\x9d0;owned\x9c r\u200boot \u202egnp.exe\u2066x\u2069 \ufeff\u00ad\U000e0041\u2028"
+EVIL_SH = """#!/bin/sh
+printf 'csi \\302\\2332J osc \\302\\2350;t\\302\\234 rtl \\342\\200\\256x zw r\\342\\200\\213oot\\n'
+printf 'isolate \\342\\201\\246y\\342\\201\\251 bom \\357\\273\\277 done\\n' >&2
+"""
+
+
+def evil_service(tmp_path: Path) -> ServiceRepo:
+    """A service whose main carries a commit with unsafe characters in its subject, its
+    author's name and a file name; HF-1 picks it and D-1 deploys it (break-glass) with a
+    script that prints them on both streams."""
+    svc = deploy_repo(tmp_path, files={"ops/evil.sh": EVIL_SH},
+                      extra_config='[environments.evil]\ndeploy = ["./ops/evil.sh"]\n'
+                                   "timeout_s = 60\n")
+    name = f"app/r\u200boot\u202etxt.py{EVIL[:4]}"
+    (svc.path / name).parent.mkdir(parents=True, exist_ok=True)
+    (svc.path / name).write_text(f"x = 1  # {EVIL}\n")
+    git(svc.path, "add", "--", name)
+    env = {**os.environ, "GIT_AUTHOR_NAME": f"Mal{EVIL}lory"}
+    subprocess.run(["git", "commit", "-q", "-m", f"Fix {EVIL} totals"], cwd=svc.path,
+                   env=env, check=True)
+    svc.evil = git(svc.path, "rev-parse", "HEAD")
+    assert svc.cli("start", "--incident", "INC-1", "--title", "Fix totals").code == 0
+    res = svc.cli("pick", "HF-1", svc.evil)
+    assert res.code == 0, res.err
+    res = svc.cli("deploy", "HF-1", "--env", "evil", "--break-glass", "the fix is urgent")
+    assert res.code == 0, res.err
+    return svc

@@ -122,7 +122,9 @@ def repo_state(rel: Release) -> dict:
         "audit": audit,
         "hotfixes": hotfixes,
         "incidents": incidents,
-        "refs": git(rel.path, "for-each-ref", "--format=%(refname) %(objectname)"),
+        # branches and tags; the audit anchor (refs/hotfix/audit/*) moves with the audit count
+        "refs": git(rel.path, "for-each-ref", "--format=%(refname) %(objectname)",
+                    "refs/heads", "refs/tags", "refs/remotes"),
         "worktrees": git(rel.path, "worktree", "list", "--porcelain"),
         "checkout": (git(rel.path, "rev-parse", "HEAD"), git(rel.path, "status", "--porcelain")),
         "finish_dir": sorted(p.name for p in (rel.path / ".git" / "hotfix" / "finish").glob("*")),

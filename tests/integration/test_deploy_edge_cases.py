@@ -186,7 +186,8 @@ def test_a_readonly_context_writes_nothing(svc):
 def test_the_override_must_be_committed(tmp_path):
     svc = deploy_repo(tmp_path)
     cfg = _cfg(svc)
-    cfg.write_text(cfg.read_text().replace("allow_override = true", "allow_override = false"))
+    cfg.write_text(cfg.read_text().replace("allow_override = true", "allow_override = false")
+                   .replace("sandbox = true", "sandbox = false"))
     git(svc.path, "commit", "-qam", "No overrides")
     cfg.write_text(cfg.read_text().replace("allow_override = false", "allow_override = true"))
     res = svc.cli("incident", "open", "--title", "t", "--sev", "2", "--json", actor="mallory")

@@ -31,7 +31,10 @@ def normalise(text: str, rel: Release, tmp: Path) -> str:
     def sha(m: re.Match) -> str:
         return "<SHA>" if any(k.startswith(m.group(0)) for k in known) else m.group(0)
 
+    from hotfix_tui.identity import os_account
+
     text = text.replace(str(tmp), "<TMP>")
+    text = text.replace(f"OS account {os_account()})", "OS account <ME>)")
     text = re.sub(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?Z", "<TIME>", text)
     text = re.sub(r"\b[0-9a-f]{7,40}\b", sha, text)
     text = re.sub(r"\b\d+(\.\d)?s\b|\b\d+m\d\ds\b", "<DURATION>", text)

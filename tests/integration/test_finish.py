@@ -265,3 +265,59 @@ def test_break_glass_without_retroactive_approval_is_refused(tmp_path):
     assert repo_state(rel) == before
     rel.ok("approve", "HF-1", actor="bob")
     assert rel.ok("finish", "HF-1", "--json").json()["state"] == "finished"
+
+
+def _killed_mid_pick(rel, tmp_path: Path) -> None:
+    """Run finish as a real process and kill -9 it (and the git it ran) in the middle of
+    the forward-port's cherry-pick, leaving the lock that git held behind."""
+    import os
+    import shutil
+
+    from tests.helpers import run_proc
+
+    wrapper = tmp_path / "bin" / "git"
+    wrapper.parent.mkdir()
+    real = shutil.which("git")
+    wrapper.write_text(f"""#!/bin/sh
+case " $* " in *" cherry-pick -x "*)
+  touch "$({real} rev-parse --absolute-git-dir)/index.lock"; kill -9 $PPID; exit 137;;
+esac
+exec {real} "$@"
+""")
+    wrapper.chmod(0o755)
+    res = run_proc(["finish", "HF-1"], cwd=rel.path,
+                   env={"PATH": f"{wrapper.parent}:{os.environ['PATH']}", "HOTFIX_ACTOR": "alice"})
+    assert res.code == -9
+
+
+def test_finish_retried_after_a_kill_names_the_conflict(tmp_path):
+    """Not "conflict in ?": the lock the killed git left is cleared, the pick runs again
+    and the real conflict is reported; --continue resumes from there."""
+    rel, _ = verified_hotfix(tmp_path, CONFLICTING_FIX)
+    _killed_mid_pick(rel, tmp_path)
+    res = rel.cli("finish", "HF-1")
+    assert_one_line_error(res, 1, "forward-port to main stopped on a conflict in app/cart.py")
+    assert "?" not in res.err
+    again = rel.cli("finish", "HF-1", "--continue")
+    assert_one_line_error(again, 1, "conflict in app/cart.py")
+
+
+def test_finish_says_what_git_could_not_do_when_it_is_not_a_conflict(tmp_path):
+    """While a git works in the temporary worktree, its lock is not taken away: finish
+    says what stopped git (not a conflict), and runs on once it is gone."""
+    import subprocess
+
+    rel, _ = verified_hotfix(tmp_path, CONFLICTING_FIX)
+    _killed_mid_pick(rel, tmp_path)
+    wt = rel.path / ".git" / "hotfix" / "finish" / "HF-1-main"
+    busy = subprocess.Popen(["git", "-c", "alias.wait=!sleep 60", "wait"], cwd=wt)
+    try:
+        res = rel.cli("finish", "HF-1")
+        assert_one_line_error(res, 1, "git could not cherry-pick")
+        assert "index.lock" in res.err and "--continue" in res.err and "?" not in res.err
+        assert rel.show()["state"] == "verified"
+    finally:
+        busy.kill()
+        busy.wait()
+    res = rel.cli("finish", "HF-1", "--continue")
+    assert_one_line_error(res, 1, "conflict in app/cart.py")

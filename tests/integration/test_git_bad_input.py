@@ -61,6 +61,16 @@ def test_bad_commits_to_pick_change_nothing(svc, ref, message):
     assert git(Path(shown["worktree"]), "rev-parse", "HEAD") == wt_head
 
 
+@pytest.mark.parametrize("rng", ["main~3..main", "v1.4.0...main", "main~2..", "..main"])
+def test_a_commit_range_is_called_a_range(svc, rng):
+    """Not "contains '~'": the user gave a range, and is told how to give its commits."""
+    assert svc.cli("start", "--incident", "INC-1", "--title", "t").code == 0
+    before = _state(svc.path)
+    res = svc.cli("pick", "HF-1", rng)
+    assert_one_line_error(res, 1, "a range is not a commit; give the commits one by one")
+    assert _state(svc.path) == before
+
+
 def test_unknown_incident(svc):
     before = _state(svc.path)
     assert_one_line_error(svc.cli("start", "--incident", "INC-7", "--title", "t"), 1,
@@ -94,6 +104,14 @@ def test_bare_repository(tmp_path: Path, svc):
     ("[nonsense]\nx = 1\n", "nonsense: unknown section"),
     ("[scope\n", "not valid TOML"),
     ("[environments.prod]\ndeploy = [\"./d.sh\", \"{sah}\"]\n", "unknown placeholder {sah}"),
+    # refused when read, not when `start` formats the tag (an internal error, or 1.5 GB)
+    ("[hotfix]\ntag_format = \"v{version}-{sha}\"\n", ".hotfix.toml:2: hotfix.tag_format"),
+    ("[hotfix]\ntag_format = \"v{version}{0}\"\n", ".hotfix.toml:2: hotfix.tag_format"),
+    ("[hotfix]\ntag_format = \"v{version}{\"\n", ".hotfix.toml:2: hotfix.tag_format"),
+    ("[hotfix]\ntag_format = \"v{version}{version:>999999999}\"\n",
+     ".hotfix.toml:2: hotfix.tag_format"),
+    ("[environments.production]\nmax_log_bytes = -1\n",
+     ".hotfix.toml:2: environments.production.max_log_bytes"),
 ])
 def test_malformed_config_names_the_key(tmp_path: Path, text, names):
     repo = init_repo(tmp_path / "r")
@@ -104,6 +122,29 @@ def test_malformed_config_names_the_key(tmp_path: Path, text, names):
     assert_one_line_error(res, 1, names)
     assert not (repo / ".git" / "hotfix").exists()
     assert git(repo, "branch", "--list") == "* main"
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "directory"])
+def test_a_config_that_is_not_a_file_is_refused_not_read(tmp_path: Path, kind):
+    """A FIFO would hang every command, /dev/zero would eat the memory: both are refused
+    before anything opens them, by a real process, with one line."""
+    import os
+
+    from tests.helpers import run_proc
+
+    repo = init_repo(tmp_path / "r")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "init")
+    cfg = repo / ".hotfix.toml"
+    if kind == "fifo":
+        os.mkfifo(cfg)
+    elif kind == "dev-zero":
+        cfg.symlink_to("/dev/zero")
+    else:
+        cfg.mkdir()
+    for args in (["list"], ["incident", "open", "--title", "t", "--sev", "2"], ["status"]):
+        res = run_proc(args, cwd=repo, timeout=60)  # the guard against a hang, not a timing
+        assert_one_line_error(res, 1, "is not a regular file")
+    assert not (repo / ".git" / "hotfix").exists()
 
 
 def test_no_release_tag(tmp_path: Path):

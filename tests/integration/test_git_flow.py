@@ -147,7 +147,7 @@ def test_stale_when_the_config_changes(svc):
 
 def test_self_approval_refused_and_a_person_counts_once(tmp_path):
     svc = make_service_repo(tmp_path / "shop", config=(
-        "[identity]\nallow_override = true\n[approvals]\nrequired = 2\n"
+        "[identity]\nallow_override = true\nsandbox = true\n[approvals]\nrequired = 2\n"
         "[scope]\nchecklist = [\"Root cause understood\", \"Rollback plan tested or obvious\"]\n"))
     assert svc.cli("incident", "open", "--title", "t", "--sev", "1").code == 0
     _start(svc)

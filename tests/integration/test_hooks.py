@@ -265,7 +265,7 @@ def test_failing_and_missing_hooks_are_recorded_and_the_action_succeeds(tmp_path
     rows = {(d["event"], d["hook"]): d for d in svc.cli("hooks", "--json").json()}
     failed = rows[("incident.opened", "incident.opened")]
     assert failed["status"] == "failed" and failed["exit_code"] == 3
-    assert failed["stderr"] == "first line\nsecond\n[31mred"  # no escape sequence survives
+    assert failed["stderr"] == "first line\nsecond\n\u241b[31mred"  # ESC shown, not obeyed
     missing = rows[("incident.mitigated", "incident.mitigated")]
     assert missing["status"] == "failed" and missing["exit_code"] is None
     assert missing["error"] == "command not found: /nonexistent/notify"

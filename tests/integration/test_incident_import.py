@@ -127,6 +127,14 @@ BAD = [
     # one bad item refuses the whole file, good ones before it included
     ('[{"title": "ok", "severity": 1}, {"severity": 2}]', "item 1: title is missing"),
     ('[{"title": "a\\u001b[31m", "severity": 1}]', "control characters"),
+    # like `incident open`: never cut silently, never read as something else
+    ('[{"title": "' + "x" * 201 + '", "severity": 2}]', "title is 201 characters long; the "
+                                                         "limit is 200"),
+    ('[{"title": 404, "severity": 2}]', "title must be a string, not a number (404)"),
+    ('[{"title": "Disk full", "severity": 7}]', "severity 7 is out of range"),
+    ('[{"title": "Disk full", "severity": "SEV0"}]', "severity 'SEV0' is out of range"),
+    ('{"alerts": [{"labels": {"alertname": "' + "A" * 201 + '"}}]}',
+     "labels.alertname is 201 characters long"),
     ('"just a string"', "expected an Alertmanager payload"),
 ]
 
@@ -142,6 +150,22 @@ def test_a_malformed_file_changes_nothing(repo, tmp_path, text, message):
     assert_one_line_error(res, 1, message)
     assert str(bad) in res.err
     assert counts(repo) == before
+
+
+def test_a_long_alert_summary_shortens_the_title_and_says_so(repo, tmp_path):
+    """An annotation is prose a rule writes: the title shows its start, the result and
+    the audit event say it was cut (the alert name is never cut)."""
+    a = alert("CheckoutErrors", fingerprint="long1", severity="disaster")
+    a["annotations"]["summary"] = "s" * 500
+    doc = cli(repo, "incident", "import", write(tmp_path / "am.json", webhook(a)),
+              "--json").json()
+    item = doc["items"][0]
+    assert len(item["title"]) == 200 and item["title"].startswith("CheckoutErrors: sss")
+    assert item["title"].endswith("…")
+    assert item["note"] == "title shortened from 516 characters"
+    assert cli(repo, "incident", "show", "INC-1", "--json").json()["title"] == item["title"]
+    opened = cli(repo, "timeline", "INC-1", "--json").json()[0]
+    assert opened["extra"]["note"] == "title shortened from 516 characters"
 
 
 def test_a_missing_file(repo, tmp_path):

@@ -34,6 +34,7 @@ def promotion_config(srv: Path, soak: int = 300) -> str:
     return f"""\
 [identity]
 allow_override = true
+sandbox = true  # one OS account plays alice and bob
 
 [scope]
 checklist = ["Root cause understood", "Rollback plan tested or obvious"]
@@ -245,6 +246,10 @@ def test_unticking_an_item_takes_the_verification_back(tmp_path):
                       "production requires staging verified")
     ok(svc, "verify", "HF-1", "--env", "staging", "--item", "1")
     assert envs(svc)["staging"]["state"] == "passed"
+    (svc.srv / "staging-check-fails").touch()
+    assert svc.cli("verify", "HF-1", "--env", "staging").code == 1
+    assert envs(svc)["staging"]["state"] == "failed"
+    assert ok(svc, "audit", "verify", "--json").json()["ok"] is True
 
 
 def test_finish_requires_production_verified(tmp_path):
@@ -288,6 +293,27 @@ def test_rollback_of_staging_leaves_production_alone(tmp_path):
                       "production requires staging first: HF-1 was rolled back on staging "
                       "(D-5); deploy and verify it there again")
     assert ok(svc, "finish", "HF-1", "--json").json()["state"] == "finished"
+    # every verification record is what the audit chain says
+    assert ok(svc, "audit", "verify", "--json").json()["ok"] is True
+
+
+def test_a_verification_forged_with_sql_lets_nothing_through(svc):
+    """Staging marked verified behind hotfix's back: the audit chain says otherwise, so
+    `audit verify` names it and production's deploy is refused."""
+    approved_hotfix(svc)
+    ok(svc, "deploy", "HF-1", "--env", "staging")
+    conn = sqlite3.connect(svc.path / ".git" / "hotfix" / "hotfix.db")
+    conn.execute("UPDATE env_verifications SET state = 'passed', verified_by = 'alice', "
+                 "verified_at = '2020-01-01T00:00:00.000Z'")
+    conn.commit()
+    conn.close()
+    audit = svc.cli("audit", "verify")
+    assert audit.code == 1
+    assert "HF-1 on staging: is verified in the database, but pending by the audit chain" \
+        in audit.out
+    refused_unchanged(svc, svc.cli("deploy", "HF-1", "--env", "production"),
+                      "HF-1 on staging: is verified in the database, but pending by the audit "
+                      "chain (hotfix audit verify)")
 
 
 def test_rollback_of_the_only_environment_rolls_the_hotfix_back(tmp_path):
@@ -316,10 +342,12 @@ def test_existing_records_keep_their_verification(tmp_path):
 
     db = tmp_path / "legacy.db"
     conn = sqlite3.connect(db)
-    for script in schema.MIGRATIONS[:3]:
+    before = next(i for i, m in enumerate(schema.MIGRATIONS)
+                  if "CREATE TABLE env_verifications" in m)
+    for script in schema.MIGRATIONS[:before]:
         for statement in schema._split(script):
             conn.execute(statement)
-    conn.execute("PRAGMA user_version = 3")
+    conn.execute(f"PRAGMA user_version = {before}")
     conn.executescript(LEGACY_ROWS)
     conn.commit()
     conn.close()

@@ -173,7 +173,7 @@ def test_watch_one_incident_in_text_with_control_characters_neutralised(shop):
         watch.kill()
     assert code == 0 and err == ""
     assert line.split()[0] == "2" and "incident.opened" in line and "Pay fails" in line
-    assert "incident.reassigned" in reassigned and "alice → eve [31m " in reassigned
+    assert "incident.reassigned" in reassigned and "alice → eve\u241b[31m\u2407" in reassigned
     assert "\x1b" not in reassigned and "\x07" not in reassigned
     assert "incident.mitigated" in later and "INC-2 mitigated by bob" in later
     assert watch.lines.empty()  # INC-1's mitigation is not shown

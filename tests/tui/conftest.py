@@ -14,6 +14,7 @@ FROZEN = datetime(2026, 11, 26, 3, 12, 0, tzinfo=UTC)
 TUI_CONFIG = """\
 [identity]
 allow_override = true
+sandbox = true  # one OS account plays alice and bob
 
 [scope]
 max_files = 5

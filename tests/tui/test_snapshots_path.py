@@ -21,6 +21,7 @@ SIZES = [(80, 24), (160, 48)]
 CONFIG = """\
 [identity]
 allow_override = true
+sandbox = true  # one OS account plays alice and bob
 
 [scope]
 checklist = ["Root cause understood"]

@@ -18,6 +18,7 @@ FIXED_DATE = "2026-11-20T10:00:00+00:00"
 CONFIG = """\
 [identity]
 allow_override = true
+sandbox = true  # one OS account plays alice and bob
 
 [scope]
 checklist = ["Root cause understood"]

@@ -14,10 +14,17 @@ from hotfix_tui.core.record import render_markdown, tag_message
 
 @pytest.mark.parametrize(("value", "sev"), [
     ("critical", 1), ("CRITICAL", 1), ("warning", 3), ("info", 4), ("P2", 2), ("sev4", 4),
-    (2, 2), ("3", 3), (None, 1), ("weird", 1), (9, 1), (True, 1),
+    (2, 2), ("3", 3), (None, 1), ("weird", 1), ("sev 2", 2),
 ])
 def test_severity_mapping(value, sev):
     assert severity_of(value, DEFAULT_SEVERITY_MAP)[0] == sev
+
+
+@pytest.mark.parametrize("value", [9, 0, -1, "7", "SEV9", "sev0", True, 2.5, [1]])
+def test_a_severity_that_is_no_severity_is_refused_not_read_as_sev1(value):
+    """Like `incident open --sev 9`: a number outside 1-4 is a mistake, not "unsure"."""
+    with pytest.raises(ValidationError, match="severity"):
+        severity_of(value, DEFAULT_SEVERITY_MAP)
 
 
 def test_alertmanager_alert_without_fingerprint_gets_a_stable_one():

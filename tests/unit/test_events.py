@@ -72,7 +72,7 @@ def test_actions_that_are_no_event(action):
 def test_summaries_are_one_line_without_control_characters():
     [e] = events.derive(audit("hotfix.rejected", entity="hotfix", key="HF-1",
                               comment="no\n\x1b[31mway\x07"))
-    assert e.summary == "HF-1 rejected by alice: no  [31mway "
+    assert e.summary == "HF-1 rejected by alice: no \u241b[31mway\u2407"  # shown, not obeyed
     assert e.data["comment"] == "no\n\x1b[31mway\x07"  # JSON keeps the words, escaped
 
 

@@ -106,23 +106,25 @@ def test_config_reads_the_rules():
     assert cfg.promotion_order == ("staging", "production")
     assert cfg.gate_env == "production"
     assert cfg.later_envs("staging") == ("production",)
-    # without a production environment, finish needs the last one in the order
-    cfg = parse_config('[hotfix]\nproduction_env = "live"\n[environments.b]\nrequires = ["a"]'
-                       '\n[environments.a]\n')
-    assert cfg.gate_env == "b"
+    assert parse_config("").gate_env is None  # no environments: nothing to finish from
+
+
+P = '[hotfix]\nproduction_env = "p"\n'
 
 
 @pytest.mark.parametrize(("text", "needle"), [
-    ('[environments.p]\nrequires = ["qa"]\n', ":2: environments.p.requires: unknown environment "
-                                               "'qa' (known: p)"),
-    ('[environments.p]\nrequires = ["p"]\n', "p cannot require itself"),
-    ('[environments.p]\nrequires = "s"\n[environments.s]\n', "must be a list of strings"),
-    ('[environments.s]\n[environments.p]\nrequires = ["s", "s"]\n', "names an environment twice"),
-    ('[environments.s]\n[environments.p]\nrequires = ["s"]\nmin_soak_s = -1\n',
-     "environments.p.min_soak_s: must not be negative"),
-    ('[environments.p]\nmin_soak_s = 60\n', "min_soak_s: needs requires"),
-    ('[environments.a]\nrequires = ["b"]\n[environments.b]\nrequires = ["a"]\n',
-     ":2: environments.a.requires: the release path goes round in a circle: a → b → a"),
+    (P + '[environments.p]\nrequires = ["qa"]\n',
+     ":4: environments.p.requires: unknown environment 'qa' (known: p)"),
+    (P + '[environments.p]\nrequires = ["p"]\n', "p cannot require itself"),
+    (P + '[environments.p]\nrequires = "s"\n[environments.s]\n', "must be a list of strings"),
+    (P + '[environments.s]\n[environments.p]\nrequires = ["s", "s"]\n',
+     "names an environment twice"),
+    (P + '[environments.s]\n[environments.p]\nrequires = ["s"]\nmin_soak_s = -1\n',
+     "environments.p.min_soak_s: must be between 0 and 604800 (seconds)"),
+    (P + '[environments.p]\nmin_soak_s = 60\n', "min_soak_s: needs requires"),
+    (P + '[environments.p]\n[environments.a]\nrequires = ["b"]\n[environments.b]\n'
+     'requires = ["a"]\n',
+     ":5: environments.a.requires: the release path goes round in a circle: a → b → a"),
 ])
 def test_bad_rules_name_the_key_and_line(text, needle):
     with pytest.raises(ConfigError, match=needle.replace(".", r"\.").replace("(", r"\(")

@@ -70,5 +70,67 @@ def test_checklist_hash_ignores_who_but_not_what():
 
 
 def test_a_person_counts_once():
-    approvals = [_approval(), _approval(), _approval(approver="carol", stale=True)]
-    assert appr.valid_approvers(approvals) == {"bob"}
+    approvals = [_approval(approver_account="bob"), _approval(approver_account="bob"),
+                 _approval(approver="carol", approver_account="carol", stale=True)]
+    judged = appr.judge(appr.Author("alice", "alice"), approvals, appr.STRICT)
+    assert appr.valid_approvers(judged) == {"bob"}
+    assert [a.counts for a in judged] == [True, False, False]
+    assert judged[1].not_counted == "account bob counted already (as bob)"
+
+
+ALLOWED = appr.Policy(overrides_allowed=True)
+
+
+def _why(author, approvals, policy=ALLOWED):
+    return [a.not_counted for a in appr.judge(author, approvals, policy)]
+
+
+def test_the_two_person_rule_compares_os_accounts_not_names():
+    """The account root authored as alice: it never approves, under any name or case;
+    another account counts once however many names it uses."""
+    author = appr.Author("alice", "root")
+    mine = [_approval(approver="ROOT", approver_verified=False, approver_account="root"),
+            _approval(approver="bob", approver_verified=False, approver_account="root"),
+            _approval(approver="root", approver_account="root")]
+    assert _why(author, mine) == ["by the author's account (root)"] * 3
+    assert _why(author, mine, appr.STRICT)[2] == "by the author's account (root)"
+    others = [_approval(approver=f"bob{i}", approver_verified=False,
+                        approver_account="mallory") for i in range(1, 9)]
+    judged = appr.judge(author, others, ALLOWED)
+    assert appr.valid_approvers(judged) == {"mallory"}
+    assert judged[7].not_counted == "account mallory counted already (as bob1)"
+    # a name that is the author's, in another case, from another account: refused too
+    assert _why(author, [_approval(approver="Alice", approver_verified=False,
+                                   approver_account="dave")]) == [
+        "by the author's account (dave)"]
+
+
+def test_an_override_counts_only_where_overrides_are_allowed():
+    bob = _approval(approver="bob", approver_verified=False, approver_account="carol")
+    assert _why(appr.Author("alice", "alice"), [bob]) == [""]
+    assert _why(appr.Author("alice", "alice"), [bob], appr.STRICT) == [
+        "given as bob under an identity override, which this repository does not allow "
+        "([identity] allow_override)"]
+
+
+def test_an_approval_no_event_backs_does_not_count():
+    a = _approval(approver_account="bob", backed=False, not_counted="no audit event backs it")
+    assert _why(appr.Author("alice", "alice"), [a]) == ["no audit event backs it"]
+
+
+def test_in_a_sandbox_names_are_people():
+    """Demos and tests: one account plays alice, bob and carol."""
+    sandbox = appr.Policy(overrides_allowed=True, sandbox=True)
+    approvals = [_approval(approver=n, approver_verified=False, approver_account="root")
+                 for n in ("bob", "carol", "ALICE")]
+    judged = appr.judge(appr.Author("alice", "root"), approvals, sandbox)
+    assert appr.valid_approvers(judged) == {"bob", "carol"}
+    assert judged[2].not_counted == "by the author (alice)"
+
+
+def test_the_record_is_every_bound_field():
+    rec = appr.record_of(_approval(id=7, approver_account="bob", comment="ok"), "HF-3")
+    assert rec == {"approval": 7, "hotfix": "HF-3", "decision": "approved",
+                   "approver": "bob", "account": "bob", "verified": True, "sha": "a" * 40,
+                   "tree": "t1", "checklist_hash": "c1", "doc_hash": "d1",
+                   "config_hash": "k1", "retroactive": False, "comment": "ok", "at": "now"}

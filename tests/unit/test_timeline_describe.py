@@ -56,7 +56,7 @@ def test_every_action_has_its_own_words(action):
 
 @pytest.mark.parametrize(("ev", "text", "tone"), [
     (event("incident.note", after={"text": "line one\nline two\x1b[31m"}),
-     "note: line one line two [31m", ""),
+     "note: line one line two\u241b[31m", ""),
     (event("approval.stale", before={"approver": "bob"}, after={"reason": "head moved"}),
      "HF-1 approval by bob went stale: head moved", "warn"),
     (event("deploy.failed", after={"status": "failed", "exit_code": 3}),

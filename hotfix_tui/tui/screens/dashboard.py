@@ -11,6 +11,7 @@ from textual.widgets import Button, DataTable, Footer, Header, Static
 
 from ... import services
 from ...clock import age
+from ...core.approval import valid_approvers
 from ...core.models import HotfixState, IncidentStatus
 from ...core.promotion import duration
 from ...services import refusals
@@ -90,7 +91,7 @@ class DashboardScreen(BaseScreen):
         return services.views.dashboard(self.ctx)
 
     def show_error(self, message: str) -> None:
-        self.query_one("#detail-line", Static).update(f"error: {message}")
+        self.query_one("#detail-line", Static).update(clean(f"error: {message}"))
         super().show_error(message)
 
     # -- rendering ----------------------------------------------------------------------
@@ -151,8 +152,7 @@ class DashboardScreen(BaseScreen):
                             age(inc.opened_at, now), plain(inc.commander),
                             plain(inc.service), plain(inc.title, "bold")), hay
             for h in row.hotfixes:
-                valid = {a.approver for a in h.approvals if a.decision == "approved"
-                         and not a.stale}
+                valid = valid_approvers(h.approvals)
                 title = Text("└ ")
                 title.append(clean(h.title))
                 if h.break_glass:

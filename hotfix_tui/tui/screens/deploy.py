@@ -90,8 +90,9 @@ class DeployScreen(BaseScreen):
         elapsed = int((end - parse_iso(d.started_at)).total_seconds())
         t = Text()
         t.append(f"{d.key} ", style="bold")
-        t.append(f"{d.kind} · {d.env} · {d.hotfix or '-'} · {d.version} ({d.sha[:10]}) · by "
-                 f"{clean(d.started_by)}{'' if d.started_by_verified else ' (unverified)'}\n")
+        t.append(clean(f"{d.kind} · {d.env} · {d.hotfix or '-'} · {d.version} ({d.sha[:10]}) · "
+                       f"by {d.started_by}{'' if d.started_by_verified else ' (unverified)'}")
+                 + "\n")
         t.append(f"{elapsed // 60:02d}:{elapsed % 60:02d} elapsed · {d.lines} lines · ")
         t.append_text(state(d.status))
         if d.status is not RunStatus.RUNNING:

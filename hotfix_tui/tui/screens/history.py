@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,7 +13,7 @@ from ... import services
 from ...core.errors import HotfixError
 from ..base import BaseScreen
 from ..messages import OpenHotfix
-from ..widgets.common import add_columns, plain, state
+from ..widgets.common import add_columns, clean, plain, state
 from ..widgets.filtered import FilteredTable
 
 PAGE_SIZE = 60  # a screenful or two: the table's cost grows with its rows
@@ -80,13 +79,13 @@ class HistoryScreen(BaseScreen):
             self._status()
 
     def show_error(self, message: str) -> None:
-        self.query_one("#detail-line", Static).update(f"error: {message}")
+        self.query_one("#detail-line", Static).update(clean(f"error: {message}"))
 
     def show(self, page) -> None:
         self.page = page
         rows = []
         for h in page.rows:
-            title = Text(h.title)
+            title = plain(h.title)
             if h.break_glass:
                 title.append("  BREAK-GLASS", style="bold white on red")
             rows.append((h.key, (h.key, h.created_at[:10], state(h.state), h.incident,

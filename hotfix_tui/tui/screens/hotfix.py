@@ -21,7 +21,9 @@ from textual.widgets import (
 
 from ... import services
 from ...clock import age
-from ...core.models import HotfixState
+from ...core.approval import valid_approvers
+from ...core.models import HotfixState, actor_label
+from ...core.sanitize import visible
 from ...services.views import HotfixDetail
 from ..base import BaseScreen
 from ..flows.review import confirm_approve, confirm_reject
@@ -124,7 +126,7 @@ class HotfixScreen(BaseScreen):
         self.reasons = reasons
         hf = detail.hotfix
         required = self.ctx.config.approvals.required
-        valid = {a.approver for a in hf.approvals if a.decision == "approved" and not a.stale}
+        valid = valid_approvers(hf.approvals)
         head = Text()
         head.append(f"{hf.key} ", style="bold")
         head.append_text(state(hf.state))
@@ -161,7 +163,10 @@ class HotfixScreen(BaseScreen):
         self._show_reasons()
 
     def _show_fields(self, hf) -> None:
-        values = {"title": hf.title, **{n: getattr(hf, n) for n, _ in FIELDS}}
+        # what a field holds is edited as it is shown: an unsafe character a record of an
+        # older version holds appears as <U+XXXX>, and stays so if the field is saved
+        values = {"title": clean(hf.title),
+                  **{n: visible(getattr(hf, n)) for n, _ in FIELDS}}
         for name, value in values.items():
             widget = self.query_one(f"#f-{name}")
             current = widget.value if isinstance(widget, Input) else widget.text
@@ -245,10 +250,14 @@ class HotfixScreen(BaseScreen):
         t.clear()
         now = self.ctx.clock()
         for a in hf.approvals:
-            status = Text("stale: " + a.stale_reason, style="yellow") if a.stale else \
-                Text("counts" if a.decision == "approved" else "", style="green")
+            if a.counts:
+                status = Text("counts", style="green")
+            elif a.decision != "approved":
+                status = Text("")
+            else:  # stale, unbacked, by the author's account, an account counted already…
+                status = plain(a.not_counted, "bold red" if not a.backed else "yellow")
             decision = a.decision + (" (after the fact)" if a.retroactive else "")
-            t.add_row(plain(a.approver + ("" if a.approver_verified else " (unverified)")),
+            t.add_row(plain(actor_label(a.approver, a.approver_verified, a.approver_account)),
                       plain(decision), f"{age(a.at, now)} ago", a.sha[:10],
                       status, plain(a.comment))
 

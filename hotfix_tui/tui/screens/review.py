@@ -12,7 +12,7 @@ from ...clock import age
 from ..base import BaseScreen
 from ..flows.review import confirm_approve, confirm_reject
 from ..messages import OpenHotfix
-from ..widgets.common import add_columns, plain, state
+from ..widgets.common import add_columns, clean, plain, state
 from ..widgets.filtered import FilteredTable
 
 
@@ -83,7 +83,7 @@ class ReviewScreen(BaseScreen):
             why = self.why_not("approve")
             if why:
                 text = f"approve: {why}"
-        self.query_one("#reasons", Static).update(text)
+        self.query_one("#reasons", Static).update(clean(text))
         self.refresh_bindings()
 
     def why_not(self, action: str) -> str | None:

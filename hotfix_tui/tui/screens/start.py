@@ -96,7 +96,7 @@ class StartHotfixScreen(BaseScreen):
         self.app.call_from_thread(self._started, started)
 
     def _failed(self, message: str) -> None:
-        self.query_one("#problem", Static).update(f"refused: {message}")
+        self.query_one("#problem", Static).update(clean(f"refused: {message}"))
 
     def _started(self, started) -> None:
         hf = started.hotfix

@@ -6,6 +6,8 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
+from ...core.sanitize import one_line
+
 # The keys every line-API view (log, diff) scrolls with; each adds its own `end`.
 SCROLL_BINDINGS = [
     Binding("up,k", "scroll_up", "Up", show=False),
@@ -27,10 +29,9 @@ STATE_STYLE = {
 
 
 def clean(text: str | None) -> str:
-    """Stored text as one safe line: no control characters, no escape sequences."""
-    if not text:
-        return ""
-    return "".join(c if c >= " " and c != "\x7f" else " " for c in text.replace("\n", " "))
+    """Stored text as one safe line: control, bidi and invisible characters made visible
+    (core.sanitize)."""
+    return one_line(text)
 
 
 def sev(n: int) -> Text:

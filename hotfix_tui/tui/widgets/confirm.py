@@ -11,6 +11,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, TextArea
 
+from ...core.sanitize import one_line, visible
+
 T = TypeVar("T")
 
 
@@ -43,8 +45,8 @@ class ConfirmModal(Modal[bool]):
     def __init__(self, title: str, body: str, confirm: str = "Confirm",
                  danger: bool = False) -> None:
         super().__init__()
-        self.title_text = title
-        self.body = body
+        self.title_text = one_line(title)
+        self.body = visible(body)  # names, paths and subjects from git: shown, never obeyed
         self.confirm = confirm
         self.danger = danger
 
@@ -69,8 +71,8 @@ class TypedConfirmModal(Modal[str | None]):
 
     def __init__(self, title: str, body: str, expected: str, confirm: str) -> None:
         super().__init__()
-        self.title_text = title
-        self.body = body
+        self.title_text = one_line(title)
+        self.body = visible(body)  # names, paths and subjects from git: shown, never obeyed
         self.expected = expected
         self.confirm = confirm
 
@@ -110,10 +112,10 @@ class PromptModal(Modal[str | None]):
     def __init__(self, title: str, label: str, confirm: str = "OK", body: str = "",
                  multiline: bool = False, required: bool = True) -> None:
         super().__init__()
-        self.title_text = title
+        self.title_text = one_line(title)
         self.label = label
         self.confirm = confirm
-        self.body = body
+        self.body = visible(body)
         self.multiline = multiline
         self.required = required
 

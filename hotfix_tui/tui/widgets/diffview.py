@@ -10,6 +10,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ...core.sanitize import visible
 from .common import SCROLL_BINDINGS
 
 STYLES = {
@@ -31,11 +32,14 @@ def classify(line: str) -> str:
 
 
 def prepare(text: str) -> list[tuple[str, str]]:
-    """(kind, text) per line, tabs expanded and control characters made visible."""
+    """(kind, text) per line, tabs expanded and control, bidi and invisible characters
+    made visible (a diff is where a Trojan Source change hides)."""
     out = []
-    for line in text.splitlines():
-        clean = "".join(c if c >= " " or c == "\t" else "?" for c in line).expandtabs(4)
-        out.append((classify(line), clean))
+    lines = text.split("\n")  # not splitlines(): U+2028, U+0085 … are shown, not obeyed
+    if lines and lines[-1] == "":
+        lines.pop()
+    for line in lines:
+        out.append((classify(line), visible(line, keep="\t").expandtabs(4)))
     return out
 
 

@@ -21,6 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ...core.models import LogLine
+from ...core.sanitize import visible
 from .common import SCROLL_BINDINGS
 
 STAMPED = re.compile(r"\s*(\[?\d{4}-\d\d-\d\d[T ]|\[?\d\d:\d\d:\d\d)")
@@ -142,7 +143,7 @@ class LogView(ScrollView, can_focus=True):
         stamp = "" if STAMPED.match(line.text) else line.at[11:19]
         segments = [Segment(f"{stamp:<8} ", GUTTER)]
         style = STYLES.get(line.stream, Style())
-        text = line.text.replace("\t", "    ")
+        text = visible(line.text, keep="\t").replace("\t", "    ")  # lines of older versions
         segments += self._highlight(text, style, seq)
         flags = []
         if line.flags & LogLine.TRUNCATED:
