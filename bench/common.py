@@ -47,15 +47,17 @@ class Sizes:
     p6_runs: int
     p7_divergence: int  # commits between the hotfix's base and each of the 4 branches
     p7_runs: int
+    p8_runs: int
 
 
 FULL = Sizes(incidents=10_000, hotfixes=100_000, log_lines=1_000_000, p1_runs=9,
              p2_lines=1_000_000, p2_runs=5, p3_presses=200, p4_opens=5, p4_searches=20,
              p4_rounds=3, p5_files=20_000, p5_changed=300, p5_runs=15, p6_runs=5,
-             p7_divergence=2_000, p7_runs=9)
+             p7_divergence=2_000, p7_runs=9, p8_runs=9)
 QUICK = Sizes(incidents=60, hotfixes=600, log_lines=5_000, p1_runs=1, p2_lines=20_000,
               p2_runs=1, p3_presses=12, p4_opens=1, p4_searches=4, p4_rounds=1,
-              p5_files=300, p5_changed=30, p5_runs=2, p6_runs=1, p7_divergence=60, p7_runs=1)
+              p5_files=300, p5_changed=30, p5_runs=2, p6_runs=1, p7_divergence=60, p7_runs=1,
+              p8_runs=1)
 
 
 def median(values: list[float]) -> float:

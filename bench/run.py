@@ -29,7 +29,7 @@ from pathlib import Path
 import datagen
 from common import BENCH_DIR, FULL, QUICK, SIZE, Sizes, machine, source_state
 
-MEASURES = ("P1", "P2", "P3", "P4", "P5", "P6", "P7")
+MEASURES = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8")
 TARGETS = {
     "P1": ("≤ 1.5×", lambda r: r["ratio"] <= 1.5),
     "P2": ("≥ 0.5×", lambda r: r["ratio"] >= 0.5),
@@ -38,6 +38,7 @@ TARGETS = {
     "P5": ("≤ 1.3×", lambda r: r["ratio"] <= 1.3),
     "P6": ("≤ 2×", lambda r: r["ratio"] <= 2),
     "P7": ("≤ 2×", lambda r: r["ratio"] <= 2),
+    "P8": ("≤ 2×", lambda r: r["ratio"] <= 2),
 }
 
 
@@ -187,8 +188,14 @@ def run_p7(data: Data, s: Sizes, profile: Path | None) -> dict:
     return p7_missing.measure(bp["repo"], bp["db"], bp, s.p7_runs)
 
 
+def run_p8(data: Data, s: Sizes, profile: Path | None) -> dict:
+    import p8_cli
+
+    return p8_cli.measure(data.console_repo, data.big_db["path"], s.p8_runs)
+
+
 RUNNERS = {"P1": run_p1, "P2": run_p2, "P3": run_p3, "P4": run_p4, "P5": run_p5,
-           "P6": run_p6, "P7": run_p7}
+           "P6": run_p6, "P7": run_p7, "P8": run_p8}
 
 
 # ---- reporting -----------------------------------------------------------------------------
@@ -218,7 +225,7 @@ def summary_rows(results: dict) -> list[list[str]]:
             fig = [f"open {r['open_ms']:.1f} ms (max {r['open_max_ms']:.1f}); searches "
                    f"max {r['search_max_ms']:.1f} ms", "—",
                    f"max {max(r['open_max_ms'], r['search_max_ms']):.0f} ms"]
-        elif m in ("P5", "P7"):
+        elif m in ("P5", "P7", "P8"):
             fig = [f"{r['value'] * 1000:.1f} ms", f"{r['baseline'] * 1000:.1f} ms",
                    f"{r['ratio']:.2f}×"]
         else:
@@ -236,6 +243,7 @@ WHAT = {
     "P5": "`services.scope` vs `git diff --numstat` (in-process vs subprocess)",
     "P6": "peak RSS: deploy pane on the long log vs bare Textual app",
     "P7": "`services.missing` over 4 diverged branches vs 4× `git cherry`",
+    "P8": "slowest of `list --json`, `history … --json`, a completion Tab vs `hotfix --version`",
 }
 
 
@@ -315,6 +323,13 @@ def details(m: str, r: dict) -> list[str]:
                 f"{ms(r['warm_s'])}",
                 f"- commits from the hotfix's base to each branch: {div}; "
                 f"{r['git_commands']} git commands per `missing`"]
+    if m == "P8":
+        return [f"- `hotfix --version` runs (ms): {ms(r['version_s'])}",
+                f"- `hotfix list --json` (first page of 100) runs (ms): {ms(r['list_s'])}",
+                f"- `hotfix history gift card state:finished --json` runs (ms): "
+                f"{ms(r['history_s'])} ({r['history_total']:,} matches)",
+                f"- completion Tab on `hotfix show HF-1` runs (ms): {ms(r['complete_s'])} "
+                f"({r['candidates']} candidates)"]
     return [f"- deploy pane peaks (MiB): {', '.join(_mib(x)[:-4] for x in r['deploy_kib'])}",
             f"- bare app peaks (MiB): {', '.join(_mib(x)[:-4] for x in r['bare_kib'])}",
             f"- first frame of the deploy pane with its log lines: "
@@ -365,7 +380,7 @@ def write_results(path: Path, results: dict, info: dict, sizes: Sizes, quick: bo
                  "a hotfix of 2 commits")
     lines.append(f"- console size {SIZE[0]}×{SIZE[1]}; medians of {sizes.p1_runs} (P1), "
                  f"{sizes.p2_runs} (P2), {sizes.p5_runs} (P5), {sizes.p6_runs} (P6), "
-                 f"{sizes.p7_runs} (P7) runs")
+                 f"{sizes.p7_runs} (P7), {sizes.p8_runs} (P8) runs")
     lines += ["", "## Results", "", "| # | what | measured | baseline | figure | target | |",
               "|---|---|---|---|---|---|---|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]

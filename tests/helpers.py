@@ -75,6 +75,12 @@ class Result:
     def json(self):
         return json.loads(self.out)
 
+    def items(self) -> list:
+        """The `items` of a collection document (`list`, `status`, `deploys`, …)."""
+        doc = self.json()
+        assert doc["schema_version"] == 1, doc
+        return doc["items"]
+
 
 def run(args: list[str], cwd: Path | None = None, env: dict | None = None) -> Result:
     """Run the real CLI entry point in this process (fast), capturing its output."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import services
-from .common import dump_json, err, exit_code, get_ctx, json_option, out
+from .common import emit, err, exit_code, get_ctx, json_option, out
 
 
 @click.group("audit")
@@ -20,7 +20,7 @@ def verify_cmd(as_json: bool) -> None:
     record against the chain; list each problem and exit 1 if there is one."""
     result = services.verify_audit(get_ctx())
     if as_json:
-        dump_json(result.to_json())
+        emit(result.to_json())
     elif result.ok:
         extra = (f"; {result.unanchored} newer not anchored yet"
                  if result.unanchored and result.anchor else "")

@@ -7,8 +7,22 @@ from typing import Any
 
 import click
 
-from ..core.models import Severity
+from ..core.models import RunStatus, Severity
 from ..core.sanitize import json_text, visible
+
+# The JSON contract (docs/schema/): every document printed by --json carries the version
+# of its schema. A breaking change to a document bumps its version.
+SCHEMA_VERSION = 1
+
+# Exit codes (README, "Exit codes"). Commands that wait for a run end with its outcome.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+RUN_EXIT_CODES = {
+    RunStatus.SUCCEEDED: 0,
+    RunStatus.FAILED: 3,
+    RunStatus.CANCELLED: 4,
+    RunStatus.TIMED_OUT: 5,
+    RunStatus.INTERRUPTED: 6,
+}
 
 
 class CommandExit(Exception):
@@ -46,12 +60,35 @@ def _deliver_hooks(ctx) -> None:
     deliver_hooks(ctx)
 
 
+class Written:
+    """Whether this invocation already wrote a document to stdout (then an error that
+    follows is not a second document)."""
+
+    wrote = False
+
+
 # Every line the command line prints goes through out(), warn(), err() or dump_json():
 # whatever a value held (a commit subject, a file name, an older record), no character
 # a terminal obeys or a reader cannot see reaches the terminal (core.sanitize).
 
 def dump_json(value: Any, indent: int | None = 2) -> None:
+    Written.wrote = True
     click.echo(json_text(value, indent=indent))
+
+
+def emit(doc: dict[str, Any], version: int = SCHEMA_VERSION) -> None:
+    """Print one JSON document: `doc` with its schema_version first."""
+    dump_json({"schema_version": version, **doc})
+
+
+def emit_items(items: list[Any], **extra: Any) -> None:
+    """Print a collection document: {schema_version, items, …}."""
+    emit({"items": items, **extra})
+
+
+def emit_line(doc: dict[str, Any]) -> None:
+    """One document of a JSON Lines stream (`hotfix log --follow --json`)."""
+    dump_json({"schema_version": SCHEMA_VERSION, **doc}, indent=None)
 
 
 def out(text: str = "", nl: bool = True) -> None:

@@ -9,9 +9,35 @@ import click
 from .. import services
 from ..core.models import Deploy, LogLine, RunStatus, actor_label
 from ..core.promotion import duration
-from .common import dump_json, err, exit_code, get_ctx, json_option, out, safe, table
+from ..core.timeline import run_phrase
+from .common import (
+    EXIT_INTERRUPTED,
+    RUN_EXIT_CODES,
+    emit,
+    emit_items,
+    emit_line,
+    err,
+    exit_code,
+    get_ctx,
+    json_option,
+    out,
+    safe,
+    table,
+)
+from .completion_cmd import (
+    complete_active_hotfix,
+    complete_env,
+    complete_hotfix,
+    complete_run,
+    complete_running,
+)
 
 ENV_HELP = "Environment (default: [hotfix] production_env)."
+
+
+def env_option(required: bool = False, help: str = ENV_HELP):
+    return click.option("--env", "env", required=required, default=None, help=help,
+                        shell_complete=complete_env)
 
 
 def _line_text(line: LogLine) -> str:
@@ -37,42 +63,47 @@ def follow_run(ctx, d: Deploy, as_json: bool = False) -> Deploy:
     try:
         for line in services.follow_log(ctx, d.key):
             if as_json:
-                dump_json({"seq": line.seq, "stream": line.stream, "at": line.at,
-                           "text": line.text, "flags": line.flags}, indent=None)
+                emit_line(line.to_json())
             else:
                 out(_line_text(line))
             sys.stdout.flush()
     except KeyboardInterrupt:
         err(f"stopped following {d.key}; it keeps running "
             f"(hotfix log {d.key} --follow to watch again)")
-        raise SystemExit(130) from None
+        raise SystemExit(EXIT_INTERRUPTED) from None
     return services.show_run(ctx, d.key)
+
+
+def exit_with_outcome(run: Deploy) -> None:
+    """A command that waited for a run ends with the run's outcome (README, Exit codes)."""
+    code = RUN_EXIT_CODES.get(run.status, 1)
+    if code:
+        exit_code(code)
 
 
 def _finish(ctx, d: Deploy, detach: bool, as_json: bool) -> None:
     if detach:
         if as_json:
-            dump_json(d.to_json())
+            emit(d.to_json())
         else:
-            out(f"{d.key} started ({d.kind} {d.version} to {d.env}); "
+            out(f"{d.key} started ({run_phrase(str(d.kind), d.version, d.env)}); "
                 f"watch: hotfix log {d.key} --follow")
         return
     if not as_json:
-        out(f"{d.key}: {d.kind} {d.version} to {d.env} started by "
+        out(f"{d.key}: {run_phrase(str(d.kind), d.version, d.env)} started by "
             f"{actor_label(d.started_by, d.started_by_verified)}")
     final = follow_run(ctx, d, as_json=False) if not as_json else None
     if as_json:
         final = services.wait_run(ctx, d.key)
-        dump_json(final.to_json())
+        emit(final.to_json())
     else:
         out(f"{final.key}: {_outcome(final)}")
-    if final.status is not RunStatus.SUCCEEDED:
-        exit_code(1)
+    exit_with_outcome(final)
 
 
 @click.command("deploy")
-@click.argument("key")
-@click.option("--env", "env", default=None, help=ENV_HELP)
+@click.argument("key", shell_complete=complete_active_hotfix)
+@env_option()
 @click.option("--detach", is_flag=True, help="Start and return at once.")
 @click.option("--break-glass", "break_glass", default=None, metavar="REASON",
               help="Deploy without approval (recorded and flagged; needs approval after).")
@@ -91,10 +122,9 @@ def deploy_cmd(key: str, env: str | None, detach: bool, break_glass: str | None,
 
 
 @click.command("verify")
-@click.argument("key")
-@click.option("--env", "env", default=None,
-              help="Environment (default: the first one in promotion order that runs the "
-                   "hotfix unverified).")
+@click.argument("key", shell_complete=complete_active_hotfix)
+@env_option(help="Environment (default: the first one in promotion order that runs the "
+                 "hotfix unverified).")
 @click.option("--item", type=int, default=None, help="Tick manual verify item N.")
 @click.option("--uncheck", is_flag=True, help="With --item: untick it.")
 @click.option("--detach", is_flag=True)
@@ -110,9 +140,9 @@ def verify_cmd(key: str, env: str | None, item: int | None, uncheck: bool, detac
         items = services.verify_items(ctx, key, env)
         there = next((v for v in hf.environments if v.env == env), None)
         if as_json:
-            dump_json({"hotfix": hf.key, "state": str(hf.state), "env": env,
-                       "verification": str(there.state) if there else None,
-                       "items": [i.to_json() for i in items]})
+            emit_items([i.to_json() for i in items], hotfix=hf.key, env=env,
+                       state=str(hf.state),
+                       verification=str(there.state) if there else None)
         else:
             for i in items:
                 out(f"{'[x]' if i.checked else '[ ]'} {i.n} {safe(i.text)}")
@@ -123,7 +153,7 @@ def verify_cmd(key: str, env: str | None, item: int | None, uncheck: bool, detac
 
 
 @click.command("rollback")
-@click.option("--env", "env", default=None, help=ENV_HELP)
+@env_option()
 @click.option("--reason", required=True, help="Why: it goes in the record and the lock.")
 @click.option("--to", "to", default=None, metavar="VERSION",
               help="Release to return to (default: the last known-good one).")
@@ -135,52 +165,54 @@ def rollback_cmd(env: str | None, reason: str, to: str | None, follow: bool,
     ctx = get_ctx()
     d = services.rollback(ctx, env, reason, to)
     if not as_json:
-        err(f"{d.env} locked until 'hotfix unlock --env {d.env} --reason …'")
+        err(f"{d.env} stays locked until someone runs: hotfix unlock --env {d.env} "
+            "--reason 'cause addressed'")
     _finish(ctx, d, not follow, as_json)
 
 
 @click.command("cancel")
-@click.argument("deploy")
+@click.argument("deploy", metavar="RUN", shell_complete=complete_running)
 @json_option
 def cancel_cmd(deploy: str, as_json: bool) -> None:
     """Cancel a run: SIGTERM to its process group, SIGKILL after the grace period."""
     d = services.cancel(get_ctx(), deploy)
     if as_json:
-        dump_json(d.to_json())
+        emit(d.to_json())
     else:
         out(f"{d.key}: cancel requested ({d.status})")
 
 
 @click.command("log")
-@click.argument("deploy")
-@click.option("--follow", "-f", is_flag=True, help="Keep printing as lines arrive.")
+@click.argument("deploy", metavar="RUN", shell_complete=complete_run)
+@click.option("--follow", "-f", is_flag=True,
+              help="Keep printing as lines arrive, until the run ends; exit with its "
+                   "outcome (--json: one log line document per line).")
 @json_option
 def log_cmd(deploy: str, follow: bool, as_json: bool) -> None:
-    """Print (or tail) any run's log."""
+    """Print (or follow) any run's log."""
     ctx = get_ctx()
     d = services.show_run(ctx, deploy)
     if follow:
-        follow_run(ctx, d, as_json)
+        exit_with_outcome(follow_run(ctx, d, as_json))
         return
     lines = services.run_log(ctx, deploy)
     if as_json:
-        dump_json({"deploy": d.to_json(), "lines": [
-            {"seq": ln.seq, "stream": ln.stream, "at": ln.at, "text": ln.text,
-             "flags": ln.flags} for ln in lines]})
+        emit({"run": d.to_json(), "lines": [ln.to_json() for ln in lines]})
         return
     for ln in lines:
         out(_line_text(ln))
 
 
 @click.command("deploys")
-@click.option("--env", "env", default=None)
-@click.option("--hotfix", "hotfix", default=None)
+@env_option(help="Only runs on this environment.")
+@click.option("--hotfix", "hotfix", default=None, metavar="KEY", shell_complete=complete_hotfix,
+              help="Only runs of this hotfix.")
 @json_option
 def deploys_cmd(env: str | None, hotfix: str | None, as_json: bool) -> None:
-    """Runs, newest first."""
+    """Runs (deploy, verify, rollback), newest first."""
     items = services.list_runs(get_ctx(), env, hotfix)
     if as_json:
-        dump_json([d.to_json() for d in items])
+        emit_items([d.to_json() for d in items])
         return
     if not items:
         out("no deploys")
@@ -203,7 +235,8 @@ def status_cmd(hotfix: str | None, as_json: bool) -> None:
     items = services.status(ctx)
     path = {s.env: s for s in services.hotfix_path(ctx, hotfix)} if hotfix else {}
     if as_json:
-        dump_json([_status_json(s, path.get(s.env)) for s in items])
+        emit_items([{**s.to_json(), "path": path[s.env].to_json() if s.env in path else None}
+                    for s in items])
         return
     if not items:
         out("no environments configured")
@@ -212,16 +245,6 @@ def status_cmd(hotfix: str | None, as_json: bool) -> None:
     rows = [_status_row(s, path.get(s.env), bool(hotfix), now) for s in items]
     headers = ["env", "version", "sha", "by", "at", "verified", "requires", "running", "lock"]
     out(table(headers + ([services.get_hotfix(ctx, hotfix).key] if hotfix else []), rows))
-
-
-def _status_json(s, step) -> dict:
-    return {"env": s.env, "version": s.version, "sha": s.sha, "deployed_by": s.deployed_by,
-            "deployed_at": s.deployed_at, "locked": s.locked, "locked_by": s.locked_by,
-            "lock_reason": s.lock_reason, "running": s.running,
-            "requires": list(s.requires), "min_soak_s": s.min_soak_s, "hotfix": s.hotfix,
-            "verification": str(s.verification) if s.verification else None,
-            "verified_at": s.verified_at, "verified_by": s.verified_by,
-            "path": step.to_json() if step else None}
 
 
 def _status_row(s, step, with_hotfix: bool, now) -> list[str]:
@@ -254,31 +277,41 @@ def _run(s) -> str:
     return f"{r['kind']} {r['key']} {r['status']} {r['elapsed_s']}s"
 
 
+def _env_result(s, as_json: bool, line: str) -> None:
+    if as_json:
+        emit(s.to_json())
+    else:
+        out(line)
+
+
 @click.command("lock")
-@click.option("--env", "env", required=True)
+@env_option(required=True, help="The environment.")
 @click.option("--reason", required=True)
-def lock_cmd(env: str, reason: str) -> None:
+@json_option
+def lock_cmd(env: str, reason: str, as_json: bool) -> None:
     """Lock an environment: no deploys until unlocked."""
     s = services.lock(get_ctx(), env, reason)
-    out(f"{s.env} locked by {s.locked_by}: {s.lock_reason}")
+    _env_result(s, as_json, f"{s.env} locked by {s.locked_by}: {safe(s.lock_reason)}")
 
 
 @click.command("unlock")
-@click.option("--env", "env", required=True)
+@env_option(required=True, help="The environment.")
 @click.option("--reason", required=True, help="What addressed the cause.")
-def unlock_cmd(env: str, reason: str) -> None:
+@json_option
+def unlock_cmd(env: str, reason: str, as_json: bool) -> None:
     """Unlock an environment (after a rollback, say why it is safe again)."""
     s = services.unlock(get_ctx(), env, reason)
-    out(f"{s.env} unlocked")
+    _env_result(s, as_json, f"{s.env} unlocked")
 
 
 @click.command("adopt")
-@click.option("--env", "env", required=True)
+@env_option(required=True, help="The environment.")
 @click.option("--ref", "ref", required=True, help="The release tag it runs now.")
-def adopt_cmd(env: str, ref: str) -> None:
+@json_option
+def adopt_cmd(env: str, ref: str, as_json: bool) -> None:
     """Record what an environment already runs (before its first deploy through hotfix)."""
     s = services.adopt(get_ctx(), env, ref)
-    out(f"{s.env} runs {s.version} ({(s.sha or '')[:12]})")
+    _env_result(s, as_json, f"{s.env} runs {s.version} ({(s.sha or '')[:12]})")
 
 
 def register(root: click.Group) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import dump_json, exit_code, get_ctx, json_option, out, safe
+from .common import emit, exit_code, get_ctx, json_option, out, safe
 
 MARK = {"ok": "ok  ", "warn": "warn", "fail": "FAIL"}
 
@@ -18,7 +18,7 @@ def doctor_cmd(as_json: bool) -> None:
 
     report = doctor(get_ctx())
     if as_json:
-        dump_json(report.to_json())
+        emit(report.to_json())
     else:
         width = max(len(c.name) for c in report.checks)
         for c in report.checks:

@@ -11,7 +11,8 @@ import sys
 import click
 
 from .. import services
-from .common import dump_json, get_ctx, json_option, out, safe, table
+from .common import emit_items, get_ctx, json_option, out, safe, table
+from .completion_cmd import complete_incident
 
 
 def event_line(event) -> str:
@@ -31,7 +32,8 @@ def _raise_stop(signum, frame) -> None:
               help="One JSON document per line (NDJSON), as hooks read it.")
 @click.option("--since", type=click.IntRange(min=0), default=None, metavar="SEQ",
               help="Start after event SEQ (0: from the first event); default: from now on.")
-@click.option("--incident", default=None, metavar="KEY", help="Only this incident's events.")
+@click.option("--incident", default=None, metavar="KEY", help="Only this incident's events.",
+              shell_complete=complete_incident)
 def watch_cmd(as_json: bool, since: int | None, incident: str | None) -> None:
     """Print events as they are committed, one per line, until interrupted."""
     ctx = get_ctx()
@@ -71,7 +73,7 @@ def hooks_cmd(limit: int, problems: bool, as_json: bool) -> None:
     ctx = get_ctx()
     items = services.hook_deliveries(ctx, limit, problems)
     if as_json:
-        dump_json([d.to_json() for d in items])
+        emit_items([d.to_json() for d in items])
         return
     if not ctx.config.hooks.commands:
         click.echo("warning: no hooks are configured ([hooks] in .hotfix.toml)", err=True)

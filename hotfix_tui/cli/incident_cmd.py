@@ -9,7 +9,8 @@ import click
 from .. import services
 from ..clock import age
 from ..core.models import Incident, IncidentStatus, actor_label
-from .common import SeverityType, dump_json, get_ctx, json_option, out, safe, table
+from .common import SeverityType, emit, emit_items, get_ctx, json_option, out, safe, table
+from .completion_cmd import complete_incident, complete_open_incident
 
 
 def incident_text(inc: Incident) -> str:
@@ -43,7 +44,7 @@ def open_cmd(title: str, severity: int, service: str, commander: str, as_json: b
     """Open an incident and print its key."""
     inc = services.open_incident(get_ctx(), title, severity, service, commander)
     if as_json:
-        dump_json(inc.to_json())
+        emit(inc.to_json())
     else:
         out(inc.key)
 
@@ -55,7 +56,7 @@ def list_cmd(include_all: bool, as_json: bool) -> None:
     """Open and mitigated incidents (all with --all)."""
     items = services.list_incidents(get_ctx(), include_resolved=include_all)
     if as_json:
-        dump_json([i.to_json() for i in items])
+        emit_items([i.to_json() for i in items])
         return
     if not items:
         out("no incidents" if include_all else "no open incidents")
@@ -69,25 +70,25 @@ def list_cmd(include_all: bool, as_json: bool) -> None:
 
 
 @incident.command("show")
-@click.argument("key")
+@click.argument("key", shell_complete=complete_incident)
 @json_option
 def show_cmd(key: str, as_json: bool) -> None:
     """One incident."""
     inc = services.get_incident(get_ctx(), key)
     if as_json:
-        dump_json(inc.to_json())
+        emit(inc.to_json())
     else:
         out(incident_text(inc))
 
 
 def _status_command(name: str, status: IncidentStatus, doc: str):
     @incident.command(name, help=doc)
-    @click.argument("key")
+    @click.argument("key", shell_complete=complete_incident)
     @json_option
     def cmd(key: str, as_json: bool) -> None:
         inc = services.set_incident_status(get_ctx(), key, status)
         if as_json:
-            dump_json(inc.to_json())
+            emit(inc.to_json())
         else:
             out(f"{inc.key} {inc.status}")
 
@@ -100,29 +101,31 @@ _status_command("reopen", IncidentStatus.OPEN, "Reopen a mitigated or resolved i
 
 
 @incident.command("assign")
-@click.argument("key")
+@click.argument("key", shell_complete=complete_open_incident)
 @click.option("--commander", required=True, help="The new incident commander.")
 @json_option
 def assign_cmd(key: str, commander: str, as_json: bool) -> None:
     """Hand the incident to a new commander (kept in the timeline)."""
     inc = services.assign_commander(get_ctx(), key, commander)
     if as_json:
-        dump_json(inc.to_json())
+        emit(inc.to_json())
     else:
         out(f"{inc.key} commander: {inc.commander}")
 
 
 @incident.command("note")
-@click.argument("key")
+@click.argument("key", shell_complete=complete_open_incident)
 @click.argument("text")
 @json_option
 def note_cmd(key: str, text: str, as_json: bool) -> None:
     """Add the scribe's free-text entry to the incident timeline."""
     ev = services.add_note(get_ctx(), key, text)
     if as_json:
-        dump_json(ev)
+        from .release_cmd import event_json
+
+        emit(event_json(ev))
     else:
-        out(f"noted on {ev['entity_key']}")
+        out(f"noted on {ev.entity_key}")
 
 
 def register(root: click.Group) -> None:

@@ -1,5 +1,5 @@
 """The root command and the error boundary: one line `error: …`, never a traceback
-(unless HOTFIX_DEBUG=1)."""
+(unless HOTFIX_DEBUG=1). With --json, an error is also one JSON document on stdout."""
 
 from __future__ import annotations
 
@@ -10,11 +10,26 @@ import sys
 import click
 
 from .. import __version__
-from ..core.errors import HotfixError
-from .common import CommandExit
+from ..core import errors
+from ..core.errors import HotfixError, PolicyRefusal, UnknownKey
+from ..core.sanitize import json_text
+from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, SCHEMA_VERSION, CommandExit, Written
+from .where import located
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class RootGroup(click.Group):
+    """Adds where a key was looked for (repository and database) to `unknown …` errors:
+    the usual cause is running in the wrong directory."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except UnknownKey as exc:
+            raise located(exc, (ctx.obj or {}).get("services")) from None
+
+
+@click.group(cls=RootGroup, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", "db", type=click.Path(dir_okay=False), default=None,
               help="Database file (default: $HOTFIX_DB, [store] path, "
               "or <git dir>/hotfix/hotfix.db).")
@@ -39,6 +54,7 @@ def cli(ctx: click.Context, db: str | None, repo: str | None) -> None:
 def _register() -> None:
     from . import (
         audit_cmd,
+        completion_cmd,
         demo_cmd,
         deploy_cmd,
         doctor_cmd,
@@ -52,7 +68,7 @@ def _register() -> None:
     )
 
     for module in (incident_cmd, hotfix_cmd, work_cmd, deploy_cmd, release_cmd, audit_cmd,
-                   events_cmd, demo_cmd, tui_cmd, doctor_cmd, serve_cmd):
+                   events_cmd, demo_cmd, tui_cmd, doctor_cmd, serve_cmd, completion_cmd):
         module.register(cli)
 
 
@@ -65,48 +81,82 @@ def _one_line(text: str) -> str:
     return one_line(" ".join(str(text).split()))
 
 
+def _wants_json(argv: list[str]) -> bool:
+    args = argv[: argv.index("--")] if "--" in argv else argv
+    return "--json" in args
+
+
+# The error document's `type` (docs/schema/error.json), most specific class first.
+_ERROR_TYPES = ((click.UsageError, "usage"), (KeyboardInterrupt, "interrupted"),
+                (click.Abort, "interrupted"), (errors.UnknownKey, "unknown_key"),
+                (errors.NotFound, "not_found"), (errors.PolicyRefusal, "refused"),
+                (errors.IllegalTransition, "illegal_transition"),
+                (errors.ValidationError, "invalid"), (errors.ConfigError, "config"),
+                (errors.StoreError, "store"), (errors.GitError, "git"),
+                (errors.HotfixError, "failed"))
+
+
+def _error_type(exc: BaseException) -> str:
+    return next((name for cls, name in _ERROR_TYPES if isinstance(exc, cls)), "internal")
+
+
+def _error_doc(exc: BaseException, message: str, code: int) -> None:
+    """With --json and nothing printed yet: the error as a document on stdout too."""
+    if Written.wrote:
+        return
+    where = getattr(exc, "where", None) or {}
+    doc = {"schema_version": SCHEMA_VERSION, "error": {
+        "type": _error_type(exc),
+        "message": message,
+        "exit_code": code,
+        "reasons": list(exc.reasons) if isinstance(exc, PolicyRefusal) else None,
+        "repository": where.get("repository"),
+        "database": where.get("database"),
+    }}
+    with contextlib.suppress(OSError, ValueError):
+        click.echo(json_text(doc))
+
+
+def _failure(exc: BaseException) -> tuple[str, int]:
+    """The one-line message and exit code for what ended the command."""
+    if isinstance(exc, click.UsageError):
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        return f"{_one_line(exc.format_message())}{hint}", EXIT_USAGE
+    if isinstance(exc, click.ClickException):
+        return _one_line(exc.format_message()), exc.exit_code or EXIT_FAILED
+    if isinstance(exc, click.Abort):
+        return "aborted", EXIT_INTERRUPTED
+    if isinstance(exc, HotfixError):
+        return _one_line(exc.message), exc.exit_code
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted", EXIT_INTERRUPTED
+    return (f"internal error: {type(exc).__name__}: {_one_line(str(exc))} "
+            "(set HOTFIX_DEBUG=1 for details)"), EXIT_FAILED
+
+
 def main(argv: list[str] | None = None) -> None:
     debug = os.environ.get("HOTFIX_DEBUG") == "1"
+    args = list(sys.argv[1:] if argv is None else argv)
+    Written.wrote = False
     code = 0
     try:
-        result = cli.main(args=argv, prog_name="hotfix", standalone_mode=False)
+        result = cli.main(args=args, prog_name="hotfix", standalone_mode=False)
         code = result if isinstance(result, int) else 0
     except CommandExit as exc:
         code = exc.code
-    except click.UsageError as exc:
-        hint = ""
-        if exc.ctx is not None:
-            hint = f" (see '{exc.ctx.command_path} --help')"
-        click.echo(f"error: {_one_line(exc.format_message())}{hint}", err=True)
-        code = 2
-    except click.ClickException as exc:
-        click.echo(f"error: {_one_line(exc.format_message())}", err=True)
-        code = exc.exit_code or 1
-    except click.Abort:
-        click.echo("error: aborted", err=True)
-        code = 130
-    except HotfixError as exc:
-        if debug:
-            raise
-        click.echo(f"error: {_one_line(exc.message)}", err=True)
-        code = exc.exit_code
-    except KeyboardInterrupt:
-        click.echo("error: interrupted", err=True)
-        code = 130
     except BrokenPipeError:
         # The reader went away (hotfix list | head); not an error worth a message.
         with contextlib.suppress(OSError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-        code = 1
-    except Exception as exc:  # the last line of defence: still one line
-        if debug:
+        code = EXIT_FAILED
+    except (Exception, KeyboardInterrupt) as exc:
+        if debug and not isinstance(exc, (click.ClickException, click.Abort,
+                                          KeyboardInterrupt)):
             raise
-        click.echo(
-            f"error: internal error: {type(exc).__name__}: {_one_line(str(exc))} "
-            "(set HOTFIX_DEBUG=1 for details)",
-            err=True,
-        )
-        code = 1
+        message, code = _failure(exc)
+        click.echo(f"error: {message}", err=True)
+        if _wants_json(args):
+            _error_doc(exc, message, code)
     _say_notices()
     sys.exit(code)
 

@@ -8,7 +8,21 @@ import click
 
 from .. import services
 from ..core.models import actor_label
-from .common import dump_json, err, exit_code, get_ctx, json_option, out, safe, table
+from .common import (
+    dump_json,
+    emit,
+    emit_items,
+    err,
+    exit_code,
+    get_ctx,
+    json_option,
+    out,
+    safe,
+    table,
+)
+from .completion_cmd import complete_active_hotfix, complete_hotfix, complete_incident
+
+RECORD_VERSION = 2  # docs/schema/record.json; "schema": "hotfix-tui/record/2"
 
 
 def _stopped(message: str) -> None:
@@ -17,7 +31,7 @@ def _stopped(message: str) -> None:
 
 
 @click.command("finish")
-@click.argument("key")
+@click.argument("key", shell_complete=complete_active_hotfix)
 @click.option("--push", is_flag=True,
               help="Push the tag and the forward-port branches to [hotfix] remote (never "
                    "forced: a non-fast-forward is refused).")
@@ -49,7 +63,7 @@ def finish_cmd(key: str, push: bool, skip_verify: str | None, cont: bool, abort:
     result = services.finish(ctx, key, push=push, skip_verify=skip_verify, resume=cont,
                              present=present, port=port)
     if as_json:
-        dump_json(result.to_json())
+        emit(result.to_json())
     else:
         _print_finish(result)
     if result.stopped:
@@ -58,7 +72,7 @@ def finish_cmd(key: str, push: bool, skip_verify: str | None, cont: bool, abort:
 
 def _print_abort(undone, as_json: bool) -> None:
     if as_json:
-        dump_json(undone.to_json())
+        emit(undone.to_json())
         return
     for name in undone.restored:
         out(f"{name} moved back to where the finish found it")
@@ -94,7 +108,7 @@ def _branch_line(b) -> str:
 
 
 @click.command("missing")
-@click.argument("key")
+@click.argument("key", shell_complete=complete_hotfix)
 @click.option("--branch", "branches", multiple=True, metavar="BRANCH",
               help="Also check this branch (repeatable).")
 @json_option
@@ -104,7 +118,7 @@ def missing_cmd(key: str, branches: tuple[str, ...], as_json: bool) -> None:
     the same patch-id; "probably" when only the source matches, for you to decide."""
     report = services.missing(get_ctx(), key, list(branches))
     if as_json:
-        dump_json(report.to_json())
+        emit(report.to_json())
         return
     if report.commits == 0:
         out(f"{report.hotfix} has no commits yet (nothing picked or committed since its "
@@ -129,20 +143,26 @@ def missing_cmd(key: str, branches: tuple[str, ...], as_json: bool) -> None:
                     " (missing)" if several and not state else state))
 
 
+def event_json(ev) -> dict:
+    """An audit event with its readable line and tone (docs/schema/event.json)."""
+    from ..core.timeline import describe
+
+    text, tone = describe(ev)
+    return {**ev.to_json(), "text": text, "tone": tone or None}
+
+
 @click.command("timeline")
-@click.argument("incident")
+@click.argument("incident", shell_complete=complete_incident)
 @json_option
 def timeline_cmd(incident: str, as_json: bool) -> None:
     """Every event of an incident and its hotfixes, oldest first (notes included)."""
     from ..core.timeline import describe
 
-    events = services.timeline(get_ctx(), incident)
+    ctx = get_ctx()
+    events = services.timeline(ctx, incident)
     if as_json:
-        rows = []
-        for ev in events:
-            text, tone = describe(ev)
-            rows.append({**ev.to_json(), "text": text, "tone": tone})
-        dump_json(rows)
+        emit_items([event_json(ev) for ev in events],
+                   incident=services.get_incident(ctx, incident).key)
         return
     marks = {"bad": "!", "warn": "~", "good": "+", "": " "}
     rows = []
@@ -154,19 +174,25 @@ def timeline_cmd(incident: str, as_json: bool) -> None:
 
 
 @click.command("export")
-@click.argument("key")
-@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md",
-              show_default=True)
+@click.argument("key", shell_complete=complete_hotfix)
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default=None,
+              help="md (the default) or json (the same as --json).")
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False), default=None,
               help="Write to this file instead of standard output.")
-def export_cmd(key: str, fmt: str, output: str | None) -> None:
+@json_option
+def export_cmd(key: str, fmt: str | None, output: str | None, as_json: bool) -> None:
     """The whole record as a document for the post-incident review and release notes."""
     from pathlib import Path
 
     from ..core.sanitize import json_text
     from ..services.export import write_text
 
+    if as_json and fmt == "md":
+        raise click.UsageError("--json and --format md exclude each other")
+    fmt = "json" if as_json else (fmt or "md")
     doc = services.export(get_ctx(), key, fmt)
+    if not isinstance(doc, str):
+        doc = {"schema_version": RECORD_VERSION, **doc}
     text = doc if isinstance(doc, str) else json_text(doc) + "\n"
     if output:
         write_text(Path(output), text)
@@ -177,7 +203,10 @@ def export_cmd(key: str, fmt: str, output: str | None) -> None:
 
         Console().print(Markdown(text))
     else:
-        out(text, nl=False)
+        if fmt == "json":
+            dump_json(doc)
+        else:
+            out(text, nl=False)
 
 
 @click.command("import")
@@ -188,7 +217,7 @@ def import_cmd(file: str, as_json: bool) -> None:
     {title, severity, service} (FILE, or - for standard input). Safe to repeat."""
     result = services.import_incidents(get_ctx(), file)
     if as_json:
-        dump_json(result.to_json())
+        emit(result.to_json())
         return
     for item in result.items:
         what = item.incident or "-"

@@ -6,15 +6,30 @@ import click
 
 from .. import services
 from ..core.models import ChecklistItem
-from .common import dump_json, get_ctx, json_option, out, safe, table, warn
-from .hotfix_cmd import approvals_summary, hotfix_text
+from .common import emit, emit_items, get_ctx, json_option, out, safe, table, warn
+from .completion_cmd import complete_active_hotfix, complete_hotfix, complete_open_incident
+from .hotfix_cmd import approvals_summary, hotfix_text, summary_json
+
+
+def hotfix_json(ctx, key: str, **extra) -> dict:
+    """What every hotfix command prints with --json: the hotfix as `show` has it."""
+    return {**services.show(ctx, key).to_json(), **extra}
+
+
+# What a pick adds to the hotfix document (docs/schema/hotfix.json).
+PICK_KEYS = ("picked", "already_there", "skipped")
 
 
 def _emit_hotfix(hf, as_json: bool, line: str) -> None:
     if as_json:
-        dump_json(hf.to_json())
+        emit(hotfix_json(get_ctx(), hf.key))
     else:
         out(line)
+
+
+def _key_arg(active: bool = True):
+    return click.argument("key", shell_complete=complete_active_hotfix if active
+                          else complete_hotfix)
 
 
 @click.command("init")
@@ -25,7 +40,8 @@ def init_cmd() -> None:
 
 
 @click.command("start")
-@click.option("--incident", required=True, help="The incident this hotfix is for.")
+@click.option("--incident", required=True, help="The incident this hotfix is for.",
+              shell_complete=complete_open_incident)
 @click.option("--title", required=True, help="What the hotfix fixes.")
 @click.option("--base", default=None,
               help="Release to branch from (default: what production runs, else the "
@@ -38,14 +54,14 @@ def start_cmd(incident: str, title: str, base: str | None, as_json: bool) -> Non
         warn(safe(note))
     hf = started.hotfix
     if as_json:
-        dump_json({**hf.to_json(), "notes": list(started.notes)})
+        emit(hotfix_json(get_ctx(), hf.key, notes=list(started.notes)))
     else:
         out(f"{hf.key} {hf.version} from {hf.base_ref}")
         out(f"worktree: {hf.worktree}")
 
 
 @click.command("pick")
-@click.argument("key")
+@_key_arg()
 @click.argument("commits", nargs=-1)
 @click.option("--mainline", "-m", type=click.IntRange(1, 16), default=None,
               help="For a merge commit: the parent to diff against (1 = merged-into).")
@@ -78,7 +94,8 @@ def pick_cmd(key: str, commits: tuple[str, ...], mainline: int | None, keep_conf
             raise click.UsageError("give at least one COMMIT to pick")
         done = services.pick(ctx, key, list(commits), mainline, keep_conflict)
     if as_json:
-        dump_json(done.to_json())
+        result = done.to_json()
+        emit(hotfix_json(ctx, done.hotfix.key, **{k: result[k] for k in PICK_KEYS}))
         return
     for note in done.notes():
         out(safe(note))
@@ -86,13 +103,13 @@ def pick_cmd(key: str, commits: tuple[str, ...], mainline: int | None, keep_conf
 
 
 @click.command("scope")
-@click.argument("key")
+@_key_arg(active=False)
 @json_option
 def scope_cmd(key: str, as_json: bool) -> None:
     """Measure the diff against the scope budget (exit 0 whatever the violations)."""
     report = services.scope(get_ctx(), key)
     if as_json:
-        dump_json(report.to_json())
+        emit(report.to_json())
         return
     rows = []
     for f in report.files:
@@ -125,34 +142,36 @@ def _checklist_rows(items: list[ChecklistItem]) -> str:
 
 
 @click.command("checklist")
-@click.argument("key")
+@_key_arg(active=False)
 @json_option
 def checklist_cmd(key: str, as_json: bool) -> None:
     """The scope checklist: configured items and automatic ones from the diff."""
-    items = services.checklist(get_ctx(), key)
+    ctx = get_ctx()
+    items = services.checklist(ctx, key)
     if as_json:
-        dump_json([i.to_json() for i in items])
+        emit_items([i.to_json() for i in items], hotfix=services.get_hotfix(ctx, key).key)
     else:
         out(_checklist_rows(items))
 
 
 @click.command("check")
-@click.argument("key")
+@_key_arg()
 @click.argument("n", type=int)
 @click.option("--uncheck", is_flag=True, help="Untick the item.")
 @json_option
 def check_cmd(key: str, n: int, uncheck: bool, as_json: bool) -> None:
     """Tick (or untick) checklist item N; who and when are recorded."""
-    items = services.check(get_ctx(), key, n, not uncheck)
+    ctx = get_ctx()
+    items = services.check(ctx, key, n, not uncheck)
     if as_json:
-        dump_json([i.to_json() for i in items])
+        emit(hotfix_json(ctx, key))
     else:
         item = next(i for i in items if i.n == n)
         out(f"{'[x]' if item.checked else '[ ]'} {n} {item.text}")
 
 
 @click.command("edit")
-@click.argument("key")
+@_key_arg()
 @click.option("--title", default=None)
 @click.option("--why", default=None, help="Why this hotfix is needed now.")
 @click.option("--risk", default=None, help="What could go wrong.")
@@ -166,7 +185,7 @@ def edit_cmd(key: str, as_json: bool, **fields) -> None:
 
 
 @click.command("submit")
-@click.argument("key")
+@_key_arg()
 @click.option("--accept-scope", default=None, metavar="REASON",
               help="Submit despite failing automatic scope items; the reason is recorded.")
 @json_option
@@ -177,7 +196,7 @@ def submit_cmd(key: str, accept_scope: str | None, as_json: bool) -> None:
 
 
 @click.command("approve")
-@click.argument("key")
+@_key_arg()
 @click.option("--comment", default="", help="Optional comment.")
 @click.option("--sha", "expected", default=None,
               help="Refuse unless the head is still this commit (what you reviewed).")
@@ -191,7 +210,7 @@ def approve_cmd(key: str, comment: str, expected: str | None, as_json: bool) -> 
 
 
 @click.command("reject")
-@click.argument("key")
+@_key_arg()
 @click.option("--comment", required=True, help="Why: the author needs to know.")
 @json_option
 def reject_cmd(key: str, comment: str, as_json: bool) -> None:
@@ -201,7 +220,7 @@ def reject_cmd(key: str, comment: str, as_json: bool) -> None:
 
 
 @click.command("abandon")
-@click.argument("key")
+@_key_arg()
 @click.option("--reason", required=True)
 @json_option
 def abandon_cmd(key: str, reason: str, as_json: bool) -> None:
@@ -211,7 +230,7 @@ def abandon_cmd(key: str, reason: str, as_json: bool) -> None:
 
 
 @click.command("worktree")
-@click.argument("key")
+@_key_arg()
 @json_option
 def worktree_cmd(key: str, as_json: bool) -> None:
     """Recreate a hotfix worktree that was deleted by hand."""
@@ -226,7 +245,7 @@ def queue_cmd(as_json: bool) -> None:
     ctx = get_ctx()
     items = services.review_queue(ctx)
     if as_json:
-        dump_json([h.to_json() for h in items])
+        emit_items([summary_json(h) for h in items], has_more=False, next_before=None)
     elif not items:
         out("nothing waits for your approval")
     else:

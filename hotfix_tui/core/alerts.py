@@ -41,7 +41,7 @@ class AlertRecord:
 
     def to_json(self) -> dict[str, Any]:
         return {"fingerprint": self.fingerprint, "source": self.source, "status": self.status,
-                "title": self.title, "severity": self.severity, "service": self.service}
+                "title": self.title, "severity": self.severity, "service": self.service or None}
 
 
 def parse_payload(text: str, severity_map: dict[str, int]) -> list[AlertRecord]:

@@ -24,6 +24,15 @@ class NotFound(HotfixError):
     """A key that names nothing."""
 
 
+class UnknownKey(NotFound):
+    """An INC-n, HF-n or D-n that the database does not hold."""
+
+    def __init__(self, what: str, key: str) -> None:
+        super().__init__(f"unknown {what} {key}")
+        self.what = what
+        self.key = key
+
+
 class IllegalTransition(HotfixError):
     """A state change the lifecycle does not allow."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from .errors import ValidationError
 from .models import HotfixState
@@ -65,3 +65,26 @@ def parse_history_query(text: str) -> HistoryQuery:
             words.append(quoted if quoted is not None else word)
     words = [w for w in (w.strip() for w in words) if w]
     return HistoryQuery(words=tuple(words), **values)
+
+
+_SPAN = re.compile(r"^(\d{1,6})([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(text: str, now: datetime) -> str:
+    """`--since`: a day (`2026-03-01`), a UTC time (`2026-03-01T14:00`) or a span back
+    from `now` (`90m`, `36h`, `7d`, `2w`), as the timestamp prefix rows compare against."""
+    raw = (text or "").strip()
+    m = _SPAN.match(raw)
+    if m:
+        at = now.astimezone(UTC) - timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+    else:
+        try:
+            if len(raw) == 10:
+                return date.fromisoformat(raw).isoformat()
+            at = datetime.fromisoformat(raw.removesuffix("Z"))
+        except ValueError as exc:
+            raise ValidationError(f"--since: {text!r} is not a date (YYYY-MM-DD), a UTC time "
+                                  "(YYYY-MM-DDTHH:MM) or a span (30m, 12h, 7d, 2w)") from exc
+        at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"

@@ -19,12 +19,12 @@ from .models import AuditEvent
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # hotfix | incident | environment | run | approval | verification | chain | anchor
+    kind: str  # hotfix | incident | environment | run | approval | chain | anchor
     key: str
     text: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "key": self.key, "problem": self.text}
+        return {"kind": self.kind, "key": self.key or None, "problem": self.text}
 
     def __str__(self) -> str:
         return f"{self.key}: {self.text}"
@@ -134,18 +134,19 @@ def verification_problems(rows: Iterable[Any], v: ChainView) -> list[Problem]:
     backs: a deploy, content, a passed verification, or no rollback, it does not record."""
     out = []
     for r in rows:
-        where = f"{r['hotfix_key']} on {r['env']}"
-        chain = v.verifications.get((r["hotfix_key"], r["env"]))
+        key, there = r["hotfix_key"], f"its verification on {r['env']}"
+        chain = v.verifications.get((key, r["env"]))
         if chain is None:
-            out.append(Problem("verification", where, "no audit event records a deploy there"))
+            out.append(Problem("hotfix", key, f"{there} has no deploy there that an audit "
+                               "event records"))
         elif chain[0] != r["sha"]:
-            out.append(Problem("verification", where, f"ran {str(r['sha'])[:12]} in the "
-                               f"database, but {str(chain[0])[:12]} by the audit chain"))
+            out.append(Problem("hotfix", key, f"{there} is of {str(r['sha'])[:12]} in the "
+                               f"database, but of {str(chain[0])[:12]} by the audit chain"))
         elif r["state"] == "passed" and chain[1] != "passed":
-            out.append(Problem("verification", where, f"is verified in the database, but "
+            out.append(Problem("hotfix", key, f"{there} is passed in the database, but "
                                f"{chain[1]} by the audit chain"))
         elif r["rollback_id"] is None and chain[2]:
-            out.append(Problem("verification", where, "is not rolled back in the database, "
+            out.append(Problem("hotfix", key, f"{there} is not rolled back in the database, "
                                "but rolled back by the audit chain"))
     return out
 

@@ -61,6 +61,14 @@ class RunStatus(StrEnum):
         return self is not RunStatus.RUNNING
 
 
+def none_if_empty(d: dict[str, Any], *names: str) -> dict[str, Any]:
+    """The JSON contract: a value that is absent is null, never "" (docs/schema)."""
+    for name in names:
+        if d.get(name) == "":
+            d[name] = None
+    return d
+
+
 def actor_label(name: str, verified: bool, account: str = "") -> str:
     """How an actor is shown: an override identity is always marked, with the OS account
     behind it when known."""
@@ -107,7 +115,7 @@ class Incident:
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["status"] = str(self.status)
-        return d
+        return none_if_empty(d, "service", "commander")
 
 
 @dataclass(frozen=True)
@@ -123,7 +131,7 @@ class ChecklistItem:
     detail: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return none_if_empty(asdict(self), "detail")
 
 
 @dataclass(frozen=True)
@@ -151,7 +159,13 @@ class Approval:
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("counted_as")
-        return d
+        return none_if_empty(d, "stale_reason", "comment", "doc_hash", "approver_account",
+                             "not_counted")
+
+
+# Hotfix fields that are empty until someone fills them in.
+HOTFIX_OPTIONAL_TEXT = ("why", "risk", "test_plan", "rollback_plan", "scope_accepted_reason",
+                        "break_glass_reason", "skip_verify_reason", "tag")
 
 
 @dataclass(frozen=True)
@@ -219,7 +233,7 @@ class Hotfix:
         d["approvals"] = [a.to_json() for a in self.approvals]
         d["checklist"] = [c.to_json() for c in self.checklist]
         d["environments"] = [e.to_json() for e in self.environments]
-        return d
+        return none_if_empty(d, *HOTFIX_OPTIONAL_TEXT, "author_account")
 
 
 @dataclass(frozen=True)
@@ -258,7 +272,9 @@ class Deploy:
         d["status"] = str(self.status)
         d["argv"] = list(self.argv)
         d["bypassed"] = list(self.bypassed)
-        return d
+        d["line_count"] = d.pop("lines")
+        return none_if_empty(d, "previous_sha", "previous_version", "break_glass_reason",
+                             "host", "reason")
 
 
 @dataclass(frozen=True)
@@ -277,6 +293,10 @@ class LogLine:
     @property
     def truncated(self) -> bool:
         return bool(self.flags & self.TRUNCATED)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"seq": self.seq, "stream": self.stream, "at": self.at, "text": self.text,
+                "flags": self.flags}
 
     @property
     def invalid_utf8(self) -> bool:
@@ -305,7 +325,8 @@ class EnvironmentStatus:
     verified_by: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = none_if_empty(asdict(self), "version", "sha", "deployed_by", "deployed_at",
+                          "locked_by", "lock_reason", "locked_at")
         d["requires"] = list(self.requires)
         d["verification"] = str(self.verification) if self.verification else None
         return d

@@ -162,8 +162,10 @@ def _not_there(key: str, req: str, head: str, v: EnvVerification | None,
     if attempt is not None and attempt.sha == head and attempt.status == "running":
         return f"deploy {attempt.key} of {key} to {req} is still running"
     if attempt is not None and attempt.sha == head and attempt.status != "succeeded":
-        return (f"the deploy of {key} to {req} {attempt.status.replace('_', ' ')} "
-                f"({attempt.key}); deploy it there again (hotfix deploy {key} --env {req})")
+        how = {"cancelled": "was cancelled", "interrupted": "was interrupted"}.get(
+            attempt.status, attempt.status.replace("_", " "))
+        return (f"the deploy of {key} to {req} {how} ({attempt.key}); deploy it there "
+                f"again (hotfix deploy {key} --env {req})")
     if v is not None:
         return (f"{req} got an earlier head of {key} ({v.sha[:10]}), not this one "
                 f"({head[:10]}); deploy it there (hotfix deploy {key} --env {req})")

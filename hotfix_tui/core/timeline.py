@@ -158,10 +158,7 @@ def _run(e: _Ev) -> tuple[str, str]:
     if e.a == "deploy.cancel_requested":
         return f"{key} cancel requested", WARN
     if e.rest == "started":
-        text = f"{key} {kind} {after.get('version', '')} to {after.get('env', '')} started"
-        if kind == "rollback":
-            return f"{text}: {after.get('reason', '')}", BAD
-        return text, ""
+        return _run_started(kind, key, after)
     if "status" in after:
         code = after.get("exit_code")
         sig = after.get("signal")
@@ -170,6 +167,23 @@ def _run(e: _Ev) -> tuple[str, str]:
         tone = GOOD if after.get("status") == "succeeded" else BAD
         return f"{key} {kind} {after.get('status')}{detail}", tone
     return f"{key} {e.a}", ""
+
+
+def run_phrase(kind: str, version: str | None, env: str | None) -> str:
+    """What a run does, in words: `deploy 1.4.2 to production`, `verify 1.4.2 on
+    production`, `rollback of production to 1.4.1` (a rollback recorded before its event
+    named the environment: `rollback to 1.4.1`)."""
+    version = version or "?"
+    if kind == "rollback":
+        return f"rollback{f' of {env}' if env else ''} to {version}"
+    return f"{kind} {version} {'on' if kind == 'verify' else 'to'} {env or '?'}"
+
+
+def _run_started(kind: str, key: str, after: dict) -> tuple[str, str]:
+    text = f"{key} {run_phrase(kind, after.get('version'), after.get('env'))} started"
+    if kind == "rollback":
+        return f"{text}: {after.get('reason') or ''}", BAD
+    return text, ""
 
 
 _ENVIRONMENT = {

@@ -12,7 +12,7 @@ from .export import build_record, export, export_to_file
 from .finish import finish
 from .finish_push import finish_abort, push_finished
 from .finish_state import AbortResult, BranchResult, FinishResult
-from .history import history_page
+from .history import history_page, hotfix_page, list_page
 from .hotfixes import Started, abandon, edit, repair_worktree, start_hotfix, sync
 from .hotfixes_read import get_hotfix, list_hotfixes
 from .imports import ImportResult, import_incidents
@@ -86,6 +86,8 @@ __all__ = [
     "get_hotfix",
     "get_incident",
     "history_page",
+    "hotfix_page",
+    "list_page",
     "init_config",
     "list_hotfixes",
     "list_incidents",

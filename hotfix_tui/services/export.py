@@ -25,7 +25,7 @@ from .missing import check_branches
 from .runs import runs_of
 from .timeline import incident_events
 
-SCHEMA = "hotfix-tui/record/1"
+SCHEMA = "hotfix-tui/record/2"
 FORMATS = ("md", "json")
 _SHIPPED = (HotfixState.DEPLOYED, HotfixState.VERIFIED, HotfixState.FINISHED)
 
@@ -39,7 +39,7 @@ def _duration(started: str | None, finished: str | None) -> float | None:
 def _run_json(d) -> dict[str, Any]:
     return {"key": d.key, "kind": str(d.kind), "env": d.env, "status": str(d.status),
             "exit_code": d.exit_code, "signal": d.signal, "sha": d.sha, "version": d.version,
-            "previous_version": d.previous_version, "started_by": d.started_by,
+            "previous_version": d.previous_version or None, "started_by": d.started_by,
             "started_by_verified": d.started_by_verified, "started_at": d.started_at,
             "finished_at": d.finished_at, "duration_s": _duration(d.started_at, d.finished_at),
             "break_glass": d.break_glass, "break_glass_reason": d.break_glass_reason or None,
@@ -72,7 +72,7 @@ def _timeline_json(ev) -> dict[str, Any]:
     text, tone = describe(ev)
     return {"id": ev.id, "at": ev.at, "actor": ev.actor, "actor_verified": ev.actor_verified,
             "action": ev.action, "entity_key": ev.entity_key, "hotfix": ev.hotfix,
-            "text": text, "tone": tone}
+            "text": text, "tone": tone or None}
 
 
 def _verification(row, events, runs, verify_items, environments) -> dict[str, Any]:

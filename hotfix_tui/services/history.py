@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from ..core.history import HistoryQuery, parse_history_query
-from ..core.models import Hotfix
+from ..core.history import HistoryQuery, parse_history_query, parse_since
+from ..core.models import Hotfix, HotfixState
+from ..core.workflow import parse_key
 from ..store import records
 from .context import Context
+from .runs import reap
 
 COUNT_CAP = 10_000
 
@@ -49,9 +51,20 @@ def _where(q: HistoryQuery) -> tuple[list[str], list]:
 
 
 def history_page(ctx: Context, text: str = "", before_id: int | None = None,
-                 page_size: int = 100, count: bool = True) -> HistoryPage:
-    """One page, newest first; `before_id` continues after the previous page's last row."""
-    q = parse_history_query(text)
+                 page_size: int | None = 100, count: bool = True,
+                 approvals: bool = False) -> HistoryPage:
+    """One page, newest first; `before_id` continues after the previous page's last row.
+    `text` is the console's search syntax (core.history)."""
+    return hotfix_page(ctx, parse_history_query(text), before_id, page_size, count, approvals)
+
+
+def hotfix_page(ctx: Context, q: HistoryQuery, before_id: int | None = None,
+                page_size: int | None = 100, count: bool = True,
+                approvals: bool = False) -> HistoryPage:
+    """`history_page` for a query already parsed (`hotfix list`'s options make one).
+    `page_size` None: every match. `approvals`: each row with its approvals, judged as
+    everywhere (records.approvals_of: two reads for the whole page); the checklist is left
+    out of pages (`show` has it)."""
     where, params = _where(q)
     with ctx.reading() as store:
         page_where = list(where)
@@ -62,11 +75,17 @@ def history_page(ctx: Context, text: str = "", before_id: int | None = None,
         sql = records._HOTFIX_SELECT
         if page_where:
             sql += " WHERE " + " AND ".join(page_where)
-        sql += " ORDER BY h.id DESC LIMIT ?"
-        rows = store.all(sql, (*page_params, page_size + 1))
-        has_more = len(rows) > page_size
-        items = tuple(records.hotfix_from_row(r, last_deploy_status=r["last_deploy_status"])
-                      for r in rows[:page_size])
+        sql += " ORDER BY h.id DESC"
+        if page_size is not None:
+            sql += " LIMIT ?"
+            page_params.append(page_size + 1)
+        rows = store.all(sql, tuple(page_params))
+        has_more = page_size is not None and len(rows) > page_size
+        rows = rows[:page_size] if page_size is not None else rows
+        by_id = records.approvals_of(store, rows, ctx.approval_policy) if approvals else {}
+        items = tuple(records.hotfix_from_row(r, by_id.get(r["id"], ()),
+                                              last_deploy_status=r["last_deploy_status"])
+                      for r in rows)
         total = -1
         if count:
             csql = "SELECT count(*) FROM (SELECT 1 FROM hotfixes h"
@@ -75,3 +94,22 @@ def history_page(ctx: Context, text: str = "", before_id: int | None = None,
             csql += f" LIMIT {COUNT_CAP + 1})"
             total = int(store.scalar(csql, tuple(params)))
     return HistoryPage(items, total, q, has_more)
+
+
+def list_page(ctx: Context, state: str | None = None, incident: str | None = None,
+              since: str | None = None, before: str | None = None,
+              limit: int | None = 100) -> HistoryPage:
+    """`hotfix list`: hotfixes newest first with their approvals, a page at a time.
+    `since` is a day, a UTC time or a span back from now (core.history.parse_since);
+    `before` a key: the page continues below it."""
+    if state is not None:
+        HotfixState(state)
+    q = HistoryQuery(state=state,
+                     incident=parse_key(incident, "INC") if incident is not None else None,
+                     after=parse_since(since, ctx.clock()) if since is not None else None)
+    before_id = parse_key(before, "HF") if before is not None else None
+    reap(ctx)
+    if incident is not None:
+        with ctx.reading() as store:
+            records.incident_row(store, incident)
+    return hotfix_page(ctx, q, before_id, limit, count=False, approvals=True)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from ..core.errors import PolicyRefusal, ValidationError
-from ..core.models import Incident, IncidentStatus
+from ..core.models import AuditEvent, Incident, IncidentStatus
 from ..core.workflow import (
     check_incident_transition,
     check_severity,
@@ -92,11 +90,11 @@ def assign_commander(ctx: Context, key: str, commander: str) -> Incident:
         return records.get_incident(c.store, key)
 
 
-def add_note(ctx: Context, key: str, text: str) -> dict:
+def add_note(ctx: Context, key: str, text: str) -> AuditEvent:
     text = clean_text(text, "note")
     if not text:
         raise ValidationError("note must not be empty")
     look(ctx, incident=key)
     with change(ctx, incident=key) as c:
         ev = c.audit("incident.note", after={"text": text})
-    return asdict(ev)
+    return ev

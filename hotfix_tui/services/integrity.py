@@ -36,9 +36,9 @@ class AuditReport:
 
     def to_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "events": self.events, "bad_id": self.bad_id,
-                "problem": self.problem,
+                "problem": self.problem or None,
                 "anchor": self.anchor.to_json() if self.anchor else None,
-                "anchored": self.anchored, "unanchored": self.unanchored,
+                "anchored": self.anchored or None, "unanchored": self.unanchored,
                 "problems": [p.to_json() for p in self.problems]}
 
 

@@ -155,7 +155,7 @@ class VerifyResult:
 
     def to_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "events": self.events, "bad_id": self.bad_id,
-                "problem": self.problem}
+                "problem": self.problem or None}
 
 
 def verify(store: Store, batch: int = 5000) -> VerifyResult:

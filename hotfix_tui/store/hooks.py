@@ -58,7 +58,7 @@ class Delivery:
         return {
             "id": self.id, "seq": self.seq, "event": self.event, "hook": self.hook,
             "argv": list(self.argv), "status": self.status, "exit_code": self.exit_code,
-            "signal": self.signal, "duration_ms": self.duration_ms, "stderr": self.stderr,
+            "signal": self.signal, "duration_ms": self.duration_ms, "stderr": self.stderr or None,
             "error": self.error or None, "queued_at": self.queued_at,
             "started_at": self.started_at, "finished_at": self.finished_at,
             "host": self.host or None, "pid": self.pid,

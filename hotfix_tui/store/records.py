@@ -6,7 +6,7 @@ import sqlite3
 from typing import Any
 
 from ..core import approval as appr
-from ..core.errors import NotFound
+from ..core.errors import UnknownKey
 from ..core.models import (
     Approval,
     ChecklistItem,
@@ -28,7 +28,7 @@ def incident_row(store: Store, key: str) -> sqlite3.Row:
     n = parse_key(key, "INC")
     row = store.one("SELECT * FROM incidents WHERE id = ?", (n,))
     if row is None:
-        raise NotFound(f"unknown incident INC-{n}")
+        raise UnknownKey("incident", f"INC-{n}")
     return row
 
 
@@ -87,7 +87,7 @@ def hotfix_row(store: Store, key: str) -> sqlite3.Row:
     n = parse_key(key, "HF")
     row = store.one(_HOTFIX_SELECT + " WHERE h.id = ?", (n,))
     if row is None:
-        raise NotFound(f"unknown hotfix HF-{n}")
+        raise UnknownKey("hotfix", f"HF-{n}")
     return row
 
 

@@ -6,7 +6,7 @@ import json
 import sqlite3
 from typing import Any
 
-from ..core.errors import NotFound
+from ..core.errors import UnknownKey
 from ..core.models import Deploy, LogLine, RunKind, RunStatus
 from ..core.workflow import parse_key
 from .db import Store
@@ -30,7 +30,7 @@ def run_row(store: Store, key: str | int) -> sqlite3.Row:
     n = key if isinstance(key, int) else parse_key(str(key), "D")
     row = store.one(_SELECT + " WHERE d.id = ?", (n,))
     if row is None:
-        raise NotFound(f"unknown deploy D-{n}")
+        raise UnknownKey("run", f"D-{n}")
     return row
 
 

@@ -55,7 +55,8 @@ def deploy_repo(tmp_path: Path, extra_config: str = "", files: dict | None = Non
 
 
 def runner_ids(svc: ServiceRepo, deploy_id: int = 1, timeout: float = 10.0) -> tuple[int, int]:
-    """(pid, pgid) of a run's runner and command, once the runner has recorded them."""
+    """(pid, pgid) of a run's runner and command, once the run exists and its runner has
+    recorded them."""
     import sqlite3
     import time
 
@@ -63,11 +64,11 @@ def runner_ids(svc: ServiceRepo, deploy_id: int = 1, timeout: float = 10.0) -> t
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         conn = sqlite3.connect(db)
-        pid, pgid = conn.execute("SELECT pid, pgid FROM deploys WHERE id = ?",
-                                 (deploy_id,)).fetchone()
+        row = conn.execute("SELECT pid, pgid FROM deploys WHERE id = ?",
+                           (deploy_id,)).fetchone()  # None until the run is created
         conn.close()
-        if pid and pgid:
-            return pid, pgid
+        if row and row[0] and row[1]:
+            return row[0], row[1]
         time.sleep(0.05)
     raise AssertionError("the runner never recorded its pid")
 

@@ -50,7 +50,7 @@ def _in_review(tmp_path: Path):
 
 
 def _production(svc) -> tuple:
-    status = {s["env"]: s for s in svc.cli("status", "--json").json()}["production"]
+    status = {s["env"]: s for s in svc.cli("status", "--json").items()}["production"]
     return status["version"], status["sha"], (svc.srv / "production" / "current").resolve()
 
 
@@ -93,7 +93,7 @@ def test_a_sql_inserted_approval_is_reported_not_counted_and_deploys_nothing(tmp
     assert_one_line_error(res, 1, "the approval by bob is not counted")
     assert "the audit chain says in_review" in res.err
     assert _production(svc) == before
-    assert svc.cli("deploys", "--json").json() == []
+    assert svc.cli("deploys", "--json").items() == []
 
     record = json.loads(svc.cli("export", "HF-1", "--format", "json").out)
     assert [(x["approver"], x["counts"]) for x in record["approvals"]] == [("bob", False)]

@@ -33,7 +33,7 @@ def test_incident_lifecycle_with_json(repo: Path, db_path: Path):
     plain = _open(repo, title="Search slow", sev="SEV3")
     assert plain.code == 0 and plain.out.strip() == "INC-2"
 
-    listed = run(["incident", "list", "--json"], cwd=repo).json()
+    listed = run(["incident", "list", "--json"], cwd=repo).items()
     assert [i["key"] for i in listed] == ["INC-1", "INC-2"]  # worst severity first
 
     mitigated = run(["incident", "mitigate", "INC-1", "--json"], cwd=repo).json()
@@ -41,8 +41,8 @@ def test_incident_lifecycle_with_json(repo: Path, db_path: Path):
     resolved = run(["incident", "resolve", "inc-1", "--json"], cwd=repo).json()
     assert resolved["status"] == "resolved" and resolved["resolved_at"] >= resolved["opened_at"]
 
-    assert [i["key"] for i in run(["incident", "list", "--json"], cwd=repo).json()] == ["INC-2"]
-    everything = run(["incident", "list", "--all", "--json"], cwd=repo).json()
+    assert [i["key"] for i in run(["incident", "list", "--json"], cwd=repo).items()] == ["INC-2"]
+    everything = run(["incident", "list", "--all", "--json"], cwd=repo).items()
     assert {i["key"] for i in everything} == {"INC-1", "INC-2"}
     shown = run(["incident", "show", "INC-1", "--json"], cwd=repo).json()
     assert shown["status"] == "resolved"
@@ -57,13 +57,13 @@ def test_incident_lifecycle_with_json(repo: Path, db_path: Path):
 
 
 def test_list_and_show_hotfixes_empty(repo: Path):
-    assert run(["list", "--json"], cwd=repo).json() == []
+    assert run(["list", "--json"], cwd=repo).items() == []
     assert run(["list"], cwd=repo).out.strip() == "no hotfixes"
     assert_one_line_error(run(["show", "HF-1"], cwd=repo), 1, "unknown hotfix HF-1")
 
 
 def test_reads_do_not_create_the_database(repo: Path, db_path: Path):
-    assert run(["incident", "list", "--json"], cwd=repo).json() == []
+    assert run(["incident", "list", "--json"], cwd=repo).items() == []
     assert run(["audit", "verify"], cwd=repo).out.strip() == "ok: 0 events, empty chain"
     assert not db_path.exists() and not db_path.parent.exists()
 
@@ -116,7 +116,7 @@ def test_a_named_database_that_is_missing_is_an_error_and_nothing_is_created(
     assert not typo.exists()
     assert run([*args, "init"], cwd=repo, env=env).code == 0
     assert typo.exists()
-    assert run([*args, "incident", "list", "--json"], cwd=repo, env=env).json() == []
+    assert run([*args, "incident", "list", "--json"], cwd=repo, env=env).items() == []
 
 
 def test_a_named_database_in_a_missing_folder_is_an_error_for_every_command(
@@ -135,7 +135,7 @@ def test_linked_worktrees_share_the_database(repo: Path, tmp_path: Path):
     wt = tmp_path / "wt"
     git(repo, "worktree", "add", "-q", "-b", "other", str(wt))
     assert _open(wt).code == 0
-    assert [i["key"] for i in run(["incident", "list", "--json"], cwd=repo).json()] == ["INC-1"]
+    assert [i["key"] for i in run(["incident", "list", "--json"], cwd=repo).items()] == ["INC-1"]
 
 
 def test_long_title_refused_with_its_limit(repo: Path, db_path: Path):
@@ -229,7 +229,7 @@ def test_no_repository_and_no_db(tmp_path: Path):
     assert_one_line_error(res, 1, "no hotfix database at")
     assert run(["--db", str(tmp_path / "x.db"), "init"], cwd=tmp_path).code == 0
     ok = run(["--db", str(tmp_path / "x.db"), "incident", "list", "--json"], cwd=tmp_path)
-    assert ok.code == 0 and ok.json() == []
+    assert ok.code == 0 and ok.items() == []
 
 
 def test_internal_errors_are_one_line_unless_debugging(repo: Path, db_path: Path):

@@ -58,7 +58,7 @@ def test_rollback_after_a_failed_deploy_restores_the_recorded_release(svc, monke
     approved_hotfix(svc, "HF-2", "Bad fix")
     monkeypatch.setenv("BAD_VERSIONS", "1.4.3")
     res = svc.cli("deploy", "HF-2", "--env", "flaky")
-    assert res.code == 1 and _state(svc, "HF-2") == "failed"
+    assert res.code == 3 and _state(svc, "HF-2") == "failed"  # 3: the run failed
     monkeypatch.delenv("BAD_VERSIONS")
     rb = svc.cli("rollback", "--env", "flaky", "--reason", "HF-2 deploy failed", "--json")
     assert rb.code == 0, rb.err
@@ -67,7 +67,7 @@ def test_rollback_after_a_failed_deploy_restores_the_recorded_release(svc, monke
     assert d["version"] == "1.4.2" and d["previous_version"] == "1.4.3"
     assert _state(svc, "HF-2") == "rolled_back"
     assert _state(svc, "HF-1") == "deployed"
-    status = {s["env"]: s for s in svc.cli("status", "--json").json()}["flaky"]
+    status = {s["env"]: s for s in svc.cli("status", "--json").items()}["flaky"]
     assert status["version"] == "1.4.2" and status["locked"]
 
 
@@ -77,9 +77,9 @@ def test_a_failed_rollback_locks_but_does_not_mark_the_hotfix(svc, monkeypatch):
     assert svc.cli("deploy", "HF-1", "--env", "flaky").code == 0
     monkeypatch.setenv("BAD_VERSIONS", "1.4.1")
     rb = svc.cli("rollback", "--env", "flaky", "--reason", "drill")
-    assert rb.code == 1
+    assert rb.code == 3
     assert _state(svc, "HF-1") == "deployed"
-    status = {s["env"]: s for s in svc.cli("status", "--json").json()}["flaky"]
+    status = {s["env"]: s for s in svc.cli("status", "--json").items()}["flaky"]
     assert status["version"] == "1.4.2" and status["locked"]
 
 
@@ -151,7 +151,7 @@ def test_confirmations_pin_what_they_showed(svc):
     pv = services.rollback_preview(ctx, "production")
     with pytest.raises(PolicyRefusal, match="changed since you looked"):
         services.rollback(ctx, "production", "drill", expected=(pv.target_sha, pv.current_sha))
-    assert svc.cli("deploys", "--json").json()[0]["kind"] == "deploy"
+    assert svc.cli("deploys", "--json").items()[0]["kind"] == "deploy"
 
 
 def test_a_long_running_context_judges_approvals_by_the_config_of_now(svc, monkeypatch):
@@ -209,7 +209,7 @@ def test_after_a_failed_rollback_the_next_rollback_tries_the_same_release(svc, m
     approved_hotfix(svc)
     assert svc.cli("deploy", "HF-1", "--env", "flaky").code == 0
     monkeypatch.setenv("BAD_VERSIONS", "1.4.1")
-    assert svc.cli("rollback", "--env", "flaky", "--reason", "drill").code == 1
+    assert svc.cli("rollback", "--env", "flaky", "--reason", "drill").code == 3
     monkeypatch.delenv("BAD_VERSIONS")
     again = svc.cli("rollback", "--env", "flaky", "--reason", "drill, again", "--json")
     assert again.code == 0, again.err

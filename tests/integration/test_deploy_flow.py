@@ -28,7 +28,7 @@ def test_deploy_verify_rollback_unlock(svc):
     assert res.code == 0, res.err
     assert "done: 1.4.2-" in res.out and res.out.strip().endswith("succeeded")
     assert _current(svc).startswith("releases/1.4.2-")
-    status = {s["env"]: s for s in svc.cli("status", "--json").json()}
+    status = {s["env"]: s for s in svc.cli("status", "--json").items()}
     assert status["production"]["version"] == "1.4.2"
     assert status["production"]["deployed_by"] == "alice"
     assert svc.cli("show", "HF-1", "--json").json()["state"] == "deployed"
@@ -41,13 +41,16 @@ def test_deploy_verify_rollback_unlock(svc):
     rb = svc.cli("rollback", "--env", "production", "--reason", "error rate up", actor="carol")
     assert rb.code == 0, rb.err
     assert _current(svc).startswith("releases/1.4.1-")
-    status = {s["env"]: s for s in svc.cli("status", "--json").json()}["production"]
+    status = {s["env"]: s for s in svc.cli("status", "--json").items()}["production"]
     assert status["version"] == "1.4.1" and status["locked"] is True
     assert "error rate up" in status["lock_reason"]
     assert svc.cli("show", "HF-1", "--json").json()["state"] == "rolled_back"
-    deploys = svc.cli("deploys", "--json").json()
+    deploys = svc.cli("deploys", "--json").items()
     assert [d["kind"] for d in deploys] == ["rollback", "verify", "deploy"]
     assert deploys[0]["started_by"] == "carol" and deploys[0]["status"] == "succeeded"
+    timeline = svc.cli("timeline", "INC-1").out
+    assert "D-2 verify 1.4.2 on production started" in timeline
+    assert "D-3 rollback of production to 1.4.1 started: error rate up" in timeline
 
     # a locked environment takes no deploys, and unlocking needs a reason
     approved_hotfix(svc, "HF-2", "Second try")
@@ -72,9 +75,9 @@ def test_the_scripted_environment_streams_stdout_and_stderr(svc):
     lines = svc.cli("log", "D-1", "--json").json()["lines"]
     assert [ln["seq"] for ln in lines] == list(range(1, len(lines) + 1))
     assert {"out", "err", "sys"} <= {ln["stream"] for ln in lines}
-    shown = svc.cli("deploys", "--hotfix", "HF-1", "--json").json()[0]
+    shown = svc.cli("deploys", "--hotfix", "HF-1", "--json").items()[0]
     for k in ("key", "hotfix", "env", "kind", "status", "exit_code", "signal", "sha", "version",
-              "started_by", "started_at", "finished_at", "lines", "break_glass"):
+              "started_by", "started_at", "finished_at", "line_count", "break_glass"):
         assert k in shown
     assert shown["status"] == "succeeded" and shown["exit_code"] == 0
 
@@ -85,7 +88,7 @@ def test_a_stale_approval_blocks_the_deploy(svc):
     commit_file(wt, "app/extra.py", "x = 1\n", "A change after the approval")
     res = svc.cli("deploy", "HF-1", "--env", "production")
     assert_one_line_error(res, 1, "approval stale: head moved")
-    assert svc.cli("deploys", "--json").json() == []
+    assert svc.cli("deploys", "--json").items() == []
     assert not (svc.srv / "production" / "current").exists()
 
 
@@ -98,7 +101,7 @@ def test_break_glass_is_recorded_and_flagged(svc):
                   "checkout down, approver unreachable")
     assert res.code == 0, res.err
     assert "BREAK-GLASS" in res.err
-    d = svc.cli("deploys", "--json").json()[0]
+    d = svc.cli("deploys", "--json").items()[0]
     assert d["break_glass"] is True
     assert d["break_glass_reason"] == "checkout down, approver unreachable"
     hf = svc.cli("show", "HF-1", "--json").json()
@@ -112,20 +115,28 @@ def test_break_glass_is_recorded_and_flagged(svc):
     assert later["approvals"][-1]["retroactive"] is True
 
 
-def test_two_deploys_at_the_same_moment(svc):
+SLOW_ENV = '[environments.slow]\ndeploy = ["sleep", "60"]\ntimeout_s = 120\ncancel_grace_s = 1\n'
+
+
+def test_two_deploys_at_the_same_moment(tmp_path):
+    # A deploy that lasts: whichever process wins, the other must find it in progress
+    # (with a deploy that ends at once, both could win one after the other).
+    svc = deploy_repo(tmp_path, SLOW_ENV)
     approved_hotfix(svc, "HF-1", "One")
     approved_hotfix(svc, "HF-2", "Two")
     env = {**os.environ, **GIT_ENV, "HOTFIX_ACTOR": "alice"}
     procs = [subprocess.Popen([sys.executable, "-m", "hotfix_tui", "deploy", key, "--env",
-                               "scripted", "--detach"], cwd=svc.path, env=env, text=True,
+                               "slow", "--detach"], cwd=svc.path, env=env, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
              for key in ("HF-1", "HF-2")]
     results = [p.communicate(timeout=60) + (p.returncode,) for p in procs]
     codes = sorted(r[2] for r in results)
     assert codes == [0, 1], results
     loser = next(r for r in results if r[2] == 1)
-    assert "scripted: deploy D-" in loser[1] and "in progress, started by alice at" in loser[1]
-    assert len(svc.cli("deploys", "--json").json()) == 1
+    assert "slow: deploy D-" in loser[1] and "in progress, started by alice at" in loser[1]
+    runs = svc.cli("deploys", "--json").json()["items"]
+    assert len(runs) == 1
+    assert svc.cli("cancel", runs[0]["key"]).code == 0
 
 
 BAD_ENVS = [
@@ -152,7 +163,7 @@ def test_bad_environment_config_runs_nothing(tmp_path, extra, message):
     res = svc.cli("deploy", "HF-1", "--env", "bad")
     assert_one_line_error(res, 1, message)
     cfg.write_text(cfg.read_text().replace(extra, ""))
-    assert svc.cli("deploys", "--json").json() == []
+    assert svc.cli("deploys", "--json").items() == []
     if audit_before is not None:
         assert svc.cli("audit", "verify", "--json").json()["events"] == audit_before
 
@@ -163,7 +174,7 @@ def test_unknown_environment(svc):
                           "unknown environment 'qa'")
     assert_one_line_error(svc.cli("rollback", "--env", "qa", "--reason", "x"), 1,
                           "unknown environment")
-    assert svc.cli("deploys", "--json").json() == []
+    assert svc.cli("deploys", "--json").items() == []
 
 
 def test_rollback_refused_while_a_run_is_in_progress(tmp_path):

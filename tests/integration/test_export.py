@@ -54,7 +54,7 @@ def full_record(tmp_path: Path) -> Release:
     rel.ok("check", "HF-1", "1")
     rel.ok("approve", "HF-1", "--comment", "Checked again", actor="carol")
     (rel.srv / "releases").write_text("not a folder\n")  # the first deploy fails
-    assert deploy(rel).code == 1
+    assert deploy(rel).code == 3  # the run failed
     assert rel.show()["state"] == "failed"
     (rel.srv / "releases").unlink()
     assert deploy(rel).code == 0
@@ -93,7 +93,9 @@ def test_markdown_export_matches_the_golden_file(record: Release, tmp_path: Path
 
 def test_json_export_follows_the_documented_schema(record: Release):
     doc = json.loads(record.ok("export", "HF-1", "--format", "json").out)
-    assert doc["schema"] == "hotfix-tui/record/1"
+    assert doc["schema"] == "hotfix-tui/record/2" and doc["schema_version"] == 2
+    same = json.loads(record.ok("export", "HF-1", "--json").out)
+    assert {**same, "generated_at": None} == {**doc, "generated_at": None}
     schema_doc = (Path(__file__).resolve().parents[2] / "docs" / "export-schema.md").read_text()
     for key in doc:
         assert f"`{key}`" in schema_doc, key
@@ -130,7 +132,7 @@ def test_export_to_file_for_the_history_browser(record: Release, tmp_path: Path,
 
 
 def test_timeline_shows_every_event_and_the_notes(record: Release):
-    events = record.ok("timeline", "INC-1", "--json").json()
+    events = record.ok("timeline", "INC-1", "--json").items()
     actions = [e["action"] for e in events]
     assert actions[0] == "incident.opened" and actions[-1] == "incident.resolved"
     for action in ("hotfix.started", "approval.stale", "deploy.failed", "deploy.succeeded",

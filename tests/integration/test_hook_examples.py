@@ -164,7 +164,7 @@ def test_pagerduty_example_sends_valid_events_api_v2_payloads(tmp_path, monkeypa
         assert svc.cli("deploy", "HF-1", "--env", "production", "--break-glass",
                        "nobody to approve").code == 0     # page: critical; its success: none
         assert svc.cli("approve", "HF-1", actor="bob").code == 0
-        assert svc.cli("deploy", "HF-1", "--env", "broken").code == 1       # page: error
+        assert svc.cli("deploy", "HF-1", "--env", "broken").code == 3       # page: error
         assert svc.cli("incident", "resolve", "INC-1").code == 0            # resolve
         wait_delivered(db_of(svc.path))
     finally:

@@ -136,7 +136,7 @@ def test_every_event_kind_reaches_its_hooks_once_with_the_documented_json(tmp_pa
     ok("start", "--incident", "INC-1", "--title", "Emergency")
     ok("pick", "HF-3", svc.fix)
     ok("deploy", "HF-3", "--env", "checked", "--break-glass", "approver asleep")
-    _ok(svc.cli("verify", "HF-3", "--env", "checked"), code=1)            # verify.failed
+    _ok(svc.cli("verify", "HF-3", "--env", "checked"), code=3)            # verify.failed
     ok("approve", "HF-3", actor="bob")                                    # approved after the fact
     cancelled = svc.cli("deploy", "HF-3", "--env", "quiet", "--detach", "--json").json()
     runner_ids(svc, int(cancelled["key"][2:]))
@@ -240,7 +240,7 @@ def test_a_hook_past_its_timeout_is_killed_and_the_action_never_waits(tmp_path):
     assert all(d["finished_at"] is None for d in deliveries(db))
     started = wait_for(lambda: (out / "slow-started").exists() and
                        (out / "slow-started").read_text(), what="the hook to start")
-    assert svc.cli("incident", "list", "--json").json()[0]["key"] == "INC-1"
+    assert svc.cli("incident", "list", "--json").items()[0]["key"] == "INC-1"
     wait_delivered(db)
     [d] = deliveries(db)
     assert d["status"] == "timed_out" and d["signal"] == signal.SIGTERM
@@ -249,7 +249,7 @@ def test_a_hook_past_its_timeout_is_killed_and_the_action_never_waits(tmp_path):
     with pytest.raises(ProcessLookupError):
         os.kill(int(started), 0)  # killed, not left behind
     assert not (out / "slow-finished").exists()
-    shown = svc.cli("hooks", "--json").json()
+    shown = svc.cli("hooks", "--json").items()
     assert shown[0]["status"] == "timed_out" and shown[0]["event"] == "incident.opened"
 
 
@@ -262,7 +262,7 @@ def test_failing_and_missing_hooks_are_recorded_and_the_action_succeeds(tmp_path
     assert svc.cli("incident", "open", "--title", "T", "--sev", "2").code == 0
     assert svc.cli("incident", "mitigate", "INC-1").code == 0
     wait_delivered(db)
-    rows = {(d["event"], d["hook"]): d for d in svc.cli("hooks", "--json").json()}
+    rows = {(d["event"], d["hook"]): d for d in svc.cli("hooks", "--json").items()}
     failed = rows[("incident.opened", "incident.opened")]
     assert failed["status"] == "failed" and failed["exit_code"] == 3
     assert failed["stderr"] == "first line\nsecond\n\u241b[31mred"  # ESC shown, not obeyed
@@ -275,7 +275,7 @@ def test_failing_and_missing_hooks_are_recorded_and_the_action_succeeds(tmp_path
     assert text.code == 0
     assert "failed" in text.out and "first line" in text.out
     assert "command not found: /nonexistent/notify" in text.out
-    only = svc.cli("hooks", "--failed", "--json").json()
+    only = svc.cli("hooks", "--failed", "--json").items()
     assert {d["status"] for d in only} == {"failed"} and len(only) == 2
 
 

@@ -68,7 +68,7 @@ def test_alertmanager_payload_imported_twice_creates_the_incidents_once(repo, tm
 
     second = cli(repo, "incident", "import", payload, "--json").json()
     assert second["counts"]["unchanged"] == 2 and second["counts"]["created"] == 0
-    incidents = cli(repo, "incident", "list", "--json").json()
+    incidents = cli(repo, "incident", "list", "--json").items()
     assert sorted((i["key"], i["title"], i["severity"], i["service"]) for i in incidents) == [
         ("INC-1", "CheckoutErrors: CheckoutErrors on checkout", 1, "checkout"),
         ("INC-2", "SlowPayments: SlowPayments on checkout", 3, "checkout")]
@@ -86,7 +86,7 @@ def test_alertmanager_payload_imported_twice_creates_the_incidents_once(repo, tm
     assert cli(repo, "incident", "show", "INC-2", "--json").json()["severity"] == 1
     assert counts(repo)[0] == 2
 
-    timeline = cli(repo, "timeline", "INC-1", "--json").json()
+    timeline = cli(repo, "timeline", "INC-1", "--json").items()
     assert [e["action"] for e in timeline] == ["incident.opened", "incident.resolved"]
     assert timeline[0]["extra"]["source"] == "alertmanager"
     assert timeline[0]["text"].endswith("from alertmanager")
@@ -164,7 +164,7 @@ def test_a_long_alert_summary_shortens_the_title_and_says_so(repo, tmp_path):
     assert item["title"].endswith("…")
     assert item["note"] == "title shortened from 516 characters"
     assert cli(repo, "incident", "show", "INC-1", "--json").json()["title"] == item["title"]
-    opened = cli(repo, "timeline", "INC-1", "--json").json()[0]
+    opened = cli(repo, "timeline", "INC-1", "--json").items()[0]
     assert opened["extra"]["note"] == "title shortened from 516 characters"
 
 

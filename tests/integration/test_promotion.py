@@ -80,7 +80,7 @@ def ok(svc, *args, actor="alice"):
 
 
 def runs(svc) -> list[dict]:
-    return svc.cli("deploys", "--json").json()
+    return svc.cli("deploys", "--json").items()
 
 
 def envs(svc, key="HF-1") -> dict[str, dict]:
@@ -217,7 +217,7 @@ def test_verify_per_environment_from_the_cli(tmp_path):
     # production does not run it: verifying there is refused, and changes nothing
     refused_unchanged(svc, svc.cli("verify", "HF-1", "--env", "production"),
                       "production is not running HF-1 (1.4.2); it runs 1.4.1")
-    status = {s["env"]: s for s in ok(svc, "status", "--hotfix", "HF-1", "--json").json()}
+    status = {s["env"]: s for s in ok(svc, "status", "--hotfix", "HF-1", "--json").items()}
     assert [s for s in status] == ["staging", "production"]  # promotion order
     assert status["staging"]["hotfix"] == "HF-1"
     assert status["staging"]["verification"] == "passed"
@@ -283,7 +283,7 @@ def test_rollback_of_staging_leaves_production_alone(tmp_path):
     assert there["production"]["state"] == "passed"
     assert there["production"]["rolled_back_by"] is None
     assert state(svc) == "verified"  # production still runs it, verified
-    status = {s["env"]: s for s in ok(svc, "status", "--json").json()}
+    status = {s["env"]: s for s in ok(svc, "status", "--json").items()}
     assert status["production"]["hotfix"] == "HF-1"
     assert status["production"]["verification"] == "passed"
     assert status["staging"]["hotfix"] is None and status["staging"]["locked"] is True
@@ -309,11 +309,11 @@ def test_a_verification_forged_with_sql_lets_nothing_through(svc):
     conn.close()
     audit = svc.cli("audit", "verify")
     assert audit.code == 1
-    assert "HF-1 on staging: is verified in the database, but pending by the audit chain" \
-        in audit.out
+    assert "HF-1: its verification on staging is passed in the database, but pending by " \
+        "the audit chain" in audit.out
     refused_unchanged(svc, svc.cli("deploy", "HF-1", "--env", "production"),
-                      "HF-1 on staging: is verified in the database, but pending by the audit "
-                      "chain (hotfix audit verify)")
+                      "HF-1: its verification on staging is passed in the database, but "
+                      "pending by the audit chain (hotfix audit verify)")
 
 
 def test_rollback_of_the_only_environment_rolls_the_hotfix_back(tmp_path):

@@ -187,4 +187,4 @@ def test_read_only_file_refuses_writes(tmp_path: Path, repo: Path):
     assert_one_line_error(res, 1, "read-only")
     assert db.read_bytes() == before
     listed = run(["--db", str(db), "incident", "list", "--json"], cwd=repo)
-    assert listed.code == 0 and len(listed.json()) == 1
+    assert listed.code == 0 and len(listed.items()) == 1

@@ -64,7 +64,7 @@ def test_the_author_account_never_approves_under_another_name_or_case(tmp_path):
     shown = svc.cli("show", "HF-1", "--json").json()
     assert (shown["author"], shown["author_verified"], shown["author_account"]) == (
         "alice", False, ME)
-    assert svc.cli("queue", "--json", actor="bob").json() == []
+    assert svc.cli("queue", "--json", actor="bob").items() == []
 
 
 def test_after_overrides_are_turned_off_the_author_still_cannot_approve(tmp_path):

@@ -144,7 +144,7 @@ async def test_rollback_through_the_modal(svc, monkeypatch):
         await pilot.press("escape")
         assert await wait_for(pilot, lambda: "LOCKED by carol" in screen_text(app))
         assert "error rate up" in screen_text(app)
-    status = {s["env"]: s for s in svc.cli("status", "--json").json()}["production"]
+    status = {s["env"]: s for s in svc.cli("status", "--json").items()}["production"]
     assert status["locked"] and status["version"] == "1.4.1"
     assert _state(svc) == "rolled_back"
 
@@ -163,7 +163,7 @@ async def test_cancel_a_running_deploy(svc, monkeypatch):
         assert "SIGTERM" in screen_text(app)
         await pilot.press("tab", "enter")
         assert await wait_for(pilot, lambda: "cancelled" in screen_text(app), timeout=15)
-    assert svc.cli("deploys", "--json").json()[0]["status"] == "cancelled"
+    assert svc.cli("deploys", "--json").items()[0]["status"] == "cancelled"
 
 
 async def test_refused_actions_say_why(svc, monkeypatch):
@@ -182,7 +182,7 @@ async def test_refused_actions_say_why(svc, monkeypatch):
         await settle(pilot)
         assert any("deploy it first" in str(n.message) for n in app._notifications)
         assert _name(app) == "HotfixScreen"
-    assert svc.cli("deploys", "--json").json() == []
+    assert svc.cli("deploys", "--json").items() == []
 
 
 async def test_an_interrupted_deploy_shows_as_interrupted(svc, monkeypatch):
@@ -229,7 +229,7 @@ async def test_cancel_stops_what_an_interrupted_run_left_running(svc, monkeypatc
             assert await wait_for(pilot, lambda: screen.why_not("cancel_run") is not None)
             assert screen.why_not("cancel_run") == (f"{d['key']} is interrupted and nothing "
                                                     "of it is left running; nothing to cancel")
-        actions = [e["action"] for e in svc.cli("timeline", "INC-1", "--json").json()]
+        actions = [e["action"] for e in svc.cli("timeline", "INC-1", "--json").items()]
         assert "deploy.orphan_stopped" in actions
         assert svc.cli("deploy", "HF-1", "--env", "slow", "--detach").code == 0
     finally:
@@ -266,7 +266,7 @@ async def test_a_flood_of_200000_lines(svc, monkeypatch):
         assert await wait_for(pilot, lambda: "flood line" in screen_text(app), timeout=20)
         assert await wait_for(pilot, lambda: "succeeded" in screen_text(app), timeout=90)
         await settle(pilot)
-        total = svc.cli("deploys", "--json").json()[0]["lines"]
+        total = svc.cli("deploys", "--json").items()[0]["line_count"]
         conn = sqlite3.connect(svc.path / ".git" / "hotfix" / "hotfix.db")
         out_lines = conn.execute("SELECT count(*) FROM deploy_lines WHERE deploy_id = 1 AND "
                                  "stream = 'out'").fetchone()[0]

@@ -131,8 +131,8 @@ async def test_tick_the_checklist(shop, monkeypatch):
         app.screen.query_one("#checklist", DataTable).focus()
         await pilot.press("space")
         assert await wait_for(pilot, lambda: shop.cli(
-            "checklist", "HF-1", "--json").json()[0]["checked"])
-    items = shop.cli("checklist", "HF-1", "--json").json()
+            "checklist", "HF-1", "--json").items()[0]["checked"])
+    items = shop.cli("checklist", "HF-1", "--json").items()
     assert items[0]["checked_by"] == "alice" and not items[1]["checked"]
 
 

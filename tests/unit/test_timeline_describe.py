@@ -78,6 +78,22 @@ def test_words_and_tones(ev, text, tone):
     assert describe(ev) == (text, tone)
 
 
+@pytest.mark.parametrize(("ev", "text"), [
+    (event("deploy.started", after={"env": "production", "version": "1.4.2"}),
+     "HF-1 deploy 1.4.2 to production started"),
+    (event("verify.started", after={"env": "production", "version": "1.4.2"}),
+     "HF-1 verify 1.4.2 on production started"),
+    (event("rollback.started", before={"version": "1.4.2"},
+           after={"env": "production", "version": "1.4.1", "reason": "error rate up"}),
+     "HF-1 rollback of production to 1.4.1 started: error rate up"),
+    # a rollback recorded before the event named its environment
+    (event("rollback.started", after={"version": "1.4.1", "reason": "drill"}),
+     "HF-1 rollback to 1.4.1 started: drill"),
+])
+def test_runs_say_where_they_ran(ev, text):
+    assert describe(ev)[0] == text
+
+
 def test_the_console_keeps_its_colours():
     from hotfix_tui.tui.widgets.timeline import describe as render
 

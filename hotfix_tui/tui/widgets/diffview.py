@@ -10,6 +10,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ...core.difftext import classify
 from ...core.sanitize import visible
 from .common import SCROLL_BINDINGS
 
@@ -20,15 +21,6 @@ STYLES = {
     "h": Style(bold=True),
     " ": Style(),
 }
-
-
-def classify(line: str) -> str:
-    if line.startswith(("+++", "---", "diff --git", "index ", "new file", "deleted file",
-                        "similarity", "rename ", "Binary files")):
-        return "h"
-    if line.startswith("@@"):
-        return "@"
-    return line[:1] if line[:1] in "+-" else " "
 
 
 def prepare(text: str) -> list[tuple[str, str]]:
