@@ -300,7 +300,8 @@ def create_demo(target: Path | None = None, force: bool = False,
 def _seed_records(repo_dir: Path) -> None:
     ctx = services.open_context(repo=repo_dir)
     for env in ("production", "staging"):
-        services.adopt(ctx, env, "v1.4.1")
+        services.adopt(ctx, env, "v1.4.1", "released by the regular pipeline before the "
+                       "incident")
     old = services.open_incident(ctx, "Search results slow for long queries", 3, "search")
     services.set_incident_status(ctx, old.key, "mitigated")
     services.set_incident_status(ctx, old.key, "resolved")

@@ -157,13 +157,20 @@ def verify_cmd(key: str, env: str | None, item: int | None, uncheck: bool, detac
 @click.option("--reason", required=True, help="Why: it goes in the record and the lock.")
 @click.option("--to", "to", default=None, metavar="VERSION",
               help="Release to return to (default: the last known-good one).")
+@click.option("--break-glass", "break_glass", default=None, metavar="REASON",
+              help="Go to a release the environment never ran (--to): recorded and "
+                   "flagged; someone else must unlock it after.")
 @click.option("--follow/--detach", "follow", default=True)
 @json_option
-def rollback_cmd(env: str | None, reason: str, to: str | None, follow: bool,
-                 as_json: bool) -> None:
-    """Return the environment to its last known-good release and lock it."""
+def rollback_cmd(env: str | None, reason: str, to: str | None, break_glass: str | None,
+                 follow: bool, as_json: bool) -> None:
+    """Return the environment to its last known-good release (or --to a release it ran
+    before) and lock it."""
     ctx = get_ctx()
-    d = services.rollback(ctx, env, reason, to)
+    d = services.rollback(ctx, env, reason, to, break_glass=break_glass)
+    if d.break_glass:
+        err(f"warning: BREAK-GLASS: {d.key} rolls {d.env} back to {d.version}, a release it "
+            "never ran; someone else must review it and unlock it")
     if not as_json:
         err(f"{d.env} stays locked until someone runs: hotfix unlock --env {d.env} "
             "--reason 'cause addressed'")
@@ -172,12 +179,20 @@ def rollback_cmd(env: str | None, reason: str, to: str | None, follow: bool,
 
 @click.command("cancel")
 @click.argument("deploy", metavar="RUN", shell_complete=complete_running)
+@click.option("--clear-survivors", "clear", default=None, metavar="REASON",
+              help="Forget the processes the run's stop could not end (they no longer "
+                   "hold the environment), saying why.")
 @json_option
-def cancel_cmd(deploy: str, as_json: bool) -> None:
-    """Cancel a run: SIGTERM to its process group, SIGKILL after the grace period."""
-    d = services.cancel(get_ctx(), deploy)
+def cancel_cmd(deploy: str, clear: str | None, as_json: bool) -> None:
+    """Cancel a run: SIGTERM to every process its command started, SIGKILL after the
+    grace period; on a finished run, try again to stop what its stop left behind."""
+    d = services.cancel(get_ctx(), deploy, clear)
     if as_json:
         emit(d.to_json())
+    elif clear is not None:
+        out(f"{d.key}: survivors cleared")
+    elif d.status.finished:
+        out(f"{d.key}: nothing of it is left running ({d.status})")
     else:
         out(f"{d.key}: cancel requested ({d.status})")
 
@@ -307,10 +322,12 @@ def unlock_cmd(env: str, reason: str, as_json: bool) -> None:
 @click.command("adopt")
 @env_option(required=True, help="The environment.")
 @click.option("--ref", "ref", required=True, help="The release tag it runs now.")
+@click.option("--reason", required=True, help="How you know it runs that release.")
 @json_option
-def adopt_cmd(env: str, ref: str, as_json: bool) -> None:
-    """Record what an environment already runs (before its first deploy through hotfix)."""
-    s = services.adopt(get_ctx(), env, ref)
+def adopt_cmd(env: str, ref: str, reason: str, as_json: bool) -> None:
+    """Record what an environment already runs (before its first deploy through hotfix,
+    or after a release outside it); it becomes a release it may be rolled back to."""
+    s = services.adopt(get_ctx(), env, ref, reason)
     _env_result(s, as_json, f"{s.env} runs {s.version} ({(s.sha or '')[:12]})")
 
 

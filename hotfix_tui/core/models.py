@@ -265,6 +265,8 @@ class Deploy:
     truncated: bool = False
     # the promotion rules a break-glass deploy went past (what they still needed)
     bypassed: tuple[str, ...] = ()
+    # processes its stop could not end: {pid, start, account, command} (deploy/procs.py)
+    survivors: tuple[dict, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -272,6 +274,7 @@ class Deploy:
         d["status"] = str(self.status)
         d["argv"] = list(self.argv)
         d["bypassed"] = list(self.bypassed)
+        d["survivors"] = [dict(s) for s in self.survivors]
         d["line_count"] = d.pop("lines")
         return none_if_empty(d, "previous_sha", "previous_version", "break_glass_reason",
                              "host", "reason")

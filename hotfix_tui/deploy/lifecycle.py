@@ -19,20 +19,21 @@ a runner gone. Every effect and its audit event commit together.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from datetime import timedelta
 from pathlib import Path
 
-from .. import anchor
+from .. import anchor, gitops
 from ..clock import iso, parse_iso, utcnow
 from ..core.models import Actor, HotfixState, RunKind, RunStatus, VerificationState
 from ..core.workflow import HOTFIX_TRANSITIONS
 from ..store import audit, records, verifications
 from ..store.db import Store
 from ..store.runs import run_row
-from . import verification
-from .procgroup import group_members
+from . import reserve, verification
+from .procs import RunProcesses, marked, survivors_of
 
 # A runner writes its heartbeat at least every second. Past STALE_AFTER with its
 # pid gone (same host) or past LOST_AFTER whatever the pid, its outcome is unknown.
@@ -93,13 +94,30 @@ def effective_status(row, now=None) -> RunStatus:
 
 
 def orphaned_runs(store: Store, env: str) -> list:
-    """Interrupted runs on `env` whose command is still alive on this host: their runner
-    died, but what they started did not. Nothing else may run there until they stop."""
-    rows = store.all("SELECT d.*, h.key AS hotfix_key FROM deploys d LEFT JOIN hotfixes h "
-                     "ON h.id = d.hotfix_id WHERE d.env = ? AND d.status = 'interrupted' AND "
-                     "d.pgid IS NOT NULL ORDER BY d.id DESC LIMIT 20", (env,))
-    return [r for r in rows if (not r["host"] or r["host"] == HOST)
-            and group_members(r["pgid"])]
+    """Interrupted runs on `env` with a process still alive on this host: their runner
+    died, but what their command started did not (deploy/procs.py: its group, its
+    marker, its cgroup). Nothing else may run there until they stop."""
+    rows = [r for r in store.all(
+        "SELECT d.*, h.key AS hotfix_key FROM deploys d LEFT JOIN hotfixes h ON h.id = "
+        "d.hotfix_id WHERE d.env = ? AND d.status = 'interrupted' AND d.pgid IS NOT NULL "
+        "ORDER BY d.id DESC LIMIT 20", (env,)) if not r["host"] or r["host"] == HOST]
+    marks = marked(r["marker"] for r in rows)
+    return [r for r in rows if RunProcesses.of(r).alive(marks)]
+
+
+def survivors_holding(store: Store, env: str) -> list[tuple]:
+    """(run, its survivors still alive) for each run on `env` whose stop left processes
+    it could not end (deploy/procs.py). A survivor on another host cannot be looked at
+    from here: it holds until cleared."""
+    out = []
+    for r in store.all("SELECT d.*, h.key AS hotfix_key FROM deploys d LEFT JOIN hotfixes h "
+                       "ON h.id = d.hotfix_id WHERE d.env = ? AND d.survivors <> '[]' "
+                       "ORDER BY d.id DESC", (env,)):
+        here = not r["host"] or r["host"] == HOST
+        left = [s for s in survivors_of(r) if not here or s.alive()]
+        if left:
+            out.append((r, left))
+    return out
 
 
 def incident_of(store: Store, row) -> str | None:
@@ -108,6 +126,33 @@ def incident_of(store: Store, row) -> str | None:
         return None
     return store.scalar("SELECT i.key FROM hotfixes h JOIN incidents i ON i.id = h.incident_id "
                         "WHERE h.id = ?", (row["hotfix_id"],))
+
+
+def release_worktree(repo: str | os.PathLike | None, row) -> bool:
+    """Remove a finished run's worktree, and its registration in the repository, once
+    nothing of the run runs there any more (a survivor, an orphaned command or a daemon
+    it started keeps it); True when it is gone."""
+    workdir = row["workdir"]
+    if not workdir or not Path(workdir).exists():
+        return True
+    if not repo or not anchor.is_worktree(workdir) or row["status"] == "running":
+        return False
+    if (row["host"] and row["host"] != HOST) or RunProcesses.of(row).alive():
+        return False
+    gitops.remove_worktree(Path(repo), Path(workdir))
+    return not Path(workdir).exists()
+
+
+def worktree_settled(row) -> bool:
+    """Has a finished run's runner done with its worktree? True once the worktree is
+    gone, or nobody here is going to remove it (the runner is gone or on another host,
+    or something of the run still runs there and keeps it)."""
+    workdir = row["workdir"]
+    if not workdir or not Path(workdir).exists():
+        return True
+    if (row["host"] and row["host"] != HOST) or not pid_alive(row["pid"], row["id"]):
+        return True
+    return RunProcesses.of(row).alive()
 
 
 # ---- the end of a run ----------------------------------------------------------------
@@ -123,9 +168,10 @@ def _anchor_through_run(store: Store, deploy_id: int) -> None:
 def finish_run(store: Store, deploy_id: int, status: str | RunStatus, *,
                exit_code: int | None = None, signal: int | None = None,
                now: str | None = None, actor: Actor | None = None,
-               note: str = "") -> bool:
+               note: str = "", survivors: list[dict] | None = None) -> bool:
     """Record the outcome of a run once, and settle what it means; False if it was
-    already finished."""
+    already finished. `survivors`: processes of it that could not be stopped
+    (deploy/procs.py), recorded with their own event; they hold the environment."""
     status = RunStatus(status)
     now = now or iso(utcnow())
     if not store.after_commit:  # the runner's own store: anchor through the run's worktree
@@ -146,8 +192,27 @@ def finish_run(store: Store, deploy_id: int, status: str | RunStatus, *,
                      after={"status": str(status), "exit_code": exit_code, "signal": signal,
                             "env": row["env"], "version": row["version"], "sha": row["sha"]},
                      incident=incident, hotfix=row["hotfix_key"], note=note or None)
+        if survivors:
+            record_survivors(store, row, survivors, now, who, incident)
         settle(store, row, status, now, who, incident)
+    reserve.release(reserve.path_for(store.path, row["key"]))
     return True
+
+
+def record_survivors(store: Store, row, survivors: list[dict], now: str, who: Actor,
+                     incident: str | None, action: str = "deploy.survivors",
+                     reason: str = "") -> None:
+    """What is left of run `row` after its stop (inside store.write()): processes it
+    could not end, which hold its environment (`deploy.survivors`); fewer of them once
+    some are gone (`deploy.survivors_stopped`), or none once a person clears them
+    (`deploy.survivors_cleared`, with why)."""
+    before = json.loads(row["survivors"] or "[]")
+    store.execute("UPDATE deploys SET survivors = ? WHERE id = ?",
+                  (json.dumps(survivors, sort_keys=True), row["id"]))
+    audit.append(store, who, now, "deploy", row["key"], action,
+                 before={"survivors": before} if before else None,
+                 after={"env": row["env"], "survivors": survivors, "reason": reason or None},
+                 incident=incident, hotfix=row["hotfix_key"])
 
 
 def settle(store: Store, row, status: RunStatus, now: str, who: Actor,

@@ -48,7 +48,7 @@ def unlock(ctx: Context, env_name: str, reason: str) -> EnvironmentStatus:
     if not reason:
         raise ValidationError("unlocking needs a --reason (what addressed the cause?)")
     with change(ctx, entity="environment") as c:
-        blockers = refusals.unlock(c.store, env.name)
+        blockers = refusals.unlock(c.store, env.name, ctx.actor, ctx.approval_policy)
         if blockers:
             raise PolicyRefusal(f"unlock {env.name}", blockers)
         row = records.environment_row(c.store, env.name)
@@ -60,9 +60,15 @@ def unlock(ctx: Context, env_name: str, reason: str) -> EnvironmentStatus:
     return status_of(ctx, env.name)
 
 
-def adopt(ctx: Context, env_name: str, ref: str) -> EnvironmentStatus:
-    """Record what an environment runs today, before its first deploy through hotfix."""
+def adopt(ctx: Context, env_name: str, ref: str, reason: str) -> EnvironmentStatus:
+    """Record what an environment runs today (before its first deploy through hotfix, or
+    after a release outside it), saying how that is known: the release becomes one the
+    environment may be rolled back to (services/releases.py)."""
     env = ctx.config.env(env_name)
+    reason = clean_text(reason, "reason")
+    if not reason:
+        raise ValidationError("adopting needs a --reason (how do you know it runs this "
+                              "release?)")
     sha = gitops.resolve_commit(git_cwd(ctx), ref, "release ref")
     fmt = ctx.config.hotfix.tag_format
     v = version_from_tag(ref, fmt)
@@ -80,7 +86,8 @@ def adopt(ctx: Context, env_name: str, ref: str) -> EnvironmentStatus:
             " deployed_by_verified = excluded.deployed_by_verified, "
             "deployed_at = excluded.deployed_at, deploy_id = NULL",
             (env.name, version, sha, ctx.actor.name, int(ctx.actor.verified), c.now))
-        c.audit("environment.adopted", key=env.name, after={"version": version, "sha": sha})
+        c.audit("environment.adopted", key=env.name,
+                after={"version": version, "sha": sha, "reason": reason})
     return status_of(ctx, env.name)
 
 

@@ -23,11 +23,12 @@ from ..core.models import (
 from ..core.promotion import Attempt
 from ..core.promotion import blockers as promotion_blockers
 from ..core.workflow import EDITABLE_STATES, INCIDENT_TRANSITIONS
-from ..deploy.lifecycle import orphaned_runs
+from ..deploy.lifecycle import orphaned_runs, survivors_holding
+from ..deploy.procs import survivors_of
 from ..store import records, verifications
 from ..store import runs as run_rows
 from ..store.db import Store
-from . import integrity
+from . import integrity, releases
 from .context import Context
 from .releases import choose_rollback
 
@@ -60,12 +61,25 @@ def lock_text(lock) -> str:
             f"(hotfix unlock --env {lock['name']} --reason …)")
 
 
+def survivor(row, s) -> str:
+    """A process a run's stop could not end still holds the environment."""
+    who = s.account if s.account == "root" else f"{s.account} or root"
+    return (f"{row['env']}: process {s.pid} ({s.command}) of {row['status']} {row['kind']} "
+            f"{row['key']} could not be stopped and still runs as {s.account}; stop it "
+            f"(kill -KILL {s.pid}, as {who}), then hotfix cancel {row['key']}; or, if it no "
+            f"longer matters, hotfix cancel {row['key']} --clear-survivors REASON")
+
+
 def env_busy(store: Store, env_name: str) -> list[str]:
-    """A run in progress on the environment, or a dead runner's command still alive."""
+    """A run in progress on the environment, a dead runner's command still alive, or a
+    process a run's stop could not end."""
     running = run_rows.list_runs(store, env=env_name, running_only=True)
     if running:
         return [in_progress(running[0])]
-    return [orphan(r) for r in orphaned_runs(store, env_name)[:1]]
+    orphans = orphaned_runs(store, env_name)[:1]
+    if orphans:
+        return [orphan(r) for r in orphans]
+    return [survivor(r, left[0]) for r, left in survivors_holding(store, env_name)[:1]]
 
 
 def locked(store: Store, env_name: str) -> list[str]:
@@ -101,9 +115,11 @@ def submit(hf: Hotfix, checklist: list[ChecklistItem], commits: int,
     return appr.submit_blockers(hf, checklist, commits, accept_scope)
 
 
-def approve(hf: Hotfix, me: Actor, policy: appr.Policy) -> list[str]:
-    """The author's OS account never approves, under any name (core.approval)."""
-    refusal = appr.approval_refusal(hf, me.name, account=me.os_account, policy=policy)
+def approve(hf: Hotfix, me: Actor, policy: appr.Policy, required: int = 1) -> list[str]:
+    """The author's OS account never approves, under any name (core.approval); past
+    review, only a hotfix whose approvals went stale is approved again."""
+    refusal = appr.approval_refusal(hf, me.name, account=me.os_account, policy=policy,
+                                    required=required)
     return [refusal] if refusal else []
 
 
@@ -214,36 +230,74 @@ def verify(hf: Hotfix, env_name: str, env_row) -> list[str]:
     return []
 
 
-def rollback(store: Store, env_name: str, to: str | None = None) -> list[str]:
-    """Nothing may run on the environment, and there must be something to go back to."""
+def rollback(ctx: Context, store: Store, env_name: str, to: str | None = None,
+             break_glass: bool = False) -> list[str]:
+    """Nothing may run on the environment, and there must be something to go back to: a
+    release it ran successfully (services/releases.py), or, break-glass where the config
+    allows it, a release it never ran."""
     reasons = env_busy(store, env_name)
     if reasons:
         return reasons
     current = records.environment_row(store, env_name)
     if current is None or not current["sha"]:
         return [f"{env_name}: nothing is recorded as deployed; nothing to roll back"]
-    if to is None and choose_rollback(store, env_name) is None:
-        return [f"{env_name}: no earlier known-good release to roll back to "
-                "(give --to VERSION)"]
+    if break_glass and not ctx.config.approvals.break_glass:
+        return [BREAK_GLASS_DISABLED]
+    if to is None:
+        if break_glass:
+            return ["--break-glass needs --to VERSION: the last known-good release needs "
+                    "no break-glass"]
+        if choose_rollback(store, env_name) is None:
+            return [f"{env_name}: no earlier known-good release to roll back to "
+                    "(give --to VERSION)"]
+        return []
+    version = releases.version_of(to, ctx.config.hotfix.tag_format)
+    listed = releases.target(store, env_name, version) is not None
+    if listed and break_glass:
+        return [f"{env_name} ran {version} before: roll back to it without --break-glass"]
+    if not listed and not break_glass:
+        return [releases.not_a_target(store, env_name, version)]
     return []
+
+
+def orphan_alive(store: Store, row) -> bool:
+    """An interrupted run whose command (or what it started) is still alive."""
+    return row["status"] == "interrupted" and any(
+        r["id"] == row["id"] for r in orphaned_runs(store, row["env"]))
 
 
 def cancel(store: Store, row) -> list[str]:
     """A running run can be cancelled; so can an interrupted one whose command is still
-    alive (its runner died, the command did not)."""
-    if row["status"] == "running":
+    alive (its runner died, the command did not); and a run whose stop left survivors
+    is stopped again."""
+    if row["status"] == "running" or orphan_alive(store, row) or survivors_of(row):
         return []
     if row["status"] == "interrupted":
-        if any(r["id"] == row["id"] for r in orphaned_runs(store, row["env"])):
-            return []
         return [f"{row['key']} is interrupted and nothing of it is left running; "
                 "nothing to cancel"]
     return [f"{row['key']} is {row['status']}; nothing to cancel"]
 
 
-def unlock(store: Store, env_name: str) -> list[str]:
+def clear_survivors(row) -> list[str]:
+    """Only what a run's stop left behind can be cleared."""
+    if not survivors_of(row):
+        return [f"{row['key']} left no process behind; nothing to clear"]
+    return []
+
+
+def unlock(store: Store, env_name: str, me: Actor | None = None,
+           policy: appr.Policy = appr.STRICT) -> list[str]:
+    """A locked environment is unlocked with a reason; the lock a break-glass rollback
+    left is lifted only by someone else (its review after the fact)."""
     row = records.environment_row(store, env_name)
-    return [] if row is not None and row["locked"] else [f"{env_name} is not locked"]
+    if row is None or not row["locked"]:
+        return [f"{env_name} is not locked"]
+    glass = releases.break_glass_lock(store, env_name, row["lock_reason"] or "")
+    if glass is not None and me is not None and appr.person(
+            glass[1], glass[2], policy) == appr.person(me.name, me.os_account, policy):
+        return [f"{env_name} was rolled back break-glass by you ({glass[0]}); someone else "
+                "must review it and unlock it"]
+    return []
 
 
 # ---- finish -------------------------------------------------------------------------------

@@ -154,7 +154,8 @@ def approve(ctx: Context, key: str, comment: str = "",
     policy = ctx.approval_policy
     with ctx.open(create=False) as store:
         hf = load(ctx, key, store)
-    blockers = refusals.approve(hf, ctx.actor, policy)
+    required = ctx.config.approvals.required
+    blockers = refusals.approve(hf, ctx.actor, policy, required)
     if not blockers and expected_head and not hf.head_sha.startswith(expected_head.lower()):
         blockers = [f"approval stale: head moved to {hf.head_sha[:12]} since you looked "
                     f"({expected_head[:12]})"]
@@ -166,7 +167,7 @@ def approve(ctx: Context, key: str, comment: str = "",
         retro = _after_the_fact(row)
         fresh = records.get_hotfix(store, key, policy=policy)
         blockers = (_changed_since(ctx, store, row, hf.head_sha, expected)
-                    or refusals.approve(fresh, ctx.actor, policy)
+                    or refusals.approve(fresh, ctx.actor, policy, required)
                     or (_not_what_shipped(store, row) if retro else []))
         if blockers:
             raise PolicyRefusal(f"approve {hf.key}", blockers)
@@ -251,8 +252,11 @@ def review_queue(ctx: Context) -> list[Hotfix]:
     policy = ctx.approval_policy
     with ctx.reading() as store:
         items = records.list_hotfixes(store, state=str(HotfixState.IN_REVIEW), policy=policy)
+        required = ctx.config.approvals.required
         items += [h for h in records.list_hotfixes(store, active_only=True, policy=policy)
-                  if h.needs_retroactive_approval]
+                  if h.needs_retroactive_approval or (
+                      h.state in appr.REAPPROVABLE
+                      and len(appr.valid_approvers(h.approvals)) < required)]
     out = []
     seen = set()
     for h in items:

@@ -46,8 +46,8 @@ def dashboard(ctx: Context, include_resolved: bool = False) -> Dashboard:
     with ctx.open(create=False) as store:
         reap_in(ctx, store)
         envs = tuple(status_in(ctx, store))
-        rollback = {e.env: _why(refusals.rollback(store, e.env)) for e in envs}
-        unlock = {e.env: _why(refusals.unlock(store, e.env)) for e in envs}
+        rollback = {e.env: _why(refusals.rollback(ctx, store, e.env)) for e in envs}
+        unlock = {e.env: _why(refusals.unlock(store, e.env, ctx.actor, policy)) for e in envs}
         # a dashboard, not an archive: the worst 100 open incidents and their 10 newest
         # hotfixes keep the first frame fast on a year of history (the rest: history)
         incidents = records.list_incidents(store, include_resolved, limit=100)
@@ -143,7 +143,7 @@ def action_reasons(ctx: Context, detail: HotfixDetail) -> dict[str, str | None]:
     else:
         out["submit"] = detail.error or "scope unavailable"
     me, policy = ctx.actor, ctx.approval_policy
-    out["approve"] = (_why(refusals.approve(hf, me, policy))
+    out["approve"] = (_why(refusals.approve(hf, me, policy, ctx.config.approvals.required))
                       or refusals.already_approved(hf, me, policy))
     out["reject"] = _why(refusals.reject(hf, me, policy))
     out["save"] = out["tick"] = _why(refusals.edit(hf.key, hf.state))
@@ -173,7 +173,7 @@ def _environment_reasons(ctx: Context, store: Store, detail: HotfixDetail
         out[action] = _why(list(first.blockers))
     env = detail.verify_env
     out["verify"] = _why(refusals.verify(hf, env, records.environment_row(store, env)))
-    out["rollback"] = _why(refusals.rollback(store, detail.rollback_env))
+    out["rollback"] = _why(refusals.rollback(ctx, store, detail.rollback_env))
     return out
 
 
@@ -197,8 +197,8 @@ def run_view(ctx: Context, key: str) -> RunView:
         reasons = {
             "cancel_run": _why(refusals.cancel(store, row)),
             "verify": _why(_verify_run(store, run)),
-            "rollback": _why(refusals.rollback(store, run.env)),
-            "unlock": _why(refusals.unlock(store, run.env)),
+            "rollback": _why(refusals.rollback(ctx, store, run.env)),
+            "unlock": _why(refusals.unlock(store, run.env, ctx.actor, ctx.approval_policy)),
         }
     return RunView(run, env, reasons)
 

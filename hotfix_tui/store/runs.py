@@ -23,7 +23,8 @@ SELECT d.*, h.key AS hotfix_key FROM deploys d LEFT JOIN hotfixes h ON h.id = d.
 def deploy_from_row(r: sqlite3.Row, status: RunStatus | None = None) -> Deploy:
     return from_row(Deploy, r, {"hotfix": "hotfix_key", "cancelled_by": "cancel_requested_by"},
                     status=status or RunStatus(r["status"]), argv=tuple(json.loads(r["argv"])),
-                    bypassed=tuple(json.loads(r["bypassed"])))
+                    bypassed=tuple(json.loads(r["bypassed"])),
+                    survivors=tuple(json.loads(r["survivors"] or "[]")))
 
 
 def run_row(store: Store, key: str | int) -> sqlite3.Row:

@@ -275,6 +275,16 @@ UPDATE approvals SET approver_account = CASE WHEN approver_verified = 1 THEN app
 CREATE INDEX audit_entity ON audit_events(entity, entity_key, id);
 """
 
+# Every process a run's command started (deploy/procs.py): the marker its environment
+# carries (HOTFIX_RUN), the cgroup it runs in where the host allows one, and the
+# processes that survived its stop (pid, start time, account, command), which block the
+# environment until they are gone or cleared.
+V5 = """
+ALTER TABLE deploys ADD COLUMN marker TEXT NOT NULL DEFAULT '';
+ALTER TABLE deploys ADD COLUMN cgroup TEXT NOT NULL DEFAULT '';
+ALTER TABLE deploys ADD COLUMN survivors TEXT NOT NULL DEFAULT '[]';
+"""
+
 # Verification per environment (the release path): one row per hotfix and environment it
 # was deployed to successfully, with the content (sha) deployed there, its verification
 # (pending, passed, failed) and the rollback that took it away again. Runs record the
@@ -283,7 +293,7 @@ CREATE INDEX audit_entity ON audit_events(entity, entity_key, id);
 # theirs (`later_envs`), and what a break-glass deploy bypassed (`bypassed`).
 # Existing records keep their verification: every environment a hotfix was deployed to
 # before it was verified counts as verified there, at the time it was verified.
-V5 = """
+V6 = """
 CREATE TABLE env_verifications (
     hotfix_id INTEGER NOT NULL REFERENCES hotfixes(id),
     env TEXT NOT NULL,
@@ -328,7 +338,7 @@ WHERE d.id IN (SELECT max(id) FROM deploys WHERE kind = 'deploy' AND status = 's
                AND hotfix_id IS NOT NULL GROUP BY hotfix_id, env);
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4, V5]
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6]
 SCHEMA_VERSION = len(MIGRATIONS)
 OUR_TABLES = {"incidents", "hotfixes", "audit_events"}
 

@@ -182,7 +182,7 @@ def test_rollback_refused_while_a_run_is_in_progress(tmp_path):
                       extra_config='[environments.slow]\ndeploy = ["./ops/slow.sh"]\n'
                                    'cancel_grace_s = 1\n')
     approved_hotfix(svc)
-    assert svc.cli("adopt", "--env", "slow", "--ref", "v1.4.0").code == 0
+    assert svc.cli("adopt", "--env", "slow", "--ref", "v1.4.0", "--reason", "ran before").code == 0
     d = svc.cli("deploy", "HF-1", "--env", "slow", "--detach", "--json").json()
     res = svc.cli("rollback", "--env", "slow", "--reason", "bad")
     assert_one_line_error(res, 1, f"cancel it first (hotfix cancel {d['key']})")

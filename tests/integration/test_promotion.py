@@ -63,7 +63,8 @@ def make_repo(tmp_path: Path, soak: int = 300) -> ServiceRepo:
                                    "ops/check.sh": STAGING_CHECK, "ops/verify.sh": VERIFY_SH})
     assert svc.cli("incident", "open", "--title", "Checkout totals wrong", "--sev", "1").code == 0
     for env in ("production", "staging"):
-        assert svc.cli("adopt", "--env", env, "--ref", "v1.4.1").code == 0
+        assert svc.cli("adopt", "--env", env, "--ref", "v1.4.1",
+                       "--reason", "running before the tool").code == 0
     svc.srv = srv
     return svc
 
@@ -122,7 +123,7 @@ def test_production_is_refused_before_staging_succeeded(svc):
     assert not (svc.srv / "production" / "current").exists()
     # a deploy to staging that failed is not a success there
     (svc.srv / "staging-deploy-fails").touch()
-    assert svc.cli("deploy", "HF-1", "--env", "staging").code == 1
+    assert svc.cli("deploy", "HF-1", "--env", "staging").code == 3  # the run failed
     refused_unchanged(svc, svc.cli("deploy", "HF-1", "--env", "production"),
                       "the deploy of HF-1 to staging failed (D-1); deploy it there again")
 
@@ -141,7 +142,7 @@ def test_production_is_refused_before_staging_was_verified(svc):
                       "production requires staging verified")
     # a check that failed is a failed verification, and says which run
     (svc.srv / "staging-check-fails").touch()
-    assert svc.cli("verify", "HF-1", "--env", "staging").code == 1
+    assert svc.cli("verify", "HF-1", "--env", "staging").code == 3  # the check failed
     assert envs(svc)["staging"]["state"] == "failed"
     refused_unchanged(svc, svc.cli("deploy", "HF-1", "--env", "production"),
                       "production requires staging verified: its verification there failed "
@@ -247,7 +248,7 @@ def test_unticking_an_item_takes_the_verification_back(tmp_path):
     ok(svc, "verify", "HF-1", "--env", "staging", "--item", "1")
     assert envs(svc)["staging"]["state"] == "passed"
     (svc.srv / "staging-check-fails").touch()
-    assert svc.cli("verify", "HF-1", "--env", "staging").code == 1
+    assert svc.cli("verify", "HF-1", "--env", "staging").code == 3  # the check failed
     assert envs(svc)["staging"]["state"] == "failed"
     assert ok(svc, "audit", "verify", "--json").json()["ok"] is True
 

@@ -69,7 +69,7 @@ CASES = {
                     _with_store(lambda c, s: refusals.break_glass(c, s, _hf(c),
                                                                   c.config.env(PROD)))),
     "rollback": ("fresh", "alice", DashboardScreen, ["rollback", "--reason", "drill"],
-                 _with_store(lambda c, s: refusals.rollback(s, PROD))),
+                 _with_store(lambda c, s: refusals.rollback(c, s, PROD))),
     "cancel_run": ("ran", "alice", lambda: DeployScreen("D-1"), ["cancel", "D-1"],
                    _with_store(lambda c, s: refusals.cancel(s, s.one(
                        "SELECT * FROM deploys WHERE id = 1")))),
