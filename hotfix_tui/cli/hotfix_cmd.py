@@ -9,7 +9,7 @@ import sys
 import click
 
 from .. import services
-from ..core.models import Hotfix, HotfixState, actor_label
+from ..core.models import EnvVerification, Hotfix, HotfixState, VerificationState, actor_label
 from .common import emit, emit_items, err, get_ctx, json_option, out, safe, table
 from .completion_cmd import complete_hotfix, complete_incident
 
@@ -36,6 +36,23 @@ def approval_lines(hf: Hotfix) -> list[str]:
     return out
 
 
+def verification_text(v: EnvVerification) -> str:
+    """One environment of a hotfix: what was deployed there, and its verification."""
+    text = f"{v.version} ({v.sha[:10]}) deployed {v.deployed_at[:16].replace('T', ' ')}"
+    if v.deploy:
+        text += f" by {v.deploy}"
+    if v.state is VerificationState.PASSED:
+        text += (f"; verified by {safe(actor_label(v.verified_by or '-', v.verified_by_verified))}"
+                 f" {(v.verified_at or '')[:16].replace('T', ' ')}")
+    elif v.state is VerificationState.FAILED:
+        text += "; verification FAILED" + (f" ({v.run})" if v.run else "")
+    else:
+        text += "; verification pending"
+    if v.rolled_back_by:
+        text += f"; rolled back ({v.rolled_back_by})"
+    return text
+
+
 def hotfix_text(hf: Hotfix, required: int) -> str:
     lines = [
         f"{hf.key}  {hf.state}  {safe(hf.title)}",
@@ -47,6 +64,8 @@ def hotfix_text(hf: Hotfix, required: int) -> str:
         f"  approvals:  {approvals_summary(hf, required)}",
         *approval_lines(hf),
     ]
+    for v in hf.environments:
+        lines.append(f"  on {v.env}: {verification_text(v)}")
     if hf.break_glass:
         lines.append(f"  BREAK-GLASS: deployed without approval: {safe(hf.break_glass_reason)}")
     for label, value in (("why", hf.why), ("risk", hf.risk), ("test plan", hf.test_plan),

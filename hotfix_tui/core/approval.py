@@ -275,9 +275,17 @@ def signature_refusals(approvals, signatures: str) -> list[str]:
             and not signature_counts(a.check, signatures)]
 
 
+# States past review in which a hotfix may be deployed again (to another environment):
+# when its approvals went stale there (say .hotfix.toml changed), it is approved again
+# where it stands, bound to the content as it is now.
+REAPPROVABLE = (HotfixState.DEPLOYED, HotfixState.VERIFIED, HotfixState.FAILED)
+
+
 def approval_refusal(hotfix: Hotfix, approver: str, retroactive_allowed: bool = True,
-                     account: str = "", policy: Policy = STRICT) -> str:
-    """Why `approver` (OS account `account`) may not approve now, or '' if they may."""
+                     account: str = "", policy: Policy = STRICT, required: int = 1) -> str:
+    """Why `approver` (OS account `account`) may not approve now, or '' if they may.
+    `required` is [approvals] required: past review, an approval is given only while
+    those that count are fewer."""
     if is_author(author_of(hotfix), approver, account, policy):
         if policy.sandbox or not hotfix.author_account:
             return f"you authored {hotfix.key}; the author can never approve it"
@@ -288,6 +296,11 @@ def approval_refusal(hotfix: Hotfix, approver: str, retroactive_allowed: bool = 
         HotfixState.FAILED, HotfixState.ROLLED_BACK,
     ):
         return ""
+    if hotfix.state in REAPPROVABLE:
+        if len(valid_approvers(hotfix.approvals)) < required:
+            return ""
+        return (f"{hotfix.key} is {hotfix.state} and its approvals count; nothing to "
+                "approve (an approval is given again only when one went stale)")
     if hotfix.state not in (HotfixState.IN_REVIEW, HotfixState.APPROVED):
         return f"{hotfix.key} is {hotfix.state}; only a hotfix in review can be approved"
     return ""

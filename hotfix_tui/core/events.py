@@ -38,15 +38,19 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "hotfix.approved": ("approvers", "sha", "comment", "retroactive", "note"),
     "hotfix.rejected": ("comment",),
     "approval.stale": ("approver", "approved_sha", "reason"),
+    "approval.valid_again": ("approver", "approved_sha", "reason"),
     "hotfix.finished": ("tag", "sha", "branches", "skip_verify_reason"),
     "hotfix.abandoned": ("reason",),
     "deploy.started": ("version", "sha", "break_glass", "break_glass_reason"),
     "deploy.finished": _RUN,
     "deploy.cancelled": (*_RUN, "note"),
     "deploy.interrupted": (*_RUN, "note"),
+    "deploy.survivors": ("pids", "accounts"),
+    "deploy.survivors_cleared": ("pids", "reason"),
     "verify.passed": (),
     "verify.failed": _RUN,
-    "rollback.started": ("from_version", "from_sha", "version", "sha", "reason"),
+    "rollback.started": ("from_version", "from_sha", "version", "sha", "reason", "break_glass",
+                         "break_glass_reason"),
     "rollback.finished": _RUN,
     "environment.locked": ("reason",),
     "environment.unlocked": ("reason", "previous_reason", "previously_locked_by"),
@@ -148,6 +152,9 @@ def _derive(action: str, entity: str, key: str, actor: str, before: dict, after:
         return _incident(action, key, actor, before, after, extra)
     if entity == "deploy":
         return _run(action, key, actor, before, after, extra)
+    if action == "verify.passed":  # verified on an environment before the gate one
+        env = after.get("env")
+        return [("verify.passed", f"{key} verified on {env} by {actor}", {}, {"env": env})]
     if family in ("hotfix", "approval"):
         return _hotfix(action, key, actor, before, after, extra)
     if family == "environment":
@@ -184,6 +191,10 @@ def _incident(action: str, key: str, actor: str, before: dict, after: dict,
     return []
 
 
+# An approval stopped counting, or counts again: the content moved away or came back.
+_STANDING = {"approval.stale": "went stale", "approval.valid_again": "counts again"}
+
+
 def _hotfix(action: str, key: str, actor: str, before: dict, after: dict,
             extra: dict) -> list[_Made]:
     if action == "hotfix.started":
@@ -212,11 +223,10 @@ def _hotfix(action: str, key: str, actor: str, before: dict, after: dict,
     if action == "hotfix.rejected":
         return [("hotfix.rejected", f"{key} rejected by {actor}: {extra.get('comment', '')}",
                  {"comment": extra.get("comment")}, {})]
-    if action == "approval.stale":
+    if action in _STANDING:
         data = {"approver": before.get("approver"), "approved_sha": before.get("sha"),
                 "reason": after.get("reason")}
-        return [("approval.stale",
-                 f"{key} approval by {before.get('approver')} went stale: "
+        return [(action, f"{key} approval by {before.get('approver')} {_STANDING[action]}: "
                  f"{after.get('reason')}", data, {})]
     if action == "hotfix.finished":
         return [("hotfix.finished", f"{key} finished by {actor}: tagged {extra.get('tag')}",
@@ -244,19 +254,12 @@ def _run(action: str, key: str, actor: str, before: dict, after: dict,
         loud = "BREAK-GLASS " if glass else ""
         made = [("deploy.started", f"{key}: {loud}deploy of {version} to {env} started by "
                  f"{actor}", data, where)]
-        if glass:
-            made.append(("break_glass.used",
-                         f"BREAK-GLASS: {actor} deploys {version} to {env} without approval "
-                         f"({key}): {reason}",
-                         {"version": version, "sha": after.get("sha"), "reason": reason},
-                         where))
-        return made
+        return made + _glass(glass, f"{actor} deploys {version} to {env} without approval "
+                                    f"({key})", after, where)
     if action == "rollback.started":
-        data = {"from_version": before.get("version"), "from_sha": before.get("sha"),
-                "version": version, "sha": after.get("sha"), "reason": after.get("reason")}
-        return [("rollback.started",
-                 f"{key}: rollback from {before.get('version')} to {version} started by "
-                 f"{actor}: {after.get('reason', '')}", data, where)]
+        return _rollback_started(key, actor, before, after, where)
+    if what.startswith("survivors"):
+        return _survivors(action, key, actor, before, after, where)
     if what not in _RUN_ENDS or "status" not in after:
         return []
     data = {"outcome": what, "exit_code": after.get("exit_code"),
@@ -274,6 +277,52 @@ def _run(action: str, key: str, actor: str, before: dict, after: dict,
     if kind == "verify" and what != "succeeded" and what != "cancelled":
         return [("verify.failed", f"{key}: verification of {version} on {env} "
                  f"{what.replace('_', ' ')}{detail}", data, where)]
+    return []
+
+
+def _rollback_started(key: str, actor: str, before: dict, after: dict,
+                      where: dict) -> list[_Made]:
+    version, glass = after.get("version"), bool(after.get("break_glass"))
+    reason = after.get("break_glass_reason")
+    data = {"from_version": before.get("version"), "from_sha": before.get("sha"),
+            "version": version, "sha": after.get("sha"), "reason": after.get("reason"),
+            "break_glass": glass, "break_glass_reason": reason}
+    loud = "BREAK-GLASS " if glass else ""
+    made = [("rollback.started", f"{key}: {loud}rollback from {before.get('version')} to "
+             f"{version} started by {actor}: {after.get('reason', '')}", data, where)]
+    return made + _glass(glass, f"{actor} rolls {where.get('env')} back to {version}, a "
+                                f"release it never ran ({key})", after, where)
+
+
+def _glass(used: bool, what: str, after: dict, where: dict) -> list[_Made]:
+    """`break_glass.used`, beside the start of a run that broke the glass."""
+    if not used:
+        return []
+    reason = after.get("break_glass_reason")
+    return [("break_glass.used", f"BREAK-GLASS: {what}: {reason}",
+             {"version": after.get("version"), "sha": after.get("sha"), "reason": reason},
+             where)]
+
+
+def _survivors(action: str, key: str, actor: str, before: dict, after: dict,
+               where: dict) -> list[_Made]:
+    """Processes a run's stop could not end (pids and accounts only: a command line may
+    carry a deploy's arguments, which never reach a hook), and their clearing."""
+    def pids(side: dict) -> list:
+        found = side.get("survivors")
+        return [s.get("pid") for s in found if isinstance(s, dict)] if isinstance(
+            found, list) else []
+
+    if action == "deploy.survivors":
+        accounts = sorted({str(s.get("account")) for s in after.get("survivors") or []
+                           if isinstance(s, dict)})
+        return [("deploy.survivors", f"{key}: processes {pids(after)} could not be stopped; "
+                 f"they hold {where.get('env')}", {"pids": pids(after), "accounts": accounts},
+                 where)]
+    if action == "deploy.survivors_cleared":
+        return [("deploy.survivors_cleared", f"{key}: survivors {pids(before)} cleared by "
+                 f"{actor}: {after.get('reason')}",
+                 {"pids": pids(before), "reason": after.get("reason")}, where)]
     return []
 
 

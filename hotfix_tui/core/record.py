@@ -214,6 +214,13 @@ def _verification(rec: dict[str, Any]) -> list[str]:
         out.append(f"**Verification skipped**: {one_line(v.get('skip_reason'))}")
     else:
         out.append("_Not verified._")
+    for e in v.get("environments") or []:
+        state = {"passed": f"passed ({_who(e.get('verified_by'), e.get('verified_by_verified'))}"
+                           f", {_ts(e.get('verified_at'))})",
+                 "failed": "FAILED"}.get(e.get("state"), "pending")
+        back = f"; rolled back by {e['rolled_back_by']}" if e.get("rolled_back_by") else ""
+        out.append(f"- On {e['env']}: {e.get('version')} ({_code(e.get('sha'))}) "
+                   f"{state}{back}")
     for r in v.get("runs") or []:
         out.append(f"- {r['key']} verify on {r['env']}: {r['status']} "
                    f"({_duration(r.get('duration_s'))})")

@@ -151,8 +151,10 @@ _INCIDENT = {
 def _run(e: _Ev) -> tuple[str, str]:
     key, kind, after = e.key, e.kind, e.after
     if e.a == "deploy.break_glass":
+        bypassed = after.get("bypassed") or []
         return (f"{key} BREAK-GLASS deploy to {after.get('env')}: "
-                f"{after.get('break_glass_reason')}"), BAD
+                f"{after.get('break_glass_reason')}"
+                + (f" (bypassing {'; '.join(map(str, bypassed))})" if bypassed else "")), BAD
     if e.a == "deploy.cancel_requested":
         return f"{key} cancel requested", WARN
     if e.rest == "started":
@@ -179,6 +181,10 @@ def run_phrase(kind: str, version: str | None, env: str | None) -> str:
 
 def _run_started(kind: str, key: str, after: dict) -> tuple[str, str]:
     text = f"{key} {run_phrase(kind, after.get('version'), after.get('env'))} started"
+    if kind == "rollback" and after.get("break_glass"):
+        return (f"{key} BREAK-GLASS rollback of {after.get('env') or ''} to "
+                f"{after.get('version') or ''}, a release it never ran: "
+                f"{after.get('break_glass_reason')} ({after.get('reason') or ''})"), BAD
     if kind == "rollback":
         return f"{text}: {after.get('reason') or ''}", BAD
     return text, ""
@@ -256,12 +262,31 @@ _APPROVAL = {
                                        f"{_short(e.after.get('sha'))}", GOOD),
     "approval.stale": lambda e: (f"{e.subject} approval by {e.before.get('approver')} went "
                                  f"stale: {e.after.get('reason')}", WARN),
+    "approval.valid_again": lambda e: (f"{e.subject} approval by {e.before.get('approver')} "
+                                       f"counts again: {e.after.get('reason')}", GOOD),
+}
+
+def _pids(e: _Ev, side: dict) -> str:
+    found = side.get("survivors") if isinstance(side.get("survivors"), list) else []
+    return ", ".join(f"{s.get('pid')} ({s.get('command')})" for s in found
+                     if isinstance(s, dict)) or "none"
+
+
+# What a run's stop left behind: processes it could not end, and what became of them.
+_SURVIVORS = {
+    "deploy.survivors": lambda e: (f"{e.key} left processes it could not stop, which hold "
+                                   f"{e.after.get('env')}: {_pids(e, e.after)}", BAD),
+    "deploy.survivors_stopped": lambda e: (f"{e.key} survivors gone; left: "
+                                           f"{_pids(e, e.after)}", ""),
+    "deploy.survivors_cleared": lambda e: (f"{e.key} survivors cleared ({_pids(e, e.before)})"
+                                           f": {e.after.get('reason')}", WARN),
 }
 
 # Events described by their exact action; then by the part before the dot.
 _BY_ACTION = {
     **_FINISH,
     **_APPROVAL,
+    **_SURVIVORS,
     "hotfix.started": lambda e: (f"{e.subject} started: {e.after.get('title')} "
                                  f"({e.after.get('version')} from {e.after.get('base_ref')})",
                                  ""),
@@ -280,6 +305,8 @@ _BY_ACTION = {
     "verify.checked": _verify_item,
     "verify.unchecked": _verify_item,
     "hotfix.edited": lambda e: (f"{e.subject} edited {', '.join(e.after)}", ""),
+    "hotfix.verified": lambda e: (f"{e.subject} verified on {e.after.get('env')}", GOOD),
+    "verify.passed": lambda e: (f"{e.subject} verified on {e.after.get('env')}", GOOD),
     "hotfix.submitted": _submitted,
     "hotfix.rejected": lambda e: (f"{e.subject} rejected: {e.extra.get('comment', '')}", BAD),
     "audit.verify_failed": lambda e: (f"audit chain broken at event {e.after.get('bad_seq')}: "

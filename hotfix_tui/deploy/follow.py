@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from ..core.models import LogLine
 from ..store import open_store
 from ..store.runs import read_lines, run_row
+from .launch import settle
 from .lifecycle import effective_status
 
 PAGE = 5000
@@ -37,6 +38,7 @@ def follow(db_path: str | os.PathLike, deploy_id: int, after_seq: int = 0, poll:
                 if len(lines) < PAGE or (stop is not None and stop.is_set()):
                     break
             if finished:
+                settle(store, deploy_id)
                 return
             if stop is not None:
                 stop.wait(poll)

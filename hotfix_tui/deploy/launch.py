@@ -15,7 +15,9 @@ from ..core.models import Deploy
 from ..detach import spawn_module
 from ..store import open_store
 from ..store.runs import deploy_from_row, run_row
-from .lifecycle import effective_status
+from .lifecycle import effective_status, worktree_settled
+
+SETTLE_S = 5.0  # how long a caller waits for the runner to remove a finished run's worktree
 
 
 def spawn(db_path: str | os.PathLike, deploy_id: int,
@@ -42,9 +44,19 @@ def wait_finished(db_path: str | os.PathLike, deploy_id: int, timeout: float | N
             row = run_row(store, deploy_id)
             status = effective_status(row)
             if status.finished:
+                settle(store, deploy_id)
                 return deploy_from_row(row, status)
             if deadline is not None and time.monotonic() >= deadline:
                 raise TimeoutError(f"{row['key']} still running after {timeout:g}s")
             time.sleep(poll)
     finally:
         store.close()
+
+
+def settle(store, deploy_id: int, timeout: float = SETTLE_S, poll: float = 0.02) -> None:
+    """After a run finished, wait (a moment, at most `timeout`) for its runner to remove
+    the run's worktree, so that whoever waited for the run finds the repository as the
+    run leaves it."""
+    deadline = time.monotonic() + timeout
+    while not worktree_settled(run_row(store, deploy_id)) and time.monotonic() < deadline:
+        time.sleep(poll)

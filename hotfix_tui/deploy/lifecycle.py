@@ -8,7 +8,8 @@ the one place that knows
   `interrupted`, never `running`), and which interrupted runs left their command
   behind (`orphaned_runs`);
 - how a run ends (`finish_run`, once), and what that end means for the environment
-  and the hotfix (`settle`): deployed or failed, rolled back, verified;
+  and the hotfix (`settle`): deployed or failed, rolled back, verified on its
+  environment (the per-environment rules: `verification.py`);
 - recording every run whose runner vanished (`reap_lost_runs`).
 
 It sits below the services: it reads and writes through `store/` and decides with
@@ -18,19 +19,21 @@ a runner gone. Every effect and its audit event commit together.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from datetime import timedelta
 from pathlib import Path
 
-from .. import anchor
+from .. import anchor, gitops
 from ..clock import iso, parse_iso, utcnow
-from ..core.models import Actor, HotfixState, RunKind, RunStatus
-from ..core.workflow import HOTFIX_TRANSITIONS, check_hotfix_transition
-from ..store import audit, records
+from ..core.models import Actor, HotfixState, RunKind, RunStatus, VerificationState
+from ..core.workflow import HOTFIX_TRANSITIONS
+from ..store import audit, records, verifications
 from ..store.db import Store
 from ..store.runs import run_row
-from .procgroup import group_members
+from . import reserve, verification
+from .procs import RunProcesses, marked, survivors_of
 
 # A runner writes its heartbeat at least every second. Past STALE_AFTER with its
 # pid gone (same host) or past LOST_AFTER whatever the pid, its outcome is unknown.
@@ -91,13 +94,30 @@ def effective_status(row, now=None) -> RunStatus:
 
 
 def orphaned_runs(store: Store, env: str) -> list:
-    """Interrupted runs on `env` whose command is still alive on this host: their runner
-    died, but what they started did not. Nothing else may run there until they stop."""
-    rows = store.all("SELECT d.*, h.key AS hotfix_key FROM deploys d LEFT JOIN hotfixes h "
-                     "ON h.id = d.hotfix_id WHERE d.env = ? AND d.status = 'interrupted' AND "
-                     "d.pgid IS NOT NULL ORDER BY d.id DESC LIMIT 20", (env,))
-    return [r for r in rows if (not r["host"] or r["host"] == HOST)
-            and group_members(r["pgid"])]
+    """Interrupted runs on `env` with a process still alive on this host: their runner
+    died, but what their command started did not (deploy/procs.py: its group, its
+    marker, its cgroup). Nothing else may run there until they stop."""
+    rows = [r for r in store.all(
+        "SELECT d.*, h.key AS hotfix_key FROM deploys d LEFT JOIN hotfixes h ON h.id = "
+        "d.hotfix_id WHERE d.env = ? AND d.status = 'interrupted' AND d.pgid IS NOT NULL "
+        "ORDER BY d.id DESC LIMIT 20", (env,)) if not r["host"] or r["host"] == HOST]
+    marks = marked(r["marker"] for r in rows)
+    return [r for r in rows if RunProcesses.of(r).alive(marks)]
+
+
+def survivors_holding(store: Store, env: str) -> list[tuple]:
+    """(run, its survivors still alive) for each run on `env` whose stop left processes
+    it could not end (deploy/procs.py). A survivor on another host cannot be looked at
+    from here: it holds until cleared."""
+    out = []
+    for r in store.all("SELECT d.*, h.key AS hotfix_key FROM deploys d LEFT JOIN hotfixes h "
+                       "ON h.id = d.hotfix_id WHERE d.env = ? AND d.survivors <> '[]' "
+                       "ORDER BY d.id DESC", (env,)):
+        here = not r["host"] or r["host"] == HOST
+        left = [s for s in survivors_of(r) if not here or s.alive()]
+        if left:
+            out.append((r, left))
+    return out
 
 
 def incident_of(store: Store, row) -> str | None:
@@ -106,6 +126,33 @@ def incident_of(store: Store, row) -> str | None:
         return None
     return store.scalar("SELECT i.key FROM hotfixes h JOIN incidents i ON i.id = h.incident_id "
                         "WHERE h.id = ?", (row["hotfix_id"],))
+
+
+def release_worktree(repo: str | os.PathLike | None, row) -> bool:
+    """Remove a finished run's worktree, and its registration in the repository, once
+    nothing of the run runs there any more (a survivor, an orphaned command or a daemon
+    it started keeps it); True when it is gone."""
+    workdir = row["workdir"]
+    if not workdir or not Path(workdir).exists():
+        return True
+    if not repo or not anchor.is_worktree(workdir) or row["status"] == "running":
+        return False
+    if (row["host"] and row["host"] != HOST) or RunProcesses.of(row).alive():
+        return False
+    gitops.remove_worktree(Path(repo), Path(workdir))
+    return not Path(workdir).exists()
+
+
+def worktree_settled(row) -> bool:
+    """Has a finished run's runner done with its worktree? True once the worktree is
+    gone, or nobody here is going to remove it (the runner is gone or on another host,
+    or something of the run still runs there and keeps it)."""
+    workdir = row["workdir"]
+    if not workdir or not Path(workdir).exists():
+        return True
+    if (row["host"] and row["host"] != HOST) or not pid_alive(row["pid"], row["id"]):
+        return True
+    return RunProcesses.of(row).alive()
 
 
 # ---- the end of a run ----------------------------------------------------------------
@@ -121,9 +168,10 @@ def _anchor_through_run(store: Store, deploy_id: int) -> None:
 def finish_run(store: Store, deploy_id: int, status: str | RunStatus, *,
                exit_code: int | None = None, signal: int | None = None,
                now: str | None = None, actor: Actor | None = None,
-               note: str = "") -> bool:
+               note: str = "", survivors: list[dict] | None = None) -> bool:
     """Record the outcome of a run once, and settle what it means; False if it was
-    already finished."""
+    already finished. `survivors`: processes of it that could not be stopped
+    (deploy/procs.py), recorded with their own event; they hold the environment."""
     status = RunStatus(status)
     now = now or iso(utcnow())
     if not store.after_commit:  # the runner's own store: anchor through the run's worktree
@@ -144,14 +192,34 @@ def finish_run(store: Store, deploy_id: int, status: str | RunStatus, *,
                      after={"status": str(status), "exit_code": exit_code, "signal": signal,
                             "env": row["env"], "version": row["version"], "sha": row["sha"]},
                      incident=incident, hotfix=row["hotfix_key"], note=note or None)
+        if survivors:
+            record_survivors(store, row, survivors, now, who, incident)
         settle(store, row, status, now, who, incident)
+    reserve.release(reserve.path_for(store.path, row["key"]))
     return True
+
+
+def record_survivors(store: Store, row, survivors: list[dict], now: str, who: Actor,
+                     incident: str | None, action: str = "deploy.survivors",
+                     reason: str = "") -> None:
+    """What is left of run `row` after its stop (inside store.write()): processes it
+    could not end, which hold its environment (`deploy.survivors`); fewer of them once
+    some are gone (`deploy.survivors_stopped`), or none once a person clears them
+    (`deploy.survivors_cleared`, with why)."""
+    before = json.loads(row["survivors"] or "[]")
+    store.execute("UPDATE deploys SET survivors = ? WHERE id = ?",
+                  (json.dumps(survivors, sort_keys=True), row["id"]))
+    audit.append(store, who, now, "deploy", row["key"], action,
+                 before={"survivors": before} if before else None,
+                 after={"env": row["env"], "survivors": survivors, "reason": reason or None},
+                 incident=incident, hotfix=row["hotfix_key"])
 
 
 def settle(store: Store, row, status: RunStatus, now: str, who: Actor,
            incident: str | None) -> None:
-    """What a finished run means: the environment's release, then the hotfix's state.
-    The one place that decides deployed, failed, rolled back and verified after a run."""
+    """What a finished run means: the environment's release, the hotfix's verification
+    on that environment, then the hotfix's state. The one place that decides deployed,
+    failed, rolled back and verified after a run."""
     kind = RunKind(row["kind"])
     ok = status is RunStatus.SUCCEEDED
     if kind in (RunKind.DEPLOY, RunKind.ROLLBACK) and ok:
@@ -159,23 +227,36 @@ def settle(store: Store, row, status: RunStatus, now: str, who: Actor,
     if row["hotfix_id"] is None:
         return
     if kind is RunKind.VERIFY:
-        if ok:
-            maybe_verified(store, row["hotfix_id"], row["env"], now, who, needs_run=True)
+        _settle_verify(store, row, status, now, who)
         return
-    h = store.one("SELECT id, key, state FROM hotfixes WHERE id = ?", (row["hotfix_id"],))
-    current = HotfixState(h["state"])
-    target = hotfix_after_run(kind, ok, current)
-    if target is None:
-        return
-    check_hotfix_transition(h["key"], current, target)
-    store.execute("UPDATE hotfixes SET state = ?, updated_at = ? WHERE id = ?",
-                  (str(target), now, h["id"]))
-    rolled_back = target is HotfixState.ROLLED_BACK
-    audit.append(store, who, now, "hotfix", h["key"],
-                 "hotfix.rolled_back" if rolled_back else "hotfix.state",
-                 before={"state": str(current)}, after={"state": str(target)},
-                 incident=incident, hotfix=h["key"], cause=row["key"],
-                 reason=row["reason"] or None)
+    rolled_back_later = False
+    if kind is RunKind.ROLLBACK and ok:
+        verifications.mark_rolled_back(store, row["hotfix_id"], row["env"],
+                                       row["previous_sha"], row["id"])
+        rolled_back_later = verification.runs_later(store, row)
+    h = store.one("SELECT h.*, i.key AS incident_key FROM hotfixes h JOIN incidents i "
+                  "ON i.id = h.incident_id WHERE h.id = ?", (row["hotfix_id"],))
+    target = hotfix_after_run(kind, ok, HotfixState(h["state"]))
+    if target is not None and not rolled_back_later:
+        rolled_back = target is HotfixState.ROLLED_BACK
+        verification.move_hotfix(store, h, target, now, who,
+                                 "hotfix.rolled_back" if rolled_back else "hotfix.state",
+                                 cause=row["key"], reason=row["reason"] or None,
+                                 after={"env": row["env"]})
+    if kind is RunKind.DEPLOY and ok:
+        verification.after_deploy(store, row, now, who)
+
+
+def _settle_verify(store: Store, row, status: RunStatus, now: str, who: Actor) -> None:
+    """A verify run passed (verified once the manual items are ticked too) or failed
+    (failed on its environment; cancelled and interrupted runs decide nothing)."""
+    if status is RunStatus.SUCCEEDED:
+        verification.maybe_verified(store, row["hotfix_id"], row["env"], now, who,
+                                    needs_run=True, gate_env=row["gate_env"])
+    elif status in (RunStatus.FAILED, RunStatus.TIMED_OUT):
+        verification.unverified(store, row["hotfix_id"], row["env"],
+                                VerificationState.FAILED, now, who, row["gate_env"],
+                                run_id=row["id"], cause=row["key"], sha=row["sha"])
 
 
 def hotfix_after_run(kind: RunKind, ok: bool, current: HotfixState) -> HotfixState | None:
@@ -205,31 +286,6 @@ def _record_release(store: Store, row, now: str, who: Actor, incident: str | Non
                          "sha": before["sha"] if before else None},
                  after={"version": row["version"], "sha": row["sha"], "deploy": row["key"]},
                  incident=incident, hotfix=row["hotfix_key"])
-
-
-def maybe_verified(store: Store, hotfix_id: int, env_name: str, now: str, actor: Actor,
-                   needs_run: bool) -> bool:
-    """deployed → verified once the verify run (if `needs_run`) passed on the head and
-    every manual item of `env_name` is ticked. True if the hotfix is verified."""
-    h = store.one("SELECT h.*, i.key AS incident_key FROM hotfixes h JOIN incidents i "
-                  "ON i.id = h.incident_id WHERE h.id = ?", (hotfix_id,))
-    if h["state"] != str(HotfixState.DEPLOYED):
-        return h["state"] == str(HotfixState.VERIFIED)
-    items = records.checklist_for(store, hotfix_id, "verify", env_name)
-    if any(not i.checked for i in items):
-        return False
-    if needs_run and store.one(
-            "SELECT 1 FROM deploys WHERE hotfix_id = ? AND env = ? AND kind = 'verify' AND "
-            "status = 'succeeded' AND sha = ? ORDER BY id DESC LIMIT 1",
-            (hotfix_id, env_name, h["head_sha"])) is None:
-        return False
-    check_hotfix_transition(h["key"], HotfixState.DEPLOYED, HotfixState.VERIFIED)
-    store.execute("UPDATE hotfixes SET state = 'verified', updated_at = ? WHERE id = ?",
-                  (now, hotfix_id))
-    audit.append(store, actor, now, "hotfix", h["key"], "hotfix.verified",
-                 before={"state": "deployed"}, after={"state": "verified", "env": env_name},
-                 incident=h["incident_key"], hotfix=h["key"])
-    return True
 
 
 def reap_lost_runs(store: Store, actor: Actor, now=None) -> list[str]:

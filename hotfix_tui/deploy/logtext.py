@@ -213,6 +213,7 @@ class LogBuffer:
         self.bytes = 0
         self.dropped_bytes = 0
         self.capped = False
+        self.refused_from: int | None = None  # the first line the store refused (refuse())
         self.pending_lines = 0
         self._consumed = 0  # raw bytes accepted, including unfinished lines
         self._blocks: list[Block] = []
@@ -226,7 +227,7 @@ class LogBuffer:
     def feed(self, stream: str, data: bytes, at: str) -> None:
         if not data:
             return
-        if self.capped:
+        if self.capped or self.refused_from is not None:
             self.dropped_bytes += len(data)
             return
         if self.max_log_bytes is not None:
@@ -255,6 +256,36 @@ class LogBuffer:
             return None
         return (f"log limit of {_size(self.max_log_bytes or 0)} reached: "
                 f"{self.dropped_bytes} bytes of output not stored ({_size(self.dropped_bytes)})")
+
+    def refuse(self, unwritten: list[Block], stored_bytes: int) -> int:
+        """The store cannot take more of the log (its disk is full): forget the output
+        lines not stored (`unwritten`, taken but not written, and those pending), keep
+        the runner's own lines (renumbered after what is stored), and from now on count
+        the output instead of keeping it. `stored_bytes` is `bytes` as last stored.
+        Returns the first line the store refused."""
+        blocks = unwritten + self._blocks
+        first = blocks[0].first_seq if blocks else self.next_seq
+        if self.refused_from is None:
+            self.refused_from = first
+        kept = [b for b in blocks if b.stream == "sys"]
+        self.next_seq = first
+        for b in kept:
+            b.first_seq, b.bytes_after = self.next_seq, stored_bytes
+            self.next_seq += len(b.texts)
+        self._blocks = kept
+        self.pending_lines = sum(len(b.texts) for b in kept)
+        held = sum(s.drop_pending() for s in self._splitters.values())
+        self.dropped_bytes += self.bytes - stored_bytes + held
+        self.bytes = stored_bytes
+        return self.refused_from
+
+    def refusal_note(self, error: str) -> str | None:
+        """What the store refused, once output is over (None: it refused nothing)."""
+        if self.refused_from is None:
+            return None
+        return (f"the store refused the log from line {self.refused_from} on ({error}): "
+                f"{self.dropped_bytes} bytes of output ({_size(self.dropped_bytes)}) not "
+                "stored")
 
     def take(self, max_lines: int | None = None) -> list[Block]:
         """Blocks not yet taken, oldest first: all of them, or whole blocks up to about

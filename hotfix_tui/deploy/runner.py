@@ -40,19 +40,21 @@ from ..store.db import Store
 from ..store.runs import INSERT_LINES, run_row  # noqa: F401  (for the benchmarks)
 from .cancel import request_cancel  # noqa: F401  (the deploy API lives here for its callers)
 from .launch import spawn, wait_finished  # noqa: F401
-from .lifecycle import HOST
-from .procgroup import become_subreaper, group_members, stop_lost_group  # noqa: F401
+from .lifecycle import HOST, release_worktree
+from .procgroup import become_subreaper, group_members  # noqa: F401
+from .procs import new_marker
 from .supervisor import Supervisor
 
 
 def _claim(store: Store, deploy_id: int) -> sqlite3.Row | None:
-    """Record our pid, host and a heartbeat; None if the run is not ours to run."""
+    """Record our pid, host, a heartbeat and the marker the command's processes will
+    carry (deploy/procs.py); None if the run is not ours to run."""
     now = iso(utcnow())
     with store.write():
         cur = store.execute(
-            "UPDATE deploys SET pid = ?, host = ?, heartbeat_at = ? "
+            "UPDATE deploys SET pid = ?, host = ?, heartbeat_at = ?, marker = ? "
             "WHERE id = ? AND status = 'running' AND pid IS NULL",
-            (os.getpid(), HOST, now, deploy_id))
+            (os.getpid(), HOST, now, new_marker(f"D-{deploy_id}"), deploy_id))
         if cur.rowcount != 1:
             return None
         return run_row(store, deploy_id)
@@ -73,8 +75,9 @@ def _prepare_signals(runner_holder: list[Supervisor]) -> None:
         signal.signal(sig, on_signal)
 
 
-def run(db_path: str, deploy_id: int) -> int:
-    """The runner's main: supervise run `deploy_id` to its end. Must run in the main thread."""
+def run(db_path: str, deploy_id: int, repo: str | None = None) -> int:
+    """The runner's main: supervise run `deploy_id` to its end, then remove its worktree
+    (`repo`: the checkout it belongs to). Must run in the main thread."""
     holder: list[Supervisor] = []
     _prepare_signals(holder)
     become_subreaper()
@@ -98,6 +101,9 @@ def run(db_path: str, deploy_id: int) -> int:
                 return runner.fail(exc)
             except Exception:
                 return 1  # the store is unusable: the run will read as interrupted
+        finally:
+            with contextlib.suppress(Exception):
+                release_worktree(repo, run_row(store, deploy_id))
     finally:
         store.close()
 
@@ -110,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repo", default=None,
                         help="the checkout whose .hotfix.toml names the hooks to run")
     args = parser.parse_args(argv)
-    code = run(args.db, args.deploy)
+    code = run(args.db, args.deploy, args.repo)
     _tell(args.db, args.repo)
     return code
 

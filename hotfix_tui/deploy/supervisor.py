@@ -23,9 +23,12 @@ from ..core.models import RunStatus
 from ..store import open_store
 from ..store.db import Store
 from ..store.runs import INSERT_LINES, run_row
+from . import cgroup, reserve
 from .lifecycle import HOST, finish_run
 from .logtext import Block, LogBuffer
-from .procgroup import group_alive, killpg, reap_orphans
+from .outcome import STOPPED_AS, codes, outcome_text, store_full
+from .procs import MARKER_VAR, RunProcesses
+from .stopping import Stopper
 
 FLUSH_EVERY = 0.1  # seconds between writes of new lines
 WRITE_GAP = 0.11  # after a long write, this long before the next, so others get a turn
@@ -42,35 +45,7 @@ SMALL_READ = 64 * 1024
 TRICKLE_WAIT = 0.002
 PIPE_SIZE = 1 << 20  # bigger pipes let the command run ahead while a batch is written
 EOF_GRACE = 2.0  # after the command exits, how long a background process may keep its output
-KILL_GIVE_UP = 30.0  # seconds of SIGKILLs after which surviving processes are reported, not waited
 RETRY_FINAL_WRITE = 20  # attempts (about 0.25 s apart) at the last batch when the store is busy
-
-def _signal_text(n: int) -> str:
-    try:
-        return f"signal {n} ({signal.Signals(n).name})"
-    except ValueError:
-        return f"signal {n}"
-
-
-def _outcome(returncode: int | None) -> str:
-    if returncode is None:
-        return "exit status unknown"
-    if returncode < 0:
-        return f"killed by {_signal_text(-returncode)}"
-    return f"exit {returncode}"
-
-
-def _codes(returncode: int | None) -> tuple[int | None, int | None]:
-    """(exit code, signal number) of a Popen return code."""
-    if returncode is None:
-        return None, None
-    return (returncode, None) if returncode >= 0 else (None, -returncode)
-
-
-# How a run that was being stopped ends, by why it was stopped.
-STOPPED_AS = {"cancel": RunStatus.CANCELLED, "timeout": RunStatus.TIMED_OUT,
-              "signal": RunStatus.CANCELLED, "lost": RunStatus.FAILED}
-
 
 def _rows(deploy_id: int, blocks: list[Block]) -> Iterable[tuple]:
     """Parameter rows for executemany, built lazily in C (no per-line Python code)."""
@@ -91,7 +66,6 @@ class Supervisor:
         self.env_vars: dict[str, str] = {}
         self.workdir = row["workdir"] or None
         self.timeout_s = float(row["timeout_s"])
-        self.grace = float(row["cancel_grace_s"])
         self.buffer = LogBuffer(int(row["max_log_bytes"]), first_seq=int(row["lines"]) + 1)
         self.lock = threading.Lock()
         self.data_ready = threading.Condition(self.lock)
@@ -101,41 +75,37 @@ class Supervisor:
         self.open_streams: set[str] = set()
         self.proc: subprocess.Popen | None = None
         self.pgid: int | None = None
+        self.marker = str(row["marker"] or "")
+        self.cgroup: str = ""  # the run's cgroup, where the host allows one
+        self.no_cgroup = ""  # why there is none
         self.signal_received: int | None = None
-        # Why the command is being stopped: "cancel", "timeout", "signal" or "lost".
-        self.stop_reason: str | None = None
-        self.stop_guard = threading.Lock()
-        self.stop_detail = ""
-        self.kill_at: float | None = None
+        self.stopper = Stopper(float(row["cancel_grace_s"]), self._note)
         self.next_beat = 0.0
         self.write_started = self.write_ended = self.ticked = 0.0
         self.unwritten = 0  # bytes read since the last write (memory held by the buffer)
+        self.stored_bytes = 0  # output bytes the store holds (LogBuffer.bytes as written)
+        self.store_full: str | None = None  # why the store refuses the log (its disk is full)
+        self.reserve = reserve.make(store.path, self.key)  # room kept for the outcome
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Why the command is being stopped ("cancel", "timeout", "signal", "lost")."""
+        return self.stopper.reason
 
     # -- the whole run -------------------------------------------------------------
     def run(self) -> int:
         self.argv = [str(a) for a in json.loads(self.row["argv"])]
         self.env_vars = {str(k): str(v)
                          for k, v in json.loads(self.row["env_vars"] or "{}").items()}
-        with self.lock:
-            self.buffer.sys(f"$ {shlex.join(self.argv)}", iso(utcnow()))
+        self._preamble()
         row = run_row(self.store, self.id)
         if row["cancel_requested_by"] is not None:
             return self._finish(RunStatus.CANCELLED, None,
                                 f"cancelled by {row['cancel_requested_by']} before it started")
         try:
-            if not self.argv:
-                raise FileNotFoundError(2, "empty command")
-            self.proc = subprocess.Popen(
-                self.argv,
-                cwd=self.workdir,
-                env={**os.environ, **self.env_vars},
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                close_fds=True,
-                start_new_session=True,
-            )
+            self._start()
         except OSError as exc:
+            cgroup.remove(self.cgroup)
             where = exc.filename if exc.filename is not None else (self.argv or [""])[0]
             if self.workdir and where == self.workdir:
                 where = f"working directory {where}"
@@ -143,11 +113,16 @@ class Supervisor:
             return self._finish(RunStatus.FAILED, None,
                                 f"cannot start the command: {where}: {exc.strerror or exc}",
                                 exit_code=code)
+        assert self.proc is not None
         self.pgid = self.proc.pid
+        self.stopper.procs = RunProcesses(self.pgid, self.marker, self.cgroup)
         self._note(f"started pid {self.proc.pid} (process group {self.pgid}) on "
                    f"{HOST} in {self.workdir or os.getcwd()}")
+        self._note(f"processes tracked by {self.stopper.procs.describe()}"
+                   + ("" if self.cgroup else f" (no cgroup: {self.no_cgroup})"))
         with self.store.write():
-            self.store.execute("UPDATE deploys SET pgid = ? WHERE id = ?", (self.pgid, self.id))
+            self.store.execute("UPDATE deploys SET pgid = ?, cgroup = ? WHERE id = ?",
+                               (self.pgid, self.cgroup, self.id))
         self.open_streams = {"out", "err"}
         reader = threading.Thread(target=self._read_loop, name="runner-reader", daemon=True)
         watcher = threading.Thread(target=self._watch_row, name="runner-watch", daemon=True)
@@ -159,19 +134,62 @@ class Supervisor:
         watcher.join(timeout=5)
         return self._conclude()
 
+    def _preamble(self) -> None:
+        """The run's first lines: the command, and a warning when the disk is short."""
+        with self.lock:
+            self.buffer.sys(f"$ {shlex.join(self.argv)}", iso(utcnow()))
+            if self.reserve is None and self.store.path != ":memory:":
+                self.buffer.sys(f"the database's disk has less than {reserve.SIZE >> 20} MiB "
+                                "free: if it fills up, this run's outcome may not be "
+                                "recorded", iso(utcnow()))
+
+    def _start(self) -> None:
+        """Start the command in a session and process group of its own, with the run's
+        marker in its environment, and in a cgroup of the run's own where the host
+        allows one (deploy/procs.py)."""
+        if not self.argv:
+            raise FileNotFoundError(2, "empty command")
+        path, self.no_cgroup = cgroup.create(self.marker) if self.marker else (None, "")
+        self.cgroup = str(path or "")
+        where = self.cgroup
+
+        def enter() -> None:  # in the child; the runner has no other thread yet
+            with contextlib.suppress(OSError):
+                cgroup.enter(where)
+
+        self.proc = subprocess.Popen(
+            self.argv,
+            cwd=self.workdir,
+            env={**os.environ, **self.env_vars, MARKER_VAR: self.marker},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            close_fds=True,
+            start_new_session=True,
+            preexec_fn=enter if where else None,
+        )
+        if where and self.proc.poll() is None and not cgroup.holds(where, self.proc.pid):
+            self.no_cgroup = f"the command could not be moved into {where}"
+            cgroup.remove(where)
+            self.cgroup = ""
+
     def _conclude(self) -> int:
         assert self.proc is not None
         rc = self.proc.poll()
-        outcome = _outcome(rc)
-        exit_code, sig = _codes(rc)
+        outcome = outcome_text(rc)
+        exit_code, sig = codes(rc)
+        # what a successful deploy left running on purpose (a daemon) keeps running
+        cgroup.remove(self.cgroup, keep_members=self.stop_reason is None)
         if self.stop_reason is not None:
             return self._finish(STOPPED_AS[self.stop_reason], sig,
-                                f"{self.stop_detail} ({outcome})", exit_code=exit_code)
+                                f"{self.stopper.detail} ({outcome})", exit_code=exit_code)
         status = RunStatus.SUCCEEDED if rc == 0 else RunStatus.FAILED
         return self._finish(status, sig, outcome, exit_code=exit_code)
 
     def _finish(self, status: RunStatus, sig: int | None, last_line: str, *,
                 exit_code: int | None = None) -> int:
+        """Store the last lines, then the outcome. Known: how the command ended; not
+        known, and said so: any output the store refused (a full disk)."""
         at = iso(utcnow())
         with self.lock:
             for stream in sorted(self.open_streams):
@@ -180,10 +198,17 @@ class Supervisor:
             note = self.buffer.cap_note()
             if note:
                 self.buffer.sys(note, at)
+            refused = self.buffer.refusal_note(self.store_full or "")
+            if refused:
+                last_line = f"{last_line}; {refused}"
             self.buffer.sys(last_line, at)
-        self._write_all()
+        try:
+            self._write_all()
+        except StoreError as exc:  # the outcome goes in all the same, with why
+            last_line = f"{last_line}; the end of the log could not be stored: {exc}"
         finish_run(self.store, self.id, status, exit_code=exit_code, signal=sig, now=at,
-                   note=last_line)
+                   note=last_line,
+                   survivors=[s.to_json() for s in self.stopper.survivors])
         return 0
 
     # -- reading output (reader thread) ----------------------------------------------
@@ -249,11 +274,10 @@ class Supervisor:
             if self.stop_reason is not None and settled is not None and not settled[1]:
                 settled = None  # cancelled while its output drains: the group must go too
             if self.stop_reason is not None and settled is None:
-                self._escalate(now)  # never after the group is gone: its number may be reused
+                self.stopper.escalate(now)  # never once all is gone: numbers are reused
             if rc is None:
                 # stuck in the kernel (state D) past the SIGKILLs: nothing more to do
-                if self._giving_up(now, f"the command survived SIGKILL for "
-                                        f"{KILL_GIVE_UP:g}s; giving up on it"):
+                if self.stopper.give_up(now, "the command"):
                     return
                 continue
             if settled is None:
@@ -272,20 +296,12 @@ class Supervisor:
         elif deadline is not None and now >= deadline and rc is None:
             self._begin_stop("timeout", f"timed out after {self.timeout_s:g}s")
 
-    def _giving_up(self, now: float, text: str) -> bool:
-        """SIGKILL was sent KILL_GIVE_UP seconds ago: say so in the log, and stop waiting."""
-        if self.kill_at is None or now - self.kill_at <= KILL_GIVE_UP:
-            return False
-        self._note(text)
-        return True
-
     def _group_lingers(self, now: float) -> bool:
-        """While stopping: a process of the command's group is still alive (and we have
+        """While stopping: a process the command started is still alive (and we have
         not given up on it)."""
         if self.stop_reason is None or not self._group_alive():
             return False
-        return not self._giving_up(now, f"processes of group {self.pgid} survived SIGKILL "
-                                        f"for {KILL_GIVE_UP:g}s; giving up on them")
+        return not self.stopper.give_up(now, "processes the command started")
 
     def _output_finished(self, now: float, settled_at: float) -> bool:
         if self.reader_done.is_set():
@@ -374,7 +390,8 @@ class Supervisor:
                 done = (blocks[-1].last_seq, blocks[-1].bytes_after)
             else:
                 done = (self.buffer.lines, self.buffer.bytes)
-            counters = (*done, self.buffer.dropped_bytes, int(self.buffer.capped))
+            incomplete = self.buffer.capped or self.buffer.refused_from is not None
+            counters = (*done, self.buffer.dropped_bytes, int(incomplete))
             self.unwritten = 0
             self.drained.notify_all()
         if not blocks and not force_beat:
@@ -389,14 +406,33 @@ class Supervisor:
                     "UPDATE deploys SET lines = ?, bytes = ?, dropped_bytes = ?, "
                     "truncated = max(truncated, ?), heartbeat_at = ? WHERE id = ?",
                     (*counters, beat, self.id))
-        except (StoreError, sqlite3.Error):
-            with self.lock:
-                self.buffer.untake(blocks)
+        except (StoreError, sqlite3.Error) as exc:
+            self._refused(exc, blocks)
             return False
         finally:
             self.write_ended = time.monotonic()
+        self.stored_bytes = done[1]
         self.next_beat = self.write_ended + HEARTBEAT_EVERY
         return True
+
+    def _refused(self, exc: BaseException, blocks: list[Block]) -> None:
+        """The store refused a write. Busy: the lines wait for the next try. Full (its
+        disk, or its size limit): waiting does not help, and holding the output would
+        stop the command; so the output not stored is counted, not kept, and the log
+        says from which line on (the runner's own lines, and the outcome, still go in)."""
+        full = store_full(exc)
+        with self.lock:
+            if full is None:
+                self.buffer.untake(blocks)
+                return
+            newly = self.store_full is None
+            self.store_full = full
+            reserve.release(self.reserve)  # what is left to write fits in it
+            first = self.buffer.refuse(blocks, self.stored_bytes)
+            if newly:
+                self.buffer.sys(f"the store refused the log from line {first} on: {full}; "
+                                "the command runs on, its output is counted, not stored",
+                                iso(utcnow()))
 
     def _write_all(self) -> None:
         """Write every line still held (in several transactions if need be)."""
@@ -414,41 +450,19 @@ class Supervisor:
 
     # -- stopping the command ---------------------------------------------------------
     def _begin_stop(self, reason: str, detail: str) -> None:
-        with self.stop_guard:  # the row watcher and the main loop may both get here
-            if self.stop_reason is not None:
-                return
-            # kill_at first: the main loop reads stop_reason without the guard.
-            self.kill_at = time.monotonic() + max(self.grace, 0.0)
-            self.stop_detail = detail
-            self.stop_reason = reason
-        if self.grace > 0:
-            how = f"sending SIGTERM to process group {self.pgid} (SIGKILL after {self.grace:g}s)"
-            self._killpg(signal.SIGTERM)
-        else:
-            how = f"sending SIGKILL to process group {self.pgid}"
-            self._killpg(signal.SIGKILL)
-        self._note(f"{detail}: {how}")
-
-    def _escalate(self, now: float) -> None:
-        assert self.kill_at is not None
-        if now >= self.kill_at:
-            self._killpg(signal.SIGKILL)
-
-    def _killpg(self, sig: int) -> None:
-        killpg(self.pgid, sig)
+        self.stopper.begin(reason, detail, time.monotonic())
 
     def _group_alive(self) -> bool:
-        """True while any process of the command's group exists (call after reaping it)."""
-        if self.pgid and self.proc is not None and self.proc.returncode is not None:
-            reap_orphans(self.pgid)
-        return group_alive(self.pgid)
+        """True while any process the command started is alive."""
+        reaped = self.proc is not None and self.proc.returncode is not None
+        return self.stopper.alive(command_reaped=reaped)
 
     # -- when the runner itself fails ---------------------------------------------------
     def fail(self, exc: BaseException) -> int:
         """Stop the command and record the error: nothing runs unsupervised."""
         if (self.proc is not None and self.proc.poll() is None) or self._group_alive():
-            self._killpg(signal.SIGTERM)
-            deadline = time.monotonic() + min(max(self.grace, 0.0), 10.0)
+            self.stopper.signal(signal.SIGTERM)
+            deadline = time.monotonic() + min(self.stopper.grace, 10.0)
             while time.monotonic() < deadline and self.proc and self.proc.poll() is None:
                 time.sleep(0.05)
             for _ in range(100):
@@ -456,12 +470,13 @@ class Supervisor:
                     self.proc.poll()
                 if not self._group_alive():
                     break
-                self._killpg(signal.SIGKILL)
+                self.stopper.signal(signal.SIGKILL)
                 time.sleep(0.05)
+            cgroup.remove(self.cgroup)
         self.stop_reading.set()
         rc = self.proc.poll() if self.proc is not None else None
-        text = f"runner error: {type(exc).__name__}: {exc} (command stopped; {_outcome(rc)})"
-        exit_code, sig = _codes(rc)
+        text = f"runner error: {type(exc).__name__}: {exc} (command stopped; {outcome_text(rc)})"
+        exit_code, sig = codes(rc)
         self._finish(RunStatus.FAILED, sig, text, exit_code=exit_code)
         return 1
 

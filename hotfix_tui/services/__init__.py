@@ -5,7 +5,7 @@ from .audit import verify_audit
 from .changes import Changes, watch_changes
 from .commands import observe_commands
 from .context import Context, open_context, probe_store
-from .deploys import deploy, deploy_blockers, deploy_preview
+from .deploys import DeployPreview, deploy, deploy_blockers, deploy_preview, deploy_previews
 from .environments import adopt, lock, status, unlock
 from .events import deliver_hooks, hook_deliveries, hook_outcomes_since, watch_events
 from .export import build_record, export, export_to_file
@@ -27,6 +27,7 @@ from .incidents import (
 from .init import init_config
 from .missing import MissingReport, PickList, missing, pick_candidates
 from .picks import Picked, pick, pick_abort, pick_continue, pick_skip
+from .promotion import Step, hotfix_path
 from .review import approve, check, checklist, reject, review_queue, scope, show, submit
 from .rollback import rollback, rollback_preview
 from .runs import (
@@ -40,7 +41,7 @@ from .runs import (
     wait_run,
 )
 from .timeline import timeline
-from .verify import verify, verify_items
+from .verify import verify, verify_env, verify_items
 
 __all__ = [
     "Changes",
@@ -59,6 +60,10 @@ __all__ = [
     "deploy",
     "deploy_blockers",
     "deploy_preview",
+    "deploy_previews",
+    "DeployPreview",
+    "Step",
+    "hotfix_path",
     "list_runs",
     "lock",
     "rollback",
@@ -69,6 +74,7 @@ __all__ = [
     "unlock",
     "verify",
     "verify_items",
+    "verify_env",
     "Started",
     "abandon",
     "add_note",

@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 from .. import gitops
 from ..core.errors import HotfixError, PolicyRefusal, ValidationError
-from ..core.models import EnvironmentStatus
+from ..core.models import EnvironmentStatus, EnvVerification
 from ..core.refs import version_from_tag
 from ..core.workflow import clean_text
 from ..deploy.lifecycle import effective_status
-from ..store import audit, records
+from ..store import audit, records, verifications
 from ..store import runs as run_rows
 from ..store.db import Store
 from . import refusals
@@ -48,7 +48,7 @@ def unlock(ctx: Context, env_name: str, reason: str) -> EnvironmentStatus:
     if not reason:
         raise ValidationError("unlocking needs a --reason (what addressed the cause?)")
     with change(ctx, entity="environment") as c:
-        blockers = refusals.unlock(c.store, env.name)
+        blockers = refusals.unlock(c.store, env.name, ctx.actor, ctx.approval_policy)
         if blockers:
             raise PolicyRefusal(f"unlock {env.name}", blockers)
         row = records.environment_row(c.store, env.name)
@@ -60,9 +60,15 @@ def unlock(ctx: Context, env_name: str, reason: str) -> EnvironmentStatus:
     return status_of(ctx, env.name)
 
 
-def adopt(ctx: Context, env_name: str, ref: str) -> EnvironmentStatus:
-    """Record what an environment runs today, before its first deploy through hotfix."""
+def adopt(ctx: Context, env_name: str, ref: str, reason: str) -> EnvironmentStatus:
+    """Record what an environment runs today (before its first deploy through hotfix, or
+    after a release outside it), saying how that is known: the release becomes one the
+    environment may be rolled back to (services/releases.py)."""
     env = ctx.config.env(env_name)
+    reason = clean_text(reason, "reason")
+    if not reason:
+        raise ValidationError("adopting needs a --reason (how do you know it runs this "
+                              "release?)")
     sha = gitops.resolve_commit(git_cwd(ctx), ref, "release ref")
     fmt = ctx.config.hotfix.tag_format
     v = version_from_tag(ref, fmt)
@@ -80,7 +86,8 @@ def adopt(ctx: Context, env_name: str, ref: str) -> EnvironmentStatus:
             " deployed_by_verified = excluded.deployed_by_verified, "
             "deployed_at = excluded.deployed_at, deploy_id = NULL",
             (env.name, version, sha, ctx.actor.name, int(ctx.actor.verified), c.now))
-        c.audit("environment.adopted", key=env.name, after={"version": version, "sha": sha})
+        c.audit("environment.adopted", key=env.name,
+                after={"version": version, "sha": sha, "reason": reason})
     return status_of(ctx, env.name)
 
 
@@ -100,26 +107,36 @@ def _running(store: Store, name: str, now: datetime) -> dict | None:
             "elapsed_s": int((now - started).total_seconds())}
 
 
-def _env_status(name: str, r, running: dict | None) -> EnvironmentStatus:
+def _env_status(ctx: Context, name: str, r, running: dict | None,
+                release: tuple[str, EnvVerification] | None) -> EnvironmentStatus:
+    cfg = ctx.config.env(name) if name in ctx.config.env_names else None
+    key, v = release if release else (None, None)
+    rules = {"requires": cfg.requires if cfg else (),
+             "min_soak_s": cfg.min_soak_s if cfg else 0.0,
+             "hotfix": key, "verification": v.state if v else None,
+             "verified_at": v.verified_at if v else None,
+             "verified_by": v.verified_by if v else None}
     if r is None:
         return EnvironmentStatus(env=name, version=None, sha=None, deployed_by=None,
                                  deployed_at=None, locked=False, locked_by=None,
-                                 lock_reason=None, locked_at=None, running=running)
+                                 lock_reason=None, locked_at=None, running=running, **rules)
     return EnvironmentStatus(env=name, version=r["version"], sha=r["sha"],
                              deployed_by=r["deployed_by"], deployed_at=r["deployed_at"],
                              locked=bool(r["locked"]), locked_by=r["locked_by"],
                              lock_reason=r["lock_reason"], locked_at=r["locked_at"],
-                             running=running)
+                             running=running, **rules)
 
 
 def status_in(ctx: Context, store: Store) -> list[EnvironmentStatus]:
-    """Every configured environment (production first), then any other recorded one."""
-    prod = ctx.config.hotfix.production_env
-    names = sorted(ctx.config.env_names, key=lambda n: n != prod)
+    """Every configured environment in promotion order, then any other recorded one;
+    with the hotfix whose release each runs, and its verification there."""
+    names = list(ctx.config.promotion_order)
     rows = {r["name"]: r for r in store.all("SELECT * FROM environments")}
     names += [n for n in rows if n not in names]
+    releases = verifications.of_releases(store)
     now = datetime.now(UTC)
-    return [_env_status(name, rows.get(name), _running(store, name, now)) for name in names]
+    return [_env_status(ctx, name, rows.get(name), _running(store, name, now),
+                        releases.get(name)) for name in names]
 
 
 def status(ctx: Context, reap: bool = True) -> list[EnvironmentStatus]:

@@ -44,7 +44,8 @@ def _run_json(d) -> dict[str, Any]:
             "started_by_verified": d.started_by_verified, "started_at": d.started_at,
             "finished_at": d.finished_at, "duration_s": _duration(d.started_at, d.finished_at),
             "break_glass": d.break_glass, "break_glass_reason": d.break_glass_reason or None,
-            "reason": d.reason or None, "cancelled_by": d.cancelled_by}
+            "bypassed": list(d.bypassed), "reason": d.reason or None,
+            "cancelled_by": d.cancelled_by}
 
 
 def build_record(ctx: Context, key: str, git_details: bool = True) -> dict[str, Any]:
@@ -77,7 +78,7 @@ def _timeline_json(ev) -> dict[str, Any]:
             "text": text, "tone": tone or None}
 
 
-def _verification(row, events, runs, verify_items) -> dict[str, Any]:
+def _verification(row, events, runs, verify_items, environments) -> dict[str, Any]:
     verified = next((e for e in reversed(events) if e.action == "hotfix.verified"), None)
     if verified is not None:
         state = "verified"
@@ -97,6 +98,7 @@ def _verification(row, events, runs, verify_items) -> dict[str, Any]:
                    "checked_by": i["checked_by"],
                    "checked_by_verified": bool(i["checked_by_verified"]),
                    "checked_at": i["checked_at"]} for i in verify_items],
+        "environments": [v.to_json() for v in environments],
     }
 
 
@@ -106,9 +108,10 @@ def _base(ctx: Context, store: Store, row, hf, inc, events, runs, verify_items,
     hotfix.pop("approvals")
     hotfix.pop("checklist")
     hotfix.pop("last_deploy_status")
+    hotfix.pop("environments")
     incident = {**inc.to_json(), "sev_label": inc.sev_label}
     timeline = [_timeline_json(ev) for ev in events]
-    verification = _verification(row, events, runs, verify_items)
+    verification = _verification(row, events, runs, verify_items, hf.environments)
     return {
         "schema": SCHEMA,
         "generated_at": ctx.now(),

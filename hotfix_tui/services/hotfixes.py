@@ -61,20 +61,38 @@ def binding(ctx: Context, store: Store, row, head: str) -> appr.Binding:
     )
 
 
-def refresh_approvals(ctx: Context, store: Store, row, now: str) -> bool:
-    """Mark approvals that no longer match the content stale; step back to review if
-    too few still count. Call inside store.write(). True if anything changed."""
-    row = records.hotfix_row(store, row["key"])
-    live = store.all("SELECT * FROM approvals WHERE hotfix_id = ? AND stale = 0 "
-                     "AND decision = 'approved'", (row["id"],))
-    if not live:
-        return False
+def approval_drift(ctx: Context, store: Store, row) -> tuple[list[tuple], list]:
+    """Approvals whose standing no longer matches the content: (those that count but no
+    longer match it, with why; those marked stale whose bound content is back). An
+    approval before the newest rejection stays superseded whatever the content."""
+    rows = store.all(
+        "SELECT * FROM approvals WHERE hotfix_id = ? AND decision = 'approved' AND id > "
+        "coalesce((SELECT max(id) FROM approvals WHERE hotfix_id = ? AND "
+        "decision = 'rejected'), 0) ORDER BY id", (row["id"], row["id"]))
+    if not rows:
+        return [], []
     now_binding = binding(ctx, store, row, row["head_sha"])
-    changed = False
-    for a in live:
+    gone, back = [], []
+    for a in rows:
         reason = appr.stale_reason(records.approval_from_row(a), now_binding)
-        if not reason:
-            continue
+        if reason and not a["stale"]:
+            gone.append((a, reason))
+        elif not reason and a["stale"]:
+            back.append(a)
+    return gone, back
+
+
+def refresh_approvals(ctx: Context, store: Store, row, now: str) -> bool:
+    """Staleness is a function of the content as it is now: mark approvals that no longer
+    match it stale, and those whose bound content is back (a change reverted byte for
+    byte) valid again, each with its event; then step back to review if too few count,
+    or forward to approved if enough count again. Call inside store.write(). True if
+    anything changed."""
+    row = records.hotfix_row(store, row["key"])
+    gone, back = approval_drift(ctx, store, row)
+    if not gone and not back:
+        return False
+    for a, reason in gone:
         store.execute("UPDATE approvals SET stale = 1, stale_reason = ? WHERE id = ?",
                       (reason, a["id"]))
         audit.append(store, ctx.actor, now, "approval", row["key"], "approval.stale",
@@ -82,17 +100,29 @@ def refresh_approvals(ctx: Context, store: Store, row, now: str) -> bool:
                              "sha": a["head_sha"]},
                      after={"stale": True, "reason": reason},
                      incident=row["incident_key"], hotfix=row["key"])
-        changed = True
-    if not changed:
-        return False
+    for a in back:
+        store.execute("UPDATE approvals SET stale = 0, stale_reason = '' WHERE id = ?",
+                      (a["id"],))
+        audit.append(store, ctx.actor, now, "approval", row["key"], "approval.valid_again",
+                     before={"approval": a["id"], "approver": a["approver"],
+                             "sha": a["head_sha"], "reason": a["stale_reason"]},
+                     after={"stale": False, "reason": APPROVAL_BACK},
+                     incident=row["incident_key"], hotfix=row["key"])
     state = HotfixState(row["state"])
     if state in (HotfixState.APPROVED, HotfixState.IN_REVIEW):
         valid = appr.valid_approvers(records.approvals_for(store, row, ctx.approval_policy))
-        if state is HotfixState.APPROVED and len(valid) >= ctx.config.approvals.required:
-            return True
-        set_state(ctx, store, row, HotfixState.IN_REVIEW, now, "hotfix.approvals_stale",
-                  valid_approvals=len(valid))
+        enough = len(valid) >= ctx.config.approvals.required
+        if state is HotfixState.APPROVED and not enough:
+            set_state(ctx, store, row, HotfixState.IN_REVIEW, now, "hotfix.approvals_stale",
+                      valid_approvals=len(valid))
+        elif state is HotfixState.IN_REVIEW and enough and back:
+            set_state(ctx, store, row, HotfixState.APPROVED, now, "hotfix.approved",
+                      approvers=sorted(a["approver"] for a in back), sha=row["head_sha"],
+                      note=APPROVAL_BACK)
     return True
+
+
+APPROVAL_BACK = "the content is back to what was approved"
 
 
 def sync(ctx: Context, key: str, store: Store | None = None) -> sqlite3.Row:
@@ -109,12 +139,7 @@ def sync(ctx: Context, key: str, store: Store | None = None) -> sqlite3.Row:
         head = current_head(ctx, row)
         needs_write = head != row["head_sha"]
         if not needs_write and not store.readonly and not ctx.readonly:
-            live = store.all("SELECT * FROM approvals WHERE hotfix_id = ? AND stale = 0 AND "
-                             "decision = 'approved'", (row["id"],))
-            if live:
-                b = binding(ctx, store, row, head)
-                needs_write = any(appr.stale_reason(records.approval_from_row(a), b)
-                                  for a in live)
+            needs_write = any(approval_drift(ctx, store, row))
         if not needs_write or store.readonly or ctx.readonly:
             return row
         now = ctx.now()

@@ -16,7 +16,7 @@ tag_format = "v{version}"        # how release tags are named
 forward_port = ["main"]          # branches that must receive every hotfix
 worktree_dir = ""                # default: <git common dir>/hotfix/worktrees
 remote = "origin"                # where `finish --push` pushes
-production_env = "production"    # the environment hotfixes start from
+production_env = "production"    # hotfixes start from it; finish needs them verified there
 
 [approvals]
 required = 1                     # distinct approvers, never the author
@@ -52,6 +52,8 @@ signing_key = ""                 # default: your ssh-agent's key; or "~/.ssh/id_
 # cancel_grace_s = 10
 # requires_approval = true
 # verify_items = ["Error rate back to baseline"]
+# requires = ["staging"]         # the same content deployed and verified on staging first
+# min_soak_s = 300               # … and this long ago
 #
 # [environments.staging]
 # driver = "local-symlink"       # built-in: releases/<version>-<sha> and a `current` link

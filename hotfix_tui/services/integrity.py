@@ -119,6 +119,7 @@ def record_problems(ctx: Context, store: Store) -> list[Problem]:
         store.all("SELECT key, status FROM incidents ORDER BY id"),
         store.all("SELECT name, locked, version, sha FROM environments ORDER BY name"),
         store.all("SELECT key, status FROM deploys ORDER BY id"), view)
+    out += integrity.verification_problems(verification_rows(store), view)
     for h in store.all("SELECT DISTINCT h.key FROM approvals a JOIN hotfixes h "
                        "ON h.id = a.hotfix_id ORDER BY h.id"):
         row = records.hotfix_row(store, h["key"])
@@ -129,6 +130,15 @@ def record_problems(ctx: Context, store: Store) -> list[Problem]:
                 out.append(Problem("approval", h["key"], f"{a.decision} by {who} at "
                                    f"{a.at[:19].replace('T', ' ')}: {a.not_counted}"))
     return out
+
+
+def verification_rows(store: Store, hotfix: str | None = None) -> list:
+    """`env_verifications` rows with their hotfix's key (of one hotfix, or all)."""
+    sql = ("SELECT h.key AS hotfix_key, v.env, v.sha, v.state, v.rollback_id FROM "
+           "env_verifications v JOIN hotfixes h ON h.id = v.hotfix_id")
+    if hotfix is None:
+        return store.all(sql + " ORDER BY h.id, v.env")
+    return store.all(sql + " WHERE h.key = ? ORDER BY v.env", (hotfix,))
 
 
 def _all_events(store: Store, batch: int = 5000):
@@ -165,6 +175,8 @@ def deploy_refusals(ctx: Context, store: Store, hf: Hotfix, env: str,
     p = integrity.lock_problem(env, bool(lock["locked"]) if lock else False, view)
     if p is not None:
         reasons.append(str(p))
+    reasons += [f"{p} (hotfix audit verify)" for p in integrity.verification_problems(
+        verification_rows(store, hf.key), view)]
     for a in hf.approvals:
         if a.decision == "approved" and not a.backed:
             reasons.append(f"the approval by {a.approver} is not counted: {a.not_counted} "

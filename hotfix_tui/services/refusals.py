@@ -18,13 +18,17 @@ from ..core.models import (
     HotfixState,
     Incident,
     IncidentStatus,
+    VerificationState,
 )
+from ..core.promotion import Attempt
+from ..core.promotion import blockers as promotion_blockers
 from ..core.workflow import EDITABLE_STATES, INCIDENT_TRANSITIONS
-from ..deploy.lifecycle import orphaned_runs
-from ..store import records
+from ..deploy.lifecycle import orphaned_runs, survivors_holding
+from ..deploy.procs import survivors_of
+from ..store import records, verifications
 from ..store import runs as run_rows
 from ..store.db import Store
-from . import integrity, signatures
+from . import integrity, releases, signatures
 from .context import Context
 from .releases import choose_rollback
 
@@ -57,12 +61,25 @@ def lock_text(lock) -> str:
             f"(hotfix unlock --env {lock['name']} --reason …)")
 
 
+def survivor(row, s) -> str:
+    """A process a run's stop could not end still holds the environment."""
+    who = s.account if s.account == "root" else f"{s.account} or root"
+    return (f"{row['env']}: process {s.pid} ({s.command}) of {row['status']} {row['kind']} "
+            f"{row['key']} could not be stopped and still runs as {s.account}; stop it "
+            f"(kill -KILL {s.pid}, as {who}), then hotfix cancel {row['key']}; or, if it no "
+            f"longer matters, hotfix cancel {row['key']} --clear-survivors REASON")
+
+
 def env_busy(store: Store, env_name: str) -> list[str]:
-    """A run in progress on the environment, or a dead runner's command still alive."""
+    """A run in progress on the environment, a dead runner's command still alive, or a
+    process a run's stop could not end."""
     running = run_rows.list_runs(store, env=env_name, running_only=True)
     if running:
         return [in_progress(running[0])]
-    return [orphan(r) for r in orphaned_runs(store, env_name)[:1]]
+    orphans = orphaned_runs(store, env_name)[:1]
+    if orphans:
+        return [orphan(r) for r in orphans]
+    return [survivor(r, left[0]) for r, left in survivors_holding(store, env_name)[:1]]
 
 
 def locked(store: Store, env_name: str) -> list[str]:
@@ -98,9 +115,11 @@ def submit(hf: Hotfix, checklist: list[ChecklistItem], commits: int,
     return appr.submit_blockers(hf, checklist, commits, accept_scope)
 
 
-def approve(hf: Hotfix, me: Actor, policy: appr.Policy) -> list[str]:
-    """The author's OS account never approves, under any name (core.approval)."""
-    refusal = appr.approval_refusal(hf, me.name, account=me.os_account, policy=policy)
+def approve(hf: Hotfix, me: Actor, policy: appr.Policy, required: int = 1) -> list[str]:
+    """The author's OS account never approves, under any name (core.approval); past
+    review, only a hotfix whose approvals went stale is approved again."""
+    refusal = appr.approval_refusal(hf, me.name, account=me.os_account, policy=policy,
+                                    required=required)
     return [refusal] if refusal else []
 
 
@@ -145,33 +164,51 @@ def pick(hf: Hotfix, worktree_missing: bool) -> list[str]:
 
 def deploy(ctx: Context, store: Store, hf: Hotfix, env: EnvironmentConfig,
            break_glass: bool = False, full_audit: bool = False) -> list[str]:
-    """Why this hotfix may not be deployed to `env` now. Unless break-glass, the record
-    must be what the audit chain says (services.integrity; `full_audit`, for the deploy
-    itself, recomputes the whole chain)."""
+    """Why this hotfix may not be deployed to `env` now: the record must be what the
+    audit chain says (services.integrity; `full_audit`, for the deploy itself,
+    recomputes the whole chain), a lock, its state, its approvals, and the release path
+    (what `env` requires first). Break-glass goes past the audit check, the approvals and
+    the release path, never past a lock."""
     reasons = [] if break_glass else integrity.deploy_refusals(ctx, store, hf, env.name,
                                                                full=full_audit)
     reasons += locked(store, env.name)
     allowed = BREAK_GLASS_FROM if break_glass else GATED_FROM
     if hf.state not in allowed:
         return reasons + [_not_deployable(hf, break_glass)]
-    if break_glass or not env.requires_approval:
+    if break_glass:
         return reasons
-    policy = ctx.fresh_config().approvals.signatures
-    approvals = hf.approvals
-    if policy == "required":  # each signature verified again, at the commit deployed
-        approvals = signatures.with_checks(ctx, hf).approvals
-    valid = appr.valid_approvers(approvals)
-    required = ctx.config.approvals.required
-    if len(valid) < required:
-        unsigned = appr.signature_refusals(approvals, policy)
-        stale = [a for a in hf.approvals if a.stale and a.decision == "approved"]
-        if unsigned:
-            reasons += unsigned + [f"{hf.key} has {len(valid)} of {required} approvals "
-                                   "that count"]
-        else:
-            reasons.append(f"approval stale: {stale[-1].stale_reason}" if stale else
-                           f"{hf.key} has {len(valid)} of {required} approvals")
-    return reasons
+    if env.requires_approval:
+        policy = ctx.fresh_config().approvals.signatures
+        approvals = hf.approvals
+        if policy == "required":  # each signature verified again, at the commit deployed
+            approvals = signatures.with_checks(ctx, hf).approvals
+        valid = appr.valid_approvers(approvals)
+        required = ctx.config.approvals.required
+        if len(valid) < required:
+            unsigned = appr.signature_refusals(approvals, policy)
+            stale = [a for a in hf.approvals if a.stale and a.decision == "approved"]
+            if unsigned:
+                reasons += unsigned + [f"{hf.key} has {len(valid)} of {required} approvals "
+                                       "that count"]
+            else:
+                reasons.append(f"approval stale: {stale[-1].stale_reason}" if stale else
+                               f"{hf.key} has {len(valid)} of {required} approvals")
+    return reasons + promotion(ctx, store, hf, env)
+
+
+def promotion(ctx: Context, store: Store, hf: Hotfix, env: EnvironmentConfig) -> list[str]:
+    """What the release path still needs before `env` may take this hotfix's head: each
+    environment it requires ran the same content successfully and verified it, at least
+    `min_soak_s` ago (break-glass bypasses this, flagged)."""
+    if not env.requires:
+        return []
+    attempts = {r["env"]: Attempt(r["key"], r["status"], r["sha"]) for r in store.all(
+        "SELECT d.env, d.key, d.status, d.sha FROM deploys d JOIN hotfixes h ON "
+        "h.id = d.hotfix_id WHERE h.key = ? AND d.kind = 'deploy' AND d.id IN (SELECT "
+        "max(id) FROM deploys WHERE hotfix_id = h.id AND kind = 'deploy' GROUP BY env)",
+        (hf.key,))}
+    return promotion_blockers(hf.key, env.rule, hf.head_sha,
+                              {v.env: v for v in hf.environments}, attempts, ctx.clock())
 
 
 def _not_deployable(hf: Hotfix, break_glass: bool) -> str:
@@ -202,57 +239,121 @@ def verify(hf: Hotfix, env_name: str, env_row) -> list[str]:
     return []
 
 
-def rollback(store: Store, env_name: str, to: str | None = None) -> list[str]:
-    """Nothing may run on the environment, and there must be something to go back to."""
+def rollback(ctx: Context, store: Store, env_name: str, to: str | None = None,
+             break_glass: bool = False) -> list[str]:
+    """Nothing may run on the environment, and there must be something to go back to: a
+    release it ran successfully (services/releases.py), or, break-glass where the config
+    allows it, a release it never ran."""
     reasons = env_busy(store, env_name)
     if reasons:
         return reasons
     current = records.environment_row(store, env_name)
     if current is None or not current["sha"]:
         return [f"{env_name}: nothing is recorded as deployed; nothing to roll back"]
-    if to is None and choose_rollback(store, env_name) is None:
-        return [f"{env_name}: no earlier known-good release to roll back to "
-                "(give --to VERSION)"]
+    if break_glass and not ctx.config.approvals.break_glass:
+        return [BREAK_GLASS_DISABLED]
+    if to is None:
+        if break_glass:
+            return ["--break-glass needs --to VERSION: the last known-good release needs "
+                    "no break-glass"]
+        if choose_rollback(store, env_name) is None:
+            return [f"{env_name}: no earlier known-good release to roll back to "
+                    "(give --to VERSION)"]
+        return []
+    version = releases.version_of(to, ctx.config.hotfix.tag_format)
+    listed = releases.target(store, env_name, version) is not None
+    if listed and break_glass:
+        return [f"{env_name} ran {version} before: roll back to it without --break-glass"]
+    if not listed and not break_glass:
+        return [releases.not_a_target(store, env_name, version)]
     return []
+
+
+def orphan_alive(store: Store, row) -> bool:
+    """An interrupted run whose command (or what it started) is still alive."""
+    return row["status"] == "interrupted" and any(
+        r["id"] == row["id"] for r in orphaned_runs(store, row["env"]))
 
 
 def cancel(store: Store, row) -> list[str]:
     """A running run can be cancelled; so can an interrupted one whose command is still
-    alive (its runner died, the command did not)."""
-    if row["status"] == "running":
+    alive (its runner died, the command did not); and a run whose stop left survivors
+    is stopped again."""
+    if row["status"] == "running" or orphan_alive(store, row) or survivors_of(row):
         return []
     if row["status"] == "interrupted":
-        if any(r["id"] == row["id"] for r in orphaned_runs(store, row["env"])):
-            return []
         return [f"{row['key']} is interrupted and nothing of it is left running; "
                 "nothing to cancel"]
     return [f"{row['key']} is {row['status']}; nothing to cancel"]
 
 
-def unlock(store: Store, env_name: str) -> list[str]:
+def clear_survivors(row) -> list[str]:
+    """Only what a run's stop left behind can be cleared."""
+    if not survivors_of(row):
+        return [f"{row['key']} left no process behind; nothing to clear"]
+    return []
+
+
+def unlock(store: Store, env_name: str, me: Actor | None = None,
+           policy: appr.Policy = appr.STRICT) -> list[str]:
+    """A locked environment is unlocked with a reason; the lock a break-glass rollback
+    left is lifted only by someone else (its review after the fact)."""
     row = records.environment_row(store, env_name)
-    return [] if row is not None and row["locked"] else [f"{env_name} is not locked"]
+    if row is None or not row["locked"]:
+        return [f"{env_name} is not locked"]
+    glass = releases.break_glass_lock(store, env_name, row["lock_reason"] or "")
+    if glass is not None and me is not None and appr.person(
+            glass[1], glass[2], policy) == appr.person(me.name, me.os_account, policy):
+        return [f"{env_name} was rolled back break-glass by you ({glass[0]}); someone else "
+                "must review it and unlock it"]
+    return []
 
 
 # ---- finish -------------------------------------------------------------------------------
 
-def finish(key: str, state: HotfixState, *, needs_retroactive: bool, skip: str = "",
-           resuming: bool = False, skip_recorded: bool = False,
-           shipped: str | None = "", gate_env: str | None = None) -> list[str]:
-    """Finish tags what production runs: after a verified deploy (or a deployed one with a
-    reason to skip verification), never before an owed approval after the fact."""
-    if needs_retroactive:
+def finish(ctx: Context, store: Store, row, *, skip: str = "",
+           resuming: bool = False) -> list[str]:
+    """Finish tags what the gate environment runs (production, or the last one in
+    promotion order): after it was verified there (or with a reason to skip that),
+    never before an owed approval after the fact. A finish in progress carries on."""
+    key, state = row["key"], HotfixState(row["state"])
+    if row["needs_retroactive_approval"]:
         return [f"{key} was deployed break-glass and still needs its approval after the fact "
                 f"(hotfix approve {key})"]
-    if state is HotfixState.DEPLOYED and not skip and not (resuming and skip_recorded):
-        return [f"{key} is deployed but not verified; run 'hotfix verify {key}', or give "
-                "--skip-verify REASON"]
     if state not in (HotfixState.DEPLOYED, HotfixState.VERIFIED):
         return [f"{key} is {state}; finish follows a verified deploy"]
-    if shipped is None and not resuming:
-        return [f"{key} was never deployed to {gate_env or 'any environment'}; a hotfix is "
-                "tagged and finished from what production runs"]
+    gate_env = ctx.config.gate_env
+    everywhere = verifications.of_hotfix(store, row["id"])
+    skipped = bool(skip) or (resuming and bool(row["skip_verify_reason"]))
+    if resuming:
+        return [] if state is HotfixState.VERIFIED or skipped else \
+            [_not_verified(key, gate_env, everywhere)]
+    return _finish_gate(key, state, gate_env, everywhere, skipped)
+
+
+def _finish_gate(key: str, state: HotfixState, gate_env: str | None, everywhere,
+                 skipped: bool) -> list[str]:
+    """The gate environment runs the hotfix, and verified it (or a reason skips that)."""
+    gate = everywhere.get(gate_env) if gate_env else None
+    if gate_env is not None and (gate is None or gate.rolled_back_by):
+        how = (f"was rolled back on {gate_env} ({gate.rolled_back_by})" if gate is not None
+               else f"was never deployed to {gate_env}")
+        return [f"{key} {how}; a hotfix is tagged and finished from what {gate_env} runs"]
+    verified = state is HotfixState.VERIFIED and (
+        gate is None or gate.state is VerificationState.PASSED)
+    if not verified and not skipped:
+        return [_not_verified(key, gate_env, everywhere)]
     return []
+
+
+def _not_verified(key: str, gate_env: str | None, everywhere) -> str:
+    elsewhere = [e for e, v in everywhere.items() if e != gate_env
+                 and v.state is VerificationState.PASSED and not v.rolled_back_by]
+    where = f" on {gate_env}" if gate_env else ""
+    also = f" (verified on {', '.join(elsewhere)} only)" if elsewhere else ""
+    env = f" --env {gate_env}" if gate_env else ""
+    return (f"{key} is deployed but not verified{where}{also}; run 'hotfix verify {key}{env}', "
+            "or give --skip-verify REASON")
 
 
 # The actions whose refusals the faces show, by the console's action name.

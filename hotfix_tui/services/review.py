@@ -159,6 +159,7 @@ def approve(ctx: Context, key: str, comment: str = "",
     comment = clean_text(comment, "comment")
     policy = ctx.approval_policy
     hf = _may_approve(ctx, key, expected_head)
+    required = ctx.config.approvals.required
     # signing may wait for an agent or a security key: never inside the write lock
     values, signed = _sign(ctx, key, "approved", comment, f"approve {hf.key}")
     with change(ctx, hotfix=key) as c:
@@ -168,7 +169,7 @@ def approve(ctx: Context, key: str, comment: str = "",
         fresh = records.get_hotfix(store, key, policy=policy)
         blockers = (_changed_since(ctx, store, row, hf.head_sha, expected)
                     or _changed_while_signing(ctx, store, row, values)
-                    or refusals.approve(fresh, ctx.actor, policy)
+                    or refusals.approve(fresh, ctx.actor, policy, required)
                     or (_not_what_shipped(store, row) if retro else []))
         if blockers:
             raise PolicyRefusal(f"approve {hf.key}", blockers)
@@ -182,7 +183,8 @@ def _may_approve(ctx: Context, key: str, expected_head: str | None) -> Hotfix:
     """The hotfix, once the approver may approve it as they saw it."""
     with ctx.open(create=False) as store:
         hf = load(ctx, key, store)
-    blockers = refusals.approve(hf, ctx.actor, ctx.approval_policy)
+    blockers = refusals.approve(hf, ctx.actor, ctx.approval_policy,
+                                ctx.config.approvals.required)
     if not blockers and expected_head and not hf.head_sha.startswith(expected_head.lower()):
         blockers = [f"approval stale: head moved to {hf.head_sha[:12]} since you looked "
                     f"({expected_head[:12]})"]
@@ -294,8 +296,11 @@ def review_queue(ctx: Context) -> list[Hotfix]:
     policy = ctx.approval_policy
     with ctx.reading() as store:
         items = records.list_hotfixes(store, state=str(HotfixState.IN_REVIEW), policy=policy)
+        required = ctx.config.approvals.required
         items += [h for h in records.list_hotfixes(store, active_only=True, policy=policy)
-                  if h.needs_retroactive_approval]
+                  if h.needs_retroactive_approval or (
+                      h.state in appr.REAPPROVABLE
+                      and len(appr.valid_approvers(h.approvals)) < required)]
     out = []
     seen = set()
     for h in items:

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from .. import gitops
 from ..core.errors import NotFound, PolicyRefusal, ValidationError
 from ..core.models import Deploy
+from ..core.refs import check_ref
 from ..core.workflow import clean_text
 from ..store import audit
-from . import refusals
+from . import refusals, releases
 from .context import Context
 from .environments import lock_in
 from .hotfixes import git_cwd
@@ -30,31 +31,37 @@ class RollbackPreview:
     incident: str | None
     hotfix_id: int | None
     plan: Plan
+    break_glass: bool = False
 
     def to_json(self) -> dict:
         return {"env": self.env, "current_version": self.current_version,
                 "current_sha": self.current_sha, "target_version": self.target_version,
-                "target_sha": self.target_sha, "argv": list(self.argv), "hotfix": self.hotfix}
+                "target_sha": self.target_sha, "argv": list(self.argv), "hotfix": self.hotfix,
+                "break_glass": self.break_glass}
 
 
-def rollback_preview(ctx: Context, env_name: str | None, to: str | None = None
-                     ) -> RollbackPreview:
+def rollback_preview(ctx: Context, env_name: str | None, to: str | None = None,
+                     break_glass: bool = False) -> RollbackPreview:
     """What a rollback would do now: from which release to which, running what.
-    Raises the refusal a rollback would raise."""
+    Raises the refusal a rollback would raise. A target the environment never ran
+    (services/releases.py) is reached only `break_glass`, by its release tag."""
     env = ctx.config.env(env_name or ctx.config.hotfix.production_env)
+    version = releases.version_of(to, ctx.config.hotfix.tag_format) if to else None
     with ctx.open(create=False) as store:
         reap_in(ctx, store)
-        blockers = refusals.rollback(store, env.name, to)
+        blockers = refusals.rollback(ctx, store, env.name, to, break_glass)
         if blockers:
             raise PolicyRefusal(f"rollback {env.name}", blockers)
-        choice = choose_rollback(store, env.name, to, lambda v: _tagged(ctx, env.name, v))
-    if choice is None:  # a `to` the history does not know, resolved above or refused
-        raise NotFound(f"{env.name}: no release {to} in its history or tags")
+        unlisted = _tagged(ctx, version) if break_glass and version else None
+        choice = choose_rollback(store, env.name, version, unlisted)
+    if choice is None:  # refused above; the record changed meanwhile
+        raise NotFound(f"{env.name}: no release {to} to roll back to")
     which = "rollback" if env.rollback else "deploy"
     plan = make_plan(ctx, env, which, _release(choice))
     return RollbackPreview(env.name, choice.previous_version, choice.previous_sha,
                            choice.target_version, choice.target_sha, tuple(plan.argv),
-                           choice.hotfix, choice.incident, choice.hotfix_id, plan)
+                           choice.hotfix, choice.incident, choice.hotfix_id, plan,
+                           break_glass=unlisted is not None)
 
 
 def _release(choice: RollbackChoice) -> Release:
@@ -63,24 +70,30 @@ def _release(choice: RollbackChoice) -> Release:
                    choice.previous_version)
 
 
-def _tagged(ctx: Context, env_name: str, to: str) -> tuple[str, str]:
-    """Release `to` by its tag, when it never ran on the environment."""
-    version = to.removeprefix("v")
+def _tagged(ctx: Context, version: str) -> tuple[str, str]:
+    """(version, commit) of release `version` by its tag, for a break-glass rollback."""
     tag = ctx.config.hotfix.tag_format.format(version=version)
+    check_ref(tag, "release tag")
     if not gitops.ref_exists(git_cwd(ctx), f"refs/tags/{tag}"):
-        raise NotFound(f"{env_name}: no release {to} in its history or tags")
-    return version, gitops.resolve_commit(git_cwd(ctx), tag)
+        raise NotFound(f"no release tag {tag} in the repository")
+    return version, gitops.resolve_commit(git_cwd(ctx), f"refs/tags/{tag}")
 
 
 def rollback(ctx: Context, env_name: str | None, reason: str, to: str | None = None,
-             expected: tuple[str, str] | None = None) -> Deploy:
+             expected: tuple[str, str] | None = None,
+             break_glass: str | None = None) -> Deploy:
     """Roll back. `expected` = (current sha, target sha) from the confirmation the user
-    read: refused if either changed meanwhile."""
+    read: refused if either changed meanwhile. `break_glass` (a reason) reaches a release
+    the environment never ran: flagged wherever the run shows, and the lock it leaves is
+    lifted only by someone else."""
     env = ctx.config.env(env_name or ctx.config.hotfix.production_env)
     reason = clean_text(reason, "reason")
     if not reason:
         raise ValidationError("a rollback needs a --reason")
-    pv = rollback_preview(ctx, env.name, to)
+    glass = clean_text(break_glass, "break-glass reason") if break_glass is not None else ""
+    if break_glass is not None and not glass:
+        raise ValidationError("--break-glass needs a reason")
+    pv = rollback_preview(ctx, env.name, to, break_glass=bool(glass))
     if expected is not None and expected != (pv.current_sha, pv.target_sha):
         raise PolicyRefusal(f"rollback {env.name}", [
             f"{env.name} changed since you looked (it now runs {pv.current_version} and would "
@@ -89,12 +102,16 @@ def rollback(ctx: Context, env_name: str | None, reason: str, to: str | None = N
     with ctx.writing() as store:
         cleanup_run_worktrees(ctx, store)
         with store.write():
-            run = new_run(ctx, store, pv.plan, "rollback", now, pv.hotfix_id, reason=reason)
+            run = new_run(ctx, store, pv.plan, "rollback", now, pv.hotfix_id, reason=reason,
+                          break_glass=bool(glass), break_glass_reason=glass)
+            after = {"env": env.name, "version": pv.target_version, "sha": pv.target_sha,
+                     "argv": pv.plan.argv, "reason": reason}
+            if glass:
+                after.update(break_glass=True, break_glass_reason=glass,
+                             account=ctx.actor.os_account)
             audit.append(store, ctx.actor, now, "deploy", run["key"], "rollback.started",
                          before={"version": pv.current_version, "sha": pv.current_sha},
-                         after={"env": env.name, "version": pv.target_version,
-                                "sha": pv.target_sha, "argv": pv.plan.argv, "reason": reason},
-                         incident=pv.incident, hotfix=pv.hotfix)
+                         after=after, incident=pv.incident, hotfix=pv.hotfix)
             # locked now, whatever the outcome; the hotfix becomes rolled_back only when
             # the rollback succeeds (deploy.lifecycle)
             lock_in(ctx, store, env.name, f"rolled back ({run['key']}): {reason}", now,

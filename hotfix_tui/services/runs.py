@@ -9,13 +9,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 
-from ..core.errors import PolicyRefusal
+from ..core.errors import HotfixError, PolicyRefusal, ValidationError
 from ..core.models import Deploy, LogLine, RunStatus
+from ..core.workflow import clean_text
 from ..deploy import cancel as cancelling
 from ..deploy import follow as following
 from ..deploy import launch
-from ..deploy.lifecycle import effective_status, incident_of, reap_lost_runs
-from ..deploy.procgroup import stop_lost_group
+from ..deploy.lifecycle import (
+    effective_status,
+    incident_of,
+    reap_lost_runs,
+    record_survivors,
+    release_worktree,
+)
 from ..store import audit, records
 from ..store import runs as run_rows
 from ..store.db import Store
@@ -110,31 +116,65 @@ def _number(key: str) -> int:
 
 # ---- cancel ------------------------------------------------------------------------
 
-def cancel(ctx: Context, deploy_key: str) -> Deploy:
-    """Cancel a running run; or stop what an interrupted run's command left running."""
+def cancel(ctx: Context, deploy_key: str, clear_survivors: str | None = None) -> Deploy:
+    """Cancel a running run; or stop what an interrupted run's command left running; or
+    try again to stop the processes a run's stop left (its survivors), or, with
+    `clear_survivors` (a reason), forget them: they no longer hold the environment."""
+    reason = None
+    if clear_survivors is not None:
+        reason = clean_text(clear_survivors, "reason")
+        if not reason:
+            raise ValidationError("--clear-survivors needs a reason (what became of them?)")
     with ctx.open(create=False) as store:
         reap_in(ctx, store)
         row = run_rows.run_row(store, deploy_key)
-        blockers = refusals.cancel(store, row)
+        blockers = (refusals.clear_survivors(row) if reason is not None
+                    else refusals.cancel(store, row))
     if blockers:
         raise PolicyRefusal(f"cancel {row['key']}", blockers)
     now = ctx.now()
     with ctx.writing() as store:
-        if row["status"] == str(RunStatus.INTERRUPTED):
+        if reason is not None:
+            with store.write():
+                cancelling.clear_survivors(store, run_rows.run_row(store, row["id"]),
+                                           ctx.actor, now, reason)
+        elif row["status"] == str(RunStatus.RUNNING):
+            cancelling.request_cancel(store, row["id"], ctx.actor, now)
+        elif row["status"] == str(RunStatus.INTERRUPTED) and refusals.orphan_alive(store, row):
             _stop_orphan(ctx, store, row, now)
         else:
-            cancelling.request_cancel(store, row["id"], ctx.actor, now)
+            _stop_survivors(ctx, store, row, now)
+        release_worktree(ctx.repo.toplevel if ctx.repo else None,
+                         run_rows.run_row(store, row["id"]))
     return show_run(ctx, row["key"])
 
 
 def _stop_orphan(ctx: Context, store: Store, row, now: str) -> None:
-    """The runner of `row` died, but its command did not: stop the command's group."""
+    """The runner of `row` died, but what its command started did not: stop all of it."""
     blockers = refusals.cancel(store, row)  # again: someone may have stopped it meanwhile
     if blockers:
         raise PolicyRefusal(f"cancel {row['key']}", blockers)
-    cancelling.check_may_signal(row["key"], row["pgid"])
-    what = stop_lost_group(row["pgid"], float(row["cancel_grace_s"]))
+    cancelling.check_may_signal(row)
+    what, left = cancelling.stop_processes(row)
     with store.write():
         audit.append(store, ctx.actor, now, "deploy", row["key"], "deploy.orphan_stopped",
                      after={"env": row["env"], "what": what}, hotfix=row["hotfix_key"],
                      incident=incident_of(store, row))
+        if left:
+            record_survivors(store, row, [s.to_json() for s in left], now, ctx.actor,
+                             incident_of(store, row))
+    if left:
+        raise HotfixError(_still_alive(row, left))
+
+
+def _stop_survivors(ctx: Context, store: Store, row, now: str) -> None:
+    left = cancelling.retry_survivors(store, row, ctx.actor, now)
+    if left:
+        raise HotfixError(_still_alive(row, left))
+
+
+def _still_alive(row, left) -> str:
+    names = "; ".join(str(s) for s in left)
+    return (f"{row['key']}: still running after SIGKILL: {names}; it holds {row['env']} until "
+            f"it is gone (stop it as its account or root, then hotfix cancel {row['key']}), "
+            f"or clear it: hotfix cancel {row['key']} --clear-survivors REASON")

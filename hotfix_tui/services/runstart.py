@@ -14,7 +14,7 @@ from ..config import EnvironmentConfig
 from ..core.errors import ConfigError, HotfixError, PolicyRefusal
 from ..core.models import Deploy, RunStatus
 from ..deploy import launch
-from ..deploy.lifecycle import HOST, finish_run
+from ..deploy.lifecycle import HOST, finish_run, release_worktree
 from ..store import runs as run_rows
 from ..store.db import Store
 from . import refusals
@@ -117,16 +117,20 @@ def runs_dir(ctx: Context) -> Path:
 
 
 def cleanup_run_worktrees(ctx: Context, store: Store) -> None:
-    """Remove the worktrees of runs that are no longer running."""
+    """Remove the worktrees that runs left (each runner removes its own when its run
+    ends; a runner that died could not): never one where something of its run still
+    runs (lifecycle.release_worktree)."""
     root = runs_dir(ctx)
     if not root.is_dir():
         return
     for child in root.iterdir():
-        row = store.one("SELECT status FROM deploys WHERE key = ?", (child.name,))
-        if row is None or row["status"] != "running":
-            gitops.remove_worktree(git_cwd(ctx), child)
-            if child.exists():
-                shutil.rmtree(child, ignore_errors=True)
+        row = store.one("SELECT * FROM deploys WHERE key = ?", (child.name,))
+        if row is not None:
+            release_worktree(git_cwd(ctx), row)
+            continue
+        gitops.remove_worktree(git_cwd(ctx), child)
+        if child.exists():
+            shutil.rmtree(child, ignore_errors=True)
 
 
 def new_run(ctx: Context, store: Store, plan: Plan, kind: str, now: str,
@@ -137,6 +141,9 @@ def new_run(ctx: Context, store: Store, plan: Plan, kind: str, now: str,
     if busy:
         raise PolicyRefusal(f"{kind} on {plan.env.name}", busy)
     n = store.next_id("deploys")
+    # the release path this run starts under decides what its end means (lifecycle)
+    extra.setdefault("gate_env", ctx.config.gate_env or "")
+    extra.setdefault("later_envs", ctx.config.later_envs(plan.env.name))
     return run_rows.insert_run(
         store, env=plan.env.name, kind=kind, argv=plan.argv,
         workdir=str(runs_dir(ctx) / f"D-{n}"), started_by=ctx.actor.name,

@@ -22,7 +22,9 @@ SELECT d.*, h.key AS hotfix_key FROM deploys d LEFT JOIN hotfixes h ON h.id = d.
 
 def deploy_from_row(r: sqlite3.Row, status: RunStatus | None = None) -> Deploy:
     return from_row(Deploy, r, {"hotfix": "hotfix_key", "cancelled_by": "cancel_requested_by"},
-                    status=status or RunStatus(r["status"]), argv=tuple(json.loads(r["argv"])))
+                    status=status or RunStatus(r["status"]), argv=tuple(json.loads(r["argv"])),
+                    bypassed=tuple(json.loads(r["bypassed"])),
+                    survivors=tuple(json.loads(r["survivors"] or "[]")))
 
 
 def run_row(store: Store, key: str | int) -> sqlite3.Row:
@@ -56,6 +58,9 @@ def insert_run(
     break_glass_reason: str = "",
     reason: str = "",
     host: str = "",
+    gate_env: str = "",
+    later_envs: tuple[str, ...] = (),
+    bypassed: tuple[str, ...] = (),
 ) -> sqlite3.Row:
     """Insert a run in state `running`; call inside store.write().
 
@@ -88,6 +93,9 @@ def insert_run(
         "break_glass_reason": break_glass_reason,
         "reason": reason,
         "host": host,
+        "gate_env": gate_env,
+        "later_envs": json.dumps(list(later_envs)),
+        "bypassed": json.dumps(list(bypassed)),
     }
     store.insert("deploys", values)
     return run_row(store, n)

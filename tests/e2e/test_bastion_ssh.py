@@ -114,9 +114,14 @@ class Console:
         return self.tmux("capture-pane", "-p", "-t", "bob")
 
     def dead(self) -> tuple[bool, str]:
-        out = self.tmux("display-message", "-p", "-t", "bob",
-                        "#{pane_dead} #{pane_dead_status}").split()
-        return (out[:1] == ["1"], out[1] if len(out) > 1 else "")
+        """(dead, how it ended). tmux marks the pane dead when its pty closes, which
+        can come before the process is reaped; until then the status is empty."""
+        shown = self.tmux("display-message", "-p", "-t", "bob",
+                          "#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}")
+        dead, status, signal = (shown.strip().split("|") + ["", ""])[:3]
+        if dead != "1" or not (status or signal):
+            return (False, "")
+        return (True, status or f"signal {signal}")
 
     def close(self) -> None:
         self.tmux("kill-server")

@@ -160,9 +160,11 @@ def test_no_write_action_is_reachable_in_the_browser(served, browser, repo):
         refused(what, key)
     browser.keys("escape")
     browser.wait("SEV1  INC-2")
-    browser.click_text("HF-1")  # the first click highlights the row, the second opens it
-    browser.wait("HF-1 1.4.2 · deployed · base v1.4.1")
-    browser.click_text("HF-1")
+    # the first click highlights the row, the second opens it (by its title: the
+    # environment strip names HF-1 too, as what staging runs)
+    browser.click_text("Cap gift card redemption")
+    browser.wait("HF-1 1.4.2 · deployed · staging verify pending · base v1.4.1")
+    browser.click_text("Cap gift card redemption")
     browser.wait("HF-1 deployed", "Overview")
     for key, what in REFUSED["hotfix"]:
         refused(what, key)

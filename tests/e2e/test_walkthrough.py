@@ -3,6 +3,7 @@ driven with keys only, checked by what the screen shows at each step."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -152,22 +153,40 @@ def test_the_incident_walkthrough_with_keys_only(term):
     term.env["HOTFIX_ACTOR"] = "alice"
     # the header, not the toast ("HF-1 approved by bob" arrives before the reload)
     term.wait("HF-1 approved  Cap gift", "approved by bob", window="main", timeout=20)
-    # 7. deploy it with the live log
+    # 7. deploy it to staging first: the modal lists the release path, staging preselected
+    term.keys("d")
+    term.wait("Deploy HF-1", "staging: runs 1.4.1 now → 1.4.2", "requires staging first")
+    term.keys("Tab", "Enter")
+    term.wait("D-1 deploy", "staging now runs 1.4.2", timeout=60)
+    term.wait("succeeded", timeout=60)
+    # 8. verify it on staging, from the deploy pane: staging's health check
+    term.keys("v")
+    term.wait("Verify HF-1 on staging", "Run check")
+    term.keys("Tab", "Tab", "Enter")
+    term.wait("D-2 verify", "health check passed", timeout=60)
+    shown = json.loads(cli(repo, "show", "HF-1", "--json").stdout)
+    assert shown["state"] == "deployed"  # verified on staging only
+    assert [(e["env"], e["state"]) for e in shown["environments"]] == [("staging", "passed")]
+    # 9. then production, preselected now
+    term.keys("Escape", "Escape")  # the verify run, the deploy run: back to the hotfix
+    term.wait("staging verified", "→ production")
     term.keys("d")
     term.wait("Deploy HF-1", "production: runs 1.4.1 now → 1.4.2")
     term.keys("Tab", "Enter")
-    term.wait("D-1 deploy", "is live", timeout=60)
+    term.wait("D-3 deploy", "is live", timeout=60)
     term.wait("succeeded", timeout=60)
     assert os.readlink(demo / "srv" / "production" / "current").startswith("releases/1.4.2")
-    # 8. verify it: tick the manual check, run the health check
+    # 10. verify it on production: tick the manual check, run the health check
+    term.keys("Escape")  # the deploy run: back to the hotfix
+    term.wait("production verify pending")
     term.keys("v")
     term.wait("Verify HF-1 on production", "Checkout error rate back to baseline")
     term.keys("BTab", "Space", "Tab", "Tab", "Tab", "Enter")
-    term.wait("health check passed", timeout=60)
+    term.wait("D-4 verify", "health check passed", timeout=60)
     shown = cli(repo, "show", "HF-1", "--json")
     assert '"state": "verified"' in shown.stdout, shown.stdout + shown.stderr
-    # 9. finish it: tag and forward-port
-    term.keys("Escape", "Escape")  # the verify run, the deploy run: back to the hotfix
+    # 11. finish it: tag and forward-port
+    term.keys("Escape")  # the verify run: back to the hotfix
     term.wait("HF-1 verified")
     term.keys("f")
     term.wait("Finish HF-1", "tag v1.4.2")
@@ -186,7 +205,7 @@ def test_the_incident_walkthrough_with_keys_only(term):
     term.keys("Tab")
     term.type("rollback drill")
     term.keys("Enter")
-    term.wait("D-3 rollback", "succeeded", timeout=60)
+    term.wait("D-5 rollback", "succeeded", timeout=60)
     term.keys("Escape", "Escape")  # the rollback run, the hotfix: back to the dashboard
     term.wait("LOCKED by alice", "rollback drill", timeout=20)
     assert os.readlink(demo / "srv" / "production" / "current").startswith("releases/1.4.1")

@@ -49,7 +49,8 @@ def deploy_repo(tmp_path: Path, extra_config: str = "", files: dict | None = Non
                             extra={"ops/deploy.sh": DEPLOY_SH, "ops/verify.sh": VERIFY_SH,
                                    **(files or {})})
     assert svc.cli("incident", "open", "--title", "Checkout totals wrong", "--sev", "1").code == 0
-    assert svc.cli("adopt", "--env", "production", "--ref", "v1.4.1").code == 0
+    assert svc.cli("adopt", "--env", "production", "--ref", "v1.4.1", "--reason",
+                   "what production runs").code == 0
     svc.srv = srv
     return svc
 

@@ -104,7 +104,8 @@ def test_a_stale_approval_revived_with_sql_does_not_count(tmp_path):
     svc = _in_review(tmp_path)
     assert svc.cli("approve", "HF-1", actor="bob").code == 0
     assert svc.cli("check", "HF-1", "1", "--uncheck").code == 0  # bob's approval is stale
-    assert svc.cli("check", "HF-1", "1").code == 0
+    # (ticking it again would make it count again, with its event: staleness follows the
+    # content) Instead, SQL binds the approval to the unticked checklist and revives it.
     from hotfix_tui import services
 
     b = services.views.hotfix_detail(services.open_context(repo=svc.path), "HF-1").binding

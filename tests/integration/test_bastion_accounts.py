@@ -155,7 +155,7 @@ def test_folders_made_under_a_0022_umask_are_group_writable(team, origin):
 
 def test_git_refusing_the_clone_is_said_as_what_it_is(team, origin):
     shop = bastion_setup(team, origin, skip=("safe.directory",))
-    for args in (["adopt", "--env", "production", "--ref", "v1.4.1"],
+    for args in (["adopt", "--env", "production", "--ref", "v1.4.1", "--reason", "r"],
                  ["start", "--incident", "INC-1", "--title", "x"]):
         if args[0] == "start":
             ok(team.run(team.bob, "incident", "open", "--title", "t", "--sev", "1", cwd=shop))

@@ -52,7 +52,7 @@ def _state(svc, key):
 
 
 def test_rollback_after_a_failed_deploy_restores_the_recorded_release(svc, monkeypatch):
-    assert svc.cli("adopt", "--env", "flaky", "--ref", "v1.4.1").code == 0
+    assert svc.cli("adopt", "--env", "flaky", "--ref", "v1.4.1", "--reason", "ran before").code == 0
     approved_hotfix(svc, "HF-1", "Good fix")
     assert svc.cli("deploy", "HF-1", "--env", "flaky").code == 0      # 1.4.2 is live
     approved_hotfix(svc, "HF-2", "Bad fix")
@@ -72,7 +72,7 @@ def test_rollback_after_a_failed_deploy_restores_the_recorded_release(svc, monke
 
 
 def test_a_failed_rollback_locks_but_does_not_mark_the_hotfix(svc, monkeypatch):
-    assert svc.cli("adopt", "--env", "flaky", "--ref", "v1.4.1").code == 0
+    assert svc.cli("adopt", "--env", "flaky", "--ref", "v1.4.1", "--reason", "ran before").code == 0
     approved_hotfix(svc)
     assert svc.cli("deploy", "HF-1", "--env", "flaky").code == 0
     monkeypatch.setenv("BAD_VERSIONS", "1.4.1")
@@ -205,7 +205,7 @@ def test_a_relative_release_path_is_refused(tmp_path):
 
 
 def test_after_a_failed_rollback_the_next_rollback_tries_the_same_release(svc, monkeypatch):
-    assert svc.cli("adopt", "--env", "flaky", "--ref", "v1.4.1").code == 0
+    assert svc.cli("adopt", "--env", "flaky", "--ref", "v1.4.1", "--reason", "ran before").code == 0
     approved_hotfix(svc)
     assert svc.cli("deploy", "HF-1", "--env", "flaky").code == 0
     monkeypatch.setenv("BAD_VERSIONS", "1.4.1")

@@ -50,8 +50,9 @@ def full_record(tmp_path: Path) -> Release:
     document(rel)
     rel.ok("submit", "HF-1")
     rel.ok("approve", "HF-1", "--comment", "Looks right", actor="bob")
-    rel.ok("check", "HF-1", "1", "--uncheck")  # bob's approval goes stale
-    rel.ok("check", "HF-1", "1")
+    # bob's approval goes stale for good: the content it binds never comes back (a tick
+    # undone and redone would make it count again)
+    rel.ok("edit", "HF-1", "--risk", "Low: one expression, rounding only")
     rel.ok("approve", "HF-1", "--comment", "Checked again", actor="carol")
     (rel.srv / "releases").write_text("not a folder\n")  # the first deploy fails
     assert deploy(rel).code == 3  # the run failed
@@ -88,7 +89,7 @@ def test_markdown_export_matches_the_golden_file(record: Release, tmp_path: Path
     console = Console(file=io.StringIO(), width=100, force_terminal=True, color_system=None)
     console.print(Markdown(out.read_text()))
     rendered = console.file.getvalue()
-    assert "HF-1: Round tax to cents" in rendered and "checklist changed" in rendered
+    assert "HF-1: Round tax to cents" in rendered and "documentation changed" in rendered
 
 
 def test_json_export_follows_the_documented_schema(record: Release):

@@ -42,9 +42,8 @@ def _submit(ctx):
 
 
 def _finish(ctx):
-    hf = _hf(ctx)
-    return refusals.finish(hf.key, hf.state, needs_retroactive=hf.needs_retroactive_approval,
-                           shipped=None, gate_env=PROD)
+    with ctx.reading() as store:
+        return refusals.finish(ctx, store, store.one("SELECT * FROM hotfixes WHERE id = 1"))
 
 
 # action → (world, actor, screen, the CLI's arguments, the refusal source's reasons)
@@ -70,7 +69,7 @@ CASES = {
                     _with_store(lambda c, s: refusals.break_glass(c, s, _hf(c),
                                                                   c.config.env(PROD)))),
     "rollback": ("fresh", "alice", DashboardScreen, ["rollback", "--reason", "drill"],
-                 _with_store(lambda c, s: refusals.rollback(s, PROD))),
+                 _with_store(lambda c, s: refusals.rollback(c, s, PROD))),
     "cancel_run": ("ran", "alice", lambda: DeployScreen("D-1"), ["cancel", "D-1"],
                    _with_store(lambda c, s: refusals.cancel(s, s.one(
                        "SELECT * FROM deploys WHERE id = 1")))),

@@ -56,7 +56,7 @@ def runs_world(tmp_path, monkeypatch):
     services.check(ctx, "HF-1", 1)
     services.submit(ctx, "HF-1")
     for env in ("production", "staging"):
-        services.adopt(ctx, env, "v1.4.1")
+        services.adopt(ctx, env, "v1.4.1", "released before the incident")
     head = services.get_hotfix(ctx, "HF-1").head_sha
     v141 = git(repo, "rev-parse", "v1.4.1^{commit}")
     store = open_store(ctx.db_path)

@@ -3,6 +3,7 @@ cancel. Each opens a confirmation that states exactly what will happen."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -24,20 +25,43 @@ from .common import in_thread
 
 
 class DeployModal(Modal[str | None]):
-    """Choose the environment; see what it runs now, what it will run, and the command."""
+    """Choose the environment, listed in promotion order with where the hotfix stands on
+    each, the next one preselected; see what it runs now, what it will run, and the
+    command."""
 
     def __init__(self, key: str, previews: dict) -> None:
         super().__init__()
         self.key = key
         self.previews = previews
 
+    def _first(self) -> str:
+        """The next environment of the release path (refused or not: the modal says what
+        it still needs), else the first that takes the hotfix."""
+        ps = list(self.previews.values())
+        pick = next((p for p in ps if p.next), None) or \
+            next((p for p in ps if not p.blockers), ps[0])
+        return pick.env
+
     def compose(self) -> ComposeResult:
+        width = max(len(n) for n in self.previews) + 2
         with Vertical(classes="modal"):
             yield Label(f"Deploy {self.key}", classes="modal-title", markup=False)
-            yield Select([(name, name) for name in self.previews], allow_blank=False,
-                         value=next(iter(self.previews)), id="env")
+            yield Select([(Text(f"{name:<{width}}{clean(p.summary)}"), name)
+                          for name, p in self.previews.items()],
+                         allow_blank=False, value=self._first(), id="env")
+            yield Static(self._path(), id="path")
             yield Static("", id="summary", markup=False)
             yield buttons(Button("Deploy", id="confirm", variant="warning"))
+
+    def _path(self) -> Text:
+        """Every environment at a glance: `staging: ready to deploy → production: …`."""
+        text = Text()
+        for i, (name, p) in enumerate(self.previews.items()):
+            if i:
+                text.append(" → ", style="dim")
+            text.append(f"{name}: ", style="bold")
+            text.append(clean(p.summary), style="green" if not p.blockers else "dim")
+        return text
 
     def on_mount(self) -> None:
         self._summary()
@@ -65,13 +89,7 @@ def start_deploy(screen, hf, break_glass: bool = False) -> None:
     ctx = screen.ctx
 
     def previews() -> dict:
-        out = {}
-        names = list(ctx.config.env_names)
-        prod = ctx.config.hotfix.production_env
-        names.sort(key=lambda n: n != prod)
-        for name in names:
-            out[name] = services.deploy_preview(ctx, hf.key, name, break_glass)
-        return out
+        return {p.env: p for p in services.deploy_previews(ctx, hf.key, break_glass)}
 
     def opened(data) -> None:
         if not data:
@@ -99,6 +117,8 @@ def _break_glass_modal(screen, hf, previews: dict) -> None:
             f"command: {' '.join(p.argv)}\n"
             "This is recorded and flagged everywhere; an approval after the fact is required "
             "before the hotfix can be finished.")
+    if p.bypassed:
+        body += "\nIt bypasses the release path: " + "; ".join(p.bypassed)
     if p.blockers:
         body += "\nrefused now: " + "; ".join(p.blockers)
 
@@ -153,6 +173,8 @@ class VerifyModal(Modal[dict | None]):
 
 
 def start_verify(screen, hf, hotfix_key: str | None = None, env: str | None = None) -> None:
+    """Verify the hotfix on `env` (from the hotfix screen: the environment awaiting
+    verification; from the deploy pane: the run's)."""
     ctx = screen.ctx
     key = hotfix_key or hf.key
     env = env or ctx.config.hotfix.production_env

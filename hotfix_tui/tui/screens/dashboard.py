@@ -13,12 +13,23 @@ from ... import services
 from ...clock import age
 from ...core.approval import valid_approvers
 from ...core.models import HotfixState, IncidentStatus
+from ...core.promotion import duration
 from ...services import refusals
 from ...services.views import Dashboard
 from ..base import BaseScreen
 from ..flows.runs import start_rollback, start_unlock
 from ..messages import OpenHistory, OpenHotfix, OpenIncident, OpenReviewQueue, StartHotfix
-from ..widgets.common import add_columns, clean, outcome_mark, plain, sev, state
+from ..widgets.common import (
+    VERIFICATION_MARK,
+    add_columns,
+    clean,
+    mark_of,
+    outcome_mark,
+    plain,
+    sev,
+    state,
+    verification_mark,
+)
 from ..widgets.confirm import ConfirmModal
 from ..widgets.filtered import FilteredTable
 from ..widgets.incident_form import OpenIncidentModal
@@ -104,6 +115,13 @@ class DashboardScreen(BaseScreen):
             if env.deployed_by:
                 text.append(f"{clean(env.deployed_by)} {age(env.deployed_at, now)} ago  ",
                             style="dim")
+            if env.hotfix:
+                text.append(f"{env.hotfix} ")
+                text.append_text(verification_mark(env.verification))
+                text.append("  ")
+            if env.requires:
+                soak = f" +{duration(env.min_soak_s)}" if env.min_soak_s else ""
+                text.append(f"after {', '.join(env.requires)}{soak}  ", style="dim")
             if env.running:
                 r = env.running
                 text.append(f"▶ {r['kind']} {r['key']} {r['status']} {r['elapsed_s']}s  ",
@@ -178,8 +196,14 @@ class DashboardScreen(BaseScreen):
         inc, hf = self._selected()
         line = self.query_one("#detail-line", Static)
         if hf is not None:
-            text = (f"{hf.key} {hf.version} · {hf.state} · base {hf.base_ref} · "
-                    f"head {hf.head_sha[:10]} · enter: open")
+            order = self.ctx.config.promotion_order
+            where = " · ".join(f"{v.env} {VERIFICATION_MARK[mark_of(v)][0]}" for v in
+                               sorted(hf.environments,
+                                      key=lambda v: order.index(v.env) if v.env in order
+                                      else len(order)))
+            text = (f"{hf.key} {hf.version} · {hf.state} · "
+                    + (f"{where} · " if where else "")
+                    + f"base {hf.base_ref} · head {hf.head_sha[:10]} · enter: open")
             if hf.break_glass:
                 text += f" · BREAK-GLASS: {clean(hf.break_glass_reason)}"
             line.update(text)

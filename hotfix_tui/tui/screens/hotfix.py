@@ -29,7 +29,7 @@ from ..base import BaseScreen
 from ..flows.review import confirm_approve, confirm_reject
 from ..flows.runs import start_deploy, start_rollback, start_verify
 from ..messages import OpenRun, PickCommits
-from ..widgets.common import clean, plain, signature_mark, state
+from ..widgets.common import clean, plain, release_path_line, signature_mark, state
 from ..widgets.confirm import ConfirmModal
 from ..widgets.diffview import DiffView, prepare
 from ..widgets.timeline import describe
@@ -135,6 +135,7 @@ class HotfixScreen(BaseScreen):
                     f"{clean(hf.base_ref)} · head {hf.head_sha[:10]} · by "
                     f"{clean(hf.author)}{'' if hf.author_verified else ' (unverified)'} · "
                     f"approvals {len(valid)}/{required}", style="dim")
+        head.append_text(release_path_line(detail.path))
         self.query_one("#hf-header", Static).update(head)
         banner = self.query_one("#hf-banner", Static)
         problems = []
@@ -391,7 +392,7 @@ class HotfixScreen(BaseScreen):
         start_deploy(self, self.detail.hotfix, break_glass=True)
 
     def action_verify(self) -> None:
-        start_verify(self, self.detail.hotfix)
+        start_verify(self, self.detail.hotfix, env=self.detail.verify_env)
 
     def action_finish(self) -> None:
         hf = self.detail.hotfix
@@ -417,7 +418,7 @@ class HotfixScreen(BaseScreen):
                 success=f"{key}: finish ran (tag {tag})", after=finished))
 
     def action_rollback(self) -> None:
-        start_rollback(self, self.ctx.config.hotfix.production_env)
+        start_rollback(self, self.detail.rollback_env)
 
     # -- diff, lazily per file -----------------------------------------------------------
     @on(DataTable.RowHighlighted, "#diff-files")

@@ -73,6 +73,41 @@ def outcome_mark(status: str | None) -> Text:
     return Text(word, style=style)
 
 
+# A hotfix's state on one environment (services.promotion.Step.state): word, style.
+VERIFICATION_MARK = {
+    "passed": ("verified", "bold green"), "pending": ("verify pending", "yellow"),
+    "failed": ("verify FAILED", "bold red"), "rolled_back": ("rolled back", "bold red"),
+    "outdated": ("earlier head", "dim"), "not_deployed": ("-", "dim"),
+}
+
+
+def verification_mark(value: str | None) -> Text:
+    word, style = VERIFICATION_MARK.get(str(value), (str(value or "-"), ""))
+    return Text(word, style=style)
+
+
+def mark_of(v) -> str:
+    """The VERIFICATION_MARK key of a hotfix's record on one environment."""
+    return "rolled_back" if v.rolled_back_by else str(v.state)
+
+
+def release_path_line(steps) -> Text:
+    """`staging verified · → production -`: the hotfix on each environment in promotion
+    order, the next one marked (empty before it was deployed anywhere)."""
+    text = Text()
+    if not any(s.verification is not None for s in steps):
+        return text
+    text.append("\n")
+    for i, step in enumerate(steps):
+        if i:
+            text.append(" · ", style="dim")
+        if step.next:
+            text.append("→ ", style="bold")
+        text.append(f"{clean(step.env)} ", style="bold")
+        text.append_text(verification_mark(step.state))
+    return text
+
+
 def add_columns(table: DataTable, *columns: tuple[str, int | None]) -> None:
     """Columns by (label, width); the label is the column's key too. None: as wide as
     its content."""
