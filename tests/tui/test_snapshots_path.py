@@ -66,7 +66,7 @@ def path_world(tmp_path, monkeypatch):
     services.submit(alice, "HF-1")
     services.approve(ctx("bob"), "HF-1")
     for env in ("production", "staging"):
-        services.adopt(alice, env, "v1.4.1")
+        services.adopt(alice, env, "v1.4.1", "released before the incident")
     head = services.get_hotfix(alice, "HF-1").head_sha
     store = open_store(alice.db_path)
     with store.write():  # as services.deploy leaves it, without starting a runner
