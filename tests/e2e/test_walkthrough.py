@@ -110,6 +110,10 @@ def _state(repo: Path) -> str:
 
 
 ROOT = Path(__file__).resolve().parents[2]
+# the run pane's own status line once its run ended well; never a toast's words (the toast
+# of the run before, "D-2: verify of 1.4.2 on staging succeeded", may still be up while the
+# next run is running, and a key typed then is refused: the run has not ended)
+DONE = "succeeded (exit 0)"
 FIELDS = ("Gift cards larger than the order made totals negative", "Low: one function",
           "Unit test and the health check", "Roll back to 1.4.1")
 # Each step's keys as the README's walkthrough writes them (the phrase, word for word),
@@ -193,20 +197,20 @@ def test_the_readme_walkthrough_typed_at_full_speed(term, size):
     term.wait("HF-1 approved", "approvals 1/1", window="main")
     # 7. deploy it to staging first, with the live log: d, enter (staging, preselected)
     term.burst(*STEPS["deploy"][1])
-    term.wait("D-1 deploy", "succeeded")
+    term.wait("D-1 deploy", DONE)
     # 8. verify it on staging, from the deploy pane: v, enter runs the health check
     term.burst(*STEPS["verify_staging"][1])
-    term.wait("D-2 verify", "succeeded")
+    term.wait("D-2 verify", DONE)
     shown = json.loads(cli(repo, "show", "HF-1", "--json").stdout)
     assert shown["state"] == "deployed"  # verified on staging only
     assert [(e["env"], e["state"]) for e in shown["environments"]] == [("staging", "passed")]
     # 9. then production: esc back to the hotfix, d (production preselected now), enter
     term.burst(*STEPS["production"][1])
-    term.wait("D-3 deploy", "succeeded")
+    term.wait("D-3 deploy", DONE)
     assert os.readlink(demo / "srv" / "production" / "current").startswith("releases/1.4.2")
     # 10. verify it on production: v, space ticks the manual check, enter runs the check
     term.burst(*STEPS["verify"][1])
-    term.wait("D-4 verify", "succeeded")
+    term.wait("D-4 verify", DONE)
     assert _state(repo) == "verified"
     # 11. finish it: esc back to the hotfix, f, then tab enter on Finish
     term.burst(*STEPS["finish"][1])
@@ -218,7 +222,7 @@ def test_the_readme_walkthrough_typed_at_full_speed(term, size):
     assert "main: contains HF-1" in missing.stdout, missing.stdout + missing.stderr
     # the rollback drill: R, the environment's name, enter, a reason, enter
     term.burst(*STEPS["rollback"][1])
-    term.wait("D-5 rollback", "succeeded")
+    term.wait("D-5 rollback", DONE)
     assert os.readlink(demo / "srv" / "production" / "current").startswith("releases/1.4.1")
     term.burst("Escape", "Escape")  # the rollback's log, the hotfix: back to the dashboard
     # the dashboard (its filter) with the lock on the strip; the reason may wrap there
