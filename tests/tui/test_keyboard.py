@@ -222,6 +222,16 @@ DONE = {
 }
 
 
+async def _verify_from_the_deploy_pane(pilot, app, *keys: str) -> None:
+    """Open D-1's log, type `keys` at once, and see the verify run D-2 take its place."""
+    await settle(pilot)
+    app.post_message(OpenRun("D-1"))
+    assert await until(pilot, lambda: _name(app) == "DeployScreen")
+    burst(app, *keys)
+    assert await until(pilot, lambda: _name(app) == "DeployScreen"
+                       and app.screen.key == "D-2")
+
+
 async def test_enter_in_the_verify_dialog_runs_the_check_and_esc_goes_back_to_the_hotfix(
         svc, monkeypatch):
     """From a deploy's log, `v` `space` `enter` ticks the item and runs the check; its
@@ -230,12 +240,7 @@ async def test_enter_in_the_verify_dialog_runs_the_check_and_esc_goes_back_to_th
     app = HotfixApp(make_ctx(svc.path, "alice", monkeypatch),
                     start_screen=HotfixScreen("HF-1"))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        app.post_message(OpenRun("D-1"))
-        assert await until(pilot, lambda: _name(app) == "DeployScreen")
-        burst(app, "v", "space", "enter")
-        assert await until(pilot, lambda: _name(app) == "DeployScreen"
-                              and app.screen.key == "D-2")
+        await _verify_from_the_deploy_pane(pilot, app, "v", "space", "enter")
         assert [type(s).__name__ for s in app.screen_stack[1:]] == ["HotfixScreen",
                                                                     "DeployScreen"]
         assert await until(pilot, lambda: "succeeded" in screen_text(app))
@@ -262,12 +267,7 @@ async def test_a_verify_dialog_without_items_runs_the_check_on_enter(tmp_path, m
         app = HotfixApp(make_ctx(svc.path, "alice", monkeypatch),
                         start_screen=HotfixScreen("HF-1"))
         async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
-            app.post_message(OpenRun("D-1"))
-            assert await until(pilot, lambda: _name(app) == "DeployScreen")
-            burst(app, "v", "enter")
-            assert await until(pilot, lambda: _name(app) == "DeployScreen"
-                               and app.screen.key == "D-2")
+            await _verify_from_the_deploy_pane(pilot, app, "v", "enter")
             assert await until(pilot, lambda: "succeeded" in screen_text(app))
         runs = svc.cli("deploys", "--json").items()
         assert (runs[0]["key"], runs[0]["kind"], runs[0]["status"]) == ("D-2", "verify",
