@@ -5,21 +5,21 @@ read (a FIFO or a link to /dev/zero is refused, never waited on or read without 
 from __future__ import annotations
 
 import math
-import os
 import re
-import stat
 import tomllib
 from dataclasses import dataclass, field, fields
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from .configfile import MAX_CONFIG_BYTES, decode, read_bounded
 from .core import events, values
 from .core.errors import ConfigError
+from .core.promotion import Rule, promotion_order, rule_problems
 from .core.sanitize import first_unsafe
+from .core.signature import POLICIES
 
 CONFIG_NAME = ".hotfix.toml"
-MAX_CONFIG_BYTES = 256 * 1024
 MIN_LOG_BYTES = 4096
 MAX_LOG_BYTES = 64 << 30
 MAX_TIMEOUT_S = 7 * 24 * 3600.0
@@ -66,6 +66,8 @@ class HotfixSection:
 class ApprovalsSection:
     required: int = 1
     break_glass: bool = True
+    signatures: str = "optional"  # "off" | "optional" | "required"
+    allowed_signers: str = ".hotfix/allowed_signers"  # in the repository, at the commit
 
 
 @dataclass(frozen=True)
@@ -84,12 +86,20 @@ class IdentitySection:
     allow_override: bool = False
     email_domain: str = ""  # commits by an account git knows no identity for: user@<this>
     sandbox: bool = False
+    signing_key: str = ""  # a public key the agent holds, or a key file; "": the agent's
 
 
 @dataclass(frozen=True)
 class StoreSection:
     path: str = ""
     shared_group: str = ""  # files the tool creates belong to this group, group-writable
+
+
+@dataclass(frozen=True)
+class ExportSection:
+    # where the console writes records (`e` in the history browser); default: under the
+    # data directory, never inside the repository's checkout
+    dir: str = ""
 
 
 @dataclass(frozen=True)
@@ -125,6 +135,14 @@ class EnvironmentConfig:
     requires_approval: bool = True
     verify_items: tuple[str, ...] = ()
     max_log_bytes: int = 64 * 1024 * 1024
+    # promotion: a deploy here needs each of these verified (same content) first …
+    requires: tuple[str, ...] = ()
+    # … and this long since their verification
+    min_soak_s: float = 0.0
+
+    @property
+    def rule(self) -> Rule:
+        return Rule(self.name, self.requires, self.min_soak_s)
 
 
 @dataclass(frozen=True)
@@ -135,6 +153,7 @@ class Config:
     identity: IdentitySection = field(default_factory=IdentitySection)
     store: StoreSection = field(default_factory=StoreSection)
     incidents: IncidentsSection = field(default_factory=IncidentsSection)
+    export: ExportSection = field(default_factory=ExportSection)
     hooks: HooksSection = field(default_factory=HooksSection)
     environments: tuple[EnvironmentConfig, ...] = ()
     path: str = ""
@@ -158,6 +177,27 @@ class Config:
     @property
     def env_names(self) -> tuple[str, ...]:
         return tuple(e.name for e in self.environments)
+
+    @property
+    def promotion_order(self) -> tuple[str, ...]:
+        """The environments in promotion order: each after those it requires, otherwise
+        in the order of this file, the production environment as late as it can be."""
+        return promotion_order([e.rule for e in self.environments],
+                               self.hotfix.production_env)
+
+    @property
+    def gate_env(self) -> str | None:
+        """The environment a hotfix must be verified on before it is finished: the
+        production environment, or else the last one in promotion order."""
+        if self.hotfix.production_env in self.env_names:
+            return self.hotfix.production_env
+        order = self.promotion_order
+        return order[-1] if order else None
+
+    def later_envs(self, name: str) -> tuple[str, ...]:
+        """The environments after `name` in promotion order."""
+        order = self.promotion_order
+        return order[order.index(name) + 1:] if name in order else ()
 
 
 # ---- parsing -------------------------------------------------------------------
@@ -246,6 +286,7 @@ _SECTIONS = {
     "identity": IdentitySection,
     "store": StoreSection,
     "incidents": IncidentsSection,
+    "export": ExportSection,
 }
 
 
@@ -298,7 +339,7 @@ def _check(reader: _Reader, cfg: Config) -> None:
     _need(reader, "identity", "sandbox", "needs allow_override = true (a sandbox is where one "
           "OS account plays several people through $HOTFIX_ACTOR)"
           if ident.sandbox and not ident.allow_override else "")
-    _need(reader, "approvals", "required", values.number(cfg.approvals.required, 0, 10, "people"))
+    _check_approvals(reader, cfg.approvals)
     for key in ("max_files", "max_lines"):
         _need(reader, "scope", key, values.number(getattr(scope, key), 1, 1_000_000, key[4:]))
     default = ScopeSection()
@@ -306,17 +347,29 @@ def _check(reader: _Reader, cfg: Config) -> None:
         if getattr(scope, key) != getattr(default, key):  # (ours are valid: not parsed at
             _need(reader, "scope", key, values.globs(getattr(scope, key)))  # every start)
     _need(reader, "scope", "checklist", values.items(scope.checklist))
+    _need(reader, "identity", "signing_key", values.printable(ident.signing_key))
     domain = ident.email_domain
     if domain and not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?", domain):
         reader.fail("identity", "email_domain", f"is not a domain name: {domain!r}")
     group = cfg.store.shared_group
     if group and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}", group):
         reader.fail("store", "shared_group", f"is not a group name: {group!r}")
+    _need(reader, "export", "dir", _export_dir(cfg.export.dir))
     for name, sev in cfg.incidents.severity_map.items():
         if not 1 <= sev <= 4:
             reader.fail("incidents", "severity_map", "severities must be 1-4")
         if not name.strip() or first_unsafe(name):
             reader.fail("incidents", "severity_map", f"{name!r} is not a severity word")
+    _check_promotion(reader, cfg)
+
+
+def _check_promotion(reader: _Reader, cfg: Config) -> None:
+    """The release path: `requires` and `min_soak_s` (core.promotion.rule_problems)."""
+    for env in cfg.environments:
+        _need(reader, f"environments.{env.name}", "min_soak_s",
+              values.number(env.min_soak_s, 0, MAX_TIMEOUT_S, "seconds"))
+    for env, key, problem in rule_problems([e.rule for e in cfg.environments]):
+        reader.fail(f"environments.{env}", key, problem)
 
 
 def _check_hotfix(reader: _Reader, cfg: Config) -> None:
@@ -339,6 +392,24 @@ def _check_hotfix(reader: _Reader, cfg: Config) -> None:
              f"[environments.{h.production_env}]")
     for key in ("worktree_dir", "default_branch"):
         need(key, values.printable(getattr(h, key)))
+
+
+def _export_dir(path: str) -> str:
+    if path and not path.startswith(("/", "~")):
+        return f"must be an absolute path (or start with ~), not {path!r}"
+    return values.printable(path)
+
+
+def _check_approvals(reader: _Reader, a: ApprovalsSection) -> None:
+    _need(reader, "approvals", "required", values.number(a.required, 0, 10, "people"))
+    if a.signatures not in POLICIES:
+        reader.fail("approvals", "signatures", f"must be one of {', '.join(POLICIES)}, "
+                    f"not {a.signatures!r}")
+    signers = a.allowed_signers
+    if (not signers or signers.startswith(("/", "~")) or "\\" in signers
+            or any(part in ("", ".", "..") for part in signers.split("/"))):
+        reader.fail("approvals", "allowed_signers", "must be a path inside the repository, "
+                    f"like .hotfix/allowed_signers, not {signers!r}")
 
 
 def _check_env(reader: _Reader, section: str, env: EnvironmentConfig) -> None:
@@ -422,46 +493,3 @@ def load_config(repo_root: str | Path | None) -> Config:
     if raw is None:
         return Config()
     return parse_config(decode(raw, path.name), path)
-
-
-def decode(raw: bytes, shown: str) -> str:
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"{shown}: larger than {MAX_CONFIG_BYTES // 1024} KiB; a config "
-                          "file is never that big")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{shown}: not valid UTF-8") from exc
-
-
-def read_bounded(path: Path, limit: int = MAX_CONFIG_BYTES) -> bytes | None:
-    """The bytes of a regular file (at most limit + 1 of them), or None when it does not
-    exist. Anything else (a FIFO, a device, a directory) is refused before it is read:
-    opening a FIFO would wait for a writer, reading /dev/zero would never end."""
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    if not stat.S_ISREG(st.st_mode):
-        raise ConfigError(f"{path} is not a regular file ({_file_kind(st.st_mode)}); "
-                          "it is not read")
-    try:
-        # O_NONBLOCK: if it became a FIFO since stat(), opening still returns at once
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ConfigError(f"{path} is not a regular file; it is not read")
-        return f.read(limit + 1)
-
-
-def _file_kind(mode: int) -> str:
-    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a directory"),
-                       (stat.S_ISSOCK, "a socket")):
-        if test(mode):
-            return name
-    return "not a plain file"

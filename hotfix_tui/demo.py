@@ -117,6 +117,9 @@ timeout_s = 300
 cancel_grace_s = 5
 
 [environments.production]
+# The release path: a deploy here needs the same content deployed and verified on
+# staging first (min_soak_s = 300 would also wait five minutes after that).
+requires = ["staging"]
 driver = "local-symlink"
 path = "{srv}/production"
 verify = ["./ops/healthcheck.sh", "{srv}/production/current"]
@@ -320,7 +323,11 @@ demo sandbox ready: {repo_dir}
   hotfix check HF-1 1; hotfix check HF-1 2; hotfix check HF-1 3
   hotfix submit HF-1
   HOTFIX_ACTOR=bob hotfix approve HF-1     # a second person (demo only)
-  hotfix deploy HF-1 --env production      # follows the live log
+  hotfix deploy HF-1 --env staging         # staging first: follows the live log
+  hotfix verify HF-1 --env staging         # its health check
+  hotfix status --hotfix HF-1              # production is next
+  hotfix deploy HF-1 --env production
   hotfix verify HF-1 --env production; hotfix verify HF-1 --env production --item 1
+  hotfix finish HF-1
   hotfix rollback --env production --reason "drill"
 """

@@ -288,6 +288,18 @@ def diff_text(cwd: str | Path, base: str, head: str, path: str | None = None,
     return out
 
 
+def commit_exists(cwd: str | Path, sha: str) -> bool:
+    return run_git(cwd, "cat-file", "-e", "--end-of-options", f"{sha}^{{commit}}",
+                   check=False).ok
+
+
+def root_commits(cwd: str | Path, sha: str) -> list[str]:
+    """The commits without parents that `sha` descends from, sorted: the same in every
+    clone of the repository, so they name it wherever it is."""
+    res = run_git(cwd, "rev-list", "--max-parents=0", "--end-of-options", sha)
+    return sorted(ln for ln in res.out.split() if ln)
+
+
 def file_at(cwd: str | Path, sha: str, path: str) -> bytes | None:
     res = run_git(cwd, "cat-file", "blob", f"{sha}:{path}", check=False, strip=False)
     return res.out.encode("utf-8", "surrogateescape") if res.ok else None

@@ -42,7 +42,7 @@ def main() -> int:
         browser = Browser(root / "browser", root / "c")
         try:
             browser.open(served.url)
-            browser.wait("SEV1  INC-2", "HF-1    deployed")
+            browser.wait("SEV1  INC-2", "HF-1   deployed")
             browser.keys("h")
             browser.wait("1-1 of 1", "Cap gift card redemption", "succeeded")
             browser.keys("enter", "5")

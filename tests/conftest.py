@@ -10,7 +10,9 @@ from tests.helpers import GIT_ENV, init_repo
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch, tmp_path_factory):
-    for k in ("HOTFIX_DB", "HOTFIX_ACTOR", "HOTFIX_DEBUG"):
+    # never the user's own ssh-agent: a test that signs starts its own (tests/sshkeys.py)
+    for k in ("HOTFIX_DB", "HOTFIX_ACTOR", "HOTFIX_DEBUG", "HOTFIX_SIGNING_KEY",
+              "SSH_AUTH_SOCK", "SSH_AGENT_PID"):
         monkeypatch.delenv(k, raising=False)
     for k, v in GIT_ENV.items():
         monkeypatch.setenv(k, v)
@@ -18,6 +20,19 @@ def _clean_env(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+
+
+@pytest.fixture
+def agent(tmp_path: Path, monkeypatch):
+    """A real ssh-agent started for the test (socket in tmp_path), SSH_AUTH_SOCK on it."""
+    from tests.sshkeys import Agent
+
+    a = Agent(tmp_path / "agent")
+    monkeypatch.setenv("SSH_AUTH_SOCK", a.socket)
+    try:
+        yield a
+    finally:
+        a.stop()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.accounts import Account, Team, sh
+from tests.sshkeys import stop_process
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 SSH = shutil.which("ssh")
@@ -56,9 +57,12 @@ class Sshd:
         return [SSH, *opts, f"{who.name}@127.0.0.1", command]
 
     def run(self, who: Account, command: str, timeout: float = 120,
-            env: dict | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run(self.argv(who, command), capture_output=True, text=True,
-                              timeout=timeout, env=self.client_env(env))
+            env: dict | None = None, agent: str | None = None) -> subprocess.CompletedProcess:
+        """`agent`: the socket of an ssh-agent on the client side, forwarded with -A."""
+        extra = {**(env or {}), **({"SSH_AUTH_SOCK": agent} if agent else {})}
+        return subprocess.run(self.argv(who, command, forward_agent=bool(agent)),
+                              capture_output=True, text=True, timeout=timeout,
+                              env=self.client_env(extra))
 
     def client_env(self, extra: dict | None = None) -> dict[str, str]:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.folder),
@@ -67,11 +71,7 @@ class Sshd:
         return env
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop_process(self.proc)
 
 
 def start_sshd(team: Team) -> Sshd:

@@ -17,14 +17,15 @@ def audit() -> None:
 @json_option
 def verify_cmd(as_json: bool) -> None:
     """Recompute the chain, check its head against the repository's anchor and every
-    record against the chain; list each problem and exit 1 if there is one."""
+    record against the chain, verify every signature again; list each problem and exit 1
+    if there is one."""
     result = services.verify_audit(get_ctx())
     if as_json:
         emit(result.to_json())
     elif result.ok:
         extra = (f"; {result.unanchored} newer not anchored yet"
                  if result.unanchored and result.anchor else "")
-        out(f"ok: {result.events} events, {result.anchored}{extra}")
+        out(f"ok: {result.events} events, {result.anchored}{extra}{_signed(result.signatures)}")
     else:
         for p in result.problems:
             out(f"- {p}")
@@ -33,6 +34,15 @@ def verify_cmd(as_json: bool) -> None:
             + (f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else ""))
     if not result.ok:
         exit_code(1)
+
+
+def _signed(sigs) -> str:
+    if sigs is None or not (sigs.checked or sigs.unsigned or sigs.unverified):
+        return ""
+    return (f"; {sigs.valid} signature{'s' if sigs.valid != 1 else ''} verified, "
+            f"{sigs.unsigned} unsigned decision{'s' if sigs.unsigned != 1 else ''}"
+            + (f", {sigs.unverified} not verifiable here (no repository)"
+               if sigs.unverified else ""))
 
 
 def register(root: click.Group) -> None:

@@ -8,6 +8,7 @@ import click
 
 from .. import services
 from ..core.models import Deploy, LogLine, RunStatus, actor_label
+from ..core.promotion import duration
 from ..core.timeline import run_phrase
 from .common import (
     EXIT_INTERRUPTED,
@@ -115,12 +116,15 @@ def deploy_cmd(key: str, env: str | None, detach: bool, break_glass: str | None,
     if d.break_glass:
         err(f"warning: BREAK-GLASS: {d.key} deploys {key} without approval; an approval "
             "after the fact is required before it can be finished")
+        for rule in d.bypassed:
+            err(f"warning: BREAK-GLASS bypasses the release path: {safe(rule)}")
     _finish(ctx, d, detach, as_json)
 
 
 @click.command("verify")
 @click.argument("key", shell_complete=complete_active_hotfix)
-@env_option()
+@env_option(help="Environment (default: the first one in promotion order that runs the "
+                 "hotfix unverified).")
 @click.option("--item", type=int, default=None, help="Tick manual verify item N.")
 @click.option("--uncheck", is_flag=True, help="With --item: untick it.")
 @click.option("--detach", is_flag=True)
@@ -129,18 +133,21 @@ def verify_cmd(key: str, env: str | None, item: int | None, uncheck: bool, detac
                as_json: bool) -> None:
     """Run the verify check, or tick a manual verify item; all pass → verified."""
     ctx = get_ctx()
+    env = services.verify_env(ctx, key, env)
     d = services.verify(ctx, key, env, item, uncheck)
     if d is None:
         hf = services.get_hotfix(ctx, key)
         items = services.verify_items(ctx, key, env)
-        env_name = env or ctx.config.hotfix.production_env
+        there = next((v for v in hf.environments if v.env == env), None)
         if as_json:
-            emit_items([i.to_json() for i in items], hotfix=hf.key, env=env_name,
-                       state=str(hf.state))
+            emit_items([i.to_json() for i in items], hotfix=hf.key, env=env,
+                       state=str(hf.state),
+                       verification=str(there.state) if there else None)
         else:
             for i in items:
-                out(f"{'[x]' if i.checked else '[ ]'} {i.n} {i.text}")
-            out(f"{hf.key} {hf.state}")
+                out(f"{'[x]' if i.checked else '[ ]'} {i.n} {safe(i.text)}")
+            out(f"{hf.key} {hf.state}; on {env}: "
+                f"{there.state if there else 'not deployed'}")
         return
     _finish(ctx, d, detach, as_json)
 
@@ -233,26 +240,56 @@ def deploys_cmd(env: str | None, hotfix: str | None, as_json: bool) -> None:
 
 
 @click.command("status")
+@click.option("--hotfix", "hotfix", default=None, metavar="KEY",
+              help="Also where this hotfix stands on each environment, and what is next.")
 @json_option
-def status_cmd(as_json: bool) -> None:
-    """What runs where: version, who deployed it, locks, running deploys."""
-    items = services.status(get_ctx())
+def status_cmd(hotfix: str | None, as_json: bool) -> None:
+    """What runs where, in promotion order: version, who deployed it, its verification,
+    what a deploy there requires, locks, running deploys."""
+    ctx = get_ctx()
+    items = services.status(ctx)
+    path = {s.env: s for s in services.hotfix_path(ctx, hotfix)} if hotfix else {}
     if as_json:
-        emit_items([s.to_json() for s in items])
+        emit_items([{**s.to_json(), "path": path[s.env].to_json() if s.env in path else None}
+                    for s in items])
         return
     if not items:
         out("no environments configured")
         return
-    rows = []
-    for s in items:
-        lock = f"LOCKED by {s.locked_by}: {s.lock_reason}" if s.locked else ""
-        run = ""
-        if s.running:
-            r = s.running
-            run = f"{r['kind']} {r['key']} {r['status']} {r['elapsed_s']}s"
-        rows.append([s.env, s.version or "-", (s.sha or "")[:12] or "-", s.deployed_by or "-",
-                     (s.deployed_at or "-")[:16].replace("T", " "), run or "-", lock or "-"])
-    out(table(["env", "version", "sha", "by", "at", "running", "lock"], rows))
+    now = ctx.clock()
+    rows = [_status_row(s, path.get(s.env), bool(hotfix), now) for s in items]
+    headers = ["env", "version", "sha", "by", "at", "verified", "requires", "running", "lock"]
+    out(table(headers + ([services.get_hotfix(ctx, hotfix).key] if hotfix else []), rows))
+
+
+def _status_row(s, step, with_hotfix: bool, now) -> list[str]:
+    row = [s.env, s.version or "-", (s.sha or "")[:12] or "-", s.deployed_by or "-",
+           (s.deployed_at or "-")[:16].replace("T", " "), _release(s), _rule(s), _run(s),
+           f"LOCKED by {s.locked_by}: {s.lock_reason}" if s.locked else "-"]
+    if with_hotfix:
+        row.append("-" if step is None else ("next: " if step.next else "") + step.summary(now))
+    return row
+
+
+def _release(s) -> str:
+    """The hotfix whose release runs there, and its verification there."""
+    if not s.hotfix:
+        return "-"
+    return f"{s.hotfix} {s.verification}"
+
+
+def _rule(s) -> str:
+    if not s.requires:
+        return "-"
+    soak = f" +{duration(s.min_soak_s)} soak" if s.min_soak_s else ""
+    return ", ".join(s.requires) + soak
+
+
+def _run(s) -> str:
+    if not s.running:
+        return "-"
+    r = s.running
+    return f"{r['kind']} {r['key']} {r['status']} {r['elapsed_s']}s"
 
 
 def _env_result(s, as_json: bool, line: str) -> None:

@@ -9,7 +9,7 @@ import sys
 import click
 
 from .. import services
-from ..core.models import Hotfix, HotfixState, actor_label
+from ..core.models import EnvVerification, Hotfix, HotfixState, VerificationState, actor_label
 from .common import emit, emit_items, err, get_ctx, json_option, out, safe, table
 from .completers import complete_hotfix, complete_incident
 
@@ -24,14 +24,33 @@ def approvals_summary(hf: Hotfix, required: int) -> str:
 
 def approval_lines(hf: Hotfix) -> list[str]:
     """One line per approval: who (and the account behind an override), what, whether it
-    counts and why not."""
+    counts and why not, and its signature."""
     out = []
     for a in hf.approvals:
         who = actor_label(a.approver, a.approver_verified, a.approver_account)
         what = a.decision + (" after the fact" if a.retroactive else "")
         state = "counts" if a.counts else f"does not count: {a.not_counted}"
-        out.append(f"    {safe(who)}  {what} at {a.sha[:10]}  {safe(state)}")
+        sig = a.signature_check()
+        mark = sig.mark if sig.valid is not False else f"BAD SIGNATURE: {sig.reason}"
+        out.append(f"    {safe(who)}  {what} at {a.sha[:10]}  {safe(state)}  [{safe(mark)}]")
     return out
+
+
+def verification_text(v: EnvVerification) -> str:
+    """One environment of a hotfix: what was deployed there, and its verification."""
+    text = f"{v.version} ({v.sha[:10]}) deployed {v.deployed_at[:16].replace('T', ' ')}"
+    if v.deploy:
+        text += f" by {v.deploy}"
+    if v.state is VerificationState.PASSED:
+        text += (f"; verified by {safe(actor_label(v.verified_by or '-', v.verified_by_verified))}"
+                 f" {(v.verified_at or '')[:16].replace('T', ' ')}")
+    elif v.state is VerificationState.FAILED:
+        text += "; verification FAILED" + (f" ({v.run})" if v.run else "")
+    else:
+        text += "; verification pending"
+    if v.rolled_back_by:
+        text += f"; rolled back ({v.rolled_back_by})"
+    return text
 
 
 def hotfix_text(hf: Hotfix, required: int) -> str:
@@ -45,6 +64,8 @@ def hotfix_text(hf: Hotfix, required: int) -> str:
         f"  approvals:  {approvals_summary(hf, required)}",
         *approval_lines(hf),
     ]
+    for v in hf.environments:
+        lines.append(f"  on {v.env}: {verification_text(v)}")
     if hf.break_glass:
         lines.append(f"  BREAK-GLASS: deployed without approval: {safe(hf.break_glass_reason)}")
     for label, value in (("why", hf.why), ("risk", hf.risk), ("test plan", hf.test_plan),

@@ -36,6 +36,7 @@ COMMANDS = {
     "serve_cmd": ("serve",),
     "tui_cmd": ("tui",),
     "completion_cmd": ("completion",),
+    "signature_cmd": ("verify-record",),
 }
 MODULE_OF = {name: module for module, names in COMMANDS.items() for name in names}
 

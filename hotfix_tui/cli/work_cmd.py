@@ -206,7 +206,15 @@ def approve_cmd(key: str, comment: str, expected: str | None, as_json: bool) -> 
     ctx = get_ctx()
     hf = services.approve(ctx, key, comment, expected)
     _emit_hotfix(hf, as_json, f"{hf.key} {hf.state} "
-                 f"({approvals_summary(hf, ctx.config.approvals.required)} approvals)")
+                 f"({approvals_summary(hf, ctx.config.approvals.required)} approvals)"
+                 + _signed_by(hf, ctx.actor.name))
+
+
+def _signed_by(hf, me: str) -> str:
+    """`; signed with SHA256:…` when the acting person's last decision is signed."""
+    mine = [a for a in hf.approvals if a.approver == me]
+    check = mine[-1].signature_check() if mine else None
+    return f"; signed with {check.key_fingerprint}" if check and check.valid else ""
 
 
 @click.command("reject")
@@ -215,8 +223,9 @@ def approve_cmd(key: str, comment: str, expected: str | None, as_json: bool) -> 
 @json_option
 def reject_cmd(key: str, comment: str, as_json: bool) -> None:
     """Reject: back to draft, with the comment."""
-    hf = services.reject(get_ctx(), key, comment)
-    _emit_hotfix(hf, as_json, f"{hf.key} {hf.state}")
+    ctx = get_ctx()
+    hf = services.reject(ctx, key, comment)
+    _emit_hotfix(hf, as_json, f"{hf.key} {hf.state}" + _signed_by(hf, ctx.actor.name))
 
 
 @click.command("abandon")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .models import Approval, AuditEvent, ChecklistItem, Hotfix, HotfixState
+from .signature import parse_signature, signature_counts, signature_refusal
 
 # Events that create an approval row; the row's content is the event's `after`
 # (a rejection's is the `approval` of its hotfix.rejected event).
@@ -31,6 +32,9 @@ class Policy:
 
     overrides_allowed: bool = False  # $HOTFIX_ACTOR is honoured (as a marked display name)
     sandbox: bool = False  # demos and tests: each $HOTFIX_ACTOR name is its own person
+    # "required": an approval counts only with a verified signature (its `check`, which
+    # services fill in); judging without the checks leaves this "optional"
+    signatures: str = "optional"
 
 
 STRICT = Policy()
@@ -78,14 +82,31 @@ def stale_reason(approval: Approval, now: Binding) -> str:
 
 def record(*, approval_id: int, hotfix: str, approver: str, account: str, verified: bool,
            decision: str, head_sha: str, tree_sha: str, checklist_hash: str, doc_hash: str,
-           config_hash: str, retroactive: bool, comment: str, at: str) -> dict[str, Any]:
-    """An approval's whole content, canonical: what its audit event carries, what a row
-    must match to count, and what a signature will cover."""
-    return {"approval": approval_id, "hotfix": hotfix, "decision": decision,
-            "approver": approver, "account": account, "verified": bool(verified),
-            "sha": head_sha, "tree": tree_sha, "checklist_hash": checklist_hash,
-            "doc_hash": doc_hash, "config_hash": config_hash,
-            "retroactive": bool(retroactive), "comment": comment, "at": at}
+           config_hash: str, retroactive: bool, comment: str, at: str,
+           signature: str = "") -> dict[str, Any]:
+    """An approval's whole content, canonical: what its audit event carries and what a row
+    must match to count. A signed one names its signature too (the key's fingerprint and
+    a hash of the signature), so a signature stripped or swapped in the row no longer
+    matches its event."""
+    out = {"approval": approval_id, "hotfix": hotfix, "decision": decision,
+           "approver": approver, "account": account, "verified": bool(verified),
+           "sha": head_sha, "tree": tree_sha, "checklist_hash": checklist_hash,
+           "doc_hash": doc_hash, "config_hash": config_hash,
+           "retroactive": bool(retroactive), "comment": comment, "at": at}
+    if signature:
+        out["signature"] = signature_digest(signature)
+    return out
+
+
+def signature_digest(armored: str) -> dict[str, str | None]:
+    """What an event says of a signature: its key, and a hash of the signature itself."""
+    import hashlib
+
+    try:
+        fp = parse_signature(armored).fingerprint
+    except ValueError:
+        fp = None
+    return {"key": fp, "sha256": hashlib.sha256(armored.encode("utf-8")).hexdigest()}
 
 
 def record_of(a: Approval, hotfix: str) -> dict[str, Any]:
@@ -94,7 +115,7 @@ def record_of(a: Approval, hotfix: str) -> dict[str, Any]:
                   decision=a.decision, head_sha=a.sha, tree_sha=a.tree_sha,
                   checklist_hash=a.checklist_hash, doc_hash=a.doc_hash,
                   config_hash=a.config_hash, retroactive=a.retroactive, comment=a.comment,
-                  at=a.at)
+                  at=a.at, signature=a.signature)
 
 
 def _carried(ev: AuditEvent) -> dict | None:
@@ -242,12 +263,19 @@ def _why_not(a: Approval, author: Author, policy: Policy, against: str) -> str:
     if is_author(author, a.approver, a.approver_account, policy):
         return (f"by the author ({author.name})" if policy.sandbox else
                 f"by the author's account ({a.approver_account or a.approver})")
-    return ""
+    return signature_refusal(a.approver, a.check, policy.signatures)
 
 
 def valid_approvers(approvals) -> set[str]:
     """Distinct people whose approval counts (judged: see `judge`)."""
     return {a.counted_as for a in approvals if a.counts}
+
+
+def signature_refusals(approvals, signatures: str) -> list[str]:
+    """Why live approvals do not count for want of a good signature."""
+    return [signature_refusal(a.approver, a.check, signatures) for a in approvals
+            if a.decision == "approved" and not a.stale
+            and not signature_counts(a.check, signatures)]
 
 
 # States past review in which a hotfix may be deployed again (to another environment):

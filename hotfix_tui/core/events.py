@@ -152,6 +152,9 @@ def _derive(action: str, entity: str, key: str, actor: str, before: dict, after:
         return _incident(action, key, actor, before, after, extra)
     if entity == "deploy":
         return _run(action, key, actor, before, after, extra)
+    if action == "verify.passed":  # verified on an environment before the gate one
+        env = after.get("env")
+        return [("verify.passed", f"{key} verified on {env} by {actor}", {}, {"env": env})]
     if family in ("hotfix", "approval"):
         return _hotfix(action, key, actor, before, after, extra)
     if family == "environment":

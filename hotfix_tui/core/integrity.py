@@ -11,7 +11,7 @@ not rely on it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .models import AuditEvent
@@ -44,6 +44,9 @@ class ChainView:
     locked: dict[str, bool]
     releases: dict[str, tuple[Any, Any]]  # env → (version, sha)
     runs: dict[str, str]  # key → status
+    # (hotfix, env) → [sha, verification state, rolled back there]
+    verifications: dict[tuple[str, str], list] = field(default_factory=dict)
+    rollbacks: dict[str, tuple[str, str, Any]] = field(default_factory=dict)  # run → from
 
 
 def read_chain(events: Iterable[AuditEvent]) -> ChainView:
@@ -52,6 +55,8 @@ def read_chain(events: Iterable[AuditEvent]) -> ChainView:
         reader = _READERS.get(ev.entity)
         if reader is not None:
             reader(v, ev, _after(ev))
+        if ev.hotfix:
+            _verification(v, ev, _after(ev))
         if ev.action == "deploy.break_glass" and ev.hotfix:
             v.retro_pending[ev.hotfix] = True
         elif ev.action == "approval.retroactive" and ev.hotfix:
@@ -87,6 +92,63 @@ def _run(v: ChainView, ev: AuditEvent, after: dict) -> None:
         v.runs[ev.entity_key] = "running"
     elif "status" in after and ev.entity_key in v.runs:
         v.runs[ev.entity_key] = str(after["status"])
+
+
+def _verification(v: ChainView, ev: AuditEvent, after: dict) -> None:
+    """A hotfix on one environment: deployed (pending), passed, failed, rolled back, as
+    deploy/verification.py records it."""
+    a, hf = ev.action, ev.hotfix
+    if a == "deploy.succeeded":
+        v.verifications[(hf, after.get("env"))] = [after.get("sha"), "pending", False]
+    elif a == "rollback.started":
+        before = ev.before if isinstance(ev.before, dict) else {}
+        v.rollbacks[ev.entity_key] = (hf, after.get("env"), before.get("sha"))
+    elif a == "rollback.succeeded" and ev.entity_key in v.rollbacks:
+        key, env, sha = v.rollbacks[ev.entity_key]
+        gone = v.verifications.get((key, env))
+        if gone is not None and gone[0] == sha:
+            gone[2] = True
+    elif a in ("verify.passed", "hotfix.verified") and "sha" not in after:
+        for (key, _), r in v.verifications.items():  # before verification per environment:
+            if key == hf:                            # verified wherever it had been deployed
+                r[1] = "passed"
+    else:
+        _verified(v.verifications.get((hf, after.get("env"))), a, after)
+
+
+def _verified(rec: list | None, action: str, after: dict) -> None:
+    """Passed, failed or pending again, on an environment that still has the hotfix."""
+    if rec is None or rec[2]:
+        return
+    same = rec[0] == after.get("sha")
+    if action in ("verify.passed", "hotfix.verified") and same:
+        rec[1] = "passed"
+    elif action in ("verify.failed", "verify.timed_out") and same:
+        rec[1] = "failed"
+    elif action == "verify.unchecked":
+        rec[1] = "pending"
+
+
+def verification_problems(rows: Iterable[Any], v: ChainView) -> list[Problem]:
+    """`env_verifications` rows (with the hotfix's key) that claim more than the chain
+    backs: a deploy, content, a passed verification, or no rollback, it does not record."""
+    out = []
+    for r in rows:
+        key, there = r["hotfix_key"], f"its verification on {r['env']}"
+        chain = v.verifications.get((key, r["env"]))
+        if chain is None:
+            out.append(Problem("hotfix", key, f"{there} has no deploy there that an audit "
+                               "event records"))
+        elif chain[0] != r["sha"]:
+            out.append(Problem("hotfix", key, f"{there} is of {str(r['sha'])[:12]} in the "
+                               f"database, but of {str(chain[0])[:12]} by the audit chain"))
+        elif r["state"] == "passed" and chain[1] != "passed":
+            out.append(Problem("hotfix", key, f"{there} is passed in the database, but "
+                               f"{chain[1]} by the audit chain"))
+        elif r["rollback_id"] is None and chain[2]:
+            out.append(Problem("hotfix", key, f"{there} is not rolled back in the database, "
+                               "but rolled back by the audit chain"))
+    return out
 
 
 _READERS = {"hotfix": _hotfix, "incident": _incident, "environment": _environment,

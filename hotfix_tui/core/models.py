@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from .signature import UNSIGNED, SignatureCheck, parse_signature
+
 
 class Severity:
     """SEV1 is the worst. When unsure, pick the higher severity (lower number)."""
@@ -32,6 +34,14 @@ class HotfixState(StrEnum):
     FAILED = "failed"
     ROLLED_BACK = "rolled_back"
     ABANDONED = "abandoned"
+
+
+class VerificationState(StrEnum):
+    """A hotfix's verification on one environment it was deployed to."""
+
+    PENDING = "pending"
+    PASSED = "passed"
+    FAILED = "failed"
 
 
 class RunKind(StrEnum):
@@ -147,17 +157,60 @@ class Approval:
     counts: bool = False  # counts towards [approvals] required (core.approval.judge)
     not_counted: str = ""  # why it does not count, when it does not
     counted_as: str = ""  # the person it counts for (an account; a name in a sandbox)
+    signature: str = ""  # the armored `ssh-keygen -Y sign` output; "" when unsigned
+    signature_version: int = 0  # the version of the payload it signs
+    repository: str = ""  # the repository identity the payload names
+    signer: str = ""  # the principal the signature was made and checked for
+    check: SignatureCheck | None = None  # the signature verified (services fill it in)
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
-        d.pop("counted_as")
+        for name in ("counted_as", "signature", "signature_version", "check", "repository",
+                     "signer"):
+            d.pop(name)
+        d["signature"] = self.signature_check().to_json()
         return none_if_empty(d, "stale_reason", "comment", "doc_hash", "approver_account",
                              "not_counted")
+
+    def signature_check(self) -> SignatureCheck:
+        """The verification, or what can be said without one."""
+        if self.check is not None:
+            return self.check
+        if not self.signature:
+            return UNSIGNED
+        try:
+            fp = parse_signature(self.signature).fingerprint
+        except ValueError:
+            fp = None
+        return SignatureCheck(True, self.approver, fp, None,
+                              "not verified here (hotfix show verifies it)")
 
 
 # Hotfix fields that are empty until someone fills them in.
 HOTFIX_OPTIONAL_TEXT = ("why", "risk", "test_plan", "rollback_plan", "scope_accepted_reason",
                         "break_glass_reason", "skip_verify_reason", "tag")
+
+
+@dataclass(frozen=True)
+class EnvVerification:
+    """A hotfix on one environment: the content deployed there, and its verification."""
+
+    env: str
+    sha: str
+    version: str
+    state: VerificationState
+    deployed_at: str
+    deploy: str | None = None  # the deploy run that put it there
+    verified_at: str | None = None  # when the verification passed
+    verified_by: str | None = None
+    verified_by_verified: bool = True
+    run: str | None = None  # the verify run that decided the state, if any
+    rolled_back_by: str | None = None  # the rollback run that took it away again
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["state"] = str(self.state)
+        return d
 
 
 @dataclass(frozen=True)
@@ -190,6 +243,8 @@ class Hotfix:
     approvals: tuple[Approval, ...] = ()
     checklist: tuple[ChecklistItem, ...] = ()
     last_deploy_status: str | None = None
+    # every environment it was deployed to, in the order of their latest deploy there
+    environments: tuple[EnvVerification, ...] = ()
 
     @property
     def number(self) -> int:
@@ -200,6 +255,7 @@ class Hotfix:
         d["state"] = str(self.state)
         d["approvals"] = [a.to_json() for a in self.approvals]
         d["checklist"] = [c.to_json() for c in self.checklist]
+        d["environments"] = [e.to_json() for e in self.environments]
         return none_if_empty(d, *HOTFIX_OPTIONAL_TEXT, "author_account")
 
 
@@ -230,6 +286,8 @@ class Deploy:
     cancelled_by: str | None = None
     reason: str = ""
     truncated: bool = False
+    # the promotion rules a break-glass deploy went past (what they still needed)
+    bypassed: tuple[str, ...] = ()
     # processes its stop could not end: {pid, start, account, command} (deploy/procs.py)
     survivors: tuple[dict, ...] = ()
 
@@ -238,6 +296,7 @@ class Deploy:
         d["kind"] = str(self.kind)
         d["status"] = str(self.status)
         d["argv"] = list(self.argv)
+        d["bypassed"] = list(self.bypassed)
         d["survivors"] = [dict(s) for s in self.survivors]
         d["line_count"] = d.pop("lines")
         return none_if_empty(d, "previous_sha", "previous_version", "break_glass_reason",
@@ -282,10 +341,21 @@ class EnvironmentStatus:
     lock_reason: str | None
     locked_at: str | None = None
     running: dict[str, Any] | None = None
+    # the release path: what a deploy here requires first, and for how long
+    requires: tuple[str, ...] = ()
+    min_soak_s: float = 0.0
+    # the hotfix whose release runs here, and its verification here
+    hotfix: str | None = None
+    verification: VerificationState | None = None
+    verified_at: str | None = None
+    verified_by: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return none_if_empty(asdict(self), "version", "sha", "deployed_by", "deployed_at",
-                             "locked_by", "lock_reason", "locked_at")
+        d = none_if_empty(asdict(self), "version", "sha", "deployed_by", "deployed_at",
+                          "locked_by", "lock_reason", "locked_at")
+        d["requires"] = list(self.requires)
+        d["verification"] = str(self.verification) if self.verification else None
+        return d
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import record_signatures
 from .models import actor_label
 from .sanitize import one_line, visible
 
@@ -81,6 +82,7 @@ def render_markdown(rec: dict[str, Any]) -> str:
     lines += _scope(rec)
     lines += _checklist(rec)
     lines += _approvals(rec)
+    lines += record_signatures.render(rec)
     lines += _deploys(rec)
     lines += _verification(rec)
     lines += _release(rec)
@@ -170,9 +172,14 @@ def _approvals(rec: dict[str, Any]) -> list[str]:
         decision = a["decision"] + (" (after the fact)" if a.get("retroactive") else "")
         who = actor_label(str(a["approver"]), bool(a["approver_verified"]),
                           a.get("approver_account") or "")
-        rows.append([who, decision, _code(a["sha"]), _ts(a["at"]), status,
+        sig = a.get("signature") or {}
+        signed = ("unsigned" if not sig.get("signed") else
+                  f"signed `{sig.get('key_fingerprint')}`" if sig.get("valid") else
+                  f"**BAD SIGNATURE**: {sig.get('reason')}")
+        rows.append([who, decision, _code(a["sha"]), _ts(a["at"]), status, signed,
                      a.get("comment") or ""])
-    return out + _table(["Approver", "Decision", "Bound to", "At", "Status", "Comment"], rows)
+    return out + _table(["Approver", "Decision", "Bound to", "At", "Status", "Signature",
+                         "Comment"], rows)
 
 
 def _deploys(rec: dict[str, Any]) -> list[str]:
@@ -207,6 +214,13 @@ def _verification(rec: dict[str, Any]) -> list[str]:
         out.append(f"**Verification skipped**: {one_line(v.get('skip_reason'))}")
     else:
         out.append("_Not verified._")
+    for e in v.get("environments") or []:
+        state = {"passed": f"passed ({_who(e.get('verified_by'), e.get('verified_by_verified'))}"
+                           f", {_ts(e.get('verified_at'))})",
+                 "failed": "FAILED"}.get(e.get("state"), "pending")
+        back = f"; rolled back by {e['rolled_back_by']}" if e.get("rolled_back_by") else ""
+        out.append(f"- On {e['env']}: {e.get('version')} ({_code(e.get('sha'))}) "
+                   f"{state}{back}")
     for r in v.get("runs") or []:
         out.append(f"- {r['key']} verify on {r['env']}: {r['status']} "
                    f"({_duration(r.get('duration_s'))})")

@@ -151,8 +151,10 @@ _INCIDENT = {
 def _run(e: _Ev) -> tuple[str, str]:
     key, kind, after = e.key, e.kind, e.after
     if e.a == "deploy.break_glass":
+        bypassed = after.get("bypassed") or []
         return (f"{key} BREAK-GLASS deploy to {after.get('env')}: "
-                f"{after.get('break_glass_reason')}"), BAD
+                f"{after.get('break_glass_reason')}"
+                + (f" (bypassing {'; '.join(map(str, bypassed))})" if bypassed else "")), BAD
     if e.a == "deploy.cancel_requested":
         return f"{key} cancel requested", WARN
     if e.rest == "started":
@@ -247,9 +249,15 @@ _FINISH = {
                                       f"{e.after.get('reason')}", BAD),
 }
 
+def _signed(e) -> str:
+    sig = e.after.get("signature") if isinstance(e.after, dict) else None
+    fp = sig.get("key") if isinstance(sig, dict) else None
+    return f", signed {str(fp)[:19]}" if fp else ""
+
+
 _APPROVAL = {
-    "approval.approved": lambda e: (f"{e.subject} approved at {_short(e.after.get('sha'))}",
-                                    GOOD),
+    "approval.approved": lambda e: (f"{e.subject} approved at {_short(e.after.get('sha'))}"
+                                    + _signed(e), GOOD),
     "approval.retroactive": lambda e: (f"{e.subject} approved after the fact (break-glass) at "
                                        f"{_short(e.after.get('sha'))}", GOOD),
     "approval.stale": lambda e: (f"{e.subject} approval by {e.before.get('approver')} went "
@@ -297,6 +305,8 @@ _BY_ACTION = {
     "verify.checked": _verify_item,
     "verify.unchecked": _verify_item,
     "hotfix.edited": lambda e: (f"{e.subject} edited {', '.join(e.after)}", ""),
+    "hotfix.verified": lambda e: (f"{e.subject} verified on {e.after.get('env')}", GOOD),
+    "verify.passed": lambda e: (f"{e.subject} verified on {e.after.get('env')}", GOOD),
     "hotfix.submitted": _submitted,
     "hotfix.rejected": lambda e: (f"{e.subject} rejected: {e.extra.get('comment', '')}", BAD),
     "audit.verify_failed": lambda e: (f"audit chain broken at event {e.after.get('bad_seq')}: "

@@ -14,14 +14,16 @@ H = HotfixState
 
 # draft → in_review → approved → deploying → deployed → verified → finished,
 # with failed, rolled_back, abandoned, and in_review/approved → in_review when
-# approvals go stale. Break-glass deploys start from draft or in_review.
+# approvals go stale. Break-glass deploys start from draft or in_review. A verified
+# hotfix is deployed again when its verification on the gate environment stops holding
+# (an item unticked, a check that failed).
 HOTFIX_TRANSITIONS: dict[HotfixState, frozenset[HotfixState]] = {
     H.DRAFT: frozenset({H.IN_REVIEW, H.DEPLOYING, H.ABANDONED}),
     H.IN_REVIEW: frozenset({H.IN_REVIEW, H.APPROVED, H.DRAFT, H.DEPLOYING, H.ABANDONED}),
     H.APPROVED: frozenset({H.IN_REVIEW, H.DRAFT, H.DEPLOYING, H.ABANDONED}),
     H.DEPLOYING: frozenset({H.DEPLOYED, H.FAILED, H.ROLLED_BACK}),
     H.DEPLOYED: frozenset({H.DEPLOYING, H.VERIFIED, H.FAILED, H.ROLLED_BACK, H.FINISHED}),
-    H.VERIFIED: frozenset({H.DEPLOYING, H.ROLLED_BACK, H.FINISHED}),
+    H.VERIFIED: frozenset({H.DEPLOYING, H.DEPLOYED, H.ROLLED_BACK, H.FINISHED}),
     H.FINISHED: frozenset(),
     H.FAILED: frozenset({H.DEPLOYING, H.ROLLED_BACK, H.DRAFT, H.ABANDONED}),
     H.ROLLED_BACK: frozenset({H.DRAFT, H.ABANDONED}),

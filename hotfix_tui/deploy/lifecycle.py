@@ -8,7 +8,8 @@ the one place that knows
   `interrupted`, never `running`), and which interrupted runs left their command
   behind (`orphaned_runs`);
 - how a run ends (`finish_run`, once), and what that end means for the environment
-  and the hotfix (`settle`): deployed or failed, rolled back, verified;
+  and the hotfix (`settle`): deployed or failed, rolled back, verified on its
+  environment (the per-environment rules: `verification.py`);
 - recording every run whose runner vanished (`reap_lost_runs`).
 
 It sits below the services: it reads and writes through `store/` and decides with
@@ -25,12 +26,12 @@ from pathlib import Path
 
 from .. import anchor
 from ..clock import iso, parse_iso, utcnow
-from ..core.models import Actor, HotfixState, RunKind, RunStatus
-from ..core.workflow import HOTFIX_TRANSITIONS, check_hotfix_transition
-from ..store import audit, records
+from ..core.models import Actor, HotfixState, RunKind, RunStatus, VerificationState
+from ..core.workflow import HOTFIX_TRANSITIONS
+from ..store import audit, records, verifications
 from ..store.db import Store
 from ..store.runs import run_row
-from . import reserve
+from . import reserve, verification
 from .procs import RunProcesses, marked, survivors_of
 
 # A runner writes its heartbeat at least every second. Past STALE_AFTER with its
@@ -217,8 +218,9 @@ def record_survivors(store: Store, row, survivors: list[dict], now: str, who: Ac
 
 def settle(store: Store, row, status: RunStatus, now: str, who: Actor,
            incident: str | None) -> None:
-    """What a finished run means: the environment's release, then the hotfix's state.
-    The one place that decides deployed, failed, rolled back and verified after a run."""
+    """What a finished run means: the environment's release, the hotfix's verification
+    on that environment, then the hotfix's state. The one place that decides deployed,
+    failed, rolled back and verified after a run."""
     kind = RunKind(row["kind"])
     ok = status is RunStatus.SUCCEEDED
     if kind in (RunKind.DEPLOY, RunKind.ROLLBACK) and ok:
@@ -226,23 +228,36 @@ def settle(store: Store, row, status: RunStatus, now: str, who: Actor,
     if row["hotfix_id"] is None:
         return
     if kind is RunKind.VERIFY:
-        if ok:
-            maybe_verified(store, row["hotfix_id"], row["env"], now, who, needs_run=True)
+        _settle_verify(store, row, status, now, who)
         return
-    h = store.one("SELECT id, key, state FROM hotfixes WHERE id = ?", (row["hotfix_id"],))
-    current = HotfixState(h["state"])
-    target = hotfix_after_run(kind, ok, current)
-    if target is None:
-        return
-    check_hotfix_transition(h["key"], current, target)
-    store.execute("UPDATE hotfixes SET state = ?, updated_at = ? WHERE id = ?",
-                  (str(target), now, h["id"]))
-    rolled_back = target is HotfixState.ROLLED_BACK
-    audit.append(store, who, now, "hotfix", h["key"],
-                 "hotfix.rolled_back" if rolled_back else "hotfix.state",
-                 before={"state": str(current)}, after={"state": str(target)},
-                 incident=incident, hotfix=h["key"], cause=row["key"],
-                 reason=row["reason"] or None)
+    rolled_back_later = False
+    if kind is RunKind.ROLLBACK and ok:
+        verifications.mark_rolled_back(store, row["hotfix_id"], row["env"],
+                                       row["previous_sha"], row["id"])
+        rolled_back_later = verification.runs_later(store, row)
+    h = store.one("SELECT h.*, i.key AS incident_key FROM hotfixes h JOIN incidents i "
+                  "ON i.id = h.incident_id WHERE h.id = ?", (row["hotfix_id"],))
+    target = hotfix_after_run(kind, ok, HotfixState(h["state"]))
+    if target is not None and not rolled_back_later:
+        rolled_back = target is HotfixState.ROLLED_BACK
+        verification.move_hotfix(store, h, target, now, who,
+                                 "hotfix.rolled_back" if rolled_back else "hotfix.state",
+                                 cause=row["key"], reason=row["reason"] or None,
+                                 after={"env": row["env"]})
+    if kind is RunKind.DEPLOY and ok:
+        verification.after_deploy(store, row, now, who)
+
+
+def _settle_verify(store: Store, row, status: RunStatus, now: str, who: Actor) -> None:
+    """A verify run passed (verified once the manual items are ticked too) or failed
+    (failed on its environment; cancelled and interrupted runs decide nothing)."""
+    if status is RunStatus.SUCCEEDED:
+        verification.maybe_verified(store, row["hotfix_id"], row["env"], now, who,
+                                    needs_run=True, gate_env=row["gate_env"])
+    elif status in (RunStatus.FAILED, RunStatus.TIMED_OUT):
+        verification.unverified(store, row["hotfix_id"], row["env"],
+                                VerificationState.FAILED, now, who, row["gate_env"],
+                                run_id=row["id"], cause=row["key"], sha=row["sha"])
 
 
 def hotfix_after_run(kind: RunKind, ok: bool, current: HotfixState) -> HotfixState | None:
@@ -272,31 +287,6 @@ def _record_release(store: Store, row, now: str, who: Actor, incident: str | Non
                          "sha": before["sha"] if before else None},
                  after={"version": row["version"], "sha": row["sha"], "deploy": row["key"]},
                  incident=incident, hotfix=row["hotfix_key"])
-
-
-def maybe_verified(store: Store, hotfix_id: int, env_name: str, now: str, actor: Actor,
-                   needs_run: bool) -> bool:
-    """deployed → verified once the verify run (if `needs_run`) passed on the head and
-    every manual item of `env_name` is ticked. True if the hotfix is verified."""
-    h = store.one("SELECT h.*, i.key AS incident_key FROM hotfixes h JOIN incidents i "
-                  "ON i.id = h.incident_id WHERE h.id = ?", (hotfix_id,))
-    if h["state"] != str(HotfixState.DEPLOYED):
-        return h["state"] == str(HotfixState.VERIFIED)
-    items = records.checklist_for(store, hotfix_id, "verify", env_name)
-    if any(not i.checked for i in items):
-        return False
-    if needs_run and store.one(
-            "SELECT 1 FROM deploys WHERE hotfix_id = ? AND env = ? AND kind = 'verify' AND "
-            "status = 'succeeded' AND sha = ? ORDER BY id DESC LIMIT 1",
-            (hotfix_id, env_name, h["head_sha"])) is None:
-        return False
-    check_hotfix_transition(h["key"], HotfixState.DEPLOYED, HotfixState.VERIFIED)
-    store.execute("UPDATE hotfixes SET state = 'verified', updated_at = ? WHERE id = ?",
-                  (now, hotfix_id))
-    audit.append(store, actor, now, "hotfix", h["key"], "hotfix.verified",
-                 before={"state": "deployed"}, after={"state": "verified", "env": env_name},
-                 incident=h["incident_key"], hotfix=h["key"])
-    return True
 
 
 def reap_lost_runs(store: Store, actor: Actor, now=None) -> list[str]:

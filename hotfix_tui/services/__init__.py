@@ -20,10 +20,10 @@ if TYPE_CHECKING:  # what the names are, for readers and tools; loaded on first 
     from .changes import Changes, watch_changes
     from .commands import observe_commands
     from .context import Context, open_context, probe_store
-    from .deploys import deploy, deploy_blockers, deploy_preview
+    from .deploys import DeployPreview, deploy, deploy_blockers, deploy_preview, deploy_previews
     from .environments import adopt, lock, status, unlock
     from .events import deliver_hooks, hook_deliveries, hook_outcomes_since, watch_events
-    from .export import build_record, export, export_to_file
+    from .export import build_record, default_record_path, export, export_to_file
     from .finish import finish
     from .finish_push import finish_abort, push_finished
     from .finish_state import AbortResult, BranchResult, FinishResult
@@ -42,12 +42,14 @@ if TYPE_CHECKING:  # what the names are, for readers and tools; loaded on first 
     from .init import init_config
     from .missing import MissingReport, PickList, missing, pick_candidates
     from .picks import Picked, pick, pick_abort, pick_continue, pick_skip
+    from .promotion import Step, hotfix_path
     from .review import approve, check, checklist, reject, review_queue, scope, show, submit
     from .rollback import rollback, rollback_preview
     from .runs import (
         cancel,
         follow_log,
         list_runs,
+        output_rate,
         run_lines,
         run_log,
         search_log,
@@ -55,7 +57,7 @@ if TYPE_CHECKING:  # what the names are, for readers and tools; loaded on first 
         wait_run,
     )
     from .timeline import timeline
-    from .verify import verify, verify_items
+    from .verify import verify, verify_env, verify_items
 
 # name → the module of this package that defines it
 _WHERE = {
@@ -66,9 +68,11 @@ _WHERE = {
     "Context": "context",
     "open_context": "context",
     "probe_store": "context",
+    "DeployPreview": "deploys",
     "deploy": "deploys",
     "deploy_blockers": "deploys",
     "deploy_preview": "deploys",
+    "deploy_previews": "deploys",
     "adopt": "environments",
     "lock": "environments",
     "status": "environments",
@@ -78,6 +82,7 @@ _WHERE = {
     "hook_outcomes_since": "events",
     "watch_events": "events",
     "build_record": "export",
+    "default_record_path": "export",
     "export": "export",
     "export_to_file": "export",
     "finish": "finish",
@@ -115,6 +120,8 @@ _WHERE = {
     "pick_abort": "picks",
     "pick_continue": "picks",
     "pick_skip": "picks",
+    "Step": "promotion",
+    "hotfix_path": "promotion",
     "approve": "review",
     "check": "review",
     "checklist": "review",
@@ -128,6 +135,7 @@ _WHERE = {
     "cancel": "runs",
     "follow_log": "runs",
     "list_runs": "runs",
+    "output_rate": "runs",
     "run_lines": "runs",
     "run_log": "runs",
     "search_log": "runs",
@@ -135,6 +143,7 @@ _WHERE = {
     "wait_run": "runs",
     "timeline": "timeline",
     "verify": "verify",
+    "verify_env": "verify",
     "verify_items": "verify",
 }
 
@@ -168,6 +177,7 @@ __all__ = [
     "observe_commands",
     "probe_store",
     "refusals",
+    "output_rate",
     "run_lines",
     "search_log",
     "views",
@@ -178,6 +188,10 @@ __all__ = [
     "deploy",
     "deploy_blockers",
     "deploy_preview",
+    "deploy_previews",
+    "DeployPreview",
+    "Step",
+    "hotfix_path",
     "list_runs",
     "lock",
     "rollback",
@@ -188,6 +202,7 @@ __all__ = [
     "unlock",
     "verify",
     "verify_items",
+    "verify_env",
     "Started",
     "abandon",
     "add_note",
@@ -235,6 +250,7 @@ __all__ = [
     "watch_events",
     "export",
     "export_to_file",
+    "default_record_path",
     "finish",
     "finish_abort",
     "import_incidents",

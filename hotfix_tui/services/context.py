@@ -26,6 +26,7 @@ from ..core.models import Actor
 from ..identity import current_actor, use_email_domain
 from ..repo import RepoPaths, find_repo
 from ..store import Store, open_store
+from . import notices
 
 DB_ENV = "HOTFIX_DB"
 
@@ -76,6 +77,11 @@ class Context:
         if not cfg.identity.allow_override:
             return Policy()
         return _CommittedPolicy(self)  # type: ignore[return-value]
+
+    def policy_now(self) -> Policy:
+        """approval_policy, judged now (a Policy that dataclasses.replace can copy)."""
+        policy = self.approval_policy
+        return policy if isinstance(policy, Policy) else self.committed_policy()
 
     def committed_policy(self) -> Policy:
         cfg = self.fresh_config()
@@ -159,13 +165,8 @@ class _CommittedPolicy:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
 
-    @property
-    def overrides_allowed(self) -> bool:
-        return self._ctx.committed_policy().overrides_allowed
-
-    @property
-    def sandbox(self) -> bool:
-        return self._ctx.committed_policy().sandbox
+    def __getattr__(self, name: str):  # every field of a Policy, as committed
+        return getattr(self._ctx.committed_policy(), name)
 
 
 def resolve_db_path(db: str | os.PathLike | None, repo: RepoPaths | None,
@@ -190,12 +191,13 @@ def resolve_db_path(db: str | os.PathLike | None, repo: RepoPaths | None,
 
 def take_notices() -> list[str]:
     """What the user should hear once, collected while a command ran (a commit made
-    under the OS account's identity because git had none)."""
+    under the OS account's identity because git had none; a decision left unsigned)."""
+    said = notices.take()
     if "hotfix_tui.gitaccess" not in sys.modules:
-        return []  # no git command ran, so none had anything to say
+        return said  # no git command ran, so none had anything to say
     from .. import gitaccess
 
-    return gitaccess.take_notices()
+    return gitaccess.take_notices() + said
 
 
 def check_db_location(path: Path, source: str, create: bool) -> None:

@@ -13,6 +13,7 @@ from ..store.db import Store
 from . import refusals
 from .context import Context
 from .hotfixes import set_state, sync
+from .promotion import release_path
 from .reaping import reap_in
 from .runstart import Plan, Release, cleanup_run_worktrees, launch_run, make_plan, new_run
 from .verify import ensure_verify_items
@@ -60,25 +61,34 @@ def deploy(ctx: Context, key: str, env_name: str | None = None,
 
 
 def _start(ctx: Context, key: str, hf: Hotfix, plan: Plan, reason: str):
-    """Record the deploy (the run, the hotfix `deploying`, break-glass flags) in one
-    transaction, re-checking what may have changed since the plan was made."""
+    """Record the deploy (the run, the hotfix `deploying`, break-glass flags and the
+    promotion rules it bypasses) in one transaction, re-checking what may have changed
+    since the plan was made."""
     env = plan.env
     now = ctx.now()
     with ctx.writing() as store:
         cleanup_run_worktrees(ctx, store)
         with store.write():
             row = records.hotfix_row(store, key)
-            if row["head_sha"] != hf.head_sha or row["state"] != str(hf.state):
+            if (row["head_sha"] != hf.head_sha or row["state"] != str(hf.state)
+                    or records.approvals_for(store, row, ctx.approval_policy)
+                    != hf.approvals):
                 raise HotfixError(f"{hf.key} changed while starting the deploy; try again")
-            lock = refusals.locked(store, env.name)
+            # the release path as it is now: a required environment may have been
+            # rolled back since the check above
+            path = refusals.promotion(ctx, store, records.get_hotfix(store, key), env)
+            lock = refusals.locked(store, env.name) + ([] if reason else path)
             if lock:
                 raise PolicyRefusal(f"deploy {hf.key} to {env.name}", lock)
+            bypassed = path if reason else []
             run = new_run(ctx, store, plan, "deploy", now, row["id"],
-                          break_glass=bool(reason), break_glass_reason=reason)
+                          break_glass=bool(reason), break_glass_reason=reason,
+                          bypassed=bypassed)
             audit.append(store, ctx.actor, now, "deploy", run["key"],
                          "deploy.break_glass" if reason else "deploy.started",
                          after={"env": env.name, "sha": plan.sha, "version": plan.version,
-                                "argv": plan.argv, "break_glass_reason": reason or None},
+                                "argv": plan.argv, "break_glass_reason": reason or None,
+                                "bypassed": bypassed or None},
                          incident=row["incident_key"], hotfix=row["key"])
             if reason:
                 store.execute("UPDATE hotfixes SET break_glass = 1, break_glass_reason = ?, "
@@ -99,22 +109,38 @@ class DeployPreview:
     argv: tuple[str, ...]
     blockers: tuple[str, ...]
     locked: str = ""
+    summary: str = ""  # where the hotfix stands on this environment (release path)
+    next: bool = False  # the next environment of the release path
+    bypassed: tuple[str, ...] = ()  # what break-glass would go past here
 
 
 def deploy_preview(ctx: Context, key: str, env_name: str, break_glass: bool = False
                    ) -> DeployPreview:
     """What deploying `key` to `env_name` would run, and why it may not (for confirmations)."""
-    env = ctx.config.env(env_name)
+    return next(p for p in deploy_previews(ctx, key, break_glass) if p.env == env_name)
+
+
+def deploy_previews(ctx: Context, key: str, break_glass: bool = False
+                    ) -> list[DeployPreview]:
+    """Every environment in promotion order: what a deploy there would run, why it may
+    not, where the hotfix stands there, and which one is next."""
+    out = []
     with ctx.open(create=False) as store:
         hf = records.get_hotfix(store, key, policy=ctx.approval_policy)
-        blockers = deploy_blockers(ctx, store, hf, env, break_glass)
-        blockers += refusals.env_busy(store, env.name)
-        release = _release(store, hf, env.name)
-        lock = refusals.locked(store, env.name)
-    try:
-        argv = tuple(make_plan(ctx, env, "deploy", release).argv)
-    except HotfixError as exc:
-        argv = ()
-        blockers.append(str(exc))
-    return DeployPreview(env.name, release.previous_version, hf.version, hf.head_sha, argv,
-                         tuple(blockers), lock[0] if lock else "")
+        now = ctx.clock()
+        for step in release_path(ctx, store, hf, break_glass):
+            env = ctx.config.env(step.env)
+            release = _release(store, hf, env.name)
+            lock = refusals.locked(store, env.name)
+            bypassed = refusals.promotion(ctx, store, hf, env) if break_glass else []
+            blockers = list(step.blockers)
+            try:
+                argv = tuple(make_plan(ctx, env, "deploy", release).argv)
+            except HotfixError as exc:
+                argv = ()
+                blockers.append(str(exc))
+            out.append(DeployPreview(env.name, release.previous_version, hf.version,
+                                     hf.head_sha, argv, tuple(blockers),
+                                     lock[0] if lock else "", step.summary(now), step.next,
+                                     tuple(bypassed)))
+    return out

@@ -15,10 +15,11 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from .. import gitops, sharing
+from .. import gitops, sharing, signing
 from ..clock import iso, parse_iso, utcnow
 from ..core.errors import HotfixError
 from ..identity import os_account
+from . import signatures
 from .context import Context
 
 OK, WARN, FAIL = "ok", "warn", "fail"
@@ -294,6 +295,38 @@ def check_hooks(ctx: Context) -> list[Check]:
     return out
 
 
+def check_signing(ctx: Context) -> list[Check]:
+    """Can this account sign an approval ([approvals] signatures), judged by the allowed
+    signers at the checkout's HEAD?"""
+    policy = ctx.config.approvals.signatures
+    if policy == "off" or ctx.repo is None:
+        return []
+    try:
+        head = gitops.resolve_commit(ctx.repo.toplevel, "HEAD")
+        trust = signatures.trust_for(ctx.repo.toplevel, ctx.config.approvals.allowed_signers,
+                                     head, head)
+    except HotfixError as exc:
+        return [Check("signing", WARN, f"cannot read the allowed signers: {exc}")]
+    if trust.text is None:
+        if policy == "optional":
+            return [Check("signing", OK, f"signatures optional; {trust.absent}, so "
+                          "approvals are not signed")]
+        return [Check("signing", WARN, f'signatures required, but {trust.absent}: nobody '
+                      "can approve", f"commit {ctx.config.approvals.allowed_signers} (see "
+                      "the README, Signed approvals)")]
+    me = signatures.my_principal(ctx)
+    try:
+        key = signing.choose_key(me, trust.text, trust.where,
+                                 configured=signatures.configured_key(ctx),
+                                 agent=signing.agent_socket())
+    except HotfixError as exc:
+        return [Check("signing", WARN, f"{me} cannot sign approvals ({policy}): {exc}",
+                      "ssh -A to the bastion with your key in your agent (ssh-add -l shows it)")]
+    source = "your agent's key" if key.private_file is None else str(key.private_file)
+    return [Check("signing", OK, f"{source} {key.fingerprint} is listed for {me} in "
+                  f"{trust.where}")]
+
+
 def doctor(ctx: Context) -> DoctorReport:
     checks: list[Check] = []
     checks += check_sharing(ctx)
@@ -304,4 +337,5 @@ def doctor(ctx: Context) -> DoctorReport:
     checks.append(check_sqlite())
     checks.append(check_clock(ctx))
     checks += check_hooks(ctx)
+    checks += check_signing(ctx)
     return DoctorReport(os_account(), tuple(checks))

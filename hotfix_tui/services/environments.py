@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from ..core.errors import HotfixError, PolicyRefusal, ValidationError
-from ..core.models import EnvironmentStatus
+from ..core.models import EnvironmentStatus, EnvVerification
 from ..core.refs import version_from_tag
 from ..core.workflow import clean_text
 from ..deploy.lifecycle import effective_status
-from ..store import audit, records
+from ..store import audit, records, verifications
 from ..store import runs as run_rows
 from ..store.db import Store
 from . import refusals
@@ -106,29 +106,40 @@ def _running(store: Store, name: str, now: datetime) -> dict | None:
     return {"key": rr["key"], "kind": rr["kind"], "hotfix": rr["hotfix_key"],
             "version": rr["version"], "started_by": rr["started_by"],
             "started_at": rr["started_at"], "status": str(effective_status(rr)),
-            "elapsed_s": int((now - started).total_seconds())}
+            "elapsed_s": int((now - started).total_seconds()),
+            "expected_s": run_rows.typical_duration(store, name, rr["kind"], rr["id"])}
 
 
-def _env_status(name: str, r, running: dict | None) -> EnvironmentStatus:
+def _env_status(ctx: Context, name: str, r, running: dict | None,
+                release: tuple[str, EnvVerification] | None) -> EnvironmentStatus:
+    cfg = ctx.config.env(name) if name in ctx.config.env_names else None
+    key, v = release if release else (None, None)
+    rules = {"requires": cfg.requires if cfg else (),
+             "min_soak_s": cfg.min_soak_s if cfg else 0.0,
+             "hotfix": key, "verification": v.state if v else None,
+             "verified_at": v.verified_at if v else None,
+             "verified_by": v.verified_by if v else None}
     if r is None:
         return EnvironmentStatus(env=name, version=None, sha=None, deployed_by=None,
                                  deployed_at=None, locked=False, locked_by=None,
-                                 lock_reason=None, locked_at=None, running=running)
+                                 lock_reason=None, locked_at=None, running=running, **rules)
     return EnvironmentStatus(env=name, version=r["version"], sha=r["sha"],
                              deployed_by=r["deployed_by"], deployed_at=r["deployed_at"],
                              locked=bool(r["locked"]), locked_by=r["locked_by"],
                              lock_reason=r["lock_reason"], locked_at=r["locked_at"],
-                             running=running)
+                             running=running, **rules)
 
 
 def status_in(ctx: Context, store: Store) -> list[EnvironmentStatus]:
-    """Every configured environment (production first), then any other recorded one."""
-    prod = ctx.config.hotfix.production_env
-    names = sorted(ctx.config.env_names, key=lambda n: n != prod)
+    """Every configured environment in promotion order, then any other recorded one;
+    with the hotfix whose release each runs, and its verification there."""
+    names = list(ctx.config.promotion_order)
     rows = {r["name"]: r for r in store.all("SELECT * FROM environments")}
     names += [n for n in rows if n not in names]
-    now = datetime.now(UTC)
-    return [_env_status(name, rows.get(name), _running(store, name, now)) for name in names]
+    releases = verifications.of_releases(store)
+    now = ctx.clock()  # the context's clock, as every other age the faces show
+    return [_env_status(ctx, name, rows.get(name), _running(store, name, now),
+                        releases.get(name)) for name in names]
 
 
 def status(ctx: Context, reap: bool = True) -> list[EnvironmentStatus]:

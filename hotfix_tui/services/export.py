@@ -19,6 +19,7 @@ from ..core.scope import automatic_items, evaluate
 from ..core.timeline import describe
 from ..store import records
 from ..store.db import Store
+from . import signatures
 from .context import Context
 from .finish_state import deployed_sha, load_state, public_status
 from .missing import check_branches
@@ -43,7 +44,8 @@ def _run_json(d) -> dict[str, Any]:
             "started_by_verified": d.started_by_verified, "started_at": d.started_at,
             "finished_at": d.finished_at, "duration_s": _duration(d.started_at, d.finished_at),
             "break_glass": d.break_glass, "break_glass_reason": d.break_glass_reason or None,
-            "reason": d.reason or None, "cancelled_by": d.cancelled_by}
+            "bypassed": list(d.bypassed), "reason": d.reason or None,
+            "cancelled_by": d.cancelled_by}
 
 
 def build_record(ctx: Context, key: str, git_details: bool = True) -> dict[str, Any]:
@@ -62,6 +64,8 @@ def build_record(ctx: Context, key: str, git_details: bool = True) -> dict[str, 
         fs = load_state(row)
         rec = _base(ctx, store, row, hf, inc, events, runs, verify_items, sha)
     rec["release"] = _release(ctx, row, fs, sha)
+    rec["approvals"] = signatures.record_entries(ctx, hf)
+    rec["signing"] = signatures.record_info(ctx)
     if git_details:
         _git_details(ctx, row, hf, rec, sha)
     return rec
@@ -74,7 +78,7 @@ def _timeline_json(ev) -> dict[str, Any]:
             "text": text, "tone": tone or None}
 
 
-def _verification(row, events, runs, verify_items) -> dict[str, Any]:
+def _verification(row, events, runs, verify_items, environments) -> dict[str, Any]:
     verified = next((e for e in reversed(events) if e.action == "hotfix.verified"), None)
     if verified is not None:
         state = "verified"
@@ -94,6 +98,7 @@ def _verification(row, events, runs, verify_items) -> dict[str, Any]:
                    "checked_by": i["checked_by"],
                    "checked_by_verified": bool(i["checked_by_verified"]),
                    "checked_at": i["checked_at"]} for i in verify_items],
+        "environments": [v.to_json() for v in environments],
     }
 
 
@@ -103,9 +108,10 @@ def _base(ctx: Context, store: Store, row, hf, inc, events, runs, verify_items,
     hotfix.pop("approvals")
     hotfix.pop("checklist")
     hotfix.pop("last_deploy_status")
+    hotfix.pop("environments")
     incident = {**inc.to_json(), "sev_label": inc.sev_label}
     timeline = [_timeline_json(ev) for ev in events]
-    verification = _verification(row, events, runs, verify_items)
+    verification = _verification(row, events, runs, verify_items, hf.environments)
     return {
         "schema": SCHEMA,
         "generated_at": ctx.now(),
@@ -163,15 +169,36 @@ def export(ctx: Context, key: str, fmt: str = "md") -> str | dict[str, Any]:
     return render_markdown(rec) if fmt == "md" else rec
 
 
-def export_to_file(ctx: Context, key: str, directory: Path | None = None) -> Path:
-    """Write the Markdown record to `<directory or cwd>/HF-<n>-record.md`; returns the path."""
+def records_dir(ctx: Context) -> Path:
+    """Where the console writes records: `[export] dir`, else
+    `$XDG_DATA_HOME/hotfix-tui/records/<repository>` (~/.local/share/…): never inside
+    the checkout, where a record would show up in `git status`."""
+    if ctx.config.export.dir:
+        return Path(ctx.config.export.dir).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "hotfix-tui" / "records" / (ctx.repo.toplevel.name if ctx.repo
+                                                    else "no-repository")
+
+
+def default_record_path(ctx: Context, key: str) -> Path:
+    return records_dir(ctx) / f"{key}-record.md"
+
+
+def export_to_file(ctx: Context, key: str, path: Path | None = None) -> Path:
+    """Write the Markdown record to `path` (a folder: `HF-<n>-record.md` in it; default:
+    default_record_path), creating its folder; returns the file's path."""
     text = export(ctx, key, "md")
     with ctx.reading() as store:
         name = records.hotfix_row(store, key)["key"]
-    folder = Path(directory) if directory is not None else Path(os.getcwd())
-    path = folder / f"{name}-record.md"
-    write_text(path, str(text))
-    return path
+    target = Path(path).expanduser() if path is not None else default_record_path(ctx, name)
+    if target.is_dir():
+        target = target / f"{name}-record.md"
+    try:
+        sharing.make_dirs(target.parent)
+    except OSError as exc:
+        raise HotfixError(f"cannot create {target.parent}: {exc.strerror or exc}") from exc
+    write_text(target, str(text))
+    return target
 
 
 def write_text(path: Path, text: str) -> None:

@@ -41,7 +41,6 @@ from .finish_state import (
     finish_dir,
     finish_result,
     load_state,
-    production_sha,
     save_state,
 )
 from .hotfixes import git_cwd
@@ -65,21 +64,15 @@ def finish(ctx: Context, key: str, *, push: bool = False, skip_verify: str | Non
     cwd = git_cwd(ctx)
     with ctx.reading() as store:
         row = records.hotfix_row(store, key)
-        prod = ctx.config.hotfix.production_env
-        gate_env = prod if prod in ctx.config.env_names else None
-        shipped = production_sha(store, row, gate_env)
-        sha = deployed_sha(store, row, gate_env)
+        sha = deployed_sha(store, row, ctx.config.gate_env)
+        fs = load_state(row)
+        blockers = refusals.finish(ctx, store, row, skip=skip, resuming=fs is not None)
     key = row["key"]
-    fs = load_state(row)
     state = HotfixState(row["state"])
     if state is HotfixState.FINISHED:
         return _finished_again(ctx, row, fs, push, resume or bool(decisions))
     if resume and fs is None:
         raise HotfixError(f"{key}: no finish in progress; run 'hotfix finish {key}'")
-    blockers = refusals.finish(
-        key, state, needs_retroactive=bool(row["needs_retroactive_approval"]), skip=skip,
-        resuming=fs is not None, skip_recorded=bool(row["skip_verify_reason"]),
-        shipped=shipped, gate_env=gate_env)
     if blockers:
         raise PolicyRefusal(f"finish {key}", blockers)
     if skip and state is HotfixState.VERIFIED:

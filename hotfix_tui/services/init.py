@@ -16,11 +16,13 @@ tag_format = "v{version}"        # how release tags are named
 forward_port = ["main"]          # branches that must receive every hotfix
 worktree_dir = ""                # default: <git common dir>/hotfix/worktrees
 remote = "origin"                # where `finish --push` pushes
-production_env = "production"    # the environment hotfixes start from
+production_env = "production"    # hotfixes start from it; finish needs them verified there
 
 [approvals]
 required = 1                     # distinct approvers, never the author
 break_glass = true               # allow deploys without approval (loudly recorded)
+signatures = "optional"          # "off" | "optional" | "required": approvals signed with SSH keys
+allowed_signers = ".hotfix/allowed_signers"   # who may sign: git's format, in the repository
 
 [scope]
 max_files = 10
@@ -37,6 +39,7 @@ checklist = [
 allow_override = false           # true only for demos and tests: honours $HOTFIX_ACTOR
                                  # as a marked name; the OS account still decides
 sandbox = false                  # demos and tests: each $HOTFIX_ACTOR name counts as a person
+signing_key = ""                 # default: your ssh-agent's key; or "~/.ssh/id_ed25519.pub"
 
 # [store]
 # path = ""                      # default: <git common dir>/hotfix/hotfix.db
@@ -49,6 +52,8 @@ sandbox = false                  # demos and tests: each $HOTFIX_ACTOR name coun
 # cancel_grace_s = 10
 # requires_approval = true
 # verify_items = ["Error rate back to baseline"]
+# requires = ["staging"]         # the same content deployed and verified on staging first
+# min_soak_s = 300               # … and this long ago
 #
 # [environments.staging]
 # driver = "local-symlink"       # built-in: releases/<version>-<sha> and a `current` link

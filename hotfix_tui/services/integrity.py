@@ -20,6 +20,7 @@ from ..core.integrity import Problem
 from ..core.models import Hotfix
 from ..store import audit, records
 from ..store.db import Store
+from . import signatures
 from .context import Context
 
 
@@ -33,13 +34,15 @@ class AuditReport:
     anchored: str = ""  # how the head is anchored, in words
     unanchored: int = 0  # events after the anchored one
     problems: tuple[Problem, ...] = field(default_factory=tuple)
+    signatures: signatures.SignatureAudit | None = None  # every signature, verified again
 
     def to_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "events": self.events, "bad_id": self.bad_id,
                 "problem": self.problem or None,
                 "anchor": self.anchor.to_json() if self.anchor else None,
                 "anchored": self.anchored or None, "unanchored": self.unanchored,
-                "problems": [p.to_json() for p in self.problems]}
+                "problems": [p.to_json() for p in self.problems],
+                "signatures": self.signatures.to_json() if self.signatures else None}
 
 
 def _worktree(ctx: Context) -> Path | None:
@@ -91,6 +94,11 @@ def verify_all(ctx: Context) -> AuditReport:
         chain = audit.verify(store)
         problems, found, anchored, unanchored = anchor_problems(ctx, store)
         problems += record_problems(ctx, store)
+        hotfixes = records.list_hotfixes(store, policy=ctx.approval_policy)
+    sigs = signatures.audit_signatures(ctx, hotfixes)
+    problems += [Problem("approval", b.hotfix, f"{b.decision} by {b.approver} at "
+                         f"{b.at[:19].replace('T', ' ')}: bad signature: {b.reason}")
+                 for b in sigs.bad]
     all_problems = []
     if not chain.ok:
         all_problems.append(Problem("chain", f"event {chain.bad_id}", chain.problem))
@@ -100,7 +108,7 @@ def verify_all(ctx: Context) -> AuditReport:
                        bad_id=chain.bad_id if not chain.ok else None,
                        problem=str(first) if first else "", anchor=found,
                        anchored=anchored, unanchored=unanchored,
-                       problems=tuple(all_problems))
+                       problems=tuple(all_problems), signatures=sigs)
 
 
 def record_problems(ctx: Context, store: Store) -> list[Problem]:
@@ -111,6 +119,7 @@ def record_problems(ctx: Context, store: Store) -> list[Problem]:
         store.all("SELECT key, status FROM incidents ORDER BY id"),
         store.all("SELECT name, locked, version, sha FROM environments ORDER BY name"),
         store.all("SELECT key, status FROM deploys ORDER BY id"), view)
+    out += integrity.verification_problems(verification_rows(store), view)
     for h in store.all("SELECT DISTINCT h.key FROM approvals a JOIN hotfixes h "
                        "ON h.id = a.hotfix_id ORDER BY h.id"):
         row = records.hotfix_row(store, h["key"])
@@ -121,6 +130,15 @@ def record_problems(ctx: Context, store: Store) -> list[Problem]:
                 out.append(Problem("approval", h["key"], f"{a.decision} by {who} at "
                                    f"{a.at[:19].replace('T', ' ')}: {a.not_counted}"))
     return out
+
+
+def verification_rows(store: Store, hotfix: str | None = None) -> list:
+    """`env_verifications` rows with their hotfix's key (of one hotfix, or all)."""
+    sql = ("SELECT h.key AS hotfix_key, v.env, v.sha, v.state, v.rollback_id FROM "
+           "env_verifications v JOIN hotfixes h ON h.id = v.hotfix_id")
+    if hotfix is None:
+        return store.all(sql + " ORDER BY h.id, v.env")
+    return store.all(sql + " WHERE h.key = ? ORDER BY v.env", (hotfix,))
 
 
 def _all_events(store: Store, batch: int = 5000):
@@ -157,6 +175,8 @@ def deploy_refusals(ctx: Context, store: Store, hf: Hotfix, env: str,
     p = integrity.lock_problem(env, bool(lock["locked"]) if lock else False, view)
     if p is not None:
         reasons.append(str(p))
+    reasons += [f"{p} (hotfix audit verify)" for p in integrity.verification_problems(
+        verification_rows(store, hf.key), view)]
     for a in hf.approvals:
         if a.decision == "approved" and not a.backed:
             reasons.append(f"the approval by {a.approver} is not counted: {a.not_counted} "

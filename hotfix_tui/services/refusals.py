@@ -18,11 +18,14 @@ from ..core.models import (
     HotfixState,
     Incident,
     IncidentStatus,
+    VerificationState,
 )
+from ..core.promotion import Attempt
+from ..core.promotion import blockers as promotion_blockers
 from ..core.workflow import EDITABLE_STATES, INCIDENT_TRANSITIONS
 from ..deploy.lifecycle import orphaned_runs, survivors_holding
 from ..deploy.procs import survivors_of
-from ..store import records
+from ..store import records, verifications
 from ..store import runs as run_rows
 from ..store.db import Store
 from . import releases
@@ -160,10 +163,13 @@ def pick(hf: Hotfix, worktree_missing: bool) -> list[str]:
 
 def deploy(ctx: Context, store: Store, hf: Hotfix, env: EnvironmentConfig,
            break_glass: bool = False, full_audit: bool = False) -> list[str]:
-    """Why this hotfix may not be deployed to `env` now. Unless break-glass, the record
-    must be what the audit chain says (services.integrity; `full_audit`, for the deploy
-    itself, recomputes the whole chain)."""
-    from . import integrity  # (the chain's checks load with the rules that read them)
+    """Why this hotfix may not be deployed to `env` now: the record must be what the
+    audit chain says (services.integrity; `full_audit`, for the deploy itself,
+    recomputes the whole chain), a lock, its state, its approvals, and the release path
+    (what `env` requires first). Break-glass goes past the audit check, the approvals and
+    the release path, never past a lock."""
+    # (the chain's and the signatures' checks load with the rules that read them)
+    from . import integrity, signatures
 
     reasons = [] if break_glass else integrity.deploy_refusals(ctx, store, hf, env.name,
                                                                full=full_audit)
@@ -171,15 +177,40 @@ def deploy(ctx: Context, store: Store, hf: Hotfix, env: EnvironmentConfig,
     allowed = BREAK_GLASS_FROM if break_glass else GATED_FROM
     if hf.state not in allowed:
         return reasons + [_not_deployable(hf, break_glass)]
-    if break_glass or not env.requires_approval:
+    if break_glass:
         return reasons
-    valid = appr.valid_approvers(hf.approvals)
-    required = ctx.config.approvals.required
-    if len(valid) < required:
-        stale = [a for a in hf.approvals if a.stale and a.decision == "approved"]
-        reasons.append(f"approval stale: {stale[-1].stale_reason}" if stale else
-                       f"{hf.key} has {len(valid)} of {required} approvals")
-    return reasons
+    if env.requires_approval:
+        policy = ctx.fresh_config().approvals.signatures
+        approvals = hf.approvals
+        if policy == "required":  # each signature verified again, at the commit deployed
+            approvals = signatures.with_checks(ctx, hf).approvals
+        valid = appr.valid_approvers(approvals)
+        required = ctx.config.approvals.required
+        if len(valid) < required:
+            unsigned = appr.signature_refusals(approvals, policy)
+            stale = [a for a in hf.approvals if a.stale and a.decision == "approved"]
+            if unsigned:
+                reasons += unsigned + [f"{hf.key} has {len(valid)} of {required} approvals "
+                                       "that count"]
+            else:
+                reasons.append(f"approval stale: {stale[-1].stale_reason}" if stale else
+                               f"{hf.key} has {len(valid)} of {required} approvals")
+    return reasons + promotion(ctx, store, hf, env)
+
+
+def promotion(ctx: Context, store: Store, hf: Hotfix, env: EnvironmentConfig) -> list[str]:
+    """What the release path still needs before `env` may take this hotfix's head: each
+    environment it requires ran the same content successfully and verified it, at least
+    `min_soak_s` ago (break-glass bypasses this, flagged)."""
+    if not env.requires:
+        return []
+    attempts = {r["env"]: Attempt(r["key"], r["status"], r["sha"]) for r in store.all(
+        "SELECT d.env, d.key, d.status, d.sha FROM deploys d JOIN hotfixes h ON "
+        "h.id = d.hotfix_id WHERE h.key = ? AND d.kind = 'deploy' AND d.id IN (SELECT "
+        "max(id) FROM deploys WHERE hotfix_id = h.id AND kind = 'deploy' GROUP BY env)",
+        (hf.key,))}
+    return promotion_blockers(hf.key, env.rule, hf.head_sha,
+                              {v.env: v for v in hf.environments}, attempts, ctx.clock())
 
 
 def _not_deployable(hf: Hotfix, break_glass: bool) -> str:
@@ -282,23 +313,49 @@ def unlock(store: Store, env_name: str, me: Actor | None = None,
 
 # ---- finish -------------------------------------------------------------------------------
 
-def finish(key: str, state: HotfixState, *, needs_retroactive: bool, skip: str = "",
-           resuming: bool = False, skip_recorded: bool = False,
-           shipped: str | None = "", gate_env: str | None = None) -> list[str]:
-    """Finish tags what production runs: after a verified deploy (or a deployed one with a
-    reason to skip verification), never before an owed approval after the fact."""
-    if needs_retroactive:
+def finish(ctx: Context, store: Store, row, *, skip: str = "",
+           resuming: bool = False) -> list[str]:
+    """Finish tags what the gate environment runs (production, or the last one in
+    promotion order): after it was verified there (or with a reason to skip that),
+    never before an owed approval after the fact. A finish in progress carries on."""
+    key, state = row["key"], HotfixState(row["state"])
+    if row["needs_retroactive_approval"]:
         return [f"{key} was deployed break-glass and still needs its approval after the fact "
                 f"(hotfix approve {key})"]
-    if state is HotfixState.DEPLOYED and not skip and not (resuming and skip_recorded):
-        return [f"{key} is deployed but not verified; run 'hotfix verify {key}', or give "
-                "--skip-verify REASON"]
     if state not in (HotfixState.DEPLOYED, HotfixState.VERIFIED):
         return [f"{key} is {state}; finish follows a verified deploy"]
-    if shipped is None and not resuming:
-        return [f"{key} was never deployed to {gate_env or 'any environment'}; a hotfix is "
-                "tagged and finished from what production runs"]
+    gate_env = ctx.config.gate_env
+    everywhere = verifications.of_hotfix(store, row["id"])
+    skipped = bool(skip) or (resuming and bool(row["skip_verify_reason"]))
+    if resuming:
+        return [] if state is HotfixState.VERIFIED or skipped else \
+            [_not_verified(key, gate_env, everywhere)]
+    return _finish_gate(key, state, gate_env, everywhere, skipped)
+
+
+def _finish_gate(key: str, state: HotfixState, gate_env: str | None, everywhere,
+                 skipped: bool) -> list[str]:
+    """The gate environment runs the hotfix, and verified it (or a reason skips that)."""
+    gate = everywhere.get(gate_env) if gate_env else None
+    if gate_env is not None and (gate is None or gate.rolled_back_by):
+        how = (f"was rolled back on {gate_env} ({gate.rolled_back_by})" if gate is not None
+               else f"was never deployed to {gate_env}")
+        return [f"{key} {how}; a hotfix is tagged and finished from what {gate_env} runs"]
+    verified = state is HotfixState.VERIFIED and (
+        gate is None or gate.state is VerificationState.PASSED)
+    if not verified and not skipped:
+        return [_not_verified(key, gate_env, everywhere)]
     return []
+
+
+def _not_verified(key: str, gate_env: str | None, everywhere) -> str:
+    elsewhere = [e for e, v in everywhere.items() if e != gate_env
+                 and v.state is VerificationState.PASSED and not v.rolled_back_by]
+    where = f" on {gate_env}" if gate_env else ""
+    also = f" (verified on {', '.join(elsewhere)} only)" if elsewhere else ""
+    env = f" --env {gate_env}" if gate_env else ""
+    return (f"{key} is deployed but not verified{where}{also}; run 'hotfix verify {key}{env}', "
+            "or give --skip-verify REASON")
 
 
 # The actions whose refusals the faces show, by the console's action name.

@@ -12,7 +12,7 @@ from ..core.scope import ScopeReport, automatic_items, evaluate
 from ..core.workflow import check_hotfix_transition, clean_text
 from ..store import records
 from ..store.db import Store
-from . import refusals
+from . import refusals, signatures
 from .context import Context
 from .hotfixes import (
     _fresh,
@@ -62,12 +62,14 @@ def show(ctx: Context, key: str) -> Hotfix:
     with ctx.open(create=False) as store:
         row = records.hotfix_row(store, key)
         if HotfixState(row["state"]) in (HotfixState.ABANDONED, HotfixState.FINISHED):
-            return records.get_hotfix(store, key, policy=ctx.approval_policy)
-        head = current_head(ctx, row)  # read once: the record's sync and the scope use it
-        row = sync(ctx, key, store, head)
-        hf = records.get_hotfix(store, key, policy=ctx.approval_policy)
-        items, _ = full_checklist(ctx, store, row, _scope_for(ctx, row, head))
-    return replace(hf, checklist=tuple(items))
+            hf = records.get_hotfix(store, key, policy=ctx.approval_policy)
+        else:
+            head = current_head(ctx, row)  # read once: the record's sync and the scope use it
+            row = sync(ctx, key, store, head)
+            hf = records.get_hotfix(store, key, policy=ctx.approval_policy)
+            items, _ = full_checklist(ctx, store, row, _scope_for(ctx, row, head))
+            hf = replace(hf, checklist=tuple(items))
+    return signatures.with_checks(ctx, hf)
 
 
 def check(ctx: Context, key: str, n: int, checked: bool = True) -> list[ChecklistItem]:
@@ -124,57 +126,93 @@ def submit(ctx: Context, key: str, accept_scope: str | None = None) -> Hotfix:
     return _fresh(ctx, key)
 
 
-def _insert_bound(ctx: Context, store: Store, row, decision: str, comment: str, now: str,
-                  retroactive: bool = False) -> dict:
-    """Insert an approval (or rejection) of exactly the content as it is now; returns its
-    record (core.approval.record), which its audit event carries whole."""
+def _bound(ctx: Context, store: Store, row, decision: str, comment: str, now: str) -> dict:
+    """The approvals row of a decision on exactly the content as it is now."""
     b = binding(ctx, store, row, row["head_sha"])
-    values = {
+    return {
         "hotfix_id": row["id"], "approver": ctx.actor.name,
         "approver_account": ctx.actor.os_account,
         "approver_verified": int(ctx.actor.verified), "decision": decision,
         "head_sha": b.head_sha, "tree_sha": b.tree_sha, "checklist_hash": b.checklist_hash,
         "doc_hash": b.doc_hash, "config_hash": b.config_hash, "comment": comment, "at": now,
-        "retroactive": int(retroactive),
+        "retroactive": 0,
     }
+
+
+def _insert_bound(store: Store, row, values: dict) -> dict:
+    """Insert the decision; returns its record (core.approval.record), which its audit
+    event carries whole, the signature included."""
     approval_id = store.insert("approvals", values)
-    return appr.record(approval_id=approval_id, hotfix=row["key"], approver=ctx.actor.name,
-                       account=ctx.actor.os_account, verified=ctx.actor.verified,
-                       decision=decision, head_sha=b.head_sha, tree_sha=b.tree_sha,
-                       checklist_hash=b.checklist_hash, doc_hash=b.doc_hash,
-                       config_hash=b.config_hash, retroactive=retroactive, comment=comment,
-                       at=now)
+    return appr.record(approval_id=approval_id, hotfix=row["key"], approver=values["approver"],
+                       account=values["approver_account"],
+                       verified=bool(values["approver_verified"]),
+                       decision=values["decision"], head_sha=values["head_sha"],
+                       tree_sha=values["tree_sha"], checklist_hash=values["checklist_hash"],
+                       doc_hash=values["doc_hash"], config_hash=values["config_hash"],
+                       retroactive=bool(values["retroactive"]), comment=values["comment"],
+                       at=values["at"], signature=values.get("signature", ""))
 
 
 def approve(ctx: Context, key: str, comment: str = "",
             expected_head: str | None = None,
             expected: appr.Binding | None = None) -> Hotfix:
-    """Approve exactly the content as it is now. `expected_head` (or the whole `expected`
-    binding, from the console) refuses when the content changed since the approver looked."""
+    """Approve exactly the content as it is now, signed with the approver's SSH key where
+    [approvals] signatures asks for it. `expected_head` (or the whole `expected` binding,
+    from the console) refuses when the content changed since the approver looked."""
     comment = clean_text(comment, "comment")
     policy = ctx.approval_policy
-    with ctx.open(create=False) as store:
-        hf = load(ctx, key, store)
+    hf = _may_approve(ctx, key, expected_head)
     required = ctx.config.approvals.required
-    blockers = refusals.approve(hf, ctx.actor, policy, required)
-    if not blockers and expected_head and not hf.head_sha.startswith(expected_head.lower()):
-        blockers = [f"approval stale: head moved to {hf.head_sha[:12]} since you looked "
-                    f"({expected_head[:12]})"]
-    if blockers:
-        raise PolicyRefusal(f"approve {hf.key}", blockers)
+    # signing may wait for an agent or a security key: never inside the write lock
+    values, signed = _sign(ctx, key, "approved", comment, f"approve {hf.key}")
     with change(ctx, hotfix=key) as c:
         store, row = c.store, c.row
         # again, inside the transaction: the content or the state may have moved on
         retro = _after_the_fact(row)
         fresh = records.get_hotfix(store, key, policy=policy)
         blockers = (_changed_since(ctx, store, row, hf.head_sha, expected)
+                    or _changed_while_signing(ctx, store, row, values)
                     or refusals.approve(fresh, ctx.actor, policy, required)
                     or (_not_what_shipped(store, row) if retro else []))
         if blockers:
             raise PolicyRefusal(f"approve {hf.key}", blockers)
         if not refusals.mine(fresh, ctx.actor, policy) or retro:  # an account counts once
-            _record_approval(c, comment, retro)
-        return records.get_hotfix(store, key, policy=policy)
+            _record_approval(c, {**values, "retroactive": int(retro), **signed.columns})
+        hf = records.get_hotfix(store, key, policy=policy)
+    return signatures.with_checks(ctx, hf)
+
+
+def _may_approve(ctx: Context, key: str, expected_head: str | None) -> Hotfix:
+    """The hotfix, once the approver may approve it as they saw it."""
+    with ctx.open(create=False) as store:
+        hf = load(ctx, key, store)
+    blockers = refusals.approve(hf, ctx.actor, ctx.approval_policy,
+                                ctx.config.approvals.required)
+    if not blockers and expected_head and not hf.head_sha.startswith(expected_head.lower()):
+        blockers = [f"approval stale: head moved to {hf.head_sha[:12]} since you looked "
+                    f"({expected_head[:12]})"]
+    if blockers:
+        raise PolicyRefusal(f"approve {hf.key}", blockers)
+    return hf
+
+
+def _sign(ctx: Context, key: str, decision: str, comment: str,
+          action: str) -> tuple[dict, signatures.Signed]:
+    """The decision's row as it would be recorded now, and its signature."""
+    with ctx.reading() as store:
+        row = records.hotfix_row(store, key)
+        values = _bound(ctx, store, row, decision, comment, ctx.now())
+    return values, signatures.sign_decision(ctx, action, row["key"], row["base_sha"], values)
+
+
+_BOUND = ("head_sha", "tree_sha", "checklist_hash", "doc_hash", "config_hash")
+
+
+def _changed_while_signing(ctx: Context, store: Store, row, values: dict) -> list[str]:
+    now = binding(ctx, store, row, row["head_sha"])
+    if any(getattr(now, k) != values[k] for k in _BOUND):
+        return ["the content changed while the decision was being signed; look again"]
+    return []
 
 
 def _after_the_fact(row) -> bool:
@@ -209,10 +247,10 @@ def _not_what_shipped(store: Store, row) -> list[str]:
     return []
 
 
-def _record_approval(c: Change, comment: str, retro: bool) -> None:
+def _record_approval(c: Change, values: dict) -> None:
     """The approval row and its event, which carries its whole content."""
-    content = _insert_bound(c.ctx, c.store, c.row, "approved", comment, c.now,
-                            retroactive=retro)
+    retro, comment = bool(values["retroactive"]), values["comment"]
+    content = _insert_bound(c.store, c.row, values)
     c.audit("approval.retroactive" if retro else "approval.approved", entity="approval",
             after=content)
     if retro:
@@ -238,13 +276,21 @@ def reject(ctx: Context, key: str, comment: str) -> Hotfix:
     if blockers:
         raise PolicyRefusal(f"reject {hf.key}", blockers)
     check_hotfix_transition(hf.key, hf.state, HotfixState.DRAFT)
+    values, signed = _sign(ctx, key, "rejected", comment, f"reject {hf.key}")
     with change(ctx, hotfix=key) as c:
-        content = _insert_bound(ctx, c.store, c.row, "rejected", comment, c.now)
+        blockers = (_changed_while_signing(ctx, c.store, c.row, values)
+                    or refusals.reject(records.get_hotfix(c.store, key,
+                                                          policy=ctx.approval_policy),
+                                       ctx.actor, ctx.approval_policy))
+        if blockers:
+            raise PolicyRefusal(f"reject {hf.key}", blockers)
+        content = _insert_bound(c.store, c.row, {**values, **signed.columns})
         c.store.execute("UPDATE approvals SET stale = 1, stale_reason = ? WHERE hotfix_id = ? "
                         "AND stale = 0 AND decision = 'approved'",
                         (f"superseded by rejection from {ctx.actor.name}", c.row["id"]))
         c.set_state(HotfixState.DRAFT, "hotfix.rejected", comment=comment, approval=content)
-        return records.get_hotfix(c.store, key, policy=ctx.approval_policy)
+        hf = records.get_hotfix(c.store, key, policy=ctx.approval_policy)
+    return signatures.with_checks(ctx, hf)
 
 
 def review_queue(ctx: Context) -> list[Hotfix]:

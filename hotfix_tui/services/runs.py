@@ -28,6 +28,8 @@ from . import refusals
 from .context import Context
 from .reaping import reap, reap_in  # noqa: F401  (part of runs' API)
 
+typical_duration = run_rows.typical_duration  # (part of runs' API)
+
 
 def get_run(store: Store, key: str | int) -> Deploy:
     row = run_rows.run_row(store, key)
@@ -71,6 +73,14 @@ def run_lines(ctx: Context, key: str, first_seq: int, count: int) -> list[LogLin
     with ctx.reading() as store:
         row = run_rows.run_row(store, key)
         return run_rows.line_range(store, row["id"], first_seq, count)
+
+
+def output_rate(ctx: Context, key: str, after_seq: int = 0) -> tuple[int, dict[int, int]]:
+    """Lines written per second of the run (seconds since it started), for the lines
+    after `after_seq`; with the last seq counted, so the next look starts there."""
+    with ctx.reading() as store:
+        row = run_rows.run_row(store, key)
+        return run_rows.lines_per_second(store, row["id"], row["started_at"], after_seq)
 
 
 def search_log(ctx: Context, key: str, term: str, limit: int = 10_000) -> list[int]:

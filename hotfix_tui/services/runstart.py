@@ -141,6 +141,9 @@ def new_run(ctx: Context, store: Store, plan: Plan, kind: str, now: str,
     if busy:
         raise PolicyRefusal(f"{kind} on {plan.env.name}", busy)
     n = store.next_id("deploys")
+    # the release path this run starts under decides what its end means (lifecycle)
+    extra.setdefault("gate_env", ctx.config.gate_env or "")
+    extra.setdefault("later_envs", ctx.config.later_envs(plan.env.name))
     return run_rows.insert_run(
         store, env=plan.env.name, kind=kind, argv=plan.argv,
         workdir=str(runs_dir(ctx) / f"D-{n}"), started_by=ctx.actor.name,

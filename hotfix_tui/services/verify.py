@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from ..config import EnvironmentConfig
 from ..core.errors import PolicyRefusal, ValidationError
-from ..core.models import ChecklistItem, Deploy
-from ..deploy.lifecycle import maybe_verified
+from ..core.models import ChecklistItem, Deploy, VerificationState
+from ..deploy.verification import maybe_verified, unverified
 from ..store import audit, records
 from ..store.db import Store
 from . import refusals
 from .context import Context
+from .promotion import verify_target
 from .runstart import Release, cleanup_run_worktrees, launch_run, make_plan, new_run
 from .usecase import change
 
@@ -20,8 +21,21 @@ def ensure_verify_items(store: Store, hotfix_id: int, env: EnvironmentConfig) ->
                       "VALUES (?, 'verify', ?, ?, ?)", (hotfix_id, env.name, i, text))
 
 
+def target(ctx: Context, key: str, env_name: str | None = None) -> EnvironmentConfig:
+    """The environment to verify on: `env_name`, or the one awaiting verification."""
+    if env_name:
+        return ctx.config.env(env_name)
+    with ctx.reading() as store:
+        return ctx.config.env(verify_target(ctx, records.get_hotfix(store, key)))
+
+
+def verify_env(ctx: Context, key: str, env_name: str | None = None) -> str:
+    """The name of the environment `hotfix verify` acts on."""
+    return target(ctx, key, env_name).name
+
+
 def verify_items(ctx: Context, key: str, env_name: str | None = None) -> list[ChecklistItem]:
-    env = ctx.config.env(env_name or ctx.config.hotfix.production_env)
+    env = target(ctx, key, env_name)
     with ctx.reading() as store:
         row = records.hotfix_row(store, key)
         return records.checklist_for(store, row["id"], "verify", env.name) or [
@@ -31,8 +45,9 @@ def verify_items(ctx: Context, key: str, env_name: str | None = None) -> list[Ch
 
 def verify(ctx: Context, key: str, env_name: str | None = None,
            item: int | None = None, uncheck: bool = False) -> Deploy | None:
-    """Run the verify command as its own run, or tick a manual verify item."""
-    env = ctx.config.env(env_name or ctx.config.hotfix.production_env)
+    """Run the verify command on `env_name` (default: the environment awaiting
+    verification) as its own run, or tick a manual verify item there."""
+    env = target(ctx, key, env_name)
     with ctx.open(create=False) as store:
         hf = records.get_hotfix(store, key)
         env_row = records.environment_row(store, env.name)
@@ -63,10 +78,12 @@ def verify(ctx: Context, key: str, env_name: str | None = None,
 
 
 def _tick(ctx: Context, key: str, env: EnvironmentConfig, item: int, uncheck: bool) -> None:
-    """Tick (or untick) manual verify item `item`; verified once all pass."""
+    """Tick (or untick) manual verify item `item` of `env`: passed there once all pass;
+    unticking one takes a passed verification back to pending."""
     if not 1 <= item <= len(env.verify_items):
         raise ValidationError(f"{env.name} has no verify item {item} "
                               f"({len(env.verify_items)} configured)")
+    gate = ctx.config.gate_env or ""
     with change(ctx, hotfix=key) as c:
         ensure_verify_items(c.store, c.row["id"], env)
         c.store.execute(
@@ -76,16 +93,20 @@ def _tick(ctx: Context, key: str, env: EnvironmentConfig, item: int, uncheck: bo
              None if uncheck else c.now, c.row["id"], env.name, item))
         c.audit("verify.unchecked" if uncheck else "verify.checked", entity="checklist",
                 after={"env": env.name, "n": item, "text": env.verify_items[item - 1]})
-        maybe_verified(c.store, c.row["id"], env.name, c.now, ctx.actor,
-                       needs_run=bool(env.verify))
+        if uncheck:
+            unverified(c.store, c.row["id"], env.name, VerificationState.PENDING, c.now,
+                       ctx.actor, gate)
+        else:
+            maybe_verified(c.store, c.row["id"], env.name, c.now, ctx.actor,
+                           needs_run=bool(env.verify), gate_env=gate)
 
 
 def _settle_manual(ctx: Context, key: str, env: EnvironmentConfig) -> None:
-    """No verify command: verified once every manual item is ticked."""
+    """No verify command: passed there once every manual item is ticked."""
     with change(ctx, hotfix=key) as c:
         ensure_verify_items(c.store, c.row["id"], env)
         if not maybe_verified(c.store, c.row["id"], env.name, c.now, ctx.actor,
-                              needs_run=False):
+                              needs_run=False, gate_env=ctx.config.gate_env or ""):
             left = [i.text for i in records.checklist_for(c.store, c.row["id"], "verify",
                                                           env.name) if not i.checked]
             raise PolicyRefusal(f"verify {c.row['key']}", [

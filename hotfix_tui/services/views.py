@@ -12,13 +12,13 @@ from ..core.scope import ScopeReport
 from ..store import audit, records
 from ..store import runs as run_rows
 from ..store.db import Store
-from . import refusals
+from . import refusals, signatures
 from .context import Context
 from .environments import status_in
-from .finish_state import production_sha
 from .hotfixes import binding, sync
+from .promotion import Step, next_step, release_path, rollback_target, verify_target
 from .review import full_checklist
-from .runs import get_run, reap_in, runs_of
+from .runs import get_run, reap_in, runs_of, typical_duration
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,10 @@ def dashboard(ctx: Context, include_resolved: bool = False) -> Dashboard:
             hfs = records.list_hotfixes(store, incident=inc.key, limit=10, policy=policy)
             rows.append(IncidentRow(inc, tuple(h for h in hfs
                                                if h.state is not HotfixState.ABANDONED)))
-        return Dashboard(tuple(rows), envs, store.data_version(), rollback, unlock)
+        version = store.data_version()
+    rows = [replace(r, hotfixes=tuple(signatures.counted(ctx, h) for h in r.hotfixes))
+            for r in rows]
+    return Dashboard(tuple(rows), envs, version, rollback, unlock)
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,10 @@ class HotfixDetail:
     worktree_missing: bool = False
     error: str = ""
     binding: object = None  # core.approval.Binding of exactly what is shown
+    signing: str = ""  # what would sign the viewer's approval now (signatures.signing_preview)
+    path: tuple[Step, ...] = ()  # the release path, in promotion order
+    verify_env: str = ""  # where `v` verifies: the environment awaiting verification
+    rollback_env: str = ""  # where `R` rolls back: the last one that has the hotfix
 
 
 def hotfix_detail(ctx: Context, key: str) -> HotfixDetail:
@@ -96,9 +103,13 @@ def hotfix_detail(ctx: Context, key: str) -> HotfixDetail:
             if env.verify_items:
                 verify[env.name] = tuple(records.checklist_for(store, row["id"], "verify",
                                                                env.name))
+        path = tuple(release_path(ctx, store, hf))
     missing = not (Path(hf.worktree) / ".git").exists() and hf.state not in (
         HotfixState.ABANDONED, HotfixState.FINISHED)
-    return HotfixDetail(hf, report, events, deploys, verify, missing, error, bound)
+    hf = signatures.with_checks(ctx, hf)
+    signing = signatures.signing_preview(ctx, hf) if not error and not ctx.readonly else ""
+    return HotfixDetail(hf, report, events, deploys, verify, missing, error, bound, signing,
+                        path, verify_target(ctx, hf), rollback_target(ctx, hf))
 
 
 def diff_for(ctx: Context, key: str, path: str | None = None) -> str:
@@ -126,8 +137,6 @@ def base_choices(ctx: Context) -> list[tuple[str, str]]:
     return out
 
 
-
-
 # ---- what the console may do now, and why not -----------------------------------------
 
 def action_reasons(ctx: Context, detail: HotfixDetail) -> dict[str, str | None]:
@@ -145,34 +154,33 @@ def action_reasons(ctx: Context, detail: HotfixDetail) -> dict[str, str | None]:
     out["reject"] = _why(refusals.reject(hf, me, policy))
     out["save"] = out["tick"] = _why(refusals.edit(hf.key, hf.state))
     out["pick"] = _why(refusals.pick(hf, detail.worktree_missing))
-    prod = ctx.config.hotfix.production_env
     with ctx.reading() as store:
-        out.update(_environment_reasons(ctx, store, hf, prod))
-        shipped = production_sha(store, {"id": _hotfix_id(store, hf.key)},
-                                 prod if prod in ctx.config.env_names else None)
-    out["finish"] = _why(refusals.finish(
-        hf.key, hf.state, needs_retroactive=hf.needs_retroactive_approval, shipped=shipped,
-        gate_env=prod if prod in ctx.config.env_names else None))
+        out.update(_environment_reasons(ctx, store, detail))
+        out["finish"] = _why(refusals.finish(ctx, store, records.hotfix_row(store, hf.key)))
     return out
 
 
-def _hotfix_id(store: Store, key: str) -> int:
-    return records.hotfix_row(store, key)["id"]
-
-
-def _environment_reasons(ctx: Context, store: Store, hf: Hotfix, prod: str
+def _environment_reasons(ctx: Context, store: Store, detail: HotfixDetail
                          ) -> dict[str, str | None]:
-    """deploy, break-glass, verify and rollback: all about the production environment."""
-    if prod not in ctx.config.env_names:
-        missing = f"no environment {prod!r} configured"
+    """deploy and break-glass: available when some environment of the release path takes
+    the hotfix now (else the next one's reasons); verify and rollback: on the environment
+    they act on (detail.verify_env, detail.rollback_env)."""
+    hf = detail.hotfix
+    if not ctx.config.environments:
+        missing = "no environments configured ([environments.*] in .hotfix.toml)"
         return dict.fromkeys(("deploy", "break_glass", "verify", "rollback"), missing)
-    env = ctx.config.env(prod)
-    return {
-        "deploy": _why(refusals.deploy(ctx, store, hf, env)),
-        "break_glass": _why(refusals.break_glass(ctx, store, hf, env)),
-        "verify": _why(refusals.verify(hf, prod, records.environment_row(store, prod))),
-        "rollback": _why(refusals.rollback(ctx, store, prod)),
-    }
+    out: dict[str, str | None] = {}
+    for action, steps in (("deploy", list(detail.path)),
+                          ("break_glass", release_path(ctx, store, hf, break_glass=True))):
+        if any(not s.blockers for s in steps):
+            out[action] = None
+            continue
+        first = next_step(steps) or steps[0]
+        out[action] = _why(list(first.blockers))
+    env = detail.verify_env
+    out["verify"] = _why(refusals.verify(hf, env, records.environment_row(store, env)))
+    out["rollback"] = _why(refusals.rollback(ctx, store, detail.rollback_env))
+    return out
 
 
 @dataclass(frozen=True)
@@ -182,6 +190,7 @@ class RunView:
     run: Deploy
     environment: EnvironmentStatus | None
     reasons: dict[str, str | None] = field(default_factory=dict)
+    expected_s: float | None = None  # how long such a run usually takes (None: no history)
 
 
 def run_view(ctx: Context, key: str) -> RunView:
@@ -198,7 +207,8 @@ def run_view(ctx: Context, key: str) -> RunView:
             "rollback": _why(refusals.rollback(ctx, store, run.env)),
             "unlock": _why(refusals.unlock(store, run.env, ctx.actor, ctx.approval_policy)),
         }
-    return RunView(run, env, reasons)
+        expected = typical_duration(store, run.env, run.kind, row["id"])
+    return RunView(run, env, reasons, expected)
 
 
 def _verify_run(store: Store, run: Deploy) -> list[str]:

@@ -14,6 +14,7 @@ from ..core.models import (
     Incident,
 )
 from ..core.workflow import parse_key
+from . import verifications
 from .audit import approval_events
 from .db import Store
 from .rows import from_row
@@ -68,9 +69,10 @@ def checklist_from_row(r: sqlite3.Row) -> ChecklistItem:
 
 
 def hotfix_from_row(r: sqlite3.Row, approvals=(), checklist=(),
-                    last_deploy_status: str | None = None) -> Hotfix:
+                    last_deploy_status: str | None = None, environments=()) -> Hotfix:
     return from_row(Hotfix, r, {"incident": "incident_key"}, approvals=tuple(approvals),
-                    checklist=tuple(checklist), last_deploy_status=last_deploy_status)
+                    checklist=tuple(checklist), last_deploy_status=last_deploy_status,
+                    environments=tuple(environments))
 
 
 _HOTFIX_SELECT = """
@@ -140,6 +142,7 @@ def get_hotfix(store: Store, key: str, detail: bool = True,
         approvals_for(store, row, policy),
         checklist_for(store, row["id"]),
         row["last_deploy_status"],
+        verifications.of_hotfix(store, row["id"]).values(),
     )
 
 
@@ -170,4 +173,6 @@ def list_hotfixes(
         sql += f" LIMIT {int(limit)}"
     rows = store.all(sql, tuple(params))
     approvals = approvals_of(store, rows, policy)
-    return [hotfix_from_row(r, approvals[r["id"]], (), r["last_deploy_status"]) for r in rows]
+    where = verifications.of_hotfixes(store, [r["id"] for r in rows])
+    return [hotfix_from_row(r, approvals[r["id"]], (), r["last_deploy_status"],
+                            where.get(r["id"], ())) for r in rows]

@@ -6,13 +6,14 @@ import sqlite3
 from dataclasses import fields
 from typing import Any, TypeVar
 
-from ..core.models import HotfixState, IncidentStatus, RunKind, RunStatus
+from ..core.models import HotfixState, IncidentStatus, RunKind, RunStatus, VerificationState
 
 T = TypeVar("T")
 
 # How a column becomes a field of the declared type (the rest are taken as they are).
 _CONVERT = {"bool": bool, "IncidentStatus": IncidentStatus, "HotfixState": HotfixState,
-            "RunKind": RunKind, "RunStatus": RunStatus}
+            "RunKind": RunKind, "RunStatus": RunStatus,
+            "VerificationState": VerificationState}
 
 
 def from_row(cls: type[T], row: sqlite3.Row, renames: dict[str, str] | None = None,

@@ -6,6 +6,8 @@ import json
 import sqlite3
 from typing import Any
 
+from ..clock import parse_iso
+from ..core import estimate
 from ..core.errors import UnknownKey
 from ..core.models import Deploy, LogLine, RunKind, RunStatus
 from ..core.workflow import parse_key
@@ -23,6 +25,7 @@ SELECT d.*, h.key AS hotfix_key FROM deploys d LEFT JOIN hotfixes h ON h.id = d.
 def deploy_from_row(r: sqlite3.Row, status: RunStatus | None = None) -> Deploy:
     return from_row(Deploy, r, {"hotfix": "hotfix_key", "cancelled_by": "cancel_requested_by"},
                     status=status or RunStatus(r["status"]), argv=tuple(json.loads(r["argv"])),
+                    bypassed=tuple(json.loads(r["bypassed"])),
                     survivors=tuple(json.loads(r["survivors"] or "[]")))
 
 
@@ -57,6 +60,9 @@ def insert_run(
     break_glass_reason: str = "",
     reason: str = "",
     host: str = "",
+    gate_env: str = "",
+    later_envs: tuple[str, ...] = (),
+    bypassed: tuple[str, ...] = (),
 ) -> sqlite3.Row:
     """Insert a run in state `running`; call inside store.write().
 
@@ -89,6 +95,9 @@ def insert_run(
         "break_glass_reason": break_glass_reason,
         "reason": reason,
         "host": host,
+        "gate_env": gate_env,
+        "later_envs": json.dumps(list(later_envs)),
+        "bypassed": json.dumps(list(bypassed)),
     }
     store.insert("deploys", values)
     return run_row(store, n)
@@ -138,3 +147,35 @@ def list_runs(store: Store, *, env: str | None = None, hotfix_id: int | None = N
     if limit:
         sql += f" LIMIT {int(limit)}"
     return store.all(sql, tuple(params))
+
+
+def recent_successes(store: Store, env: str, kind: str, limit: int,
+                     exclude_id: int | None = None) -> list[tuple[str, str]]:
+    """(started_at, finished_at) of the newest successful runs of `kind` on `env`."""
+    rows = store.all(
+        "SELECT started_at, finished_at FROM deploys WHERE env = ? AND kind = ? AND "
+        "status = 'succeeded' AND finished_at IS NOT NULL AND id <> ? ORDER BY id DESC "
+        "LIMIT ?", (env, kind, exclude_id or 0, limit))
+    return [(r[0], r[1]) for r in rows]
+
+
+def lines_per_second(store: Store, deploy_id: int, started_at: str, after_seq: int
+                     ) -> tuple[int, dict[int, int]]:
+    """(the last seq counted, {second since started_at: lines}) for lines after
+    `after_seq`: one grouped pass, so following a flood costs one query per look."""
+    rows = store.all(
+        "SELECT CAST((julianday(at) - julianday(?)) * 86400 AS INTEGER) AS s, count(*), "
+        "max(seq) FROM deploy_lines WHERE deploy_id = ? AND seq > ? GROUP BY s",
+        (started_at, deploy_id, after_seq))
+    counts = {max(0, int(r[0] or 0)): int(r[1]) for r in rows}
+    last = max((int(r[2]) for r in rows), default=after_seq)
+    return last, counts
+
+
+def typical_duration(store: Store, env: str, kind: str, exclude_id: int | None = None
+                     ) -> float | None:
+    """How long a successful `kind` run on `env` usually takes (core.estimate), in
+    seconds; None without history."""
+    spans = recent_successes(store, env, str(kind), estimate.RECENT, exclude_id)
+    return estimate.typical_seconds([(parse_iso(f) - parse_iso(s)).total_seconds()
+                                     for s, f in spans])

@@ -285,7 +285,70 @@ ALTER TABLE deploys ADD COLUMN cgroup TEXT NOT NULL DEFAULT '';
 ALTER TABLE deploys ADD COLUMN survivors TEXT NOT NULL DEFAULT '[]';
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4, V5]
+# Verification per environment (the release path): one row per hotfix and environment it
+# was deployed to successfully, with the content (sha) deployed there, its verification
+# (pending, passed, failed) and the rollback that took it away again. Runs record the
+# release path they started under: the environment finish requires (`gate_env`, '' for
+# runs started before this schema: any environment counted), the environments after
+# theirs (`later_envs`), and what a break-glass deploy bypassed (`bypassed`).
+# Existing records keep their verification: every environment a hotfix was deployed to
+# before it was verified counts as verified there, at the time it was verified.
+V6 = """
+CREATE TABLE env_verifications (
+    hotfix_id INTEGER NOT NULL REFERENCES hotfixes(id),
+    env TEXT NOT NULL,
+    sha TEXT NOT NULL,
+    version TEXT NOT NULL DEFAULT '',
+    deploy_id INTEGER REFERENCES deploys(id),
+    deployed_at TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'passed', 'failed')),
+    changed_at TEXT NOT NULL,
+    verified_at TEXT,
+    verified_by TEXT,
+    verified_by_verified INTEGER NOT NULL DEFAULT 1 CHECK (verified_by_verified IN (0, 1)),
+    run_id INTEGER REFERENCES deploys(id),
+    rollback_id INTEGER REFERENCES deploys(id),
+    PRIMARY KEY (hotfix_id, env),
+    CHECK (state <> 'passed' OR (verified_at IS NOT NULL AND verified_by IS NOT NULL))
+) STRICT;
+ALTER TABLE deploys ADD COLUMN gate_env TEXT NOT NULL DEFAULT '';
+ALTER TABLE deploys ADD COLUMN later_envs TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE deploys ADD COLUMN bypassed TEXT NOT NULL DEFAULT '[]';
+INSERT INTO env_verifications (hotfix_id, env, sha, version, deploy_id, deployed_at, state,
+                               changed_at, verified_at, verified_by, verified_by_verified,
+                               run_id, rollback_id)
+SELECT d.hotfix_id, d.env, d.sha, d.version, d.id, coalesce(d.finished_at, d.started_at),
+       CASE WHEN v.id IS NOT NULL THEN 'passed'
+            WHEN r.status IN ('failed', 'timed_out') THEN 'failed'
+            ELSE 'pending' END,
+       coalesce(v.at, r.finished_at, d.finished_at, d.started_at),
+       v.at, v.actor, coalesce(v.actor_verified, 1), r.id,
+       (SELECT min(b.id) FROM deploys b WHERE b.hotfix_id = d.hotfix_id AND b.env = d.env
+          AND b.kind = 'rollback' AND b.status = 'succeeded' AND b.id > d.id)
+FROM deploys d
+JOIN hotfixes h ON h.id = d.hotfix_id
+LEFT JOIN audit_events v ON v.id = (
+    SELECT max(a.id) FROM audit_events a WHERE a.hotfix = h.key
+      AND a.action = 'hotfix.verified' AND a.at >= coalesce(d.finished_at, d.started_at))
+LEFT JOIN deploys r ON r.id = (
+    SELECT max(x.id) FROM deploys x WHERE x.hotfix_id = d.hotfix_id AND x.env = d.env
+      AND x.kind = 'verify' AND x.id > d.id AND x.sha = d.sha
+      AND x.status IN ('failed', 'timed_out'))
+WHERE d.id IN (SELECT max(id) FROM deploys WHERE kind = 'deploy' AND status = 'succeeded'
+               AND hotfix_id IS NOT NULL GROUP BY hotfix_id, env);
+"""
+
+# Approvals signed with the approver's SSH key (`ssh-keygen -Y sign -n hotfix-approval`)
+# over the canonical payload of core.signature; the row keeps what the payload names
+# beyond its own columns, so anyone can rebuild it and verify.
+V7 = """
+ALTER TABLE approvals ADD COLUMN signature TEXT NOT NULL DEFAULT '';
+ALTER TABLE approvals ADD COLUMN signature_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE approvals ADD COLUMN repository TEXT NOT NULL DEFAULT '';
+ALTER TABLE approvals ADD COLUMN signer TEXT NOT NULL DEFAULT '';
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7]
 SCHEMA_VERSION = len(MIGRATIONS)
 OUR_TABLES = {"incidents", "hotfixes", "audit_events"}
 

@@ -9,9 +9,10 @@ from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
 
-from textual import work
+from textual import events, work
 from textual.app import SystemCommand
 from textual.binding import Binding
+from textual.notifications import Notify
 from textual.screen import Screen
 from textual.worker import NoActiveWorker, get_current_worker
 
@@ -20,9 +21,19 @@ from ..clock import iso, utcnow
 from ..core.sanitize import BEYOND_C0, one_line, visible
 from ..services import Context
 from ..services.changes import Changes
+from . import keys
 from .messages import Activity, DataChanged
 from .navigation import DashboardScreen, Navigator
-from .toasts import hook_warning, toasts_for
+from .toasts import (
+    MAX_TOASTS,
+    NARROW_TOASTS,
+    coalesce,
+    hook_warning,
+    make_toast,
+    toasts_for,
+)
+from .typeahead import TypeAhead
+from .widgets.help import screen_bindings
 
 __all__ = ["HotfixApp", "toasts_for"]
 
@@ -53,20 +64,26 @@ class HotfixApp(Navigator):
         self.title = one_line(f"hotfix · {repo}")
         self.sub_title = one_line(ctx.actor.label) + ("  ·  READ-ONLY" if readonly else "")
         self._stop_observing = services.observe_commands(self._record_command)
+        self.typeahead = TypeAhead(self)
+        keys.install()  # `esc` then a key, typed at once, is `esc` then the key
+
+    # -- keys go where the screen is going (typeahead.py) --------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        if self.typeahead.intercept(event):
+            return
+        await super().on_event(event)
+
+    def on_resize(self, event: events.Resize) -> None:
+        # below 81 columns every screen takes its narrow layout (app.tcss: .narrow)
+        self.set_class(event.size.width < 81, "narrow")
 
     # -- what reaches the terminal -------------------------------------------------
-    def notify(self, message: str, *, title: str = "", severity="information",
-               timeout: float | None = None, markup: bool = False) -> None:
-        """Every toast: error texts carry paths, git output and names, so they are shown
-        as plain text with unsafe characters made visible (core.sanitize)."""
-        super().notify(visible(message), title=one_line(title), severity=severity,
-                       timeout=timeout, markup=False)
-
     def get_driver_class(self):
         return _guarded(super().get_driver_class())
 
     # -- lifecycle --------------------------------------------------------------
     def on_mount(self) -> None:
+        self.set_class(self.size.width < 81, "narrow")
         self._load_keymap()
         self.push_screen(self._start_screen or DashboardScreen())
         self._watch()
@@ -87,6 +104,27 @@ class HotfixApp(Navigator):
 
     def on_unmount(self) -> None:
         self._stop_observing()
+        self.typeahead.stop()
+
+    # -- toasts: one per kind of news, never a pile (toasts.coalesce) ---------------------
+    def notify(self, message: str, *, title: str = "", severity="information",
+               timeout: float | None = None, markup: bool = False, plural: str = "") -> None:
+        """Every toast (thread-safe): error texts carry paths, git output and names, so
+        they are plain text (never markup) with unsafe characters made visible
+        (core.sanitize); `plural` ("{n} items ticked") says how several read as one."""
+        self.post_message(Notify(make_toast(
+            visible(str(message)), one_line(title), severity,
+            self.NOTIFICATION_TIMEOUT if timeout is None else timeout, plural)))
+
+    def _on_notify(self, event: Notify) -> None:
+        shown = [n for n in self._notifications if not n.has_expired]
+        replaced, notification = coalesce(
+            shown, event.notification, NARROW_TOASTS if self.has_class("narrow") else MAX_TOASTS)
+        for old in replaced:
+            self._unnotify(old, refresh=False)
+            for holder in self.screen.query(f"#--textual-toast-{old.identity}"):
+                holder.remove()  # the rack removes the toast but would keep its holder
+        event.notification = notification  # App._on_notify (next in line) shows it
 
     def _record_command(self, record) -> None:
         """Note a git command, if one of this console's workers ran it (another console
@@ -142,17 +180,15 @@ class HotfixApp(Navigator):
         for d in deliveries:
             self.command_log.append(("hook", d))
             if d.problem:
-                self.notify(hook_warning(d), severity="warning", title="Hook", timeout=10)
+                self.notify(hook_warning(d), severity="warning", timeout=10)
         del self.command_log[:-500]
 
     # -- commands ---------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        seen = set()
-        for binding in getattr(type(screen), "BINDINGS", []):
-            if not isinstance(binding, Binding) or binding.action in seen:
-                continue
-            seen.add(binding.action)
+        for binding in screen_bindings(screen):
+            if screen.check_action(binding.action, ()) is False:
+                continue  # not offered here (a read-only console's changes)
             why = screen.why_not(binding.action) if hasattr(screen, "why_not") else None
             help_text = f"key: {binding.key_display or binding.key}"
             if why:
@@ -163,7 +199,7 @@ class HotfixApp(Navigator):
 
     def _palette_run(self, screen, action: str, why: str | None, title: str) -> None:
         if why:
-            self.notify(f"{title}: {why}", severity="warning", title="Not available")
+            self.notify(f"{title}: {why}", severity="warning")
             return
         self.call_later(screen.run_action, action)
 

@@ -43,12 +43,17 @@ class Loaded(Message):
 
 @dataclass
 class ActionDone(Message):
-    """A change requested from the console finished (ok) or was refused (error)."""
+    """A change requested from the console finished (ok) or was refused (error). `after`
+    runs with `data` once it is shown; `hold` (keys wait for it: typeahead.py) is
+    released then; `plural` says how several of these read as one toast."""
 
     what: str
     ok: bool
     message: str
     data: Any = None
+    after: Any = None
+    hold: Any = None
+    plural: str = ""
 
 
 # ---- navigation -------------------------------------------------------------------------

@@ -47,7 +47,12 @@ class Navigator(App):
     def on_open_run(self, message: m.OpenRun) -> None:
         from .screens.deploy import DeployScreen
 
-        self.push_screen(DeployScreen(message.key))
+        # a run started from a run's pane (verify after a deploy, a rollback) takes its
+        # place: `esc` goes back to where the first run was started, not through each log
+        if isinstance(self.screen, DeployScreen):
+            self.switch_screen(DeployScreen(message.key))
+        else:
+            self.push_screen(DeployScreen(message.key))
 
     def on_open_review_queue(self, message: m.OpenReviewQueue) -> None:
         from .screens.review import ReviewScreen

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from textual.notifications import Notification
+
 from ..core import events as ev
 
 _RUN_ENDS = ("deploy.finished", "deploy.cancelled", "deploy.interrupted", "rollback.finished",
@@ -71,3 +75,57 @@ def hook_warning(delivery) -> str:
     code = f"exit {delivery.exit_code}" if delivery.exit_code else delivery.status
     return f"hook {delivery.hook} for {delivery.event} #{delivery.seq}: {code}" + (
         f": {why}" if why else "")
+
+
+# ---- showing them: one toast per kind of news, never a pile ---------------------------------
+
+MAX_TOASTS = 3  # more than this at 80x24 and they crowd out what the user works on
+NARROW_TOASTS = 2  # below 81 columns
+
+
+@dataclass
+class Toast(Notification):
+    """A notification that knows how to read when it happens several times over."""
+
+    plural: str = ""  # "{n} items ticked": what `n` of these read as together
+    lead: str = ""  # what the message starts with ("checklist: "), counted or not
+    count: int = 1
+    base: str = ""  # the text of one of them (the message reads "… (×3)" once counted)
+
+    @property
+    def one(self) -> str:
+        return self.base or self.message
+
+
+def make_toast(message: str, title: str = "", severity: str = "information",
+               timeout: float = 5.0, plural: str = "") -> Toast:
+    """One line where it fits: the title leads the message (a toast's own title line
+    costs a row of the screen at 80x24); a list keeps the title on a line of its own."""
+    lead = "" if not title else (f"{title}\n" if "\n" in message else f"{title}: ")
+    return Toast(lead + message, "", severity, timeout, markup=False,  # type: ignore[arg-type]
+                 plural=plural, lead=lead)
+
+
+def coalesce(shown: list[Notification], new: Notification, limit: int = MAX_TOASTS
+             ) -> tuple[list[Notification], Notification]:
+    """(the notifications `new` replaces, what to show instead). News of the same kind
+    (same plural form, or the very same text) becomes one toast with a count; past
+    `limit` toasts the oldest go, errors last."""
+    plural = getattr(new, "plural", "")
+    same = [n for n in shown if n.severity == new.severity and (
+        (plural and getattr(n, "plural", "") == plural)
+        or (not plural and _one(n) == new.message))]
+    if same:
+        count = sum(getattr(n, "count", 1) for n in same) + 1
+        lead = getattr(new, "lead", "")
+        text = lead + plural.format(n=count) if plural else f"{new.message} (×{count})"
+        new = Toast(text, new.title, new.severity, new.timeout, markup=False,  # type: ignore[arg-type]
+                    plural=plural, lead=lead, count=count, base=_one(new))
+    rest = [n for n in shown if n not in same]
+    over = len(rest) + 1 - limit
+    dropped = sorted(rest, key=lambda n: (n.severity == "error", n.raised_at))[:max(0, over)]
+    return [*same, *dropped], new
+
+
+def _one(n: Notification) -> str:
+    return n.one if isinstance(n, Toast) else n.message

@@ -3,15 +3,18 @@
 A real sshd on 127.0.0.1, two fresh Unix accounts with no git identity, the README's
 bastion steps run literally as root, and then only what each engineer types over
 `ssh` (non-interactive, so umask 0022 and no profile): Alice opens, starts, picks and
-documents; Bob ticks items in Alice's hotfix; Alice submits; Bob approves and Alice
-cannot; Alice deploys over `ssh -tt` and loses her connection; Bob follows the log to
-the end; Bob's console, over `ssh -tt` in tmux at 80x24, shows Alice's new incident
-without a key press.
+documents; Bob ticks items in Alice's hotfix; Alice submits; Bob approves, signing
+with the key in the agent on his own machine, forwarded with `ssh -A` (signatures are
+required; without the agent his approval is refused), and Alice cannot; Alice deploys
+over `ssh -tt` and loses her connection; Bob follows the log to the end; Bob's console,
+over `ssh -tt` in tmux at 80x24, shows Alice's new incident without a key press.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -27,6 +30,7 @@ import pytest
 from tests.accounts import bastion_setup, make_team
 from tests.helpers import make_service_repo, wait_for
 from tests.sshd import Sshd, start_sshd
+from tests.sshkeys import Agent, make_key
 
 pytestmark = pytest.mark.e2e
 
@@ -37,6 +41,9 @@ i=1
 while [ $i -le {STEPS} ]; do echo "step $i of {STEPS}"; sleep 0.1; i=$((i + 1)); done
 """
 CONFIG = """\
+[approvals]
+signatures = "required"
+
 [scope]
 max_files = 5
 max_lines = 50
@@ -53,20 +60,24 @@ def bastion():
     team = next(gen)
     server = None
     try:
-        origin = make_service_repo(team.root / "origin", config=CONFIG,
-                                   extra={"ops/deploy.sh": DEPLOY})
+        # Bob's signing key lives on his own machine; the repository lists it as his.
+        signer = make_key(team.root / "bob-laptop" / "keys", "bob-signing")
+        origin = make_service_repo(team.root / "origin", config=CONFIG, extra={
+            "ops/deploy.sh": DEPLOY,
+            ".hotfix/allowed_signers": signer.allowed_line(team.bob.name)})
         shop = bastion_setup(team, origin.path)
         server = start_sshd(team)
-        yield team, server, shop, origin
+        yield team, server, shop, origin, signer
     finally:
         if server is not None:
             server.stop()
         gen.close()
 
 
-def over_ssh(server: Sshd, who, shop: Path, *args: str) -> subprocess.CompletedProcess:
+def over_ssh(server: Sshd, who, shop: Path, *args: str,
+             agent: Agent | None = None) -> subprocess.CompletedProcess:
     command = f"cd {shlex.quote(str(shop))} && hotfix " + " ".join(map(shlex.quote, args))
-    return server.run(who, command)
+    return server.run(who, command, agent=agent.socket if agent else None)
 
 
 def ok(res: subprocess.CompletedProcess) -> str:
@@ -88,8 +99,11 @@ class Console:
 
     def __init__(self, server: Sshd, who, shop: Path) -> None:
         self.socket = f"hotfix-ssh-{uuid.uuid4().hex[:8]}"
+        # The shell in the pane reaps ssh and prints how it ended: tmux's own record of
+        # a pane's exit (pane_dead_status) is sometimes never filled in (tmux 3.3a can
+        # leave the child a zombie), so the test reads the shell's line instead.
         command = shlex.join(server.argv(who, f"cd {shlex.quote(str(shop))} && hotfix",
-                                         tty=True))
+                                         tty=True)) + '; echo "console exit: $?"'
         env = {**server.client_env(), "TERM": "xterm-256color"}
         self.env = env
         self.tmux("new-session", "-d", "-x", "80", "-y", "24", "-s", "bob", command)
@@ -103,22 +117,21 @@ class Console:
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p", "-t", "bob")
 
-    def dead(self) -> tuple[bool, str]:
-        """(dead, how it ended). tmux marks the pane dead when its pty closes, which
-        can come before the process is reaped; until then the status is empty."""
-        shown = self.tmux("display-message", "-p", "-t", "bob",
-                          "#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}")
-        dead, status, signal = (shown.strip().split("|") + ["", ""])[:3]
-        if dead != "1" or not (status or signal):
-            return (False, "")
-        return (True, status or f"signal {signal}")
+    def everything(self) -> str:
+        """The screen and what scrolled off it (a dead pane's last lines are there)."""
+        return self.tmux("capture-pane", "-p", "-S", "-", "-t", "bob")
+
+    def exit_status(self) -> str | None:
+        """How ssh ended ("0", "255"...), once it has; None while it runs."""
+        found = re.search(r"^console exit: (\d+)$", self.everything(), re.MULTILINE)
+        return found.group(1) if found else None
 
     def close(self) -> None:
         self.tmux("kill-server")
 
 
 def test_two_engineers_on_one_bastion_over_ssh(bastion):
-    team, server, shop, origin = bastion
+    team, server, shop, origin, signer = bastion
     alice, bob = team.alice, team.bob
     db = shop / ".git" / "hotfix" / "hotfix.db"
 
@@ -138,9 +151,25 @@ def test_two_engineers_on_one_bastion_over_ssh(bastion):
     ok(over_ssh(server, bob, shop, "check", "HF-1", "1"))
     ok(over_ssh(server, bob, shop, "check", "HF-1", "2"))
 
-    # Alice submits; Bob approves; Alice cannot approve her own work.
+    # Alice submits. Bob approves: signatures are required, so without his agent the
+    # approval is refused with the fix; with the agent on his machine (his signing key
+    # added) forwarded by `ssh -A`, it is signed. Alice cannot approve her own work.
     ok(over_ssh(server, alice, shop, "submit", "HF-1"))
-    ok(over_ssh(server, bob, shop, "approve", "HF-1"))
+    unsigned = over_ssh(server, bob, shop, "approve", "HF-1")
+    assert unsigned.returncode == 1, unsigned
+    assert "SSH_AUTH_SOCK is not set" in unsigned.stderr and "ssh -A" in unsigned.stderr
+    laptop = Agent(team.root / "bob-laptop")
+    try:
+        laptop.add(signer)
+        ok(over_ssh(server, bob, shop, "approve", "HF-1", agent=laptop))
+    finally:
+        laptop.stop()
+    approval = json.loads(ok(over_ssh(server, alice, shop, "show", "HF-1", "--json"))
+                          )["approvals"][0]
+    assert approval["approver"] == bob.name
+    assert approval["signature"] == {"signed": True, "principal": bob.name,
+                                     "key_fingerprint": signer.fingerprint(), "valid": True,
+                                     "reason": None}
     own = over_ssh(server, alice, shop, "approve", "HF-1")
     assert own.returncode == 1 and own.stderr.startswith("error: "), own.stderr
     assert "Traceback" not in own.stderr
@@ -177,10 +206,12 @@ def test_two_engineers_on_one_bastion_over_ssh(bastion):
                  timeout=2.0)
         assert time.monotonic() - seen <= 2.0
         console.tmux("send-keys", "-t", "bob", "q")
-        dead, status = wait_for(lambda: console.dead()[0] and console.dead(),
-                                "the console to quit", timeout=15)
-        assert dead and status == "0", (status, console.screen())
-        assert "Traceback" not in console.screen()
+        try:
+            status = wait_for(console.exit_status, "the console to quit", timeout=15)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; screen:\n{console.everything()}") from None
+        assert status == "0", (status, console.everything())
+        assert "Traceback" not in console.everything()
     finally:
         console.close()
 
@@ -198,7 +229,8 @@ def test_two_engineers_on_one_bastion_over_ssh(bastion):
         res = over_ssh(server, who, shop, "doctor")
         assert res.returncode == 0, res.stdout + res.stderr
         assert "FAIL" not in res.stdout
-    ok(over_ssh(server, bob, shop, "audit", "verify"))
+    verified = json.loads(ok(over_ssh(server, bob, shop, "audit", "verify", "--json")))
+    assert verified["ok"] and verified["signatures"]["valid"] == 1, verified
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         actors = {a for (a,) in conn.execute("SELECT DISTINCT actor FROM audit_events")}

@@ -56,5 +56,6 @@ def test_the_install_line_puts_hotfix_on_path_and_the_hints_work(tmp_path):
         s for s in steps if s.split("#")[0].strip() != "hotfix")
     second = _bash(script, src, home)
     assert second.returncode == 0, (second.stdout[-2000:], second.stderr[-2000:])
-    assert "D-1: succeeded" in second.stdout
-    assert "D-3: succeeded" in second.stdout  # the rollback drill
+    assert "D-1: succeeded" in second.stdout  # staging first
+    assert "D-3: succeeded" in second.stdout  # then production
+    assert "D-5: succeeded" in second.stdout  # the rollback drill

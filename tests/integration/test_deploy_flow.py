@@ -194,7 +194,7 @@ def test_rollback_refused_while_a_run_is_in_progress(tmp_path):
     assert str(final.status) == "cancelled" and final.cancelled_by == "alice"
 
 
-def test_the_demo_deploys_to_production_end_to_end(tmp_path):
+def test_the_demo_goes_staging_then_verify_then_production(tmp_path):
     res = run_proc(["demo", "--dir", str(tmp_path / "demo"), "--no-tui"], cwd=tmp_path)
     assert res.code == 0, res.err
     repo = tmp_path / "demo" / "shop-checkout"
@@ -216,6 +216,16 @@ def test_the_demo_deploys_to_production_end_to_end(tmp_path):
         cli("check", "HF-1", n)
     cli("submit", "HF-1")
     cli("approve", "HF-1", actor="bob")
+    # the demo's release path: staging, verified there, before production
+    assert 'requires = ["staging"]' in (repo / ".hotfix.toml").read_text()
+    first = run_proc(["deploy", "HF-1", "--env", "production"], cwd=repo)
+    assert_one_line_error(first, 1, "production requires staging first")
+    assert os.readlink(current).startswith("releases/1.4.1-")
+    assert "staging now runs 1.4.2" in cli("deploy", "HF-1", "--env", "staging").out
+    assert "health check passed" in cli("verify", "HF-1", "--env", "staging").out
+    shown = cli("show", "HF-1", "--json").json()
+    assert shown["state"] == "deployed"
+    assert [(e["env"], e["state"]) for e in shown["environments"]] == [("staging", "passed")]
     out = cli("deploy", "HF-1", "--env", "production").out
     assert "is live" in out
     assert os.readlink(current).startswith("releases/1.4.2-")

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -128,8 +129,27 @@ def test_export_to_file_for_the_history_browser(record: Release, tmp_path: Path,
     path = services.export_to_file(ctx, "HF-1", folder)
     assert path == folder / "HF-1-record.md"
     assert path.read_text().startswith("# HF-1: Round tax to cents")
-    monkeypatch.chdir(folder.parent)
-    assert services.export_to_file(ctx, "HF-1") == Path(os.getcwd()) / "HF-1-record.md"
+    # by default, under the data directory: never in the checkout (git status stays clean)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.chdir(record.path)
+    default = services.export_to_file(ctx, "HF-1")
+    assert default == tmp_path / "data" / "hotfix-tui" / "records" / record.path.name / \
+        "HF-1-record.md"
+    assert default.read_text().startswith("# HF-1: Round tax to cents")
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=record.path,
+                            capture_output=True, text=True, check=True).stdout
+    assert "record" not in status, status
+    # or where [export] dir says (and a file path given is used as it is)
+    chosen = services.export_to_file(ctx, "HF-1", tmp_path / "elsewhere" / "hf1.md")
+    assert chosen == tmp_path / "elsewhere" / "hf1.md" and chosen.is_file()
+
+
+def test_export_dir_must_be_absolute(tmp_path: Path):
+    from hotfix_tui.config import ConfigError, parse_config
+
+    assert parse_config('[export]\ndir = "/srv/records"\n').export.dir == "/srv/records"
+    with pytest.raises(ConfigError, match=r"\.hotfix\.toml:2: export\.dir: must be an absolute"):
+        parse_config('[export]\ndir = "records"\n')
 
 
 def test_timeline_shows_every_event_and_the_notes(record: Release):

@@ -217,7 +217,8 @@ def test_chatops_bot_example_follows_events_and_resumes_after_a_restart(tmp_path
     proc, lines = start()
     try:
         approved_hotfix(svc)
-        wait_for(lambda: lines, what="the bot to speak")
+        # it spoke, and wrote down the place it reached (after speaking)
+        wait_for(lambda: lines and state.exists(), what="the bot to speak")
     finally:
         stop(proc)
     assert lines == ["HF-1 needs a review (from alice): hotfix approve HF-1\n"]

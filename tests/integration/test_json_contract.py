@@ -54,6 +54,10 @@ def _prepare(step_label: str, repo: Path) -> None:
             f.write("# local edit\n")
     elif step_label == "finish-abort":
         git(repo, "checkout", "-q", "--", "app/checkout.py")
+    elif step_label == "verify-record":  # the record, exported to a file
+        res = run(["export", "HF-1", "--format", "json", "-o",
+                   str(repo.parent / "HF-1-record.json")], cwd=repo)
+        assert res.code == 0, res.err
     elif step_label == "hooked-lock":
         with (repo / ".hotfix.toml").open("a") as f:
             f.write('\n[hooks]\n"environment.*" = ["true"]\n')
@@ -124,11 +128,16 @@ def _document_steps(alerts: Path) -> list[Step]:
         step("deploy-detach", "run.json", "deploy", "HF-1", "--env", "staging", "--detach"),
         step("cancel", "run.json", "cancel", "D-1"),
         step("log-follow-cancelled", "log-line.json", "log", "D-1", "--follow", code=4),
+        # the demo's release path: staging, verified there, before production
+        step("deploy-refused", "error.json", "deploy", "HF-1", "--env", "production", code=1),
+        step("deploy-staging", "run.json", "deploy", "HF-1", "--env", "staging"),
+        step("verify-staging", "run.json", "verify", "HF-1", "--env", "staging"),
         step("deploy", "run.json", "deploy", "HF-1", "--env", "production"),
-        step("log", "run-log.json", "log", "D-2"),
-        step("log-follow", "log-line.json", "log", "D-2", "--follow"),
+        step("log", "run-log.json", "log", "D-4"),
+        step("log-follow", "log-line.json", "log", "D-4", "--follow"),
         step("deploys", "run-list.json", "deploys"),
         step("status", "environment-list.json", "status"),
+        step("status-hotfix", "environment-list.json", "status", "--hotfix", "HF-1"),
         step("verify", "run.json", "verify", "HF-1", "--env", "production"),
         step("verify-item", "verify-items.json", "verify", "HF-1", "--env", "production",
              "--item", "1"),
@@ -139,6 +148,8 @@ def _document_steps(alerts: Path) -> list[Step]:
         *[step(f"check-3-{n}", None, "check", "HF-3", str(n)) for n in (1, 2, 3)],
         step("submit-3", None, "submit", "HF-3"),
         step("approve-3", None, "approve", "HF-3", actor="bob"),
+        step("deploy-3-staging", None, "deploy", "HF-3", "--env", "staging"),
+        step("verify-3-staging", None, "verify", "HF-3", "--env", "staging"),
         step("deploy-3", None, "deploy", "HF-3", "--env", "production"),
         step("finish-blocked", "finish-result.json", "finish", "HF-3", "--skip-verify",
              "drill", code=1),
@@ -147,6 +158,8 @@ def _document_steps(alerts: Path) -> list[Step]:
              "--reason", "the release team ran it"),
         step("timeline", "timeline.json", "timeline", "INC-2"),
         step("export", "record.json", "export", "HF-1"),
+        step("verify-record", "verify-record.json", "verify-record",
+             str(alerts.parent / "HF-1-record.json")),
         step("audit", "audit-verify.json", "audit", "verify"),
         # whether doctor passes depends on the machine (tmux, TERM); its document does not
         step("doctor", "doctor.json", "doctor", code=-1),
@@ -247,6 +260,23 @@ def test_the_checks_catch_an_empty_string_and_an_undeclared_key(documents):
     env = dict(status["items"][0], lock_reason="")
     assert any("lock_reason" in p for p in problems({**status, "items": [env]},
                                                      "environment-list.json"))
+
+
+def test_status_says_where_a_hotfix_stands_on_its_release_path(documents):
+    plain = documents["status"][0]["items"]
+    assert [e["env"] for e in plain] == ["staging", "production"]  # promotion order
+    assert all(e["path"] is None for e in plain)
+    assert plain[1]["requires"] == ["staging"] and plain[1]["min_soak_s"] == 0
+    staging, production = documents["status-hotfix"][0]["items"]
+    assert (staging["hotfix"], staging["verification"]) == ("HF-1", "passed")
+    assert staging["path"]["state"] == "passed" and staging["path"]["next"] is False
+    assert production["path"]["state"] == "pending" and production["path"]["next"] is True
+    assert production["path"]["needs"] == ["verify it (hotfix verify HF-1 --env production)"]
+    assert production["path"]["verification"]["deploy"] == "D-4"
+    refused = documents["deploy-refused"][0]["error"]
+    assert refused["reasons"] == ["production requires staging first: the deploy of HF-1 to "
+                                  "staging was cancelled (D-1); deploy it there again (hotfix "
+                                  "deploy HF-1 --env staging)"]
 
 
 def test_absent_values_are_null_not_empty(documents):

@@ -64,7 +64,19 @@ async def test_deploy_shows_the_live_log_then_verify(tmp_path, monkeypatch):
         await settle(pilot)
         await pilot.press("d")
         assert await wait_for(pilot, lambda: _name(app) == "DeployModal")
-        app.screen.query_one("#env", Select).value = "staging"
+        # promotion order, staging (the next one) preselected; production says what it needs
+        env = app.screen.query_one("#env", Select)
+        assert [str(v) for _, v in env._options] == ["staging", "production"]
+        assert env.value == "staging"
+        env.value = "production"
+        await settle(pilot)
+        text = screen_text(app)
+        assert "production  requires staging first" in text  # the list says what it needs
+        flat = " ".join(text.replace("█", " ").split())  # the modal wraps long lines
+        assert "refused: production requires staging first: HF-1 has not been deployed to " \
+               "staging (hotfix deploy HF-1 --env staging)" in flat
+        assert app.screen.query_one("#confirm").disabled
+        env.value = "staging"
         await settle(pilot)
         assert "staging: runs 1.4.1 now → 1.4.2" in screen_text(app)
         assert "deploy-staging.sh" in screen_text(app)
@@ -80,7 +92,30 @@ async def test_deploy_shows_the_live_log_then_verify(tmp_path, monkeypatch):
         assert await wait_for(pilot, lambda: _name(app) == "DeployScreen" and
                               "verify" in screen_text(app) and
                               "health check passed" in screen_text(app), timeout=20)
-    assert cli("show", "HF-1", "--json").json()["state"] == "verified"
+        # verified on staging only: the hotfix itself is verified once production is
+        shown = cli("show", "HF-1", "--json").json()
+        assert shown["state"] == "deployed"
+        assert {e["env"]: e["state"] for e in shown["environments"]} == {"staging": "passed"}
+        # back on the hotfix: production is next, and preselected
+        await pilot.press("escape", "escape")
+        assert await wait_for(pilot, lambda: _name(app) == "HotfixScreen"
+                              and "staging verified" in screen_text(app))
+        await pilot.press("d")
+        assert await wait_for(pilot, lambda: _name(app) == "DeployModal")
+        assert app.screen.query_one("#env", Select).value == "production"
+        assert not app.screen.query_one("#confirm").disabled
+        await pilot.click("#confirm")
+        assert await wait_for(pilot, lambda: _name(app) == "DeployScreen"
+                              and "succeeded" in screen_text(app), timeout=30)
+        await pilot.press("escape")
+        assert await wait_for(pilot, lambda: _name(app) == "HotfixScreen"
+                              and "production verify pending" in screen_text(app))
+        # `v` on the hotfix verifies where verification is awaited: production
+        await pilot.press("v")
+        assert await wait_for(pilot, lambda: _name(app) == "VerifyModal")
+        assert "Verify HF-1 on production" in screen_text(app)
+        assert "Checkout error rate back to baseline" in screen_text(app)
+    assert cli("show", "HF-1", "--json").json()["state"] == "deployed"
 
 
 async def test_rollback_through_the_modal(svc, monkeypatch):
@@ -95,7 +130,7 @@ async def test_rollback_through_the_modal(svc, monkeypatch):
         text = screen_text(app)
         assert "now running   1.4.2" in text and "goes back to  1.4.1" in text
         assert "local-symlink" in text
-        assert app.focused.id == "cancel"
+        assert app.focused.id == "typed"  # it asks for input: typing goes there at once
         app.screen.query_one("#typed", Input).value = "prod"
         app.screen.query_one("#reason", Input).value = "error rate up"
         await pilot.click("#confirm")

@@ -307,12 +307,20 @@ async def test_keys_can_be_remapped_by_binding_id(shop, monkeypatch, tmp_path):
 
 async def test_the_command_palette_lists_actions_with_their_reasons(shop, monkeypatch):
     ctx = make_ctx(shop.path, "alice", monkeypatch)
-    app = HotfixApp(ctx, readonly=True)
+    app = HotfixApp(ctx)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         commands = {c.title: c.help for c in app.get_system_commands(app.screen)}
         assert "New hotfix" in commands and "Review queue" in commands
-        assert "unavailable: read-only" in commands["New hotfix"]
+        assert "unavailable" not in commands["New hotfix"]
+        assert "unavailable: no environments configured" in commands["Rollback"]
+    # a read-only console offers no change at all, not even dimmed
+    app = HotfixApp(make_ctx(shop.path, "alice", monkeypatch), readonly=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        commands = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        assert "Review queue" in commands and "History" in commands
+        assert not {"New hotfix", "Rollback", "Mitigate", "Unlock"} & set(commands)
 
 
 def test_toasts_concern_the_acting_user():
@@ -420,8 +428,8 @@ async def test_a_refused_submit_lists_every_reason(shop, monkeypatch):
         screen.run_service("submit", lambda: services.submit(ctx, "HF-1"))
         await settle(pilot)
         message = next(str(n.message) for n in app._notifications
-                       if "refused" in str(n.title))
-        lines = message.split("\n")
+                       if str(n.message).startswith("submit refused\n"))
+        lines = message.split("\n")[1:]
         assert len(lines) >= 5 and all(ln.startswith("• ") for ln in lines)
         assert any("why is empty" in ln for ln in lines)
 
@@ -446,3 +454,23 @@ async def test_keys_typed_in_one_burst_after_slash_land_in_the_filter(shop, monk
         await settle(pilot)
         assert app.screen.query_one("#filter", Input).value == "cart"
         assert isinstance(app.focused, Input)
+
+
+async def test_a_console_opened_after_an_approval_does_not_announce_it(shop, monkeypatch):
+    """What happened before the console opened is history, not news: no toast for it;
+    what happens after still is."""
+    _ready_hotfix(shop)
+    assert shop.cli("submit", "HF-1").code == 0
+    assert shop.cli("approve", "HF-1", actor="bob").code == 0
+    ctx = make_ctx(shop.path, "alice", monkeypatch)
+    app = HotfixApp(ctx, watch_interval=0.1)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert shop.cli("incident", "note", "INC-1", "looking", actor="carol").code == 0
+        assert await wait_for(pilot, lambda: app.screen.data is not None)
+        # the watcher has looked since (a later change arrived as a reload) ...
+        assert shop.cli("incident", "open", "--title", "Later", "--sev", "3",
+                        actor="carol").code == 0
+        assert await wait_for(pilot, lambda: "Later" in screen_text(app))
+        texts = [str(n.message) for n in app._notifications]
+        assert not any("approved by bob" in t for t in texts), texts

@@ -42,9 +42,8 @@ def _submit(ctx):
 
 
 def _finish(ctx):
-    hf = _hf(ctx)
-    return refusals.finish(hf.key, hf.state, needs_retroactive=hf.needs_retroactive_approval,
-                           shipped=None, gate_env=PROD)
+    with ctx.reading() as store:
+        return refusals.finish(ctx, store, store.one("SELECT * FROM hotfixes WHERE id = 1"))
 
 
 # action → (world, actor, screen, the CLI's arguments, the refusal source's reasons)

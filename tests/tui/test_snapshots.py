@@ -1,4 +1,5 @@
-"""Snapshots of the main screens at 80x24 and 160x48, on fixed data with frozen time.
+"""Snapshots of the main screens at 80x24, 60x20 and 160x48, on fixed data with frozen
+time.
 
 Update on purpose with `pytest tests/tui/test_snapshots.py --snapshot-update` and review
 the SVG diff.
@@ -15,7 +16,7 @@ from hotfix_tui.tui.app import HotfixApp
 from tests.helpers import make_service_repo
 from tests.tui.conftest import FROZEN, TUI_CONFIG, settle
 
-SIZES = [(80, 24), (160, 48)]
+SIZES = [(80, 24), (60, 20), (160, 48)]
 FIXED_DATE = "2026-11-20T10:00:00+00:00"
 
 
@@ -116,3 +117,60 @@ def test_help(snap_compare, world, size):
         await settle(pilot)
 
     assert snap_compare(_app(world), terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_help_in_a_readonly_console(snap_compare, world, size):
+    """Only what a read-only console offers: no write key in the footer or the help."""
+    from hotfix_tui.tui.screens.hotfix import HotfixScreen
+
+    async def ready(pilot):
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+
+    repo, ctx, clock = world
+    clock.frozen = True
+    app = HotfixApp(ctx("carol"), readonly=True, start_screen=HotfixScreen("HF-1"),
+                    watch_interval=3600)
+    assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_a_row_in_full(snap_compare, world, size):
+    async def ready(pilot):
+        await settle(pilot)
+        await pilot.press("down", "i")
+        await settle(pilot)
+
+    assert snap_compare(_app(world), terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_an_input_dialog_with_text_typed(snap_compare, world, size):
+    """Reject's comment: the dialog opens in its input, the text typed is there and the
+    input shows it has focus."""
+    from hotfix_tui.tui.screens.hotfix import HotfixScreen
+
+    async def ready(pilot):
+        await settle(pilot)
+        await pilot.press("x", *"needs a test")
+        await settle(pilot)
+
+    app = _app(world, "bob", start=lambda: HotfixScreen("HF-1"))
+    assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_ticks_become_one_toast_above_the_footer(snap_compare, world, size):
+    """Both manual items ticked on the draft's Scope tab: one toast, above the footer,
+    the checklist and the reasons left readable."""
+    from hotfix_tui.tui.screens.hotfix import HotfixScreen
+
+    async def ready(pilot):
+        await settle(pilot)
+        await pilot.press("2", "space", "j", "space")
+        await settle(pilot)
+
+    app = _app(world, "alice", start=lambda: HotfixScreen("HF-2"))
+    assert snap_compare(app, terminal_size=size, run_before=ready)

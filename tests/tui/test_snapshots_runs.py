@@ -1,7 +1,10 @@
-"""Snapshots at 80x24 of the deploy pane (running, failed, interrupted), the rollback modal,
-the history browser with a filter and the command log, on fixed data and frozen time."""
+"""Snapshots of the deploy pane (running, failed, interrupted, wrapped), the rollback, deploy
+and verify dialogs, the history browser with a filter and the command log, at 80x24 (and
+60x20 and 160x48 where the layout changes), on fixed data and frozen time."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 
@@ -26,6 +29,7 @@ checklist = ["Root cause understood"]
 [environments.production]
 deploy = ["./ops/deploy.sh", "{version}", "{short_sha}"]
 verify = ["./ops/healthcheck.sh"]
+verify_items = ["Checkout error rate back to baseline"]
 
 [environments.staging]
 deploy = ["./ops/deploy.sh", "{version}", "{short_sha}"]
@@ -34,8 +38,6 @@ SCRIPT = "#!/bin/sh\necho deploying $1\n"
 
 
 def at(seconds: int) -> str:
-    from datetime import timedelta
-
     return (FROZEN + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
@@ -47,7 +49,9 @@ def runs_world(tmp_path, monkeypatch):
                             extra={"ops/deploy.sh": SCRIPT, "ops/healthcheck.sh": SCRIPT})
     repo = svc.path
     monkeypatch.setenv("HOTFIX_ACTOR", "alice")
-    ctx = services.open_context(repo=repo, clock=lambda: FROZEN)
+    # the console looks 4 s after the runs started: the running staging deploy is 4 s
+    # into the 8 s its one earlier success took
+    ctx = services.open_context(repo=repo, clock=lambda: FROZEN + timedelta(seconds=4))
     inc = services.open_incident(ctx, "Checkout totals wrong", 1, "checkout")
     services.start_hotfix(ctx, inc.key, "Fix checkout total ignoring quantity")
     services.pick(ctx, "HF-1", [svc.fix])
@@ -88,6 +92,7 @@ def runs_world(tmp_path, monkeypatch):
              ("out", "x" * 40 + " (line cut at 64 KiB)", 1),
              ("out", "payload: caf\ufffd au lait", 2)]
     ok = run("production", "deploy", "succeeded", steps + [("sys", "exit 0", 0)], exit_code=0)
+    run("staging", "deploy", "succeeded", steps[:6] + [("sys", "exit 0", 0)], exit_code=0)
     failed = run("staging", "deploy", "failed",
                  steps[:4] + [("err", "error: readiness probe failed on checkout-3", 0),
                               ("sys", "exit 1", 0)], exit_code=1)
@@ -107,6 +112,10 @@ async def _ready(pilot):
     await settle(pilot)
 
 
+SIZES = [(80, 24), (60, 20), (160, 48)]
+IDS = {"ids": lambda s: f"{s[0]}x{s[1]}"}
+
+
 @pytest.mark.parametrize("which", ["running", "failed", "interrupted"])
 def test_deploy_pane(snap_compare, runs_world, which):
     from hotfix_tui.tui.screens.deploy import DeployScreen
@@ -116,7 +125,46 @@ def test_deploy_pane(snap_compare, runs_world, which):
     assert snap_compare(app, terminal_size=(80, 24), run_before=_ready)
 
 
-def test_rollback_modal(snap_compare, runs_world):
+@pytest.mark.parametrize("size", SIZES, **IDS)
+def test_deploy_pane_running_with_its_estimate(snap_compare, runs_world, size):
+    from hotfix_tui.tui.screens.deploy import DeployScreen
+
+    app = _app(runs_world, DeployScreen(runs_world[2]["running"], poll=3600))
+    assert snap_compare(app, terminal_size=size, run_before=_ready)
+
+
+@pytest.mark.parametrize("size", SIZES, **IDS)
+def test_deploy_pane_wrapped(snap_compare, runs_world, size):
+    from hotfix_tui.tui.screens.deploy import DeployScreen
+
+    async def ready(pilot):
+        await settle(pilot)
+        await pilot.press("w")
+        await settle(pilot)
+
+    app = _app(runs_world, DeployScreen(runs_world[2]["ok"], poll=3600))
+    assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES, **IDS)
+def test_dashboard_with_a_run_in_progress(snap_compare, runs_world, size):
+    from hotfix_tui.tui.screens.dashboard import DashboardScreen
+
+    assert snap_compare(_app(runs_world, DashboardScreen()), terminal_size=size,
+                        run_before=_ready)
+
+
+@pytest.mark.parametrize("size", SIZES, **IDS)
+def test_a_readonly_dashboard(snap_compare, runs_world, size):
+    """No Rollback button on the strip, no write key in the footer, a read-only banner."""
+    from hotfix_tui.tui.screens.dashboard import DashboardScreen
+
+    assert snap_compare(_app(runs_world, DashboardScreen(), readonly=True),
+                        terminal_size=size, run_before=_ready)
+
+
+@pytest.mark.parametrize("size", SIZES, **IDS)
+def test_rollback_modal(snap_compare, runs_world, size):
     async def ready(pilot):
         await settle(pilot)
         await pilot.press("R")
@@ -124,11 +172,37 @@ def test_rollback_modal(snap_compare, runs_world):
 
     from hotfix_tui.tui.screens.dashboard import DashboardScreen
 
-    assert snap_compare(_app(runs_world, DashboardScreen()), terminal_size=(80, 24),
+    assert snap_compare(_app(runs_world, DashboardScreen()), terminal_size=size,
                         run_before=ready)
 
 
-def test_history_with_a_filter(snap_compare, runs_world):
+@pytest.mark.parametrize("size", SIZES, **IDS)
+@pytest.mark.parametrize("dialog", ["deploy", "verify"])
+def test_deploy_and_verify_dialogs(snap_compare, runs_world, size, dialog):
+    """The deploy dialog starts in its environment list, the verify dialog in its items:
+    the focused input is marked."""
+    from hotfix_tui.tui.flows.runs import DeployModal, VerifyModal
+    from hotfix_tui.tui.screens.hotfix import HotfixScreen
+
+    repo, ctx, _ = runs_world
+
+    async def ready(pilot):
+        await settle(pilot)
+        if dialog == "deploy":
+            previews = {env: services.deploy_preview(ctx, "HF-1", env, False)
+                        for env in ("production", "staging")}
+            pilot.app.push_screen(DeployModal("HF-1", previews))
+        else:
+            items = services.verify_items(ctx, "HF-1", "production")
+            pilot.app.push_screen(VerifyModal("HF-1", "production", items, True))
+        await settle(pilot)
+
+    app = _app(runs_world, HotfixScreen("HF-1"))
+    assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES, **IDS)
+def test_history_with_a_filter(snap_compare, runs_world, size):
     from hotfix_tui.tui.screens.history import HistoryScreen
 
     async def counted(pilot):
@@ -137,7 +211,7 @@ def test_history_with_a_filter(snap_compare, runs_world):
             await settle(pilot, rounds=1)
 
     app = _app(runs_world, HistoryScreen("state:in_review quantity"), readonly=True)
-    assert snap_compare(app, terminal_size=(80, 24), run_before=counted)
+    assert snap_compare(app, terminal_size=size, run_before=counted)
 
 
 def test_command_log(snap_compare, runs_world):

@@ -20,6 +20,18 @@ def test_template_parses_to_the_defaults():
     cfg = parse_config(TEMPLATE)
     assert cfg.hotfix == Config().hotfix
     assert cfg.scope == Config().scope
+    assert cfg.approvals == Config().approvals and cfg.identity == Config().identity
+
+
+def test_signature_settings():
+    cfg = parse_config('[approvals]\nsignatures = "required"\n'
+                       'allowed_signers = "ops/approvers"\n'
+                       '[identity]\nsigning_key = "keys/approver.pub"\n')
+    assert cfg.approvals.signatures == "required"
+    assert cfg.approvals.allowed_signers == "ops/approvers"
+    assert cfg.identity.signing_key == "keys/approver.pub"
+    assert Config().approvals.signatures == "optional"
+    assert Config().approvals.allowed_signers == ".hotfix/allowed_signers"
 
 
 def test_environments():
@@ -42,6 +54,11 @@ def test_environments():
     ('[environments."bad name"]\n', "environment names"),
     ('[scope]\nforbidden = "x"\n', "scope.forbidden"),
     ('[identity]\nallow_override = "yes"\n', "must be true or false"),
+    ('[approvals]\nsignatures = "always"\n', "approvals.signatures: must be one of off"),
+    ('[approvals]\nallowed_signers = "/etc/allowed"\n', "approvals.allowed_signers"),
+    ('[approvals]\nallowed_signers = "../outside"\n', "approvals.allowed_signers"),
+    ('[approvals]\nallowed_signers = ""\n', "approvals.allowed_signers"),
+    ('[identity]\nsigning_key = 3\n', "identity.signing_key: must be a string"),
 ])
 def test_errors_name_the_key(text, needle):
     with pytest.raises(ConfigError, match=needle.replace(".", r"\.")):

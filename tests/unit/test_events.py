@@ -49,8 +49,18 @@ def test_the_end_of_a_run(action, status, name):
     assert e.to_json()["data"]["exit_code"] == (2 if status == "failed" else None)
 
 
+@pytest.mark.parametrize("action", ["hotfix.verified", "verify.passed"])
+def test_verified_on_an_environment_is_one_event_whether_or_not_it_was_the_gate(action):
+    """`hotfix.verified` (the gate environment: the hotfix is verified) and `verify.passed`
+    (an environment before it) both tell hooks the same thing: verified on `env`."""
+    [e] = events.derive(audit(action, entity="hotfix", key="HF-1", after={
+        "env": "staging", "sha": "abc", "version": "1.4.2"}))
+    assert (e.name, e.env, e.data) == ("verify.passed", "staging", {})
+    assert e.summary == "HF-1 verified on staging by alice"
+
+
 @pytest.mark.parametrize("action", [
-    "verify.succeeded",  # verify.passed comes with the hotfix being verified
+    "verify.succeeded",  # verify.passed comes with the verification on its environment
     "verify.cancelled", "verify.started", "deploy.cancel_requested", "deploy.orphan_stopped",
     "hotfix.edited", "checklist.checked", "incident.note", "finish.ported",
     "environment.deployed", "hotfix.state", "approval.approved",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from ... import services
 from ..widgets.common import clean
 from ..widgets.confirm import ConfirmModal, PromptModal
@@ -15,6 +17,9 @@ def approval_summary(detail) -> str:
              f"head sha  {hf.head_sha}"]
     if detail.binding is not None:
         lines.append(f"tree sha  {detail.binding.tree_sha}")
+    if detail.signing:
+        lines += textwrap.wrap(f"signature {detail.signing}", width=72,
+                               subsequent_indent=" " * 10)
     if detail.scope:
         lines += _diffstat(detail.scope)
     lines.append("checklist:")

@@ -3,6 +3,7 @@ cancel. Each opens a confirmation that states exactly what will happen."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -24,20 +25,45 @@ from .common import in_thread
 
 
 class DeployModal(Modal[str | None]):
-    """Choose the environment; see what it runs now, what it will run, and the command."""
+    """Choose the environment, listed in promotion order with where the hotfix stands on
+    each, the next one preselected; see what it runs now, what it will run, and the
+    command. Starts in the environment list (`space` opens it); `enter` there deploys."""
 
     def __init__(self, key: str, previews: dict) -> None:
         super().__init__()
         self.key = key
         self.previews = previews
 
+    def _first(self) -> str:
+        """The next environment of the release path (refused or not: the modal says what
+        it still needs), else the first that takes the hotfix."""
+        ps = list(self.previews.values())
+        pick = next((p for p in ps if p.next), None) or \
+            next((p for p in ps if not p.blockers), ps[0])
+        return pick.env
+
     def compose(self) -> ComposeResult:
+        width = max(len(n) for n in self.previews) + 2
         with Vertical(classes="modal"):
             yield Label(f"Deploy {self.key}", classes="modal-title", markup=False)
-            yield Select([(name, name) for name in self.previews], allow_blank=False,
-                         value=next(iter(self.previews)), id="env")
+            yield Select([(Text(f"{name:<{width}}{clean(p.summary)}"), name)
+                          for name, p in self.previews.items()],
+                         allow_blank=False, value=self._first(), id="env")
+            yield Static(self._path(), id="path")
             yield Static("", id="summary", markup=False)
+            yield Static("enter deploys · space opens the list · esc cancels",
+                         classes="status-line", markup=False)
             yield buttons(Button("Deploy", id="confirm", variant="warning"))
+
+    def _path(self) -> Text:
+        """Every environment at a glance: `staging: ready to deploy → production: …`."""
+        text = Text()
+        for i, (name, p) in enumerate(self.previews.items()):
+            if i:
+                text.append(" → ", style="dim")
+            text.append(f"{name}: ", style="bold")
+            text.append(clean(p.summary), style="green" if not p.blockers else "dim")
+        return text
 
     def on_mount(self) -> None:
         self._summary()
@@ -55,6 +81,13 @@ class DeployModal(Modal[str | None]):
         self.query_one("#summary", Static).update("\n".join(clean(x) for x in lines))
         self.query_one("#confirm", Button).disabled = bool(p.blockers)
 
+    def why_disabled(self) -> str:
+        p = self.previews[self.query_one("#env", Select).value]
+        return "refused: " + "; ".join(p.blockers)
+
+    def problem(self, text: str) -> None:
+        self.notify(text, severity="warning", title="Deploy")
+
     @on(Button.Pressed, "#confirm")
     def _go(self) -> None:
         self.dismiss(self.query_one("#env", Select).value)
@@ -65,13 +98,7 @@ def start_deploy(screen, hf, break_glass: bool = False) -> None:
     ctx = screen.ctx
 
     def previews() -> dict:
-        out = {}
-        names = list(ctx.config.env_names)
-        prod = ctx.config.hotfix.production_env
-        names.sort(key=lambda n: n != prod)
-        for name in names:
-            out[name] = services.deploy_preview(ctx, hf.key, name, break_glass)
-        return out
+        return {p.env: p for p in services.deploy_previews(ctx, hf.key, break_glass)}
 
     def opened(data) -> None:
         if not data:
@@ -86,7 +113,8 @@ def start_deploy(screen, hf, break_glass: bool = False) -> None:
     def _go(env: str, reason: str | None, seen: str) -> None:
         screen.run_service("deploy", lambda: services.deploy(ctx, hf.key, env, reason, seen),
                            success=f"{hf.key}: deploy to {env} started",
-                           after=lambda d: screen.post_message(OpenRun(d.key)))
+                           after=lambda d: screen.post_message(OpenRun(d.key)),
+                           navigates=True)
 
     in_thread(screen, previews, opened)
 
@@ -99,6 +127,8 @@ def _break_glass_modal(screen, hf, previews: dict) -> None:
             f"command: {' '.join(p.argv)}\n"
             "This is recorded and flagged everywhere; an approval after the fact is required "
             "before the hotfix can be finished.")
+    if p.bypassed:
+        body += "\nIt bypasses the release path: " + "; ".join(p.bypassed)
     if p.blockers:
         body += "\nrefused now: " + "; ".join(p.blockers)
 
@@ -107,14 +137,18 @@ def _break_glass_modal(screen, hf, previews: dict) -> None:
             screen.run_service("break-glass deploy",
                                lambda: services.deploy(screen.ctx, hf.key, p.env, reason, p.sha),
                                success=f"{hf.key}: BREAK-GLASS deploy to {p.env} started",
-                               after=lambda d: screen.post_message(OpenRun(d.key)))
+                               after=lambda d: screen.post_message(OpenRun(d.key)),
+                               navigates=True)
 
     screen.app.push_screen(TypedConfirmModal(f"Break-glass deploy of {hf.key}", body, p.env,
                                              "Deploy without approval"), done)
 
 
 class VerifyModal(Modal[dict | None]):
-    """Tick the manual verification items and (if configured) run the check."""
+    """Tick the manual verification items and (if configured) run the check. Starts in
+    the items: `space` ticks, `enter` runs the check (saves the ticks without one).
+    Without items it starts on its action (running a check changes nothing deployed),
+    so `enter` runs the check there too, never a silent cancel."""
 
     def __init__(self, key: str, env: str, items, has_check: bool) -> None:
         super().__init__()
@@ -122,13 +156,17 @@ class VerifyModal(Modal[dict | None]):
         self.env = env
         self.items = items
         self.has_check = has_check
+        if not items:
+            self.FOCUS = "#run" if has_check else "#save"
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal"):
             yield Label(f"Verify {self.key} on {self.env}", classes="modal-title",
                         markup=False)
             if self.items:
-                yield Label("Manual checks (space ticks):")
+                yield Label("Manual checks (space ticks; enter "
+                            + ("runs the check):" if self.has_check else "saves):"),
+                            markup=False)
                 yield SelectionList(*[(i.text, i.n, i.checked) for i in self.items],
                                     id="items")
             yield Static("The verify command runs as its own run with a live log."
@@ -143,6 +181,12 @@ class VerifyModal(Modal[dict | None]):
             return set()
         return set(self.query_one("#items", SelectionList).selected)
 
+    def submit(self) -> None:
+        if self.has_check:
+            self._run()
+        else:
+            self._save()
+
     @on(Button.Pressed, "#save")
     def _save(self) -> None:
         self.dismiss({"ticks": self._ticks(), "run": False})
@@ -153,6 +197,8 @@ class VerifyModal(Modal[dict | None]):
 
 
 def start_verify(screen, hf, hotfix_key: str | None = None, env: str | None = None) -> None:
+    """Verify the hotfix on `env` (from the hotfix screen: the environment awaiting
+    verification; from the deploy pane: the run's)."""
     ctx = screen.ctx
     key = hotfix_key or hf.key
     env = env or ctx.config.hotfix.production_env
@@ -186,7 +232,7 @@ def start_verify(screen, hf, hotfix_key: str | None = None, env: str | None = No
                 screen.post_message(OpenRun(run.key))
 
         screen.run_service("verify", work_fn, success=f"{key}: verification updated",
-                           after=after)
+                           after=after, navigates=True)
 
     in_thread(screen, gather, opened)
 
@@ -210,7 +256,7 @@ def start_rollback(screen, env: str) -> None:
                     "rollback", lambda: services.rollback(
                         ctx, pv.env, reason, expected=(pv.current_sha, pv.target_sha)),
                     success=f"{pv.env}: rolling back to {pv.target_version}; locked",
-                    after=lambda d: screen.post_message(OpenRun(d.key)))
+                    after=lambda d: screen.post_message(OpenRun(d.key)), navigates=True)
 
         screen.app.push_screen(TypedConfirmModal(f"Rollback {pv.env}", body, pv.env,
                                                  "Roll back"), done)
@@ -226,6 +272,23 @@ def start_unlock(screen, env: str) -> None:
 
     screen.app.push_screen(PromptModal(f"Unlock {env}",
                                        "What addressed the cause? (recorded)", "Unlock"), done)
+
+
+def start_lock(screen, env: str, current=None) -> None:
+    """Lock an environment: nothing deploys there until someone unlocks it with a reason."""
+    body = (f"Nothing deploys to {env} while it is locked; rollback stays possible. "
+            "Whoever unlocks it gives a reason too.")
+    if current is not None and current.locked:
+        body += (f"\n{env} is already locked by {clean(current.locked_by)}: "
+                 f"{clean(current.lock_reason)}; locking again replaces that reason.")
+
+    def done(reason: str | None) -> None:
+        if reason:
+            screen.run_service("lock", lambda: services.lock(screen.ctx, env, reason),
+                               success=f"{env} locked")
+
+    screen.app.push_screen(PromptModal(f"Lock {env}", "Why? (recorded, shown on the lock)",
+                                       "Lock", body=body), done)
 
 
 def confirm_cancel(screen, d: Deploy) -> None:

@@ -10,7 +10,8 @@ from textual.widgets import DataTable, Footer, Header, Static
 from ... import services
 from ...clock import parse_iso
 from ..base import BaseScreen
-from ..widgets.common import add_columns, clean, state
+from ..widgets.columns import Column
+from ..widgets.common import clean, state
 from ..widgets.filtered import FilteredTable
 
 
@@ -21,13 +22,13 @@ class CommandLogScreen(BaseScreen):
         yield Header()
         yield Static("Commands this console ran (newest first)", id="detail-line",
                      markup=False)
-        yield FilteredTable("commands", "/ filter commands")
+        yield FilteredTable("commands", "/ filter commands", columns=(
+            Column("what"), Column("exit"), Column("time"),
+            Column("command", flex=True, min=20)))
         yield Footer()
 
     def on_mount(self) -> None:
-        t = self.query_one("#commands", DataTable)
-        add_columns(t, ("what", 6), ("exit", 10), ("time", 7), ("command", 120))
-        self.set_focus(t)
+        self.set_focus(self.query_one("#commands", DataTable))
 
     def fetch(self):
         out = []

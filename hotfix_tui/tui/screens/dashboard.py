@@ -18,12 +18,28 @@ from ...core.models import HotfixState, IncidentStatus
 from ...services import refusals
 from ...services.views import Dashboard
 from ..base import BaseScreen
-from ..flows.runs import start_rollback, start_unlock
+from ..flows.runs import start_lock, start_rollback, start_unlock
 from ..messages import OpenHistory, OpenHotfix, OpenIncident, OpenReviewQueue, StartHotfix
-from ..widgets.common import add_columns, clean, outcome_mark, plain, sev, state
+from ..widgets.columns import Column
+from ..widgets.common import (
+    VERIFICATION_MARK,
+    clean,
+    mark_of,
+    outcome_mark,
+    plain,
+    sev,
+    state,
+)
 from ..widgets.confirm import ConfirmModal
+from ..widgets.envstrip import env_line
 from ..widgets.filtered import FilteredTable
 from ..widgets.incident_form import OpenIncidentModal
+
+# Keys are never cut; the title takes the rest; below ~70 columns `who`, then `info` go
+# (the detail line under the table says both for the selected row).
+BOARD = (Column("sev"), Column("key"), Column("state"), Column("age"),
+         Column("who", drop=2, most=12), Column("info", drop=1, most=16),
+         Column("title", flex=True, min=16))
 
 # Why an incident action is refused for the selected incident: the services' own rules.
 INCIDENT_ACTIONS = {
@@ -44,13 +60,14 @@ class DashboardScreen(BaseScreen):
         Binding("h", "history", "History", id="history"),
         Binding("R", "rollback", "Rollback", id="rollback"),
         Binding("u", "unlock", "Unlock", id="unlock", show=False),
+        Binding("l", "lock", "Lock production", id="lock", show=False),
         Binding("slash", "filter", "Filter", key_display="/", id="filter"),
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
         Binding("q", "close", "Quit", id="close"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="back"),
     ]
     CHANGING = frozenset({"new_hotfix", "open_incident", "mitigate", "resolve", "rollback",
-                          "unlock"})
+                          "unlock", "lock"})
     # Everything here changes with an audit event; a run flooding its log adds none, and
     # its elapsed time is counted here between reads. Ages are read again every AGES s.
     RELOAD_ON = "events"
@@ -72,7 +89,7 @@ class DashboardScreen(BaseScreen):
                          classes="banner-readonly", markup=False)
         yield Vertical(id="env-strip")
         yield FilteredTable("board", "/ filter incidents and hotfixes", input_id="filter",
-                            cursor="key")
+                            cursor="key", columns=BOARD)
         yield Static("", id="detail-line", markup=False)
         yield Footer()
 
@@ -80,10 +97,7 @@ class DashboardScreen(BaseScreen):
         self._loaded_at = time.monotonic()
         self.set_interval(1.0, self._tick)
         self.set_interval(self.AGES, self.reload)
-        table = self.query_one("#board", DataTable)
-        add_columns(table, ("sev", 4), ("key", 6), ("state", 11), ("age", 5), ("who", 8),
-                    ("info", 8), ("title", None))
-        self.set_focus(table)
+        self.set_focus(self.query_one("#board", DataTable))
 
     def fetch(self) -> Dashboard:
         return services.views.dashboard(self.ctx)
@@ -107,11 +121,13 @@ class DashboardScreen(BaseScreen):
     def _render_envs(self, data: Dashboard) -> None:
         strip = self.query_one("#env-strip", Vertical)
         now = self.ctx.clock()
+        room = (self.size.width or self.app.size.width) - (2 if self.readonly else 15)
+        ticked = int(time.monotonic() - self._loaded_at)  # seconds since the data was read
         lines = list(strip.query(".env-line").results(Static))
         if data.environments and [getattr(s, "env_name", None) for s in lines] == [
                 e.env for e in data.environments]:
             for line, env in zip(lines, data.environments, strict=True):  # same rows: the
-                line.update(self._env_text(env, now))                   # text only
+                line.update(env_line(env, now, room, ticked))           # text only
             return
         strip.remove_children()
         if not data.environments:
@@ -119,32 +135,17 @@ class DashboardScreen(BaseScreen):
                                classes="env-line", markup=False))
             return
         for env in data.environments:
-            line = Static(self._env_text(env, now), classes="env-line")
+            line = Static(env_line(env, now, room, ticked), classes="env-line")
             line.env_name = env.env
-            row = Horizontal(line,
-                             Button("Rollback", id=f"rollback-{env.env}", variant="error",
-                                    classes="env-rollback", compact=True),
-                             classes="env-row")
-            strip.mount(row)
+            parts = [line]
+            if not self.readonly:  # a read-only console offers no change at all
+                parts.append(Button("Rollback", id=f"rollback-{env.env}", variant="error",
+                                    classes="env-rollback", compact=True))
+            strip.mount(Horizontal(*parts, classes="env-row"))
 
-    def _env_text(self, env, now) -> Text:
-        text = Text()
-        text.append(f"{clean(env.env):<11}", style="bold")
-        text.append(f"{clean(env.version) or '-':<9}")
-        if env.deployed_by:
-            text.append(f"{clean(env.deployed_by)} {age(env.deployed_at, now)} ago  ",
-                        style="dim")
-        if env.running:
-            r = env.running
-            elapsed = r["elapsed_s"]
-            if r["status"] == "running":  # still counting since the data was read
-                elapsed += int(time.monotonic() - self._loaded_at)
-            text.append(f"▶ {r['kind']} {r['key']} {r['status']} {elapsed}s  ",
-                        style="bold magenta" if r["status"] == "running" else "bold red")
-        if env.locked:
-            text.append(f"LOCKED by {clean(env.locked_by)}: {clean(env.lock_reason)}",
-                        style="bold red")
-        return text
+    def on_resize(self) -> None:
+        if self.data is not None:  # the strip says less below 81 columns
+            self._render_envs(self.data)
 
     def _render_board(self) -> None:
         if self.data is not None:
@@ -180,7 +181,7 @@ class DashboardScreen(BaseScreen):
         if board.table.row_count == 0:
             self.query_one("#detail-line", Static).update(
                 f"nothing matches {board.needle!r}" if board.needle else
-                "no open incidents — press o to open one")
+                "no open incidents" + ("" if self.readonly else " — press o to open one"))
         self._update_detail()
 
     def _selected_key(self) -> str | None:
@@ -207,14 +208,21 @@ class DashboardScreen(BaseScreen):
         inc, hf = self._selected()
         line = self.query_one("#detail-line", Static)
         if hf is not None:
-            text = (f"{hf.key} {hf.version} · {hf.state} · base {hf.base_ref} · "
-                    f"head {hf.head_sha[:10]} · enter: open")
+            order = self.ctx.config.promotion_order
+            where = " · ".join(f"{v.env} {VERIFICATION_MARK[mark_of(v)][0]}" for v in
+                               sorted(hf.environments,
+                                      key=lambda v: order.index(v.env) if v.env in order
+                                      else len(order)))
+            text = (f"{hf.key} {hf.version} · {hf.state} · "
+                    + (f"{where} · " if where else "")
+                    + f"base {hf.base_ref} · head {hf.head_sha[:10]} · enter: open")
             if hf.break_glass:
                 text += f" · BREAK-GLASS: {clean(hf.break_glass_reason)}"
             line.update(text)
         elif inc is not None:
-            line.update(f"{inc.key} {inc.sev_label} {inc.status} · {clean(inc.title)} · "
-                        "n: new hotfix · m: mitigate · r: resolve")
+            line.update(f"{inc.key} {inc.sev_label} {inc.status} · {clean(inc.title)}"
+                        + ("" if self.readonly else " · n: new hotfix · m: mitigate · "
+                           "r: resolve"))
 
     # -- availability ------------------------------------------------------------------
     def why_not(self, action: str) -> str | None:
@@ -228,7 +236,7 @@ class DashboardScreen(BaseScreen):
             return "; ".join(INCIDENT_ACTIONS[action](inc)) or None
         if action == "open" and inc is None:
             return "nothing selected"
-        if action in ("rollback", "unlock"):
+        if action in ("rollback", "unlock", "lock"):
             return self._environment_reason(action)
         return None
 
@@ -240,6 +248,10 @@ class DashboardScreen(BaseScreen):
         if action == "unlock":
             locked = [e.env for e in self.data.environments if e.locked]
             return None if locked else "no environment is locked"
+        if action == "lock":
+            prod = self.ctx.config.hotfix.production_env
+            return None if prod in self.ctx.config.env_names else \
+                f"no environment {prod!r} configured"
         return self.data.rollback.get(env or self.ctx.config.hotfix.production_env)
 
     # -- actions ----------------------------------------------------------------------------
@@ -309,6 +321,11 @@ class DashboardScreen(BaseScreen):
     def action_unlock(self) -> None:
         locked = [e.env for e in self.data.environments if e.locked]
         start_unlock(self, locked[0])
+
+    def action_lock(self) -> None:
+        env = self.ctx.config.hotfix.production_env
+        current = next((e for e in self.data.environments if e.env == env), None)
+        start_lock(self, env, current)
 
     def action_clear_filter(self) -> None:
         board = self.query_one(FilteredTable)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -13,9 +14,15 @@ from ... import services
 from ...core.errors import HotfixError
 from ..base import BaseScreen
 from ..messages import OpenHotfix
-from ..widgets.common import add_columns, clean, plain, state
+from ..widgets.columns import Column
+from ..widgets.common import clean, plain, state
+from ..widgets.confirm import PromptModal
 from ..widgets.filtered import FilteredTable
 
+# keys whole; the title takes the rest; narrow terminals lose the deploy, then created
+COLUMNS = (Column("key"), Column("created", drop=2), Column("state"), Column("incident"),
+           Column("author", most=16), Column("deploy", drop=3), Column("title", flex=True,
+                                                                         min=16))
 PAGE_SIZE = 60  # a screenful or two: the table's cost grows with its rows
 
 
@@ -45,17 +52,15 @@ class HistoryScreen(BaseScreen):
         yield FilteredTable("history", "search: words state:deployed author:alice "
                             "env:production inc:INC-3 after:2026-01-01 before:2026-12-31",
                             input_id="query", value=self.query_text, local=False,
-                            compact=False, cursor="top")
+                            compact=False, cursor="top", columns=COLUMNS)
         yield Static("", id="detail-line", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
-        t = self.query_one("#history", DataTable)
-        add_columns(t, ("key", 8), ("created", 10), ("state", 11), ("incident", 8),
-                    ("author", 10), ("deploy", 9), ("title", 48))
-        self.set_focus(t)
+        self.set_focus(self.query_one("#history", DataTable))
 
     def on_data_changed(self, message) -> None:
+        message.prevent_default()  # only the first page follows new hotfixes
         if len(self.starts) == 1:
             self.total = None  # counted again once the new rows are shown
             self.reload()
@@ -88,7 +93,7 @@ class HistoryScreen(BaseScreen):
             title = plain(h.title)
             if h.break_glass:
                 title.append("  BREAK-GLASS", style="bold white on red")
-            rows.append((h.key, (h.key, h.created_at[:10], state(h.state), h.incident,
+            rows.append((h.key, (h.key, h.created_at[:10], state(h.state), clean(h.incident),
                                  plain(h.author), state(h.last_deploy_status or "-"), title),
                          ""))
         self.query_one(FilteredTable).set_rows(rows)
@@ -161,26 +166,38 @@ class HistoryScreen(BaseScreen):
         self.action_open()
 
     def action_export(self) -> None:
-        self._export(self._current())
+        key = self._current()
+        if self.app.is_web:  # in a browser (hotfix serve): a download, nothing on the server
+            self._export(key, None)
+            return
+        default = str(services.default_record_path(self.ctx, key))
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self._export(key, path)
+
+        self.app.push_screen(PromptModal(
+            f"Export the record of {key}", "Write the Markdown record to:", "Export",
+            body="A folder gets HF-n-record.md in it. The default folder is [export] dir "
+                 "in .hotfix.toml, or your data directory: never the repository's "
+                 "checkout.", value=default), chosen)
 
     @work(thread=True, group="export", exit_on_error=False)
-    def _export(self, key: str) -> None:
+    def _export(self, key: str, path: str | None) -> None:
         try:
-            if self.app.is_web:  # in a browser (hotfix serve): a download, not a server file
+            if path is None:
                 text = services.export(self.ctx, key, "md")
             else:
-                path = services.export_to_file(self.ctx, key)
+                written = services.export_to_file(self.ctx, key, Path(path))
         except HotfixError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
-        if self.app.is_web:
+        if path is None:
             name = f"{key}-record.md"
             self.app.call_from_thread(self.app.deliver_text, io.StringIO(str(text)),
                                       save_filename=name, mime_type="text/markdown")
             self.app.call_from_thread(self.notify, f"{key} record downloading as {name}",
                                       title="exported")
             return
-        self.app.call_from_thread(self.notify, f"{key} record written to {path}",
+        self.app.call_from_thread(self.notify, clean(f"{key} record written to {written}"),
                                   title="exported")
-
-

@@ -20,19 +20,19 @@ from textual.widgets import (
 )
 
 from ... import services
-from ...clock import age
 from ...core.approval import valid_approvers
-from ...core.models import HotfixState, actor_label
+from ...core.models import HotfixState
 from ...core.sanitize import visible
 from ...services.views import HotfixDetail
 from ..base import BaseScreen
 from ..flows.review import confirm_approve, confirm_reject
 from ..flows.runs import start_deploy, start_rollback, start_verify
 from ..messages import OpenRun, PickCommits
-from ..widgets.common import clean, plain, state
+from ..widgets import hotfix_tabs as tabs
+from ..widgets.common import clean, release_path_line, state, wrap_parts
 from ..widgets.confirm import ConfirmModal
 from ..widgets.diffview import DiffView, prepare
-from ..widgets.timeline import describe
+from ..widgets.fittable import FitTable
 
 TABS = (("overview", "Overview"), ("scope", "Scope"), ("diff", "Diff"),
         ("approvals", "Approvals"), ("timeline", "Timeline"), ("deploys", "Deploys"))
@@ -89,29 +89,21 @@ class HotfixScreen(BaseScreen):
                     yield TextArea(id=f"f-{name}", classes="doc-area", soft_wrap=True,
                                    compact=True)
             with TabPane("Scope", id="scope"):
-                yield DataTable(id="checklist", cursor_type="row")
-                yield DataTable(id="diffstat", cursor_type="row")
+                yield FitTable(tabs.CHECKLIST, id="checklist")
+                yield FitTable(tabs.DIFFSTAT, id="diffstat")
             with TabPane("Diff", id="diff"), Horizontal():
-                yield DataTable(id="diff-files", cursor_type="row")
+                yield FitTable(tabs.DIFF_FILES, id="diff-files")
                 yield DiffView(id="diff-view")
             with TabPane("Approvals", id="approvals"):
-                yield DataTable(id="approval-table", cursor_type="row")
+                yield FitTable(tabs.APPROVALS, id="approval-table")
             with TabPane("Timeline", id="timeline"):
-                yield DataTable(id="event-table", cursor_type="row")
+                yield FitTable(tabs.EVENTS, id="event-table")
             with TabPane("Deploys", id="deploys"):
-                yield DataTable(id="deploy-table", cursor_type="row")
+                yield FitTable(tabs.DEPLOYS, id="deploy-table")
         yield Static("", id="reasons", classes="reasons", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#checklist", DataTable).add_columns("n", "state", "item", "by / detail")
-        self.query_one("#diffstat", DataTable).add_columns("st", "file", "+", "-")
-        self.query_one("#diff-files", DataTable).add_columns("file", "+/-")
-        self.query_one("#approval-table", DataTable).add_columns(
-            "who", "decision", "when", "sha", "status", "comment")
-        self.query_one("#event-table", DataTable).add_columns("time (UTC)", "who", "what")
-        self.query_one("#deploy-table", DataTable).add_columns(
-            "key", "kind", "env", "version", "status", "by", "started", "lines")
         for widget in self.query("Input, TextArea"):
             widget.disabled = True  # until the record has loaded: typing must not be lost
 
@@ -125,17 +117,7 @@ class HotfixScreen(BaseScreen):
         self.detail = detail
         self.reasons = reasons
         hf = detail.hotfix
-        required = self.ctx.config.approvals.required
-        valid = valid_approvers(hf.approvals)
-        head = Text()
-        head.append(f"{hf.key} ", style="bold")
-        head.append_text(state(hf.state))
-        head.append(f"  {clean(hf.title)}\n", style="bold")
-        head.append(f"{hf.incident} · {hf.version} · {clean(hf.branch)} from "
-                    f"{clean(hf.base_ref)} · head {hf.head_sha[:10]} · by "
-                    f"{clean(hf.author)}{'' if hf.author_verified else ' (unverified)'} · "
-                    f"approvals {len(valid)}/{required}", style="dim")
-        self.query_one("#hf-header", Static).update(head)
+        self._header()
         banner = self.query_one("#hf-banner", Static)
         problems = []
         if hf.break_glass:
@@ -144,8 +126,8 @@ class HotfixScreen(BaseScreen):
                             + (" — approval after the fact required"
                                if hf.needs_retroactive_approval else ""))
         if detail.worktree_missing:
-            problems.append(f"worktree missing: {clean(hf.worktree)} — run 'hotfix worktree "
-                            f"{hf.key}' to recreate it")
+            problems.append(f"worktree missing: {clean(hf.worktree)}" + (
+                "" if self.readonly else f" — run 'hotfix worktree {hf.key}' to recreate it"))
         if detail.error:
             problems.append(clean(detail.error))
         banner.update("\n".join(problems))
@@ -156,10 +138,34 @@ class HotfixScreen(BaseScreen):
             widget.disabled = not editable
         self._show_scope(detail)
         self._show_files(detail)
-        self._show_approvals(hf)
-        self._show_events(detail)
-        self._show_deploys(detail)
+        self.query_one("#approval-table", FitTable).set_rows(
+            tabs.approval_rows(hf, self.ctx.clock()))
+        self.query_one("#event-table", FitTable).set_rows(tabs.event_rows(detail.events))
+        self.query_one("#deploy-table", FitTable).set_rows(tabs.deploy_rows(detail.deploys))
         self._show_reasons()
+
+    def _header(self) -> None:
+        """Key, state and title; then the facts, wrapped between facts (never cut in one)
+        to the width, the approvals count first; then the release path."""
+        if self.detail is None:
+            return
+        hf = self.detail.hotfix
+        required = self.ctx.config.approvals.required
+        valid = valid_approvers(hf.approvals)
+        head = Text()
+        head.append(f"{hf.key} ", style="bold")
+        head.append_text(state(hf.state))
+        head.append(f"  {clean(hf.title)}\n", style="bold")
+        facts = [f"approvals {len(valid)}/{required}", hf.incident, hf.version,
+                 f"{clean(hf.branch)} from {clean(hf.base_ref)}", f"head {hf.head_sha[:10]}",
+                 f"by {clean(hf.author)}{'' if hf.author_verified else ' (unverified)'}"]
+        width = self.query_one("#hf-header", Static).content_region.width or self.size.width
+        head.append(wrap_parts(facts, max(20, width - 1)), style="dim")
+        head.append_text(release_path_line(self.detail.path))
+        self.query_one("#hf-header", Static).update(head)
+
+    def on_resize(self) -> None:
+        self._header()
 
     def _show_fields(self, hf) -> None:
         # what a field holds is edited as it is shown: an unsafe character a record of an
@@ -207,75 +213,15 @@ class HotfixScreen(BaseScreen):
         self._mark_dirty()
 
     def _show_scope(self, detail: HotfixDetail) -> None:
-        t = self.query_one("#checklist", DataTable)
-        row = t.cursor_row
-        t.clear()
-        for item in detail.hotfix.checklist:
-            if item.automatic:
-                mark = Text("pass", style="green") if item.passed else Text("FAIL",
-                                                                           style="bold red")
-                who = item.detail
-            else:
-                mark = Text("[x]", style="green") if item.checked else Text("[ ]")
-                who = f"{item.checked_by}{'' if item.checked_by_verified else ' (unverified)'}"\
-                      f" {(item.checked_at or '')[:16].replace('T', ' ')}" if item.checked else ""
-            t.add_row(str(item.n), mark, plain(item.text), plain(who), key=str(item.n))
-        if row and row < t.row_count:
-            t.move_cursor(row=row)
-        s = self.query_one("#diffstat", DataTable)
-        s.clear()
-        if detail.scope:
-            for f in detail.scope.files:
-                name = f"{f.old_path} → {f.path}" if f.old_path else f.path
-                s.add_row(f.status, plain(name), "bin" if f.binary else f"+{f.insertions}",
-                          "" if f.binary else f"-{f.deletions}")
-            s.add_row("", Text(f"{detail.scope.files_changed} files, {detail.scope.commits} "
-                               f"commits", style="bold"),
-                      f"+{detail.scope.insertions}", f"-{detail.scope.deletions}")
+        self.query_one("#checklist", FitTable).set_rows(tabs.checklist_rows(detail))
+        self.query_one("#diffstat", FitTable).set_rows(tabs.diffstat_rows(detail.scope))
 
     def _show_files(self, detail: HotfixDetail) -> None:
-        t = self.query_one("#diff-files", DataTable)
+        t = self.query_one("#diff-files", FitTable)
         before = t.row_count
-        t.clear()
-        if detail.scope:
-            for f in detail.scope.files:
-                t.add_row(plain(f.path), "bin" if f.binary else f"+{f.insertions}-{f.deletions}",
-                          key=f.path)
+        t.set_rows(tabs.file_rows(detail.scope))
         if before == 0 and t.row_count:
             self._load_diff(detail.scope.files[0].path)
-
-    def _show_approvals(self, hf) -> None:
-        t = self.query_one("#approval-table", DataTable)
-        t.clear()
-        now = self.ctx.clock()
-        for a in hf.approvals:
-            if a.counts:
-                status = Text("counts", style="green")
-            elif a.decision != "approved":
-                status = Text("")
-            else:  # stale, unbacked, by the author's account, an account counted already…
-                status = plain(a.not_counted, "bold red" if not a.backed else "yellow")
-            decision = a.decision + (" (after the fact)" if a.retroactive else "")
-            t.add_row(plain(actor_label(a.approver, a.approver_verified, a.approver_account)),
-                      plain(decision), f"{age(a.at, now)} ago", a.sha[:10],
-                      status, plain(a.comment))
-
-    def _show_events(self, detail: HotfixDetail) -> None:
-        t = self.query_one("#event-table", DataTable)
-        t.clear()
-        for ev in detail.events:
-            who = ev.actor if ev.actor_verified else f"{ev.actor} (unverified)"
-            t.add_row(ev.at[:19].replace("T", " "), plain(who), describe(ev))
-
-    def _show_deploys(self, detail: HotfixDetail) -> None:
-        t = self.query_one("#deploy-table", DataTable)
-        t.clear()
-        for d in detail.deploys:
-            kind = Text(str(d.kind))
-            if d.break_glass:
-                kind.append(" BREAK-GLASS", style="bold white on red")
-            t.add_row(d.key, kind, d.env, d.version, state(d.status),
-                      plain(d.started_by), d.started_at[11:19], str(d.lines), key=d.key)
 
     def _show_reasons(self) -> None:
         lines = []
@@ -325,9 +271,8 @@ class HotfixScreen(BaseScreen):
         if event.key == "escape" and isinstance(self.focused, Input | TextArea):
             # leave the text field first; a second esc goes back
             event.stop()
+            event.prevent_default()  # not BaseScreen.on_key (called next otherwise)
             self.set_focus(self.query_one("#tabs", TabbedContent).query_one("Tabs"))
-            return
-        super().on_key(event)
 
     def action_save(self) -> None:
         values = {}
@@ -360,9 +305,11 @@ class HotfixScreen(BaseScreen):
             self.notify(f"item {n} is automatic: computed from the diff", severity="warning")
             return
         key = self.key
+        verb = "unticked" if item.checked else "ticked"
         self.run_service("checklist", lambda: services.check(self.ctx, key, n,
                                                              not item.checked),
-                         success=f"{'un' if item.checked else ''}ticked {n}: {item.text}")
+                         success=f"{verb} {n}: {clean(item.text)}",
+                         plural=f"{{n}} items {verb}")  # one toast for a run of ticks
 
     @on(DataTable.RowSelected, "#checklist")
     def _checklist_enter(self) -> None:
@@ -390,7 +337,7 @@ class HotfixScreen(BaseScreen):
         start_deploy(self, self.detail.hotfix, break_glass=True)
 
     def action_verify(self) -> None:
-        start_verify(self, self.detail.hotfix)
+        start_verify(self, self.detail.hotfix, env=self.detail.verify_env)
 
     def action_finish(self) -> None:
         hf = self.detail.hotfix
@@ -416,7 +363,7 @@ class HotfixScreen(BaseScreen):
                 success=f"{key}: finish ran (tag {tag})", after=finished))
 
     def action_rollback(self) -> None:
-        start_rollback(self, self.ctx.config.hotfix.production_env)
+        start_rollback(self, self.detail.rollback_env)
 
     # -- diff, lazily per file -----------------------------------------------------------
     @on(DataTable.RowHighlighted, "#diff-files")
@@ -439,6 +386,3 @@ class HotfixScreen(BaseScreen):
     @on(DataTable.RowSelected, "#deploy-table")
     def _open_deploy(self, event: DataTable.RowSelected) -> None:
         self.post_message(OpenRun(event.row_key.value))
-
-    def on_data_changed(self, message) -> None:
-        self.reload()

@@ -8,7 +8,8 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from ... import services
 from ..base import BaseScreen
-from ..widgets.common import add_columns, clean, plain
+from ..widgets.columns import Column
+from ..widgets.common import clean, plain
 from ..widgets.filtered import FilteredTable
 from ..widgets.timeline import describe
 
@@ -27,13 +28,13 @@ class IncidentScreen(BaseScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="detail-line", markup=False)
-        yield FilteredTable("timeline", "/ filter the timeline")
+        yield FilteredTable("timeline", "/ filter the timeline", columns=(
+            Column("time (UTC)", drop=1), Column("who", most=24),
+            Column("what", flex=True, min=24)))
         yield Footer()
 
     def on_mount(self) -> None:
-        t = self.query_one("#timeline", DataTable)
-        add_columns(t, ("time (UTC)", 19), ("who", 12), ("what", None))
-        self.set_focus(t)
+        self.set_focus(self.query_one("#timeline", DataTable))
 
     def fetch(self):
         return services.get_incident(self.ctx, self.key), services.timeline(self.ctx,

@@ -12,7 +12,8 @@ from ...clock import age
 from ..base import BaseScreen
 from ..flows.review import confirm_approve, confirm_reject
 from ..messages import OpenHotfix
-from ..widgets.common import add_columns, clean, plain, state
+from ..widgets.columns import Column
+from ..widgets.common import clean, plain, state
 from ..widgets.filtered import FilteredTable
 
 
@@ -37,15 +38,15 @@ class ReviewScreen(BaseScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Waiting for your approval", id="detail-line", markup=False)
-        yield FilteredTable("queue", "/ filter by key, title, author or incident")
+        yield FilteredTable("queue", "/ filter by key, title, author or incident",
+                            columns=(Column("key"), Column("state"), Column("incident"),
+                                     Column("author", most=16), Column("age", drop=1),
+                                     Column("title", flex=True, min=16)))
         yield Static("", id="reasons", classes="reasons", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
-        t = self.query_one("#queue", DataTable)
-        add_columns(t, ("key", 6), ("state", 10), ("incident", 8), ("author", 10), ("age", 5),
-                    ("title", 60))
-        self.set_focus(t)
+        self.set_focus(self.query_one("#queue", DataTable))
 
     def fetch(self):
         items = services.review_queue(self.ctx)
@@ -61,7 +62,8 @@ class ReviewScreen(BaseScreen):
         self.items, self.details, self.reasons = data
         now = self.ctx.clock()
         self.query_one(FilteredTable).set_rows([
-            (h.key, (h.key, state(h.state), h.incident, plain(h.author), age(h.updated_at, now),
+            (h.key, (h.key, state(h.state), clean(h.incident), plain(h.author),
+                     age(h.updated_at, now),
                      plain(h.title)), f"{h.key} {h.title} {h.author} {h.incident}")
             for h in self.items])
         line = self.query_one("#detail-line", Static)

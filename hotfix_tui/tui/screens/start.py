@@ -14,7 +14,8 @@ from ...clock import age, parse_iso
 from ...core.errors import HotfixError
 from ..base import BaseScreen
 from ..messages import HotfixStarted
-from ..widgets.common import add_columns, clean
+from ..widgets.columns import Column
+from ..widgets.common import clean
 from ..widgets.filtered import FilteredTable
 
 
@@ -27,6 +28,7 @@ class StartHotfixScreen(BaseScreen):
         Binding("question_mark", "help", "Help", key_display="?", id="help", show=False),
     ]
     CHANGING = frozenset({"start"})
+    RELOAD_ON_RESUME = False
 
     def __init__(self, incident: str) -> None:
         super().__init__()
@@ -50,11 +52,8 @@ class StartHotfixScreen(BaseScreen):
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#title", Input))
 
-    def on_screen_resume(self) -> None:
-        pass
-
     def on_data_changed(self, message) -> None:
-        pass
+        message.prevent_default()  # no reload under the user's hands
 
     def fetch(self):
         return services.views.base_choices(self.ctx)
@@ -84,21 +83,27 @@ class StartHotfixScreen(BaseScreen):
             return
         base_ref = None if base is Select.BLANK else str(base)
         self.query_one("#problem", Static).update("starting: branch and worktree…")
-        self._start(title, base_ref)
+        # keys typed from here on belong to the commit list this opens
+        self._start(title, base_ref, self.hold("starting a hotfix"))
 
     @work(thread=True, group="action", exit_on_error=False)
-    def _start(self, title: str, base: str | None) -> None:
+    def _start(self, title: str, base: str | None, hold) -> None:
         try:
             started = services.start_hotfix(self.ctx, self.incident, title, base)
         except HotfixError as exc:
-            self.app.call_from_thread(self._failed, str(exc))
+            self.app.call_from_thread(self._failed, str(exc), hold)
             return
-        self.app.call_from_thread(self._started, started)
+        except Exception as exc:
+            self.app.call_from_thread(self._failed, f"{type(exc).__name__}: {exc}", hold)
+            return
+        self.app.call_from_thread(self._started, started, hold)
 
-    def _failed(self, message: str) -> None:
+    def _failed(self, message: str, hold) -> None:
+        hold.release()
         self.query_one("#problem", Static).update(clean(f"refused: {message}"))
 
-    def _started(self, started) -> None:
+    def _started(self, started, hold) -> None:
+        hold.release()
         hf = started.hotfix
         note = "; ".join(started.notes)
         self.notify(f"{hf.key} {hf.version} from {hf.base_ref}" + (f" ({note})" if note
@@ -121,6 +126,7 @@ class PickCommitsScreen(BaseScreen):
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
     ]
     CHANGING = frozenset({"pick"})
+    RELOAD_ON_RESUME = False
 
     def __init__(self, key: str) -> None:
         super().__init__()
@@ -133,20 +139,18 @@ class PickCommitsScreen(BaseScreen):
         yield Header()
         yield Static(f"Pick commits into {self.key}: space marks, p picks them oldest first",
                      id="detail-line", markup=False)
-        yield FilteredTable("commits", "/ filter by message, author or sha", input_id="filter",
-                            cursor="top")
+        yield FilteredTable("commits", "/ filter by message, author or sha, enter: the list",
+                            input_id="filter", cursor="top", columns=(
+                                Column("", key="mark"), Column("sha"), Column("age", drop=2),
+                                Column("author", most=14, drop=1),
+                                Column("message", flex=True, min=20)))
         yield Footer()
 
     def on_mount(self) -> None:
-        t = self.query_one("#commits", DataTable)
-        add_columns(t, ("", 2), ("sha", 9), ("age", 5), ("author", 14), ("message", None))
-        self.set_focus(t)
-
-    def on_screen_resume(self) -> None:
-        pass
+        self.set_focus(self.query_one("#commits", DataTable))
 
     def on_data_changed(self, message) -> None:
-        pass
+        message.prevent_default()  # no reload under the user's hands
 
     def fetch(self):
         return services.pick_candidates(self.ctx, self.key, self.everything)
@@ -180,7 +184,7 @@ class PickCommitsScreen(BaseScreen):
                            style="dim" if cand.carried else "")
             if cand.carried:
                 subject.append(f"  [{clean(cand.carried)}]", style="dim italic")
-            rows.append((c.sha, (mark, c.sha[:8], when, clean(c.author)[:14], subject),
+            rows.append((c.sha, (mark, c.sha[:8], when, clean(c.author), subject),
                          f"{c.sha} {c.subject} {c.author}"))
         self.query_one(FilteredTable).set_rows(rows)
 
@@ -220,10 +224,10 @@ class PickCommitsScreen(BaseScreen):
         key = self.key
         self.run_service("pick", lambda: services.pick(self.ctx, key, chosen, mainline),
                          success=f"{len(chosen)} commit(s) picked into {key}",
-                         after=self._picked)
+                         after=self._picked, navigates=True)
 
     def _picked(self, done) -> None:
         for note in done.notes():
             self.notify(clean(note), title="already there")
-        self.app.pop_screen()
+        self.leave_fresh()  # the hotfix shows its new head when it appears
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
@@ -46,6 +47,18 @@ def plain(value: str | None, style: str = "") -> Text:
     return Text(clean(value), style=style)
 
 
+def signature_mark(check) -> Text:
+    """An approval's signature: `signed SHA256:…` with the key's fingerprint (shortened
+    like a commit id), `unsigned`, or `BAD SIGNATURE`."""
+    if not check.signed:
+        return Text("unsigned", style="dim")
+    if check.valid:
+        return Text(f"signed {(check.key_fingerprint or '')[:19]}", style="green")
+    if check.valid is None:
+        return Text(f"signed {(check.key_fingerprint or '')[:19]}?", style="dim")
+    return Text("BAD SIGNATURE", style="bold red")
+
+
 OUTCOME_MARK = {
     "succeeded": ("ok", "green"), "failed": ("FAIL", "bold red"), "running": ("run", "magenta"),
     "cancelled": ("canc", "yellow"), "timed_out": ("t/o", "red"),
@@ -61,8 +74,59 @@ def outcome_mark(status: str | None) -> Text:
     return Text(word, style=style)
 
 
+# A hotfix's state on one environment (services.promotion.Step.state): word, style.
+VERIFICATION_MARK = {
+    "passed": ("verified", "bold green"), "pending": ("verify pending", "yellow"),
+    "failed": ("verify FAILED", "bold red"), "rolled_back": ("rolled back", "bold red"),
+    "outdated": ("earlier head", "dim"), "not_deployed": ("-", "dim"),
+}
+
+
+def verification_mark(value: str | None) -> Text:
+    word, style = VERIFICATION_MARK.get(str(value), (str(value or "-"), ""))
+    return Text(word, style=style)
+
+
+def mark_of(v) -> str:
+    """The VERIFICATION_MARK key of a hotfix's record on one environment."""
+    return "rolled_back" if v.rolled_back_by else str(v.state)
+
+
+def release_path_line(steps) -> Text:
+    """`staging verified · → production -`: the hotfix on each environment in promotion
+    order, the next one marked (empty before it was deployed anywhere)."""
+    text = Text()
+    if not any(s.verification is not None for s in steps):
+        return text
+    text.append("\n")
+    for i, step in enumerate(steps):
+        if i:
+            text.append(" · ", style="dim")
+        if step.next:
+            text.append("→ ", style="bold")
+        text.append(f"{clean(step.env)} ", style="bold")
+        text.append_text(verification_mark(step.state))
+    return text
+
+
 def add_columns(table: DataTable, *columns: tuple[str, int | None]) -> None:
     """Columns by (label, width); the label is the column's key too. None: as wide as
     its content."""
     for label, width in columns:
         table.add_column(label, width=width, key=label or None)
+
+
+def wrap_parts(parts: list[str], width: int, sep: str = " · ") -> str:
+    """`parts` joined by `sep`, on as many lines of `width` as needed, each line broken
+    between parts only (a part longer than a line gets a line of its own)."""
+    lines: list[str] = []
+    line = ""
+    for part in parts:
+        joined = f"{line}{sep}{part}" if line else part
+        if line and cell_len(joined) > width:
+            lines.append(line)
+            line = part
+        else:
+            line = joined
+    lines.append(line)
+    return "\n".join(lines)

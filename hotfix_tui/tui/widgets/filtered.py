@@ -1,12 +1,14 @@
-"""A table with a filter line above it: `/` focuses the filter, typing narrows the rows.
+"""A table with a filter line above it: `/` focuses the filter, typing narrows the rows,
+`enter` (or `down`) goes to the list.
 
 With `local=False` the line is a search that the screen runs itself (the history
-browser pages through SQLite): typing narrows nothing, `enter` posts `Searched`.
+browser pages through SQLite): typing narrows nothing, `enter` posts `Searched` and
+goes to the list.
 """
 
 from __future__ import annotations
 
-import contextlib
+from collections.abc import Sequence
 from typing import Any
 
 from textual import on
@@ -14,8 +16,10 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.events import Key
 from textual.message import Message
-from textual.widgets import DataTable, Input
-from textual.widgets.data_table import RowDoesNotExist
+from textual.widgets import Input
+
+from .columns import Column
+from .fittable import FitTable
 
 Row = tuple[str | None, tuple, str]  # (key, cells, text the filter matches)
 
@@ -23,7 +27,7 @@ Row = tuple[str | None, tuple, str]  # (key, cells, text the filter matches)
 class FilteredTable(Vertical):
     DEFAULT_CSS = """
     FilteredTable { height: 1fr; }
-    FilteredTable > DataTable { height: 1fr; }
+    FilteredTable > FitTable { height: 1fr; }
     """
 
     class Filtered(Message):
@@ -42,11 +46,13 @@ class FilteredTable(Vertical):
             self.value = value
 
     def __init__(self, table_id: str, placeholder: str = "/ filter", *,
-                 input_id: str | None = None, value: str = "", local: bool = True,
-                 compact: bool = True, cursor: str = "index", **kw: Any) -> None:
+                 columns: Sequence[Column], input_id: str | None = None, value: str = "",
+                 local: bool = True, compact: bool = True, cursor: str = "index",
+                 **kw: Any) -> None:
         """cursor: where it goes when the rows change: "index" (the same place), "key" (the
         same row, else the top) or "top"."""
         super().__init__(**kw)
+        self.columns = tuple(columns)
         self.cursor = cursor
         self.table_id = table_id
         self.placeholder = placeholder
@@ -60,11 +66,12 @@ class FilteredTable(Vertical):
     def compose(self) -> ComposeResult:
         yield Input(value=self.value, placeholder=self.placeholder, id=self.input_id,
                     classes="filter" if self.compact else "", compact=self.compact)
-        yield DataTable(id=self.table_id, cursor_type="row", zebra_stripes=True)
+        yield FitTable(self.columns, id=self.table_id, cursor=self.cursor,
+                       zebra_stripes=True)
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one(DataTable)
+    def table(self) -> FitTable:
+        return self.query_one(FitTable)
 
     @property
     def filter_input(self) -> Input:
@@ -76,10 +83,7 @@ class FilteredTable(Vertical):
         self._render_rows()
 
     def current_key(self) -> str | None:
-        table = self.table
-        if table.row_count == 0:
-            return None
-        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.table.current_key()
 
     def clear(self) -> None:
         """Empty the filter and go back to the table."""
@@ -89,43 +93,9 @@ class FilteredTable(Vertical):
         self.screen.set_focus(self.table)
 
     def _render_rows(self) -> None:
-        table = self.table
         needle = self.needle.lower() if self.local else ""
-        shown = [(key, cells) for key, cells, hay in self.rows
-                 if not needle or needle in hay.lower()]
-        if self._update_in_place(table, shown):
-            return
-        row = table.cursor_row
-        keep = self.current_key()
-        table.clear()
-        for key, cells in shown:
-            table.add_row(*cells, key=key)
-        if not table.row_count:
-            return
-        if self.cursor == "index":
-            table.move_cursor(row=min(row, table.row_count - 1))
-        elif self.cursor == "key":
-            with contextlib.suppress(RowDoesNotExist):
-                table.move_cursor(row=table.get_row_index(keep))
-
-    @staticmethod
-    def _update_in_place(table: DataTable, shown: list[tuple[str | None, tuple]]) -> bool:
-        """The same rows in the same order (what a reload mostly brings): change only the
-        cells that differ. No clear and refill: the table does not measure every row again,
-        the cursor stays put, and no RowHighlighted rebuilds the screen's footer."""
-        if not shown or len(shown) != table.row_count or any(k is None for k, _ in shown):
-            return False  # (rows without a key cannot be matched: filled again)
-        if [row.key.value for row in table.ordered_rows] != [key for key, _ in shown]:
-            return False
-        columns = table.ordered_columns
-        for key, cells in shown:
-            old = table.get_row(key)
-            if len(old) != len(cells):
-                return False
-            for column, new, was in zip(columns, cells, old, strict=True):
-                if new != was:
-                    table.update_cell(key, column.key, new, update_width=True)
-        return True
+        self.table.set_rows([(key, cells) for key, cells, hay in self.rows
+                             if not needle or needle in hay.lower()])
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
@@ -139,10 +109,9 @@ class FilteredTable(Vertical):
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if self.local:
-            self.screen.set_focus(self.table)
-        else:  # focus stays in the search line; `down` moves into the results
+        if not self.local:
             self.post_message(self.Searched(event.value.strip()))
+        self.screen.set_focus(self.table)
 
     def on_key(self, event: Key) -> None:
         if event.key == "down" and self.filter_input.has_focus:

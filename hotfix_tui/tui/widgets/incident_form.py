@@ -14,8 +14,6 @@ from .confirm import Modal, buttons
 class OpenIncidentModal(Modal[dict | None]):
     """Title, severity and service of a new incident; starts in the title."""
 
-    FOCUS = "#title"
-
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal"):
             yield Label("Open an incident", classes="modal-title")
@@ -29,12 +27,12 @@ class OpenIncidentModal(Modal[dict | None]):
             yield Static("", id="problem", classes="reasons", markup=False)
             yield buttons(Button("Open", id="confirm", variant="primary"))
 
-    @on(Input.Submitted)
     @on(Button.Pressed, "#confirm")
     def _confirm(self) -> None:
         title = self.query_one("#title", Input).value.strip()
         if not title:
-            self.query_one("#problem", Static).update("a title is required")
+            self.problem("a title is required")
+            self.set_focus(self.query_one("#title", Input))
             return
         self.dismiss({"title": title, "severity": self.query_one("#severity", Select).value,
                       "service": self.query_one("#service", Input).value.strip()})

@@ -33,6 +33,7 @@ STYLES = {
     "sys": Style(color="cyan", italic=True),
 }
 GUTTER = Style(color="grey50")
+GUTTER_WIDTH = 9  # "hh:mm:ss "
 MARK = Style(color="black", bgcolor="yellow", bold=True)
 HIT = Style(bgcolor="dark_goldenrod", color="black")
 CURRENT_HIT = Style(bgcolor="yellow", color="black", bold=True)
@@ -44,6 +45,8 @@ class LogView(ScrollView, can_focus=True):
     BINDINGS = [*SCROLL_BINDINGS, Binding("end,G", "follow", "Follow", show=False)]
 
     follow: reactive[bool] = reactive(True)
+    #: long lines wrap onto the next rows instead of running off the right edge
+    wrap: reactive[bool] = reactive(False)
 
     class FollowChanged(Message):
         def __init__(self, follow: bool) -> None:
@@ -62,6 +65,8 @@ class LogView(ScrollView, can_focus=True):
         self.search_term = ""
         self.matches: list[int] = []
         self.current_match: int | None = None
+        self._rows_key: tuple | None = None
+        self._rows: list[Strip] = []
 
     # -- size and data ----------------------------------------------------------------
     def set_total(self, total: int) -> None:
@@ -71,7 +76,7 @@ class LogView(ScrollView, can_focus=True):
             self.total = total
             if last_page is not None:
                 self.pages.pop(last_page, None)  # the last page may have been partial
-            self.virtual_size = Size(self.width_seen, total)
+            self._resize_virtual()
             self.refresh()
         if self.follow:
             # after the layout has taken the new size, or the "end" is the old one
@@ -116,8 +121,27 @@ class LogView(ScrollView, can_focus=True):
         widest = max((len(ln.text) + 12 for ln in lines), default=0)
         if widest > self.width_seen:
             self.width_seen = min(widest, 4000)
-            self.virtual_size = Size(self.width_seen, self.total)
+            self._resize_virtual()
+        self._rows_key = None
         self.refresh()
+
+    def _resize_virtual(self) -> None:
+        # wrapped, nothing runs off the right edge; a scroll step is still one log line
+        width = self.scrollable_content_region.width if self.wrap else self.width_seen
+        self.virtual_size = Size(max(1, width), self.total)
+
+    def watch_wrap(self, wrap: bool) -> None:
+        self._rows_key = None
+        if wrap:
+            self.scroll_to(x=0, animate=False)
+        self._resize_virtual()
+        self.refresh()
+        if self.follow:
+            self.call_after_refresh(self._stick_to_end)
+
+    def on_resize(self) -> None:
+        if self.wrap:
+            self._resize_virtual()
 
     def line_at(self, seq: int):
         if not 1 <= seq <= self.total:
@@ -131,15 +155,66 @@ class LogView(ScrollView, can_focus=True):
     # -- drawing -----------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        seq = scroll_y + y + 1
         width = self.scrollable_content_region.width
+        if self.wrap:
+            rows = self._wrapped_rows(scroll_y, width)
+            if y < len(rows):
+                return rows[y].extend_cell_length(width, self.rich_style).crop(0, width)
+            return Strip.blank(width, self.rich_style)
+        seq = scroll_y + y + 1
         if seq > self.total:
             return Strip.blank(width, self.rich_style)
         line = self.line_at(seq)
         if line is None:
             return Strip([Segment("…", GUTTER)]).extend_cell_length(
                 width, self.rich_style).crop(0, width)
-        # the gutter shows when a line arrived, unless the line carries its own time
+        strip = self._line_strip(line, seq)
+        return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width,
+                                                                          self.rich_style)
+
+    def _wrapped_rows(self, scroll_y: int, width: int) -> list[Strip]:
+        """The rows the view shows when lines wrap, worked out once per frame: from the
+        top line down, or, at the end of the log, from its last line up (so the newest
+        line is always whole on screen)."""
+        height = self.scrollable_content_region.height
+        at_end = scroll_y >= self.max_scroll_y
+        key = (scroll_y, width, height, self.total, at_end, self.search_term,
+               self.current_match, len(self.pages))
+        if key == self._rows_key:
+            return self._rows
+        rows: list[Strip] = []
+        if at_end:
+            seq = self.total
+            while seq >= 1 and len(rows) < height:
+                rows[:0] = self._wrap_line(seq, width)
+                seq -= 1
+            rows = rows[-height:] if len(rows) > height else rows
+        else:
+            seq = scroll_y + 1
+            while seq <= self.total and len(rows) < height:
+                rows += self._wrap_line(seq, width)
+                seq += 1
+        self._rows_key, self._rows = key, rows
+        return rows
+
+    def _wrap_line(self, seq: int, width: int) -> list[Strip]:
+        line = self.line_at(seq)
+        if line is None:
+            return [Strip([Segment("…", GUTTER)])]
+        strip = self._line_strip(line, seq)
+        text_width = max(1, width - GUTTER_WIDTH)
+        body = strip.crop(GUTTER_WIDTH, strip.cell_length)
+        head = strip.crop(0, GUTTER_WIDTH)
+        indent = Strip([Segment(" " * GUTTER_WIDTH, self.rich_style + GUTTER)])
+        out = []
+        for start in range(0, max(1, body.cell_length), text_width):
+            piece = body.crop(start, start + text_width)
+            out.append(Strip.join([head if start == 0 else indent, piece]))
+        return out
+
+    def _line_strip(self, line, seq: int) -> Strip:
+        """One log line, whole: the gutter (when it arrived, unless the line carries its
+        own time), the text with search hits, and what was done to it."""
         stamp = "" if STAMPED.match(line.text) else line.at[11:19]
         segments = [Segment(f"{stamp:<8} ", GUTTER)]
         style = STYLES.get(line.stream, Style())
@@ -155,9 +230,8 @@ class LogView(ScrollView, can_focus=True):
         if flags:
             segments.append(Segment(" " + " ".join(flags), MARK))
         base = self.rich_style  # the view's own background under every segment
-        strip = Strip([Segment(seg.text, base + seg.style if seg.style else base)
-                       for seg in segments])
-        return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, base)
+        return Strip([Segment(seg.text, base + seg.style if seg.style else base)
+                      for seg in segments])
 
     def _highlight(self, text: str, style: Style, seq: int) -> list[Segment]:
         term = self.search_term

@@ -1,0 +1,126 @@
+"""A DataTable whose columns fit the data and the width (columns.py), again on resize.
+
+Rows are given whole; the table shows the columns that fit. `i` (BaseScreen) shows the
+selected row with every column, in full.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual import events
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowDoesNotExist
+
+from ...core.sanitize import one_line
+from .columns import Column, fit
+
+Row = tuple[str | None, Sequence[object]]  # (key, one cell per column)
+
+
+def as_text(cell: object, flex: bool) -> Text:
+    """A cell as Text, never read as markup (it carries names and titles people typed);
+    the flex column ends in `…` where it is cut, or wraps in a wrapping table."""
+    text = cell.copy() if isinstance(cell, Text) else Text(one_line(str(cell)))
+    text.end = ""
+    if flex:
+        text.overflow = "ellipsis"
+    return text
+
+
+class FitTable(DataTable):
+    """cursor: where it goes when the rows change: "index" (the same place), "key" (the
+    same row, else the top) or "top". wrap: the flex column wraps instead of ending in
+    `…` (rows grow; for short tables like help)."""
+
+    def __init__(self, columns: Sequence[Column], *, cursor: str = "index",
+                 wrap: bool = False, **kw) -> None:
+        kw.setdefault("cursor_type", "row")
+        super().__init__(**kw)
+        self.fit_columns = tuple(columns)
+        self.cursor_policy = cursor
+        self.wrap = wrap
+        self.rows_given: list[Row] = []
+        self._layout: list[tuple[int, int]] | None = None
+        self._width_seen = 0
+
+    # -- rows --------------------------------------------------------------------------
+    def set_rows(self, rows: Sequence[Row]) -> None:
+        self.rows_given = list(rows)
+        self._render()
+
+    def current_key(self) -> str | None:
+        if self.row_count == 0:
+            return None
+        return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+
+    def full_row(self, index: int) -> list[tuple[str, object]]:
+        """(label, cell) of every column of the row at `index`, shown or not."""
+        if not 0 <= index < len(self.rows_given):
+            return []
+        cells = self.rows_given[index][1]
+        return [(c.label, cells[i] if i < len(cells) else "")
+                for i, c in enumerate(self.fit_columns)]
+
+    def _available(self) -> int:
+        width = self.size.width or (self.app.size.width - 2)
+        visible = max(0, self.size.height - (1 if self.show_header else 0))
+        if self.size.height and len(self.rows_given) > visible:
+            width -= self.styles.scrollbar_size_vertical
+        return width
+
+    def _render(self) -> None:
+        layout = fit(self.fit_columns, [cells for _, cells in self.rows_given],
+                     self._available())
+        self._width_seen = self.size.width
+        rows = [(key, [as_text(cells[i] if i < len(cells) else "",
+                               self.fit_columns[i].flex and not self.wrap)
+                       for i, _ in layout]) for key, cells in self.rows_given]
+        if layout == self._layout and self._update_in_place(rows):
+            return
+        row, keep = self.cursor_row, self.current_key()
+        if layout != self._layout:
+            self.clear(columns=True)
+            for i, width in layout:
+                col = self.fit_columns[i]
+                self.add_column(col.label, width=width, key=col.id)
+            self._layout = layout
+        else:
+            self.clear()
+        height = None if self.wrap else 1
+        for key, texts in rows:
+            self.add_row(*texts, key=key, height=height)
+        self._place_cursor(row, keep)
+
+    def _update_in_place(self, rows: list[tuple[str | None, list[Text]]]) -> bool:
+        """The same rows in the same order and the same columns (what a reload mostly
+        brings): change only the cells that differ. No clear and refill: the table does
+        not measure every row again, the cursor stays put, and no RowHighlighted rebuilds
+        the screen's footer. Rows that wrap may change height: those are filled again."""
+        if self.wrap or not rows or len(rows) != self.row_count:
+            return False
+        if any(key is None for key, _ in rows):
+            return False  # (rows without a key cannot be matched)
+        if [r.key.value for r in self.ordered_rows] != [key for key, _ in rows]:
+            return False
+        columns = self.ordered_columns
+        for key, texts in rows:
+            for column, new, was in zip(columns, texts, self.get_row(key), strict=True):
+                if new != was:
+                    self.update_cell(key, column.key, new)
+        return True
+
+    def _place_cursor(self, row: int, keep: str | None) -> None:
+        if not self.row_count:
+            return
+        if self.cursor_policy == "index":
+            self.move_cursor(row=min(row, self.row_count - 1), scroll=False)
+        elif self.cursor_policy == "key" and keep is not None:
+            with contextlib.suppress(RowDoesNotExist):
+                self.move_cursor(row=self.get_row_index(keep))
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.rows_given and event.size.width != self._width_seen:
+            self._render()
