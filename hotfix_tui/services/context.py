@@ -164,9 +164,12 @@ class _CommittedPolicy:
 
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
+        self._policy: Policy | None = None
 
     def __getattr__(self, name: str):  # every field of a Policy, as committed
-        return getattr(self._ctx.committed_policy(), name)
+        if self._policy is None:  # (once: a read judges many approvals with this one)
+            self._policy = self._ctx.committed_policy()
+        return getattr(self._policy, name)
 
 
 def resolve_db_path(db: str | os.PathLike | None, repo: RepoPaths | None,

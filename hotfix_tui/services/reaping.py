@@ -7,14 +7,18 @@ needs the code that starts, follows or cancels runs.
 
 from __future__ import annotations
 
-from ..deploy.lifecycle import reap_lost_runs
 from ..store.db import Store
 from .context import Context
 
 
 def reap_in(ctx: Context, store: Store) -> list[str]:
     """reap_lost_runs as `ctx.actor`, unless this context only browses (ctx.readonly)."""
-    return [] if ctx.readonly else reap_lost_runs(store, ctx.actor)
+    if ctx.readonly or not store.scalar(
+            "SELECT EXISTS (SELECT 1 FROM deploys WHERE status = 'running')"):
+        return []  # nothing runs (most reads): the run lifecycle is not even loaded
+    from ..deploy.lifecycle import reap_lost_runs
+
+    return reap_lost_runs(store, ctx.actor)
 
 
 def reap(ctx: Context) -> list[str]:

@@ -348,7 +348,19 @@ ALTER TABLE approvals ADD COLUMN repository TEXT NOT NULL DEFAULT '';
 ALTER TABLE approvals ADD COLUMN signer TEXT NOT NULL DEFAULT '';
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7]
+# What every dashboard read asks of each environment, answered from a few index entries
+# instead of a scan of every run there (a year of deploys): its successful deploys and
+# rollbacks newest first (where a rollback may go), the releases rolled back from, runs
+# interrupted (a command that may still be alive) and runs whose stop left survivors.
+V8 = """
+CREATE INDEX deploys_known_good ON deploys(env, id)
+    WHERE status = 'succeeded' AND kind IN ('deploy', 'rollback');
+CREATE INDEX deploys_rollbacks ON deploys(env, previous_sha) WHERE kind = 'rollback';
+CREATE INDEX deploys_interrupted ON deploys(env, id) WHERE status = 'interrupted';
+CREATE INDEX deploys_survivors ON deploys(env, id) WHERE survivors <> '[]';
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7, V8]
 SCHEMA_VERSION = len(MIGRATIONS)
 OUR_TABLES = {"incidents", "hotfixes", "audit_events"}
 

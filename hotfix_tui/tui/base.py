@@ -139,13 +139,14 @@ class BaseScreen(Screen):
     def refresh_bindings(self) -> None:
         """Textual rebuilds the footer (recomposed, every key restyled) whenever the
         screen's bindings may have changed: on every focus change, and when a modal
-        closes. Pass that on only when what the footer shows did change."""
+        closes. Pass that on only when what the footer shows did change (its keys: a
+        focus move between widgets whose own keys are hidden changes nothing there)."""
         footers = list(self.query(Footer))
         built = bool(footers) and all(getattr(f, "_bindings_ready", False) for f in footers)
         try:  # (asks every action's availability: a screen still composing may not say)
             state = (self.app.app_focus, tuple(
-                (key, b.action, b.description, b.show, enabled, tooltip)
-                for key, (_, b, enabled, tooltip) in self.active_bindings.items()))
+                (key, b.action, b.description, enabled, tooltip)
+                for key, (_, b, enabled, tooltip) in self.active_bindings.items() if b.show))
         except Exception:
             state = None
         if built and state is not None and state == getattr(self, "_footer_state", None):

@@ -113,6 +113,8 @@ DEFERRED = {
     "hotfix_tui/anchor.py": {".gitaccess", ".store"},
     # reads reap lost runs; only a finished run's worktree removal needs git
     "hotfix_tui/deploy/lifecycle.py": {"..gitops"},
+    # every read reaps lost runs: the run lifecycle loads only when something runs
+    "hotfix_tui/services/reaping.py": {"..deploy.lifecycle"},
     # notices and the commit identity: git is loaded only if a git command ran
     "hotfix_tui/services/context.py": {"..gitaccess"},
     # `status` and the locks run no git; only `adopt` resolves a ref
