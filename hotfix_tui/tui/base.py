@@ -125,6 +125,7 @@ class BaseScreen(Screen):
         if first is not None:  # keys typed while the screen opened: now they may come
             first.release()
             self._first_load = None
+            self.refresh_bindings()
         if not fresh:
             return  # `then`s wait for the read that follows
         pending, self._after_load = getattr(self, "_after_load", []), []
@@ -140,7 +141,11 @@ class BaseScreen(Screen):
         """Textual rebuilds the footer (recomposed, every key restyled) whenever the
         screen's bindings may have changed: on every focus change, and when a modal
         closes. Pass that on only when what the footer shows did change (its keys: a
-        focus move between widgets whose own keys are hidden changes nothing there)."""
+        focus move between widgets whose own keys are hidden changes nothing there).
+        Before the screen's first data there is nothing to say: which keys work depends
+        on it, so the footer is built once, with the data (_loaded_once)."""
+        if getattr(self, "_first_load", None) is not None:
+            return
         footers = list(self.query(Footer))
         built = bool(footers) and all(getattr(f, "_bindings_ready", False) for f in footers)
         try:  # (asks every action's availability: a screen still composing may not say)
