@@ -60,6 +60,10 @@ def tell_observers(record: CommandRecord) -> None:
 def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(extra or {})
+    # git's messages in English whatever the user's language: the checks below read them
+    # ("detected dubious ownership": a translated one would pass as trusted)
+    env["LC_ALL"] = "C"
+    env["LANGUAGE"] = "C"
     env["GIT_TERMINAL_PROMPT"] = "0"
     env["GIT_EDITOR"] = "true"
     env["GIT_SEQUENCE_EDITOR"] = "true"
