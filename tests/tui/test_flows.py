@@ -474,3 +474,30 @@ async def test_a_console_opened_after_an_approval_does_not_announce_it(shop, mon
         assert await wait_for(pilot, lambda: "Later" in screen_text(app))
         texts = [str(n.message) for n in app._notifications]
         assert not any("approved by bob" in t for t in texts), texts
+
+
+async def test_the_diff_shows_a_new_commit_to_the_same_file(shop, monkeypatch):
+    """A reviewer reads the Diff tab; the author commits again to the same file. The
+    files list is the same, with new counts: the diff shown must be the new one, never
+    the one the counts no longer describe."""
+    from hotfix_tui import services
+    from hotfix_tui.tui.screens.hotfix import HotfixScreen
+    from hotfix_tui.tui.widgets.diffview import DiffView
+
+    assert shop.cli("start", "--incident", "INC-1", "--title", "Fix totals").code == 0
+    ctx = make_ctx(shop.path, "alice", monkeypatch)
+    wt = Path(services.get_hotfix(ctx, "HF-1").worktree)
+    source = wt / "app" / "checkout.py"
+    source.write_text(source.read_text() + "\n# FIRST CHANGE\n")
+    git(wt, "commit", "-qam", "first")
+
+    def diff() -> str:
+        return "\n".join(text for _, text in app.screen.query_one(DiffView).lines)
+
+    app = HotfixApp(ctx, start_screen=HotfixScreen("HF-1"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert await wait_for(pilot, lambda: "FIRST CHANGE" in diff())
+        source.write_text(source.read_text() + "# SECOND CHANGE\n")
+        git(wt, "commit", "-qam", "second")
+        app.screen.reload()
+        assert await wait_for(pilot, lambda: "SECOND CHANGE" in diff()), diff()

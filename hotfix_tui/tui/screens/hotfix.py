@@ -220,8 +220,14 @@ class HotfixScreen(BaseScreen):
         t = self.query_one("#diff-files", FitTable)
         before = t.row_count
         t.set_rows(tabs.file_rows(detail.scope))
-        if before == 0 and t.row_count:
+        head, shown = detail.hotfix.head_sha, getattr(self, "_diff_head", None)
+        self._diff_head = head
+        if not t.row_count:
+            return
+        if before == 0:
             self._load_diff(detail.scope.files[0].path)
+        elif head != shown:  # a new commit: the same files may show, with new changes
+            self._load_diff(t.current_key() or detail.scope.files[0].path)
 
     def _show_reasons(self) -> None:
         lines = []
