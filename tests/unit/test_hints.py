@@ -75,13 +75,14 @@ def readme_hints() -> list[str]:
 def message_hints() -> list[str]:
     """`hotfix …` inside the program's messages: quoted, parenthesised or after a colon."""
     found = []
+    commands = set(cli.list_commands(click.Context(cli)))  # loaded or not (lazy table)
     pattern = re.compile(r"""(?:['(]|: |run )(hotfix [a-z][^'")\n]*)""")
     for path in sorted((ROOT / "hotfix_tui").rglob("*.py")):
         for line in path.read_text().splitlines():
             for m in pattern.finditer(line):
                 hint = m.group(1).strip().rstrip(".,")
                 words = hint.split()
-                if len(words) > 1 and words[1] in cli.commands:
+                if len(words) > 1 and words[1] in commands:
                     found.append(hint)
     return found
 
