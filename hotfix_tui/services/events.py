@@ -120,8 +120,11 @@ def deliver_hooks(ctx: Context) -> bool:
         return False
     repo = ctx.repo.toplevel if ctx.repo else None
     if ctx.one_connection and config.hooks.commands:
-        with ctx.reading() as store:  # the command's own connection, not one more
-            return hooks.kick(ctx.db_path, repo, config, store)
+        try:
+            with ctx.reading() as store:  # the command's own connection, not one more
+                return hooks.kick(ctx.db_path, repo, config, store)
+        except (HotfixError, OSError, sqlite3.Error):  # no database (any more): the
+            return False                                # command said so already
     return hooks.kick(ctx.db_path, repo, config)
 
 

@@ -95,15 +95,15 @@ class FitTable(DataTable):
         placed = self._place_cursor(row, keep)
         if len(self.rows_given) > FIRST_ROWS:  # the rest right after the first frame
             self.call_after_refresh(self._add_rest, self._generation, layout,
-                                    None if placed else (row, keep))
+                                    None if placed else (row, keep), self.cursor_row)
 
-    def _add_rest(self, generation: int, layout, cursor: tuple[int, str | None] | None
-                  ) -> None:
+    def _add_rest(self, generation: int, layout, cursor: tuple[int, str | None] | None,
+                  left_at: int) -> None:
         if generation != self._generation:
             return  # the rows were set again meanwhile
         self._add(layout, self.rows_given[FIRST_ROWS:])
-        if cursor is not None:  # where it was is among the rows added now
-            self._place_cursor(*cursor)
+        if cursor is not None and self.cursor_row == left_at:  # (not moved meanwhile)
+            self._place_cursor(*cursor)  # where it was is among the rows added now
 
     def _texts(self, layout, rows: Sequence[Row]) -> list[tuple[str | None, list[Text]]]:
         return [(key, [as_text(cells[i] if i < len(cells) else "",
