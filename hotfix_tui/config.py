@@ -98,6 +98,15 @@ class StoreSection:
 
 
 @dataclass(frozen=True)
+class SyncSection:
+    """[sync]: the git remote that carries the shared history (docs/SYNC.md)."""
+
+    remote: str = ""  # "": `origin` for `hotfix sync`; auto needs it named
+    auto: bool = False  # push after every change (in the background), fetch on a timer
+    interval_s: float = 60.0  # the console's fetch timer
+
+
+@dataclass(frozen=True)
 class ExportSection:
     # where the console writes records (`e` in the history browser); default: under the
     # data directory, never inside the repository's checkout
@@ -157,6 +166,7 @@ class Config:
     incidents: IncidentsSection = field(default_factory=IncidentsSection)
     export: ExportSection = field(default_factory=ExportSection)
     hooks: HooksSection = field(default_factory=HooksSection)
+    sync: SyncSection = field(default_factory=SyncSection)
     environments: tuple[EnvironmentConfig, ...] = ()
     path: str = ""
     sha256: str = hashlib.sha256(b"").hexdigest()
@@ -281,6 +291,7 @@ _SECTIONS = {
     "store": StoreSection,
     "incidents": IncidentsSection,
     "export": ExportSection,
+    "sync": SyncSection,
 }
 
 
@@ -334,6 +345,11 @@ def _check(reader: _Reader, cfg: Config) -> None:
           "OS account plays several people through $HOTFIX_ACTOR)"
           if ident.sandbox and not ident.allow_override else "")
     _check_approvals(reader, cfg.approvals)
+    remote = cfg.sync.remote
+    _need(reader, "sync", "remote", "use letters, digits, '.', '_', '-' (a git remote's name)"
+          if remote and not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$", remote) else "")
+    _need(reader, "sync", "interval_s", values.number(cfg.sync.interval_s, 5, 86400,
+                                                      "interval_s"))
     for key in ("max_files", "max_lines"):
         _need(reader, "scope", key, values.number(getattr(scope, key), 1, 1_000_000, key[4:]))
     for key in ("forbidden", "allowed", "dependency_files", "migration_paths"):

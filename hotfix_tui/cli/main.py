@@ -64,13 +64,14 @@ def _register() -> None:
         release_cmd,
         serve_cmd,
         signature_cmd,
+        sync_cmd,
         tui_cmd,
         work_cmd,
     )
 
     for module in (incident_cmd, hotfix_cmd, work_cmd, deploy_cmd, release_cmd, audit_cmd,
                    events_cmd, signature_cmd, demo_cmd, tui_cmd, doctor_cmd, serve_cmd,
-                   completion_cmd):
+                   completion_cmd, sync_cmd):
         module.register(cli)
 
 

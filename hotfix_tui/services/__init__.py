@@ -41,6 +41,7 @@ from .runs import (
     show_run,
     wait_run,
 )
+from .sync import sync as sync_history
 from .timeline import timeline
 from .verify import verify, verify_env, verify_items
 
@@ -111,6 +112,7 @@ __all__ = [
     "start_hotfix",
     "submit",
     "sync",
+    "sync_history",
     "verify_audit",
     "AbortResult",
     "BranchResult",
