@@ -101,7 +101,7 @@ class StoreSection:
 class SyncSection:
     """[sync]: the git remote that carries the shared history (docs/SYNC.md)."""
 
-    remote: str = ""  # "": `origin` for `hotfix sync`; auto needs it named
+    remote: str = ""  # "": `origin`
     auto: bool = False  # push after every change (in the background), fetch on a timer
     interval_s: float = 60.0  # the console's fetch timer
 
@@ -345,9 +345,8 @@ def _check(reader: _Reader, cfg: Config) -> None:
           "OS account plays several people through $HOTFIX_ACTOR)"
           if ident.sandbox and not ident.allow_override else "")
     _check_approvals(reader, cfg.approvals)
-    remote = cfg.sync.remote
     _need(reader, "sync", "remote", "use letters, digits, '.', '_', '-' (a git remote's name)"
-          if remote and not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$", remote) else "")
+          if not re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]{0,39})?$", cfg.sync.remote) else "")
     _need(reader, "sync", "interval_s", values.number(cfg.sync.interval_s, 5, 86400,
                                                       "interval_s"))
     for key in ("max_files", "max_lines"):

@@ -41,6 +41,7 @@ from .runs import (
     show_run,
     wait_run,
 )
+from .sync import describe_conflict, merged_history
 from .sync import sync as sync_history
 from .timeline import timeline
 from .verify import verify, verify_env, verify_items
@@ -113,6 +114,8 @@ __all__ = [
     "submit",
     "sync",
     "sync_history",
+    "describe_conflict",
+    "merged_history",
     "verify_audit",
     "AbortResult",
     "BranchResult",

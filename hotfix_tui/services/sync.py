@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..core import sitesync
 from ..core.errors import HotfixError, ValidationError
+from ..store import sitechain
 from ..store.db import SLOTS, Store
 from ..sync import exchange, wire
 from .context import Context
@@ -40,6 +42,16 @@ class SyncResult:
                 "received_events": sum(self.received.values()), "rows": self.rows,
                 "sent_events": self.sent, "pushed": self.pushed, "attempts": self.attempts,
                 "findings": self.findings}
+
+
+def merged_history(ctx: Context, limit: int | None = None) -> list[dict[str, Any]]:
+    """Every site's events in the one order every bastion shows them."""
+    with ctx.reading() as store:
+        return sitechain.merged(store, limit)
+
+
+def describe_conflict(pair: dict[str, Any]) -> str:
+    return sitesync.describe(pair)
 
 
 def remote_name(ctx: Context, remote: str | None) -> str:
@@ -72,54 +84,70 @@ def _round(ctx: Context, store: Store, cwd: Path, remote: str, wanted: str | Non
     theirs = wire.fetch(cwd, remote)
     ours = wire.rev(cwd, wire.REF)
     merged = wire.merge(cwd, ours, theirs)
-    files = merged.files
     known = exchange.known_files(store)
-    fresh, heads, batches = _read_fresh(cwd, files, known)
-    now = ctx.now()
+    fresh = _read_fresh(cwd, merged.files, known)  # all read and checked before any write
     with store.write():
-        me = exchange.site(store)
-        if me is None:
-            me = _join(store, cwd, files, heads, wanted, now)
-            result.joined = True
-        elif wanted is not None and wanted != me.name:
-            raise ValidationError(f"this database is site {me.name!r} already")
-        _check_slot(store, me, heads, result.joined)
-        before = {r["problem"] for r in store.all("SELECT problem FROM sync_findings")}
-        for path in merged.clashes:
-            exchange.finding(store, now, path.split("/")[1], f"{path} differs between this "
-                             "clone and the remote: one of them was rewritten")
-        for site_name, doc in heads.items():
-            exchange.store_head(store, site_name, doc)
-        for path, batch in sorted(batches, key=lambda pb: (pb[1].site, pb[0])):
-            if path in known:
-                exchange.finding(store, now, batch.site, f"{path} changed after it was read")
-            added = exchange.import_events(store, me, batch, now)
-            if batch.site != me.name:
-                result.received[batch.site] = result.received.get(batch.site, 0) + added
-                result.rows += exchange.import_rows(store, me, batch, now)
-        for path in fresh:
-            exchange.remember_file(store, path, files[path])
-        new_files = _publish(store, cwd, me, files, heads, now, result)
-        tip = merged.commit
-        if new_files != files:
-            tip = wire.commit(cwd, new_files, [merged.commit] if merged.commit else [],
-                              f"hotfix sync: {me.name}")
-        if tip is not None and tip != ours:
-            wire.update_ref(cwd, wire.REF, tip, ours)
-        result.findings += [r["problem"] for r in store.all(
-            "SELECT problem FROM sync_findings ORDER BY id") if r["problem"] not in before]
-        result.site, result.slot = me.name, me.slot
-        _follow_branches(store, cwd)
+        tip = _apply(ctx, store, cwd, wanted, merged, ours, fresh, known, result)
     if tip is None or tip == theirs:
-        result.pushed = tip is not None
         return True
     own = [r["key"] for r in store.all("SELECT key FROM hotfixes WHERE origin = '' AND "
                                        "head_sha <> base_sha")]
-    heads_present = [k for k in own if wire.rev(cwd, f"{wire.HEADS}{k}")]
-    if wire.push(cwd, remote, heads_present) == "rejected":
+    if wire.push(cwd, remote, [k for k in own if wire.rev(cwd, f"{wire.HEADS}{k}")]) \
+            == "rejected":
         return False
     result.pushed = True
     return True
+
+
+def _apply(ctx: Context, store: Store, cwd: Path, wanted: str | None, merged: wire.Merged,
+           ours: str | None, fresh: tuple, known: dict[str, str],
+           result: SyncResult) -> str | None:
+    """Inside one transaction: join if need be, take in what is new, add this site's new
+    events; returns the history's new tip (the local ref is moved to it)."""
+    paths, heads, batches = fresh
+    files = merged.files
+    now = ctx.now()
+    me = exchange.site(store)
+    if me is None:
+        me = _join(store, cwd, files, heads, wanted, now)
+        result.joined = True
+    elif wanted is not None and wanted != me.name:
+        raise ValidationError(f"this database is site {me.name!r} already")
+    _check_slot(store, me, heads, result.joined)
+    before = {r["problem"] for r in store.all("SELECT problem FROM sync_findings")}
+    _take_in(store, me, merged.clashes, heads, batches, known, now, result)
+    for path in paths:
+        exchange.remember_file(store, path, files[path])
+    new_files = _publish(store, cwd, me, files, heads, now, result)
+    tip = merged.commit
+    if new_files != files:
+        tip = wire.commit(cwd, new_files, [merged.commit] if merged.commit else [],
+                          f"hotfix sync: {me.name}")
+    if tip is not None and tip != ours:
+        wire.update_ref(cwd, wire.REF, tip, ours)
+    result.findings += [r["problem"] for r in store.all(
+        "SELECT problem FROM sync_findings ORDER BY id") if r["problem"] not in before]
+    result.site, result.slot = me.name, me.slot
+    _follow_branches(store, cwd)
+    return tip
+
+
+def _take_in(store: Store, me: exchange.Site, clashes: tuple[str, ...],
+             heads: dict[str, dict], batches: list, known: dict[str, str], now: str,
+             result: SyncResult) -> None:
+    """Record what the merge and the files say: heads, events, rows, tamper evidence."""
+    for path in clashes:
+        exchange.finding(store, now, path.split("/")[1], f"{path} differs between this "
+                         "clone and the remote: one of them was rewritten")
+    for site_name, doc in heads.items():
+        exchange.store_head(store, site_name, doc)
+    for path, batch in sorted(batches, key=lambda pb: (pb[1].site, pb[0])):
+        if path in known:
+            exchange.finding(store, now, batch.site, f"{path} changed after it was read")
+        added = exchange.import_events(store, me, batch, now)
+        if batch.site != me.name:
+            result.received[batch.site] = result.received.get(batch.site, 0) + added
+            result.rows += exchange.import_rows(store, me, batch, now)
 
 
 def _read_fresh(cwd: Path, files: dict[str, str], known: dict[str, str]):
@@ -140,7 +168,7 @@ def _read_fresh(cwd: Path, files: dict[str, str], known: dict[str, str]):
             batches.append((path, exchange.parse_batch(path, site_name, blobs[files[path]])))
         else:
             raise ValidationError(f"bad content in {wire.REF}: unexpected file {path!r}")
-    return fresh, heads, batches
+    return tuple(fresh), heads, batches
 
 
 def _publish(store: Store, cwd: Path, me: exchange.Site, files: dict[str, str],
@@ -160,6 +188,7 @@ def _publish(store: Store, cwd: Path, me: exchange.Site, files: dict[str, str],
     old = heads.get(me.name) or _head_at(cwd, files, me.name)
     if old is None or (old["seq"], old["hash"], old["slot"]) != (head["seq"], head["hash"],
                                                                  head["slot"]):
+        exchange.store_head(store, me.name, head)
         path = f"sites/{me.name}/head.json"
         new_files[path] = wire.write_blob(cwd, json.dumps(head, sort_keys=True) + "\n")
         exchange.remember_file(store, path, new_files[path])

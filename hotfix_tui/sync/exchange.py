@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.errors import ValidationError
+from ..core.sitesync import CLAIMS
 from ..store import audit
 from ..store.db import Store
 
-CLAIMS = ("deploy.started", "deploy.break_glass", "environment.locked")
 _EVENT_FIELDS = ("at", "actor", "actor_verified", "entity", "entity_key", "action",
                  "incident", "hotfix", "data")
 _DEPLOY_LOCAL = {"pid", "pgid", "argv", "env_vars", "workdir", "marker", "cgroup",
@@ -136,56 +136,62 @@ def _in(values: set[str]) -> tuple[str, tuple]:
 
 def _touched(store: Store, me: str, hotfixes: set[str], incidents: set[str], runs: set[str],
              envs: set[str]) -> tuple[list[tuple[str, dict]], dict[str, tuple[str, str]]]:
-    rows: list[tuple[str, dict]] = []
-    heads: dict[str, tuple[str, str]] = {}
     hf_rows: list[dict] = []
     if hotfixes:
         marks, args = _in(hotfixes)
         hf_rows = _dicts(store, f"SELECT * FROM hotfixes WHERE key IN ({marks})", args, me)
-        incidents |= {r["key"] for r in store.all(
+        incidents = incidents | {r["key"] for r in store.all(
             f"SELECT i.key FROM incidents i JOIN hotfixes h ON h.incident_id = i.id "
             f"WHERE h.key IN ({marks})", args)}
+    rows: list[tuple[str, dict]] = []
     if incidents:
         marks, args = _in(incidents)
         rows += [("incidents", d) for d in _dicts(
             store, f"SELECT * FROM incidents WHERE key IN ({marks}) ORDER BY id", args, me)]
+    heads = {d["key"]: (d["branch"], d["head_sha"]) for d in hf_rows
+             if d["origin"] == me and d["head_sha"] != d["base_sha"]}
+    rows += [("hotfixes", {k: v for k, v in d.items() if k != "worktree"}) for d in hf_rows]
     ids = tuple(r["id"] for r in hf_rows)
-    for d in hf_rows:
-        d.pop("worktree", None)
-        rows.append(("hotfixes", d))
-        if d["origin"] == me and d["head_sha"] != d["base_sha"]:
-            heads[d["key"]] = (d["branch"], d["head_sha"])
-    marks = ", ".join("?" for _ in ids)
-    if ids:
-        rows += [("checklist_items", {k: v for k, v in d.items() if k != "id"})
-                 for d in _dicts(store, f"SELECT * FROM checklist_items WHERE hotfix_id "
-                                 f"IN ({marks}) ORDER BY id", ids, me)]
-    run_sql = "SELECT * FROM deploys WHERE status <> 'running' AND (origin = '' AND " \
-              "log_hash = ''"
-    params: tuple = ()
-    if runs:
-        run_sql += f" OR key IN ({', '.join('?' for _ in runs)})"
-        params += tuple(sorted(runs))
-    if ids:
-        run_sql += f" OR hotfix_id IN ({marks})"
-        params += ids
-    for d in _dicts(store, run_sql + ") ORDER BY id", params, me):
-        if d["origin"] == me and not d["log_hash"]:
-            d["log_hash"] = log_hash(store, d["id"])
-            store.execute("UPDATE deploys SET log_hash = ? WHERE id = ?",
-                          (d["log_hash"], d["id"]))
-        rows.append(("deploys", {k: v for k, v in d.items() if k not in _DEPLOY_LOCAL}))
-    if ids:
-        rows += [("approvals", d) for d in _dicts(
-            store, f"SELECT * FROM approvals WHERE hotfix_id IN ({marks}) ORDER BY id", ids,
-            me)]
-        rows += [("env_verifications", d) for d in _dicts(
-            store, f"SELECT * FROM env_verifications WHERE hotfix_id IN ({marks})", ids, me)]
+    rows += _of_hotfixes(store, me, ids, "checklist_items", drop="id")
+    rows += [("deploys", d) for d in _runs(store, me, runs, ids)]
+    rows += _of_hotfixes(store, me, ids, "approvals")
+    rows += _of_hotfixes(store, me, ids, "env_verifications")
     if envs:
         m, args = _in(envs)
         rows += [("environments", d) for d in _dicts(
             store, f"SELECT * FROM environments WHERE name IN ({m})", args, me)]
     return rows, heads
+
+
+def _of_hotfixes(store: Store, me: str, ids: tuple, table: str,
+                 drop: str = "") -> list[tuple[str, dict]]:
+    if not ids:
+        return []
+    marks = ", ".join("?" for _ in ids)
+    return [(table, {k: v for k, v in d.items() if k != drop}) for d in _dicts(
+        store, f"SELECT * FROM {table} WHERE hotfix_id IN ({marks}) ORDER BY rowid", ids, me)]
+
+
+def _runs(store: Store, me: str, runs: set[str], ids: tuple) -> list[dict]:
+    """Finished runs the events touched, of the hotfixes touched, and every finished run
+    of this site not shared yet (its log's hash is taken as it is shared)."""
+    sql = "SELECT * FROM deploys WHERE status <> 'running' AND ((origin = '' AND " \
+          "log_hash = '')"
+    params: tuple = ()
+    if runs:
+        sql += f" OR key IN ({', '.join('?' for _ in runs)})"
+        params += tuple(sorted(runs))
+    if ids:
+        sql += f" OR hotfix_id IN ({', '.join('?' for _ in ids)})"
+        params += ids
+    out = []
+    for d in _dicts(store, sql + ") ORDER BY id", params, me):
+        if d["origin"] == me and not d["log_hash"]:
+            d["log_hash"] = log_hash(store, d["id"])
+            store.execute("UPDATE deploys SET log_hash = ? WHERE id = ?",
+                          (d["log_hash"], d["id"]))
+        out.append({k: v for k, v in d.items() if k not in _DEPLOY_LOCAL})
+    return out
 
 
 def log_hash(store: Store, deploy_id: int) -> str:
@@ -318,32 +324,43 @@ def import_rows(store: Store, me: Site, batch: Parsed, now: str) -> int:
         values = {k: v for k, v in values.items() if k in cols[table]}
         if "origin" in values:
             values["origin"] = "" if values["origin"] == me.name else values["origin"]
-        if table in _KEYED and "id" in values:
-            here = store.one(f"SELECT key, origin FROM {table} WHERE id = ?", (values["id"],))
-            if here is not None and here["origin"] != values.get("origin", ""):
-                finding(store, now, batch.site, f"{here['key']} of site "
-                        f"{values.get('origin') or me.name} clashes with {here['key']} of "
-                        f"{here['origin'] or me.name} (both created before joining)")
-                continue
-        if table == "deploys":
-            values = {**_DEPLOY_DEFAULTS, **values}
-        if table == "hotfixes":
-            values.setdefault("worktree", "")
-        target = _TARGETS[table]
-        keep = {"worktree"} if table == "hotfixes" else set()
-        names = list(values)
-        sets = ", ".join(f"{c} = excluded.{c}" for c in names
-                         if c not in target and c not in keep)
-        sql = (f"INSERT INTO {table} ({', '.join(names)}) VALUES "
-               f"({', '.join('?' for _ in names)}) ON CONFLICT({', '.join(target)}) DO "
-               + (f"UPDATE SET {sets}" if sets else "NOTHING"))
+        clash = _clash(store, me, table, values)
+        if clash:
+            finding(store, now, batch.site, clash)
+            continue
         try:
-            store.execute(sql, tuple(values[c] for c in names))
+            _upsert(store, table, values)
             applied += 1
         except sqlite3.Error as exc:
             finding(store, now, batch.site, f"a {table} row from site {batch.site} was not "
                     f"stored: {exc}")
     return applied
+
+
+def _clash(store: Store, me: Site, table: str, values: dict) -> str:
+    if table not in _KEYED or "id" not in values:
+        return ""
+    here = store.one(f"SELECT key, origin FROM {table} WHERE id = ?", (values["id"],))
+    if here is None or here["origin"] == values.get("origin", ""):
+        return ""
+    return (f"{here['key']} of site {values.get('origin') or me.name} clashes with "
+            f"{here['key']} of {here['origin'] or me.name} (both created before joining)")
+
+
+def _upsert(store: Store, table: str, values: dict) -> None:
+    if table == "deploys":
+        values = {**_DEPLOY_DEFAULTS, **values}
+    keep = set()
+    if table == "hotfixes":  # the worktree is where it is on this bastion (if any)
+        values = {"worktree": "", **values}
+        keep = {"worktree"}
+    target = _TARGETS[table]
+    names = list(values)
+    sets = ", ".join(f"{c} = excluded.{c}" for c in names if c not in target and c not in keep)
+    store.execute(f"INSERT INTO {table} ({', '.join(names)}) VALUES "
+                  f"({', '.join('?' for _ in names)}) ON CONFLICT({', '.join(target)}) DO "
+                  + (f"UPDATE SET {sets}" if sets else "NOTHING"),
+                  tuple(values[c] for c in names))
 
 
 def store_head(store: Store, site_name: str, doc: dict) -> None:

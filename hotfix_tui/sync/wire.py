@@ -198,26 +198,31 @@ def merge(cwd: Path, ours: str | None, theirs: str | None) -> Merged:
     """The union of both histories' files: a fast-forward where one contains the other,
     else a merge commit. A head file is the one further along; any other file both hold
     differently keeps our copy (the first one read) and is reported."""
-    if theirs is None or ours == theirs or (ours and is_ancestor(cwd, theirs, ours)):
-        return Merged(ours, entries(cwd, ours), ())
-    if ours is None or is_ancestor(cwd, ours, theirs):
-        return Merged(theirs, entries(cwd, theirs), ())
+    fast = _fast_forward(cwd, ours, theirs)
+    if fast is not None:
+        return Merged(fast[0], entries(cwd, fast[0]), ())
+    assert ours is not None and theirs is not None
     mine, other = entries(cwd, ours), entries(cwd, theirs)
-    files = dict(mine)
-    clashes = []
+    files = {**other, **mine}
     differ = [p for p, b in other.items() if p in mine and mine[p] != b]
     texts = read_blobs(cwd, [other[p] for p in differ] + [mine[p] for p in differ])
-    for path, blob in other.items():
-        if path not in mine:
-            files[path] = blob
-        elif path in differ:
-            if path.endswith("/head.json"):
-                if _seq(texts[blob]) > _seq(texts[mine[path]]):
-                    files[path] = blob
-            else:
-                clashes.append(path)
+    heads = [p for p in differ if p.endswith("/head.json")]
+    clashes = [p for p in differ if p not in heads]
+    for path in heads:
+        if _seq(texts[other[path]]) > _seq(texts[mine[path]]):
+            files[path] = other[path]
     merged = commit(cwd, files, [ours, theirs], "hotfix sync: merge")
     return Merged(merged, files, tuple(clashes))
+
+
+def _fast_forward(cwd: Path, ours: str | None, theirs: str | None
+                  ) -> tuple[str | None] | None:
+    """(the result,) when one history contains the other; None when they must merge."""
+    if theirs is None or ours == theirs or (ours and is_ancestor(cwd, theirs, ours)):
+        return (ours,)
+    if ours is None or is_ancestor(cwd, ours, theirs):
+        return (theirs,)
+    return None
 
 
 def _seq(data: bytes) -> int:

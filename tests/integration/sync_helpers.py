@@ -73,4 +73,5 @@ def rows(rel: Release, sql: str, args=()) -> list[tuple]:
 
 def history(rel: Release) -> list[tuple]:
     """Every event with its site and place in its site's chain, in the merged order."""
-    return [tuple(r) for r in rel.ok("audit", "log", "--json").json()["items"]]
+    return [(e["at"], e["site"], e["seq"], e["action"], e["key"], e["hash"])
+            for e in rel.ok("audit", "log", "--json").json()["items"]]

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.helpers import assert_one_line_error, git
 from tests.integration.release_helpers import deploy
-from tests.integration.sync_helpers import rows, submitted, two_bastions
+from tests.integration.sync_helpers import clone, history, rows, submitted, two_bastions
 
 
 def test_b_approves_what_a_submitted_and_a_deploys_with_it(tmp_path: Path, agent):
@@ -37,3 +38,90 @@ def test_b_approves_what_a_submitted_and_a_deploys_with_it(tmp_path: Path, agent
     for rel in (t.a, t.b):
         audit = rel.ok("audit", "verify", "--json").json()
         assert audit["ok"], audit["problems"]
+
+
+def test_events_appended_apart_end_in_the_same_order_on_both(tmp_path: Path):
+    t = two_bastions(tmp_path)
+    t.sync(t.a, "--site", "a")
+    t.sync(t.b, "--site", "b")
+    # apart: each opens an incident, notes it and locks staging
+    t.a.ok("incident", "open", "--title", "Payments slow", "--sev", "2")
+    t.b.ok("incident", "open", "--title", "Search down", "--sev", "2", actor="bob")
+    a_inc = rows(t.a, "SELECT key FROM incidents WHERE title = 'Payments slow'")[0][0]
+    b_inc = rows(t.b, "SELECT key FROM incidents WHERE title = 'Search down'")[0][0]
+    assert a_inc != b_inc and len(a_inc) <= 6 and len(b_inc) <= 6  # short, unique keys
+    t.a.ok("incident", "note", a_inc, "p99 at 4s")
+    t.b.ok("incident", "note", b_inc, "index rebuilding", actor="bob")
+    t.sync(t.a)
+    t.sync(t.b)
+    t.sync(t.a)
+    for rel in (t.a, t.b):
+        keys = {r[0] for r in rows(rel, "SELECT key FROM incidents")}
+        assert {"INC-1", a_inc, b_inc} <= keys
+        audit = rel.ok("audit", "verify", "--json").json()
+        assert audit["ok"], audit["problems"]
+    log_a, log_b = history(t.a), history(t.b)
+    assert log_a == log_b
+    assert {e[1] for e in log_a} == {"a", "b"}
+    # idempotent: syncing again changes nothing
+    again = t.sync(t.b)
+    assert again["received_events"] == 0 and again["sent_events"] == 0
+    assert history(t.b) == log_b
+
+
+def test_a_push_refused_as_non_fast_forward_is_retried_after_a_fetch(tmp_path: Path):
+    t = two_bastions(tmp_path)
+    t.sync(t.a, "--site", "a")
+    t.sync(t.b, "--site", "b")
+    # A records an event and publishes it to a side remote first, so that its history
+    # is ahead of the shared one; B's pre-push hook pushes A's history to the shared
+    # remote once, between B's fetch and B's push: git refuses B's push (fetch first)
+    side = tmp_path / "side.git"
+    git(tmp_path, "clone", "-q", "--mirror", str(t.remote), str(side))
+    git(t.a.path, "remote", "add", "side", str(side))
+    t.a.ok("incident", "open", "--title", "Raced in", "--sev", "3")
+    t.sync(t.a, "--remote", "side")
+    mark = tmp_path / "raced"
+    hook = t.b.path / ".git" / "hooks" / "pre-push"
+    hook.write_text(f"#!/bin/sh\nunset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE\n"
+                    f"if [ ! -e '{mark}' ]; then touch '{mark}'; "
+                    f"git -C '{t.a.path}' push -q origin refs/hotfix/history; fi\n")
+    hook.chmod(0o755)
+    t.b.ok("incident", "open", "--title", "Racing", "--sev", "3", actor="bob")
+    res = t.sync(t.b)
+    assert mark.exists() and res["attempts"] == 2 and res["pushed"]
+    assert res["received"].get("a", 0) >= 1
+    t.sync(t.a)
+    for rel in (t.a, t.b):
+        titles = {r[0] for r in rows(rel, "SELECT title FROM incidents")}
+        assert {"Raced in", "Racing"} <= titles
+    assert history(t.a) == history(t.b)
+
+
+def test_bad_input_is_one_error_line_and_changes_nothing(tmp_path: Path):
+    t = two_bastions(tmp_path)
+    before = rows(t.a, "SELECT count(*) FROM audit_events")
+    assert_one_line_error(t.a.cli("sync", "--remote", "nowhere"), contains="unknown remote")
+    assert_one_line_error(t.a.cli("sync", "--remote", "-x"), contains="invalid remote")
+    assert_one_line_error(t.a.cli("sync", "--site", "a/b"), contains="invalid site name")
+    git(t.a.path, "remote", "add", "gone", str(tmp_path / "missing.git"))
+    assert_one_line_error(t.a.cli("sync", "--remote", "gone"), contains="cannot fetch")
+    assert rows(t.a, "SELECT count(*) FROM audit_events") == before
+    assert rows(t.a, "SELECT count(*) FROM sync_site") == [(0,)]
+    # bad content in the shared ref: a file that is not a batch of events
+    t.sync(t.b, "--site", "b")
+    bad = tmp_path / "bad"
+    clone(t.remote, bad)
+    git(bad, "fetch", "-q", "origin", "refs/hotfix/history:refs/hotfix/history")
+    git(bad, "checkout", "-q", "refs/hotfix/history")
+    garbage = bad / "sites" / "b" / "events" / "000000000099.jsonl"
+    garbage.parent.mkdir(parents=True, exist_ok=True)
+    garbage.write_text("{not json\n")
+    git(bad, "add", "--all")
+    git(bad, "commit", "-q", "-m", "garbage")
+    git(bad, "push", "-q", "origin", "HEAD:refs/hotfix/history")
+    res = t.a.cli("sync", "--site", "a")
+    assert_one_line_error(res, contains="bad content")
+    assert rows(t.a, "SELECT count(*) FROM audit_events") == before
+    assert rows(t.a, "SELECT count(*) FROM sync_site") == [(0,)]
+    assert not git(t.a.path, "for-each-ref", "refs/hotfix/history")
