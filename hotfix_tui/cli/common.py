@@ -55,9 +55,10 @@ def get_ctx(click_ctx: click.Context | None = None, *, create_db: bool = False):
 def _deliver_hooks(ctx) -> None:
     """When the command is done, whatever it did or failed to do: hand the events it (or
     anyone before it) committed to their hooks. Never waits for a hook, never fails."""
-    from ..services import deliver_hooks
+    from ..services import deliver_hooks, sync_later
 
     deliver_hooks(ctx)
+    sync_later(ctx)
 
 
 class Written:

@@ -41,7 +41,7 @@ from .runs import (
     show_run,
     wait_run,
 )
-from .sync import describe_conflict, merged_history
+from .sync import describe_conflict, merged_history, sync_later
 from .sync import sync as sync_history
 from .timeline import timeline
 from .verify import verify, verify_env, verify_items
@@ -116,6 +116,7 @@ __all__ = [
     "sync_history",
     "describe_conflict",
     "merged_history",
+    "sync_later",
     "verify_audit",
     "AbortResult",
     "BranchResult",

@@ -4,6 +4,8 @@ a push the remote refuses because it moved on is retried after a fetch (docs/SYN
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import secrets
@@ -14,13 +16,15 @@ from typing import Any
 
 from ..core import sitesync
 from ..core.errors import HotfixError, ValidationError
+from ..detach import spawn_module
 from ..store import sitechain
-from ..store.db import SLOTS, Store
+from ..store.db import SLOTS, Store, open_store
 from ..sync import exchange, wire
 from .context import Context
 
 ATTEMPTS = 5
 SITE_ENV = "HOTFIX_SITE"
+BACKGROUND_ENV = "HOTFIX_SYNC_BACKGROUND"  # set for a background sync: it starts no other
 
 
 @dataclass
@@ -58,7 +62,49 @@ def remote_name(ctx: Context, remote: str | None) -> str:
     return remote or ctx.fresh_config().sync.remote or "origin"
 
 
+def sync_later(ctx: Context) -> bool:
+    """[sync] auto: push this site's new events in the background (a detached `hotfix
+    sync`), never waiting for it and never failing; True if one was started. Only once
+    the database joined a shared history (its first `hotfix sync` names the site)."""
+    if ctx.readonly or os.environ.get(BACKGROUND_ENV) or ctx.repo is None:
+        return False
+    try:
+        cfg = ctx.fresh_config().sync
+        if not cfg.auto or not ctx.db_path.is_file():
+            return False
+        with open_store(ctx.db_path, create=False) as store:
+            me = exchange.site(store) if not store.readonly else None
+            if me is None or exchange.own_head(store)[0] <= me.exported_seq:
+                return False
+        return spawn_module("hotfix_tui", "--db", str(ctx.db_path.resolve()), "--repo",
+                            str(ctx.repo.toplevel), "sync", "--remote",
+                            remote_name(ctx, None), env={BACKGROUND_ENV: "1"}) == 0
+    except Exception:  # sharing never gets in the way of the action
+        return False
+
+
+@contextlib.contextmanager
+def _one_at_a_time(ctx: Context):
+    """One sync of a database at a time (a background push and one run by hand)."""
+    path = ctx.db_path.parent / "sync.lock"
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o660)
+    except OSError:
+        yield  # a folder we cannot write in: the database refuses the writes anyway
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 def sync(ctx: Context, remote: str | None = None, site: str | None = None) -> SyncResult:
+    with _one_at_a_time(ctx):
+        return _sync(ctx, remote, site)
+
+
+def _sync(ctx: Context, remote: str | None, site: str | None) -> SyncResult:
     name = remote_name(ctx, remote)
     wire.check_name(name, "remote")
     wanted = site or os.environ.get(SITE_ENV) or None

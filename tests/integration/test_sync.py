@@ -3,9 +3,10 @@ sync_helpers.py): what A starts B approves, signed, and A deploys with that appr
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from tests.helpers import assert_one_line_error, git
+from tests.helpers import assert_one_line_error, git, wait_for
 from tests.integration.release_helpers import deploy
 from tests.integration.sync_helpers import clone, history, rows, submitted, two_bastions
 
@@ -125,3 +126,21 @@ def test_bad_input_is_one_error_line_and_changes_nothing(tmp_path: Path):
     assert rows(t.a, "SELECT count(*) FROM audit_events") == before
     assert rows(t.a, "SELECT count(*) FROM sync_site") == [(0,)]
     assert not git(t.a.path, "for-each-ref", "refs/hotfix/history")
+
+
+def _published_seq(remote: Path, site: str) -> int:
+    out = git(remote, "show", f"refs/hotfix/history:sites/{site}/head.json", check=False)
+    return json.loads(out)["seq"] if out.startswith("{") else 0
+
+
+def test_sync_auto_pushes_each_change_in_the_background(tmp_path: Path):
+    t = two_bastions(tmp_path, extra_config='\n[sync]\nremote = "origin"\nauto = true\n')
+    t.a.ok("incident", "note", "INC-1", "before joining: nothing is pushed")
+    assert _published_seq(t.remote, "a") == 0
+    t.sync(t.a, "--site", "a")  # the first sync, by hand, names the site
+    joined = _published_seq(t.remote, "a")
+    t.a.ok("incident", "note", "INC-1", "pushed by itself")
+    wait_for(lambda: _published_seq(t.remote, "a") == joined + 1, "the background push")
+    got = t.sync(t.b, "--site", "b")
+    assert got["received"]["a"] == joined + 1
+    assert "pushed by itself" in t.b.ok("timeline", "INC-1").out
