@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 
 from hotfix_tui.store.audit import GENESIS, row_hash, site_hash
-from tests.helpers import commit_file
+from tests.helpers import assert_one_line_error, commit_file
 from tests.integration.release_helpers import deploy
 from tests.integration.sync_helpers import Bastions, rows, submitted, two_bastions
 
@@ -150,6 +150,14 @@ def test_two_bastions_that_deployed_the_same_environment_apart_show_the_conflict
         text = rel.ok("status").out
         assert "production: CONFLICT: deploy D-" in text
     assert seen[0] == seen[1]
+    # a run of the other site: its outcome, line count and log hash travelled, its log not
+    theirs = next(p for p in (seen[0]["first"], seen[0]["second"]) if p["site"] == "b")["key"]
+    run = next(r for r in t.a.ok("deploys", "--json").json()["items"] if r["key"] == theirs)
+    assert run["status"] == "succeeded" and run["line_count"] > 0
+    held = rows(t.b, "SELECT log_hash FROM deploys WHERE key = ?", (theirs,))[0][0]
+    assert len(held) == 64
+    assert_one_line_error(t.a.cli("log", theirs), contains="stayed on site b")
+    assert held in t.a.cli("log", theirs).err
     # a deploy made after seeing the other's is no conflict
     t.a.ok("lock", "--env", "staging", "--reason", "drill")
     t.sync(t.a)
