@@ -4,6 +4,7 @@ sync_helpers.py): what A starts B approves, signed, and A deploys with that appr
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 from tests.helpers import assert_one_line_error, git, wait_for
@@ -144,3 +145,59 @@ def test_sync_auto_pushes_each_change_in_the_background(tmp_path: Path):
     got = t.sync(t.b, "--site", "b")
     assert got["received"]["a"] == joined + 1
     assert "pushed by itself" in t.b.ok("timeline", "INC-1").out
+
+
+def _v7_database(db: Path, incidents: int) -> None:
+    """A database as hotfix-tui wrote it before sync (schema 7): incidents INC-1…INC-n and
+    their events, hash-chained as that version did."""
+    from hotfix_tui.store import audit, schema
+
+    for p in db.parent.glob(db.name + "*"):
+        p.unlink()
+    conn = sqlite3.connect(db)
+    for script in schema.MIGRATIONS[:7]:
+        for statement in schema._split(script):
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 7")
+    prev = audit.GENESIS
+    for n in range(1, incidents + 1):
+        at = f"2026-01-0{n}T10:00:00.000Z"
+        conn.execute("INSERT INTO incidents (id, key, title, severity, status, opened_by, "
+                     "opened_by_verified, opened_at) VALUES (?, ?, ?, 2, 'open', 'alice', 1, ?)",
+                     (n, f"INC-{n}", f"Old incident {n}", at))
+        row = {"id": n, "at": at, "actor": "alice", "actor_verified": 1, "entity": "incident",
+               "entity_key": f"INC-{n}", "action": "incident.opened", "incident": f"INC-{n}",
+               "hotfix": None, "data": audit.canonical({"before": None,
+                                                        "after": {"status": "open"}})}
+        row["prev_hash"] = prev
+        row["hash"] = prev = audit.row_hash(prev, row)
+        conn.execute(f"INSERT INTO audit_events ({', '.join(row)}) VALUES "
+                     f"({', '.join('?' for _ in row)})", tuple(row.values()))
+    conn.commit()
+    conn.close()
+
+
+def test_a_database_from_before_sync_is_migrated_and_keeps_its_keys(tmp_path: Path):
+    t = two_bastions(tmp_path)
+    for ref in git(t.a.path, "for-each-ref", "--format=%(refname)", "refs/hotfix").split():
+        git(t.a.path, "update-ref", "-d", ref)  # the anchor of the database replaced below
+    _v7_database(t.a.db, 3)
+    # migration V8: each event's place in its site's chain is its place in the chain
+    audit = t.a.ok("audit", "verify", "--json").json()
+    assert audit["ok"], audit["problems"]
+    assert rows(t.a, "SELECT count(*) FROM audit_events WHERE seq = id AND "
+                "site_hash = hash AND site_prev = prev_hash") == [(3,)]
+    t.sync(t.a, "--site", "a")
+    t.sync(t.b, "--site", "b")
+    t.a.ok("incident", "open", "--title", "After joining, on A", "--sev", "3")
+    t.b.ok("incident", "open", "--title", "After joining, on B", "--sev", "3", actor="bob")
+    for rel in (t.a, t.b, t.a):
+        t.sync(rel)
+    for rel in (t.a, t.b):
+        keys = dict(rows(rel, "SELECT title, key FROM incidents"))
+        assert [keys[f"Old incident {n}"] for n in (1, 2, 3)] == ["INC-1", "INC-2", "INC-3"]
+        # new keys: above every key taken, in the site's slot (its last digit), still short
+        assert keys["After joining, on A"] == "INC-11"
+        assert keys["After joining, on B"] == "INC-12"
+        verified = rel.ok("audit", "verify", "--json").json()
+        assert verified["ok"], verified["problems"]
