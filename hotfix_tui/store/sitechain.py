@@ -99,22 +99,27 @@ def merged(store: Store, limit: int | None = None) -> list[dict[str, Any]]:
 
 
 def claims(store: Store, actions: tuple[str, ...]) -> list[dict[str, Any]]:
-    """Deploys and locks, with who had seen what of the other sites when they acted."""
+    """Deploys and locks, with how far their site had read every other site when it
+    acted; nothing for a database that never joined a shared history or never fetched a
+    claim (the dashboard asks on every refresh)."""
     me = own_name(store)
     marks = ", ".join("?" for _ in actions)
+    if not me or not store.scalar(f"SELECT 1 FROM audit_events WHERE origin <> '' AND "
+                                  f"action IN ({marks}) LIMIT 1", actions):
+        return []
     out = []
-    for r in store.all(f"SELECT * FROM audit_events WHERE action IN ({marks}) ORDER BY id",
-                       actions):
+    read: dict[str, int] = {}  # how far this database had read each site, event by event
+    for r in store.all(f"SELECT id, origin, seq, at, action, entity, entity_key, hotfix, "
+                       f"actor, data, seen FROM audit_events WHERE origin <> '' OR action IN "
+                       f"({marks}) ORDER BY id", actions):
+        if r["action"] in actions:
+            data = json.loads(r["data"])
+            after = data.get("after") if isinstance(data.get("after"), dict) else {}
+            env = r["entity_key"] if r["entity"] == "environment" else after.get("env")
+            seen = (json.loads(r["seen"]) if r["seen"] else {}) if r["origin"] else dict(read)
+            out.append({"site": r["origin"] or me, "seq": r["seq"], "at": r["at"],
+                        "action": r["action"], "key": r["entity_key"], "hotfix": r["hotfix"],
+                        "actor": r["actor"], "env": env, "seen": seen})
         if r["origin"]:
-            seen = json.loads(r["seen"]) if r["seen"] else {}
-        else:
-            seen = {x["origin"]: x["s"] for x in store.all(
-                "SELECT origin, max(seq) AS s FROM audit_events WHERE origin <> '' AND id < ? "
-                "GROUP BY origin", (r["id"],))}
-        data = json.loads(r["data"])
-        after = data.get("after") if isinstance(data.get("after"), dict) else {}
-        env = r["entity_key"] if r["entity"] == "environment" else after.get("env")
-        out.append({"site": r["origin"] or me, "seq": r["seq"], "at": r["at"],
-                    "action": r["action"], "key": r["entity_key"], "hotfix": r["hotfix"],
-                    "actor": r["actor"], "env": env, "seen": seen})
+            read[r["origin"]] = max(read.get(r["origin"], 0), r["seq"])
     return out
