@@ -153,9 +153,10 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.out:
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         args.out.write_text(f"# hotfix sync vs git fetch\n\nWritten by `python "
-                            f"bench/sync_bench.py` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
-                            f" (load {os.getloadavg()[0]:.2f}).\n\n{text}\n")
+                            f"bench/sync_bench.py` on {when} (load "
+                            f"{os.getloadavg()[0]:.2f}).\n\n{text}\n")
 
 
 if __name__ == "__main__":
