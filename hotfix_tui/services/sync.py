@@ -188,8 +188,9 @@ def _take_in(store: Store, me: exchange.Site, clashes: tuple[str, ...],
     for site_name, doc in heads.items():
         exchange.store_head(store, site_name, doc)
     for path, batch in sorted(batches, key=lambda pb: (pb[1].site, pb[0])):
-        if path in known:
+        if path in known:  # a batch is never rewritten: nothing of it is taken
             exchange.finding(store, now, batch.site, f"{path} changed after it was read")
+            continue
         added = exchange.import_events(store, me, batch, now)
         if batch.site != me.name:
             result.received[batch.site] = result.received.get(batch.site, 0) + added

@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 
 from hotfix_tui.store.audit import GENESIS, row_hash, site_hash
-from tests.helpers import assert_one_line_error, commit_file
+from tests.helpers import assert_one_line_error, commit_file, git
 from tests.integration.release_helpers import deploy
 from tests.integration.sync_helpers import Bastions, rows, submitted, two_bastions
 
@@ -185,3 +185,61 @@ def test_two_bastions_that_locked_an_environment_apart_show_the_conflict(tmp_pat
                        if e["env"] == "staging")
         assert [(p["first"]["action"], p["second"]["action"]) for p in staging["conflicts"]] \
             == [("environment.locked", "environment.locked")]
+
+
+def test_a_batch_rewritten_in_the_remote_is_reported_and_not_taken(tmp_path: Path):
+    t = two_bastions(tmp_path)
+    t.sync(t.a, "--site", "a")
+    t.sync(t.b, "--site", "b")
+    # someone with push access rewrites A's first batch in the remote (force push)
+    evil = tmp_path / "evil"
+    git(tmp_path, "clone", "-q", str(t.remote), str(evil))
+    git(evil, "fetch", "-q", "origin", "refs/hotfix/history:refs/hotfix/history")
+    git(evil, "checkout", "-q", "refs/hotfix/history")
+    batch = next((evil / "sites" / "a" / "events").glob("*.jsonl"))
+    batch.write_text(batch.read_text().replace('"actor":"alice"', '"actor":"mallory"'))
+    git(evil, "commit", "-q", "-am", "history, improved")
+    git(evil, "push", "-q", "-f", "origin", "HEAD:refs/hotfix/history")
+    res = t.sync(t.b)
+    assert res["findings"] == [f"sites/a/events/{batch.name} changed after it was read"]
+    assert res["rows"] == 0  # nothing of a rewritten batch is taken
+    assert rows(t.b, "SELECT count(*) FROM audit_events WHERE actor = 'mallory'") == [(0,)]
+    found = t.b.cli("audit", "verify", "--json").json()
+    assert not found["ok"]
+    assert any("changed after it was read" in p["problem"] for p in found["problems"])
+    # A, who wrote the batch, finds it changed too
+    mine = t.sync(t.a)
+    assert mine["findings"] == res["findings"]
+
+
+def test_two_databases_with_records_from_before_joining_report_the_clash(tmp_path: Path):
+    t = two_bastions(tmp_path)
+    t.b.ok("incident", "open", "--title", "B's own first incident", "--sev", "3", actor="bob")
+    t.sync(t.a, "--site", "a")
+    res = t.sync(t.b, "--site", "b")
+    assert any("INC-1 of site a clashes with INC-1 of b" in f for f in res["findings"])
+    assert rows(t.b, "SELECT title FROM incidents WHERE key = 'INC-1'") == \
+        [("B's own first incident",)]
+    assert not t.b.cli("audit", "verify", "--json").json()["ok"]
+
+
+def test_a_remote_history_rewritten_from_its_start_is_merged_without_the_rewrite(
+        tmp_path: Path):
+    t = two_bastions(tmp_path)
+    t.sync(t.a, "--site", "a")
+    t.sync(t.b, "--site", "b")
+    evil = tmp_path / "evil"
+    git(tmp_path, "clone", "-q", str(t.remote), str(evil))
+    git(evil, "fetch", "-q", "origin", "refs/hotfix/history:refs/hotfix/history")
+    root = git(evil, "rev-list", "--max-parents=0", "refs/hotfix/history")
+    git(evil, "checkout", "-q", root)
+    batch = next((evil / "sites" / "a" / "events").glob("*.jsonl"))
+    batch.write_text(batch.read_text().replace('"actor":"alice"', '"actor":"mallory"'))
+    git(evil, "commit", "-q", "-am", "history, from the start")
+    git(evil, "push", "-q", "-f", "origin", "HEAD:refs/hotfix/history")
+    res = t.sync(t.b)  # B's history and the remote's diverge: merged, B's copy kept
+    assert res["findings"] == [f"sites/a/events/{batch.name} differs between this clone "
+                               "and the remote: one of them was rewritten"]
+    assert res["pushed"]
+    shown = git(t.remote, "show", f"refs/hotfix/history:sites/a/events/{batch.name}")
+    assert "mallory" not in shown and "alice" in shown
