@@ -187,19 +187,28 @@ def test_two_bastions_that_locked_an_environment_apart_show_the_conflict(tmp_pat
             == [("environment.locked", "environment.locked")]
 
 
+def _force_pushed_rewrite(t: Bastions, tmp_path: Path, from_start: bool) -> Path:
+    """A's first batch, its actor replaced, force-pushed to the remote on top of its
+    history (or of its first commit); the batch file."""
+    evil = tmp_path / "evil"
+    git(tmp_path, "clone", "-q", str(t.remote), str(evil))
+    git(evil, "fetch", "-q", "origin", "refs/hotfix/history:refs/hotfix/history")
+    base = git(evil, "rev-list", "--max-parents=0", "refs/hotfix/history") if from_start \
+        else "refs/hotfix/history"
+    git(evil, "checkout", "-q", base)
+    batch = next((evil / "sites" / "a" / "events").glob("*.jsonl"))
+    batch.write_text(batch.read_text().replace('"actor":"alice"', '"actor":"mallory"'))
+    git(evil, "commit", "-q", "-am", "history, improved")
+    git(evil, "push", "-q", "-f", "origin", "HEAD:refs/hotfix/history")
+    return batch
+
+
 def test_a_batch_rewritten_in_the_remote_is_reported_and_not_taken(tmp_path: Path):
     t = two_bastions(tmp_path)
     t.sync(t.a, "--site", "a")
     t.sync(t.b, "--site", "b")
     # someone with push access rewrites A's first batch in the remote (force push)
-    evil = tmp_path / "evil"
-    git(tmp_path, "clone", "-q", str(t.remote), str(evil))
-    git(evil, "fetch", "-q", "origin", "refs/hotfix/history:refs/hotfix/history")
-    git(evil, "checkout", "-q", "refs/hotfix/history")
-    batch = next((evil / "sites" / "a" / "events").glob("*.jsonl"))
-    batch.write_text(batch.read_text().replace('"actor":"alice"', '"actor":"mallory"'))
-    git(evil, "commit", "-q", "-am", "history, improved")
-    git(evil, "push", "-q", "-f", "origin", "HEAD:refs/hotfix/history")
+    batch = _force_pushed_rewrite(t, tmp_path, from_start=False)
     res = t.sync(t.b)
     assert res["findings"] == [f"sites/a/events/{batch.name} changed after it was read"]
     assert res["rows"] == 0  # nothing of a rewritten batch is taken
@@ -228,15 +237,7 @@ def test_a_remote_history_rewritten_from_its_start_is_merged_without_the_rewrite
     t = two_bastions(tmp_path)
     t.sync(t.a, "--site", "a")
     t.sync(t.b, "--site", "b")
-    evil = tmp_path / "evil"
-    git(tmp_path, "clone", "-q", str(t.remote), str(evil))
-    git(evil, "fetch", "-q", "origin", "refs/hotfix/history:refs/hotfix/history")
-    root = git(evil, "rev-list", "--max-parents=0", "refs/hotfix/history")
-    git(evil, "checkout", "-q", root)
-    batch = next((evil / "sites" / "a" / "events").glob("*.jsonl"))
-    batch.write_text(batch.read_text().replace('"actor":"alice"', '"actor":"mallory"'))
-    git(evil, "commit", "-q", "-am", "history, from the start")
-    git(evil, "push", "-q", "-f", "origin", "HEAD:refs/hotfix/history")
+    batch = _force_pushed_rewrite(t, tmp_path, from_start=True)
     res = t.sync(t.b)  # B's history and the remote's diverge: merged, B's copy kept
     assert res["findings"] == [f"sites/a/events/{batch.name} differs between this clone "
                                "and the remote: one of them was rewritten"]
