@@ -41,8 +41,8 @@ from .runs import (
     show_run,
     wait_run,
 )
-from .sync import describe_conflict, merged_history, sync_later
-from .sync import sync as sync_history
+from .syncing import describe_conflict, merged_history, sync_later
+from .syncing import sync as sync_history
 from .timeline import timeline
 from .verify import verify, verify_env, verify_items
 
