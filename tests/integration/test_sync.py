@@ -10,6 +10,7 @@ from pathlib import Path
 from tests.helpers import assert_one_line_error, git, wait_for
 from tests.integration.release_helpers import deploy
 from tests.integration.sync_helpers import clone, history, rows, submitted, two_bastions
+from tests.schemas import problems
 
 
 def test_b_approves_what_a_submitted_and_a_deploys_with_it(tmp_path: Path, agent):
@@ -54,8 +55,10 @@ def test_events_appended_apart_end_in_the_same_order_on_both(tmp_path: Path):
     assert a_inc != b_inc and len(a_inc) <= 6 and len(b_inc) <= 6  # short, unique keys
     t.a.ok("incident", "note", a_inc, "p99 at 4s")
     t.b.ok("incident", "note", b_inc, "index rebuilding", actor="bob")
-    t.sync(t.a)
-    t.sync(t.b)
+    said = t.a.ok("sync").out
+    assert said.startswith("synced with origin as a: nothing in, 2 events out")
+    assert t.b.ok("sync", actor="bob").out.startswith("synced with origin as b: 2 from a in, "
+                                                      "2 events out")
     t.sync(t.a)
     for rel in (t.a, t.b):
         keys = {r[0] for r in rows(rel, "SELECT key FROM incidents")}
@@ -64,6 +67,9 @@ def test_events_appended_apart_end_in_the_same_order_on_both(tmp_path: Path):
         assert audit["ok"], audit["problems"]
     log_a, log_b = history(t.a), history(t.b)
     assert log_a == log_b
+    assert problems(t.a.ok("audit", "log", "--json").json(), "audit-log.json") == []
+    shown = t.b.ok("audit", "log").out.splitlines()
+    assert len(shown) == len(log_b) and "b#2  incident.note  INC-2  by bob" in "\n".join(shown)
     assert {e[1] for e in log_a} == {"a", "b"}
     # idempotent: syncing again changes nothing
     again = t.sync(t.b)

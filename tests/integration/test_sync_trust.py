@@ -12,6 +12,7 @@ from hotfix_tui.store.audit import GENESIS, row_hash, site_hash
 from tests.helpers import assert_one_line_error, commit_file, git
 from tests.integration.release_helpers import deploy
 from tests.integration.sync_helpers import Bastions, rows, submitted, two_bastions
+from tests.schemas import problems
 
 
 def _approved_on_both(t: Bastions) -> None:
@@ -140,8 +141,9 @@ def test_two_bastions_that_deployed_the_same_environment_apart_show_the_conflict
         t.sync(rel)
     seen = []
     for rel in (t.a, t.b):
-        prod = next(e for e in rel.ok("status", "--json").json()["items"]
-                    if e["env"] == "production")
+        doc = rel.ok("status", "--json").json()
+        assert problems(doc, "environment-list.json") == []
+        prod = next(e for e in doc["items"] if e["env"] == "production")
         assert len(prod["conflicts"]) == 1
         pair = prod["conflicts"][0]
         assert {pair["first"]["site"], pair["second"]["site"]} == {"a", "b"}
