@@ -133,6 +133,10 @@ def test_bad_input_is_one_error_line_and_changes_nothing(tmp_path: Path):
     assert rows(t.a, "SELECT count(*) FROM audit_events") == before
     assert rows(t.a, "SELECT count(*) FROM sync_site") == [(0,)]
     assert not git(t.a.path, "for-each-ref", "refs/hotfix/history")
+    # a [sync] section that names no usable remote is refused where it is written
+    config = t.a.path / ".hotfix.toml"
+    config.write_text(config.read_text() + '\n[sync]\nremote = "-x"\n')
+    assert_one_line_error(t.a.cli("sync"), contains="sync.remote")
 
 
 def _published_seq(remote: Path, site: str) -> int:
