@@ -37,7 +37,9 @@ class Sizes:
     p1_runs: int
     p2_lines: int
     p2_runs: int
-    p3_presses: int
+    p3_presses: int  # P3k: in-process presses in the deploy pane
+    p3_rounds: int  # P3 live: help round trips per app, idle and under the flood
+    p3_scroll: int  # P3 live: scroll keys per app, idle and under the flood
     p4_opens: int
     p4_searches: int
     p4_rounds: int
@@ -45,19 +47,23 @@ class Sizes:
     p5_changed: int
     p5_runs: int
     p6_runs: int
-    p7_divergence: int  # commits between the hotfix's base and each of the 4 branches
-    p7_runs: int
+    p7_runs: int  # CLI reads
+    p8_files: int  # files in the project start + pick works on
     p8_runs: int
+    p9_divergence: int  # commits between the hotfix's base and each of the 4 branches
+    p9_runs: int
+    p10_runs: int  # the CLI as scripts and shells use it, on the big database
 
 
 FULL = Sizes(incidents=10_000, hotfixes=100_000, log_lines=1_000_000, p1_runs=9,
-             p2_lines=1_000_000, p2_runs=5, p3_presses=200, p4_opens=5, p4_searches=20,
-             p4_rounds=3, p5_files=20_000, p5_changed=300, p5_runs=15, p6_runs=5,
-             p7_divergence=2_000, p7_runs=9, p8_runs=9)
+             p2_lines=1_000_000, p2_runs=5, p3_presses=200, p3_rounds=25, p3_scroll=28,
+             p4_opens=5, p4_searches=20, p4_rounds=3, p5_files=20_000, p5_changed=300,
+             p5_runs=15, p6_runs=5, p7_runs=9, p8_files=3_000, p8_runs=7,
+             p9_divergence=2_000, p9_runs=9, p10_runs=9)
 QUICK = Sizes(incidents=60, hotfixes=600, log_lines=5_000, p1_runs=1, p2_lines=20_000,
-              p2_runs=1, p3_presses=12, p4_opens=1, p4_searches=4, p4_rounds=1,
-              p5_files=300, p5_changed=30, p5_runs=2, p6_runs=1, p7_divergence=60, p7_runs=1,
-              p8_runs=1)
+              p2_runs=1, p3_presses=12, p3_rounds=1, p3_scroll=2, p4_opens=1, p4_searches=4,
+              p4_rounds=1, p5_files=300, p5_changed=30, p5_runs=2, p6_runs=1, p7_runs=1,
+              p8_files=100, p8_runs=1, p9_divergence=60, p9_runs=1, p10_runs=1)
 
 
 def median(values: list[float]) -> float:
@@ -91,6 +97,15 @@ def git(cwd: Path, *args: str, stdin: bytes | None = None) -> str:
     if proc.returncode != 0:
         raise RuntimeError(f"git {' '.join(args)} failed: {proc.stderr.decode(errors='replace')}")
     return proc.stdout.decode().strip()
+
+
+def compile_sources() -> None:
+    """Write the package's bytecode, as installing it does: with PYTHONDONTWRITEBYTECODE
+    set, or a source changed since its .pyc, every process a benchmark starts would
+    otherwise compile the changed modules again, and that is not what a user waits for."""
+    import compileall
+
+    compileall.compile_dir(ROOT / "hotfix_tui", quiet=1)
 
 
 def child_env() -> dict[str, str]:

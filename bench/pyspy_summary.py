@@ -19,6 +19,11 @@ CATEGORIES = {
     "compositor render (all widgets)": "Compositor.render_update",
     "LogView (render_line, paging, scrolling)": "hotfix_tui/tui/widgets/logview.py",
     "DataTable": "textual/widgets/_data_table.py",
+    "  of which measuring every row on idle (DataTable._update_dimensions)":
+        "_update_dimensions",
+    "the dashboard applying a load (DashboardScreen.show)": "DashboardScreen.show",
+    "widgets mounted (Widget.mount)": "Widget.mount ",
+    "styles applied (Stylesheet.apply)": "Stylesheet.apply",
     "screens' own code (show, header, why_not)": "hotfix_tui/tui/screens/",
     "Pilot (the benchmark's key presses)": "textual/pilot.py",
 }

@@ -3,9 +3,10 @@
     python bench/run.py                  the issue's sizes (about 5 minutes on 2 cores)
     python bench/run.py --quick          tiny sizes, for the smoke test
     python bench/run.py --out FILE       write the results somewhere else
-    python bench/run.py --only P3,P7     some measures only (prints; writes only with --out)
+    python bench/run.py --only P3,P9     some measures only (prints; writes only with --out)
     python bench/run.py --data DIR       keep the generated data in DIR and reuse it
-    python bench/run.py --profile DIR    also save pyinstrument profiles of P1 and P4
+    python bench/run.py --profile DIR    also save pyinstrument profiles of P1 and P4, and
+                                         py-spy profiles of the console during P3
 
 Every figure is a ratio to a baseline measured in the same run on the same
 machine, or an absolute latency where the issue sets one. Nothing here asserts:
@@ -27,18 +28,28 @@ from functools import cached_property
 from pathlib import Path
 
 import datagen
-from common import BENCH_DIR, FULL, QUICK, SIZE, Sizes, machine, source_state
+from common import BENCH_DIR, FULL, QUICK, SIZE, Sizes, compile_sources, machine, source_state
 
-MEASURES = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8")
+MEASURES = ("P1", "P2", "P3", "P3k", "P4", "P5", "P6", "P7", "P8", "P9", "P10")
+
+
+def _p3_met(r: dict) -> bool:
+    return all(r[k]["median_ratio"] <= 1.2 and r[f"flood{k[4:]}"]["p99_ratio"] <= 1.5
+               for k in ("idle", "idle_scroll"))
+
+
 TARGETS = {
     "P1": ("≤ 1.5×", lambda r: r["ratio"] <= 1.5),
     "P2": ("≥ 0.5×", lambda r: r["ratio"] >= 0.5),
-    "P3": ("p99 ≤ 100 ms", lambda r: r["p99_ms"] <= 100),
+    "P3": ("idle median ≤ 1.2×, flood p99 ≤ 1.5×", _p3_met),
+    "P3k": ("p99 ≤ 100 ms", lambda r: r["p99_ms"] <= 100),
     "P4": ("each ≤ 50 ms", lambda r: max(r["open_max_ms"], r["search_max_ms"]) <= 50),
     "P5": ("≤ 1.3×", lambda r: r["ratio"] <= 1.3),
     "P6": ("≤ 2×", lambda r: r["ratio"] <= 2),
-    "P7": ("≤ 2×", lambda r: r["ratio"] <= 2),
-    "P8": ("≤ 2×", lambda r: r["ratio"] <= 2),
+    "P7": ("each ≤ 2×", lambda r: r["ratio"] <= 2),
+    "P8": ("≤ 2.5×", lambda r: r["ratio"] <= 2.5),
+    "P9": ("≤ 2×", lambda r: r["ratio"] <= 2),
+    "P10": ("≤ 2×", lambda r: r["ratio"] <= 2),
 }
 
 
@@ -106,17 +117,24 @@ class Data:
 
     @cached_property
     def backports(self) -> dict:
-        import p7_missing
+        import p9_missing
 
         repo, db = self.root / "backport-repo", self.root / "backport.db"
 
         def make() -> dict:
-            info = p7_missing.make_repo(repo, self.sizes.p7_divergence)
-            p7_missing.make_db(db, repo, info)
+            info = p9_missing.make_repo(repo, self.sizes.p9_divergence)
+            p9_missing.make_db(db, repo, info)
             return info
 
         info = self._cached("backport-repo", make)
         return {**info, "repo": repo, "db": db}
+
+    @cached_property
+    def cli_project(self) -> dict:
+        """P7 and P8's project; made afresh each run (P8 adds hotfixes to it)."""
+        import p7_p8_cli
+
+        return p7_p8_cli.make_project(self.root / "cli" / "project", self.sizes.p8_files)
 
 
 # ---- the measures ------------------------------------------------------------------------
@@ -138,6 +156,17 @@ def run_p2(data: Data, s: Sizes, profile: Path | None) -> dict:
 
 
 def run_p3(data: Data, s: Sizes, profile: Path | None) -> dict:
+    import p3_live
+
+    work = data.root / "p3-live"
+    try:
+        return p3_live.measure(work, data.console_repo, data.big_db["path"], s.p3_rounds,
+                               s.p3_scroll, profile)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # a copy of the big database, and the flood
+
+
+def run_p3k(data: Data, s: Sizes, profile: Path | None) -> dict:
     import p3_keys
 
     work = data.root / "p3"
@@ -182,20 +211,33 @@ def run_p6(data: Data, s: Sizes, profile: Path | None) -> dict:
 
 
 def run_p7(data: Data, s: Sizes, profile: Path | None) -> dict:
-    import p7_missing
+    import p7_p8_cli
 
-    bp = data.backports
-    return p7_missing.measure(bp["repo"], bp["db"], bp, s.p7_runs)
+    return p7_p8_cli.measure_p7(data.cli_project, s.p7_runs)
 
 
 def run_p8(data: Data, s: Sizes, profile: Path | None) -> dict:
-    import p8_cli
+    import p7_p8_cli
 
-    return p8_cli.measure(data.console_repo, data.big_db["path"], s.p8_runs)
+    return p7_p8_cli.measure_p8(data.cli_project, s.p8_runs)
 
 
-RUNNERS = {"P1": run_p1, "P2": run_p2, "P3": run_p3, "P4": run_p4, "P5": run_p5,
-           "P6": run_p6, "P7": run_p7, "P8": run_p8}
+def run_p9(data: Data, s: Sizes, profile: Path | None) -> dict:
+    import p9_missing
+
+    bp = data.backports
+    return p9_missing.measure(bp["repo"], bp["db"], bp, s.p9_runs)
+
+
+def run_p10(data: Data, s: Sizes, profile: Path | None) -> dict:
+    import p10_cli_scripts
+
+    return p10_cli_scripts.measure(data.console_repo, data.big_db["path"], s.p10_runs)
+
+
+RUNNERS = {"P1": run_p1, "P2": run_p2, "P3": run_p3, "P3k": run_p3k, "P4": run_p4,
+           "P5": run_p5, "P6": run_p6, "P7": run_p7, "P8": run_p8, "P9": run_p9,
+           "P10": run_p10}
 
 
 # ---- reporting -----------------------------------------------------------------------------
@@ -219,13 +261,21 @@ def summary_rows(results: dict) -> list[list[str]]:
             fig = [f"{r['value']:,.0f} lines/s", f"{r['baseline']:,.0f} lines/s",
                    f"{r['ratio']:.2f}×"]
         elif m == "P3":
+            import p3_live
+
+            fig = p3_live.figures(r)
+        elif m == "P3k":
             fig = [f"median {r['median_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms", "—",
                    f"p99 {r['p99_ms']:.0f} ms"]
         elif m == "P4":
             fig = [f"open {r['open_ms']:.1f} ms (max {r['open_max_ms']:.1f}); searches "
                    f"max {r['search_max_ms']:.1f} ms", "—",
                    f"max {max(r['open_max_ms'], r['search_max_ms']):.0f} ms"]
-        elif m in ("P5", "P7", "P8"):
+        elif m == "P7":
+            import p7_p8_cli
+
+            fig = p7_p8_cli.p7_figures(r)
+        elif m in ("P5", "P8", "P9", "P10"):
             fig = [f"{r['value'] * 1000:.1f} ms", f"{r['baseline'] * 1000:.1f} ms",
                    f"{r['ratio']:.2f}×"]
         else:
@@ -238,12 +288,18 @@ def summary_rows(results: dict) -> list[list[str]]:
 WHAT = {
     "P1": "first frame of `hotfix tui` (dashboard with data) vs bare Textual app",
     "P2": "lines/s persisted by the runner vs plain executemany loop",
-    "P3": "key press → visible effect in the live deploy pane under a flood",
+    "P3": "keys in a real terminal (tmux 80×24), idle and under a 300k-line flood, vs a "
+          "bare Textual app: help open/close on the dashboard; a scroll key in the deploy pane",
+    "P3k": "key press → visible effect in the live deploy pane under a flood (in process)",
     "P4": "history browser: open → first rows; each full-text search",
     "P5": "`services.scope` vs `git diff --numstat` (in-process vs subprocess)",
     "P6": "peak RSS: deploy pane on the long log vs bare Textual app",
-    "P7": "`services.missing` over 4 diverged branches vs 4× `git cherry`",
-    "P8": "slowest of `list --json`, `history … --json`, a completion Tab vs `hotfix --version`",
+    "P7": "CLI reads (`list`, `show`, `status`, `incident list`, `--json`) vs "
+          "`python -c \"import click, sqlite3\"`",
+    "P8": "`hotfix start` + `hotfix pick` vs `git worktree add` + `git cherry-pick -x`",
+    "P9": "`services.missing` over 4 diverged branches vs 4× `git cherry`",
+    "P10": "slowest of `list --json`, `history … --json`, a completion Tab on the big "
+           "database vs `hotfix --version`",
 }
 
 
@@ -273,6 +329,14 @@ def details(m: str, r: dict) -> list[str]:
                 f"{', '.join(f'{x:.2f}' for x in r['runner_s'])}",
                 f"- baseline runs (s): {', '.join(f'{x:.2f}' for x in r['baseline_s'])}"]
     if m == "P3":
+        import p3_live
+
+        return p3_live.details(r)
+    if m in ("P7", "P8"):
+        import p7_p8_cli
+
+        return p7_p8_cli.details(m, r)
+    if m == "P3k":
         by: dict[str, list[float]] = {}
         for k, v in zip(r["keys"], r["latencies_ms"], strict=True):
             by.setdefault(k, []).append(v)
@@ -315,7 +379,7 @@ def details(m: str, r: dict) -> list[str]:
                 f"- whole CLI `hotfix scope HF-1 --json` in a subprocess: "
                 f"{r['cli_s'] * 1000:.0f} ms = {r['cli_ratio']:.1f}× git diff (mostly "
                 "interpreter start and imports; not the comparison the target is for)"]
-    if m == "P7":
+    if m == "P9":
         div = ", ".join(f"{b} {n:,}" for b, n in r["divergence"].items())
         return [f"- services.missing runs, patch cache emptied first (ms): {ms(r['missing_s'])}",
                 f"- 4× git cherry runs (ms): {ms(r['cherry_s'])}",
@@ -323,7 +387,7 @@ def details(m: str, r: dict) -> list[str]:
                 f"{ms(r['warm_s'])}",
                 f"- commits from the hotfix's base to each branch: {div}; "
                 f"{r['git_commands']} git commands per `missing`"]
-    if m == "P8":
+    if m == "P10":
         return [f"- `hotfix --version` runs (ms): {ms(r['version_s'])}",
                 f"- `hotfix list --json` (first page of 100) runs (ms): {ms(r['list_s'])}",
                 f"- `hotfix history gift card state:finished --json` runs (ms): "
@@ -371,16 +435,23 @@ def write_results(path: Path, results: dict, info: dict, sizes: Sizes, quick: bo
                      f"{c['deploy_lines']:,} deploy log lines (the long run "
                      f"{big['long_run']} has {sizes.log_lines:,})")
     lines.append(f"- P2/P3 floods: `python -c` printing `line N` as fast as it can; P2 "
-                 f"{sizes.p2_lines:,} lines × {sizes.p2_runs} runs; P3 endless, "
-                 f"{sizes.p3_presses} presses")
+                 f"{sizes.p2_lines:,} lines × {sizes.p2_runs} runs; P3 endless (a copy of "
+                 f"the console database), {sizes.p3_rounds} help round trips and "
+                 f"{sizes.p3_scroll} scroll keys per app, idle and under the flood; P3k "
+                 f"endless, {sizes.p3_presses} presses")
     lines.append(f"- P5 repository: {sizes.p5_files:,} files, hotfix of "
                  f"{sizes.p5_changed} files in 3 commits")
-    lines.append(f"- P7 repository: 4 branches each {sizes.p7_divergence:,} commits from the "
+    lines.append(f"- P7/P8 project: a repository of {sizes.p8_files:,} files tagged v1.0.0 and "
+                 "`main` 40 commits past it (one is the fix), `.hotfix.toml`, the database "
+                 "of `hotfix init`, one open SEV1 and 3 hotfixes started and picked "
+                 "(P8 adds one per run)")
+    lines.append(f"- P9 repository: 4 branches each {sizes.p9_divergence:,} commits from the "
                  "hotfix's base (main, and three release branches forked from it late), "
                  "a hotfix of 2 commits")
     lines.append(f"- console size {SIZE[0]}×{SIZE[1]}; medians of {sizes.p1_runs} (P1), "
                  f"{sizes.p2_runs} (P2), {sizes.p5_runs} (P5), {sizes.p6_runs} (P6), "
-                 f"{sizes.p7_runs} (P7), {sizes.p8_runs} (P8) runs")
+                 f"{sizes.p7_runs} (P7), {sizes.p8_runs} (P8), {sizes.p9_runs} (P9), "
+                 f"{sizes.p10_runs} (P10) runs; P3 at 80×24")
     lines += ["", "## Results", "", "| # | what | measured | baseline | figure | target | |",
               "|---|---|---|---|---|---|---|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
@@ -410,6 +481,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     load_start = os.getloadavg()[0]
     source = source_state()
+    compile_sources()
     data = Data(root, sizes)
     results: dict = {}
     failed = False

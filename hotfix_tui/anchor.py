@@ -19,21 +19,24 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from . import gitops
 from .clock import iso, utcnow
 from .core.errors import HotfixError
-from .store import audit
 from .store.db import Store
 
+HOST = os.uname().nodename  # what socket.gethostname() answers
 REF_PREFIX = "refs/hotfix/audit/"
 SUBJECT = "hotfix audit head"
 _IDENTITY = {"GIT_AUTHOR_NAME": "hotfix-tui", "GIT_COMMITTER_NAME": "hotfix-tui"}
 _EMPTY_TREES: dict[str, str] = {}
+# git's empty tree, in sha1 and sha256 repositories: an anchor commit made on it can be
+# followed by the next one on the same tree without asking git for it again
+KNOWN_EMPTY_TREES = frozenset({
+    "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+    "6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321"})
 
 
 @dataclass(frozen=True)
@@ -45,10 +48,19 @@ class Anchor:
     hash: str
     db: str
     at: str
+    tree: str = ""  # the anchor commit's tree, when read with it
 
     def to_json(self) -> dict[str, Any]:
         return {"ref": self.ref, "commit": self.commit, "seq": self.seq, "hash": self.hash,
                 "at": self.at}
+
+
+def run_git(cwd: Path, *args: str, **kwargs):
+    """gitaccess.run_git, loaded when an anchor is first read or moved: every command's
+    store carries the anchoring hook, and a read never fires it."""
+    from .gitaccess import run_git as run
+
+    return run(cwd, *args, **kwargs)
 
 
 def chain_id(first_hash: str) -> str:
@@ -74,12 +86,23 @@ def read(cwd: Path, chain: str) -> Anchor | None:
     `cwd` is a working tree of the repository (git checks who owns that, as it does for
     every other command; the refs are the repository's, shared by all its worktrees)."""
     ref = ref_for(chain)
-    res = gitops.run_git(cwd, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}",
+    # one command for the commit, its tree and its message (a ref that names anything but
+    # a commit is peeled the long way below)
+    listed = run_git(cwd, "for-each-ref", "--format=%(refname)%00%(objecttype)%00"
+                            "%(objectname)%00%(tree)%00%(contents)%00%00", ref, check=False)
+    for record in listed.out.split("\0\0\n") if listed.ok else ():
+        name, kind, commit, tree, message = (record.lstrip("\n").split("\0") + [""] * 5)[:5]
+        if name == ref and kind == "commit":
+            found = _parse(ref, commit, message)
+            return replace(found, tree=tree) if found is not None else None
+    if listed.ok and ref not in listed.out:
+        return None
+    res = run_git(cwd, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}",
                          check=False)
     if not res.ok:
         return None
     commit = res.out.strip()
-    msg = gitops.run_git(cwd, "cat-file", "commit", commit, check=False)
+    msg = run_git(cwd, "cat-file", "commit", commit, check=False)
     if not msg.ok:
         return None
     return _parse(ref, commit, msg.out.split("\n\n", 1)[-1])
@@ -87,7 +110,7 @@ def read(cwd: Path, chain: str) -> Anchor | None:
 
 def all_anchors(cwd: Path) -> list[Anchor]:
     """Every chain anchored in the repository."""
-    res = gitops.run_git(cwd, "for-each-ref", "--format=%(refname)", REF_PREFIX,
+    res = run_git(cwd, "for-each-ref", "--format=%(refname)", REF_PREFIX,
                          check=False)
     out = []
     for ref in res.out.split():
@@ -100,13 +123,15 @@ def all_anchors(cwd: Path) -> list[Anchor]:
 def _empty_tree(cwd: Path) -> str:
     key = str(cwd)
     if key not in _EMPTY_TREES:  # sha1 and sha256 repositories differ
-        _EMPTY_TREES[key] = gitops.run_git(cwd, "hash-object", "-w", "-t", "tree",
+        _EMPTY_TREES[key] = run_git(cwd, "hash-object", "-w", "-t", "tree",
                                            os.devnull).out.strip()
     return _EMPTY_TREES[key]
 
 
 def catch_up(store: Store, cwd: Path, tries: int = 5) -> Anchor | None:
     """Move the anchor forward to the chain's head as it is now; returns the anchor."""
+    from .store import audit
+
     first = audit.first(store)
     head = audit.head(store)
     if first is None or head is None:
@@ -124,16 +149,18 @@ def catch_up(store: Store, cwd: Path, tries: int = 5) -> Anchor | None:
             if current.seq >= head["id"]:
                 return current  # another writer got there (or further) first
         doc = {"chain": chain, "seq": head["id"], "hash": head["hash"], "db": db,
-               "at": iso(utcnow()), "host": socket.gethostname()}
+               "at": iso(utcnow()), "host": HOST}
         message = f"{SUBJECT}: event {head['id']}\n\n{json.dumps(doc, sort_keys=True)}\n"
-        email = f"hotfix@{socket.gethostname()}"
+        email = f"hotfix@{HOST}"
         env = {**_IDENTITY, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_EMAIL": email}
-        args = ["commit-tree", _empty_tree(cwd), "-m", message]
+        tree = current.tree if current is not None and current.tree in KNOWN_EMPTY_TREES \
+            else _empty_tree(cwd)
+        args = ["commit-tree", tree, "-m", message]
         if current is not None:
             args += ["-p", current.commit]
-        commit = gitops.run_git(cwd, *args, env=env).out.strip()
+        commit = run_git(cwd, *args, env=env).out.strip()
         old = current.commit if current is not None else "0" * len(commit)
-        moved = gitops.run_git(cwd, "update-ref", "--create-reflog", "-m",
+        moved = run_git(cwd, "update-ref", "--create-reflog", "-m",
                                f"{SUBJECT}: event {head['id']}", ref, commit, old,
                                check=False)
         if moved.ok:

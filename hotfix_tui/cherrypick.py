@@ -79,11 +79,11 @@ def _settle(wt: str | Path, res: GitResult, before: str, keep_conflict: bool,
 
 
 def cherry_pick(wt: str | Path, shas: list[str], mainline: int | None = None,
-                keep_conflict: bool = False) -> PickResult:
+                keep_conflict: bool = False, before: str | None = None) -> PickResult:
     """`cherry-pick -x` the commits, in order; a pick that comes out empty is skipped and
     named (PickResult.empty). On conflict, abort back to exactly the state before (HEAD,
-    index, files) unless keep_conflict."""
-    before = worktree_head(wt)
+    index, files) unless keep_conflict. `before`: HEAD now, if the caller read it."""
+    before = before or worktree_head(wt)
     args = ["cherry-pick", "-x", "--allow-empty"]
     if mainline is not None:
         args += ["-m", str(int(mainline))]

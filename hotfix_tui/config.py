@@ -4,17 +4,15 @@ read (a FIFO or a link to /dev/zero is refused, never waited on or read without 
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
-import string
 import tomllib
 from dataclasses import dataclass, field, fields
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .configfile import MAX_CONFIG_BYTES, decode, read_bounded
+from .configfile import MAX_CONFIG_BYTES, decode, line_of, read_bounded
 from .core import events, values
 from .core.errors import ConfigError
 from .core.promotion import Rule, promotion_order, rule_problems
@@ -169,7 +167,15 @@ class Config:
     sync: SyncSection = field(default_factory=SyncSection)
     environments: tuple[EnvironmentConfig, ...] = ()
     path: str = ""
-    sha256: str = hashlib.sha256(b"").hexdigest()
+    text: str = field(default="", repr=False)  # the file as read ("" for no file)
+
+    @property
+    def sha256(self) -> str:
+        """What an approval binds the config by: the sha256 of the file's text (hashed
+        when asked: most commands never ask)."""
+        import hashlib
+
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
     def env(self, name: str) -> EnvironmentConfig:
         for e in self.environments:
@@ -206,28 +212,6 @@ class Config:
 
 # ---- parsing -------------------------------------------------------------------
 
-def _line_of(text: str, section: str, key: str | None) -> int | None:
-    lines = text.splitlines()
-    in_section = section == ""
-    header = re.compile(r"^\s*\[\s*" + re.escape(section).replace(r"\.", r"\s*\.\s*")
-                        + r"\s*\]\s*(#.*)?$")
-    any_header = re.compile(r"^\s*\[")
-    for i, line in enumerate(lines, 1):
-        if header.match(line):
-            if key is None:
-                return i
-            in_section = True
-            continue
-        if any_header.match(line):
-            in_section = False
-            continue
-        if in_section and key is not None and re.match(
-            r"^\s*['\"]?" + re.escape(key) + r"['\"]?\s*=", line
-        ):
-            return i
-    return None
-
-
 class _Reader:
     def __init__(self, path: Path, text: str) -> None:
         self.path = path
@@ -235,7 +219,7 @@ class _Reader:
 
     def fail(self, section: str, key: str | None, message: str):
         dotted = f"{section}.{key}" if key else section
-        line = _line_of(self.text, section, key)
+        line = line_of(self.text, section, key)
         where = f"{self.path.name}" + (f":{line}" if line else "")
         raise ConfigError(f"{where}: {dotted}: {message}")
 
@@ -327,7 +311,7 @@ def parse_config(text: str, path: Path | None = None) -> Config:
         _check_env(reader, section, env)
         envs.append(env)
     cfg = Config(**parts, environments=tuple(envs), path=str(path),
-                 sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
+                 text=text)
     _check(reader, cfg)
     return cfg
 
@@ -351,8 +335,10 @@ def _check(reader: _Reader, cfg: Config) -> None:
                                                       "interval_s"))
     for key in ("max_files", "max_lines"):
         _need(reader, "scope", key, values.number(getattr(scope, key), 1, 1_000_000, key[4:]))
+    default = ScopeSection()
     for key in ("forbidden", "allowed", "dependency_files", "migration_paths"):
-        _need(reader, "scope", key, values.globs(getattr(scope, key)))
+        if getattr(scope, key) != getattr(default, key):  # (ours are valid: not parsed at
+            _need(reader, "scope", key, values.globs(getattr(scope, key)))  # every start)
     _need(reader, "scope", "checklist", values.items(scope.checklist))
     _need(reader, "identity", "signing_key", values.printable(ident.signing_key))
     domain = ident.email_domain
@@ -441,6 +427,8 @@ def _check_env(reader: _Reader, section: str, env: EnvironmentConfig) -> None:
 def _check_placeholders(reader: _Reader, section: str, key: str, argv: tuple[str, ...],
                         known: tuple[str, ...]) -> None:
     _need(reader, section, key, values.argv(argv))
+    import string  # formats are checked at load, not at every import
+
     formatter = string.Formatter()
     for arg in argv:
         try:

@@ -1,6 +1,6 @@
 """Running git as the acting account on a shared bastion.
 
-The process itself (through GitPython, with an argument list and a clean environment),
+The process itself (an argument list, a clean environment, no shell, no stdin),
 git's ownership check (safe.directory) for worktrees other accounts created, the commit
 identity of an account git knows none for, and git's refusals said as what they are.
 gitops builds every git call on this.
@@ -11,14 +11,15 @@ from __future__ import annotations
 import os
 import pwd
 import re
-import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import identity
 from .core.errors import GitError
-from .identity import os_account
+from .identity import os_account, use_email_domain  # noqa: F401 (gitops re-exports it)
 from .sharing import owner_name
 
 
@@ -73,13 +74,7 @@ COMMITTING = frozenset({"cherry-pick", "commit", "merge", "revert", "am", "rebas
 _IDENTITY: dict[str, dict[str, str]] = {}  # per cwd: the env that gives commits an author
 _TRUSTED: dict[str, bool] = {}  # per common dir: does git accept it for this account?
 _NOTICES: list[str] = []  # said once per process, then drained by the face
-_settings = {"email_domain": "", "identity_said": ""}
-
-
-def use_email_domain(domain: str) -> None:
-    """[identity] email_domain: the domain of the address given to commits made by an
-    account git knows no identity for."""
-    _settings["email_domain"] = domain
+_settings = {"identity_said": ""}
 
 
 def take_notices() -> list[str]:
@@ -90,18 +85,27 @@ def take_notices() -> list[str]:
 
 
 def execute(cwd: str | Path, argv: list[str], env: dict[str, str], strip: bool = True):
-    import git  # GitPython is slow to import; the fast read paths never need it
+    """Run one git command: (exit status, stdout, stderr), decoded as UTF-8 (undecodable
+    bytes replaced), stdout without its last newline when `strip`, stderr without its
+    last newline. An argument list, no shell, and nothing for git to read on stdin."""
+    import subprocess  # loaded by the first git command: reads that run none never do
 
     try:
-        status, out, err = git.Git(str(cwd)).execute(
-            argv, with_extended_output=True, with_exceptions=False, env=env,
-            strip_newline_in_stdout=strip,
-        )
-    except git.GitCommandNotFound as exc:
+        proc = subprocess.run(argv, cwd=str(cwd), env=env, stdin=subprocess.DEVNULL,
+                              capture_output=True, check=False)
+    except FileNotFoundError as exc:
+        if not Path(cwd).is_dir():
+            raise GitError(f"no such folder: {cwd}") from exc
         raise GitError("git is not installed or not on PATH") from exc
-    out = out if isinstance(out, str) else out.decode("utf-8", "replace")
-    err = err if isinstance(err, str) else err.decode("utf-8", "replace")
-    return int(status), out, err
+    except NotADirectoryError as exc:
+        raise GitError(f"not a folder: {cwd}") from exc
+    out = proc.stdout.decode("utf-8", "replace")
+    err = proc.stderr.decode("utf-8", "replace")
+    if strip and out.endswith("\n"):
+        out = out[:-1]
+    if err.endswith("\n"):
+        err = err[:-1]
+    return proc.returncode, out, err
 
 
 def subcommand(args: tuple[str, ...]) -> tuple[str, int]:
@@ -206,6 +210,8 @@ def fallback_identity(email_domain: str = "") -> tuple[str, str]:
         gecos = pwd.getpwuid(os.getuid()).pw_gecos.split(",")[0].strip()
     except KeyError:
         gecos = ""
+    import socket  # only for an account git knows no identity for
+
     host = email_domain or socket.getfqdn() or socket.gethostname() or "localhost"
     return gecos or account, f"{account}@{host}"
 
@@ -227,7 +233,7 @@ def identity_env(cwd: str | Path, env: dict[str, str]) -> dict[str, str]:
         if _git_ident(cwd, env) is not None:
             _IDENTITY[key] = {}
         else:
-            name, email = fallback_identity(_settings["email_domain"])
+            name, email = fallback_identity(identity.email_domain())
             _IDENTITY[key] = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
                               "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
             if not _settings["identity_said"]:
@@ -242,9 +248,46 @@ def commit_identity(cwd: str | Path) -> tuple[str, str, bool]:
     """(name, email, is_fallback) of the commits hotfix would make in `cwd`."""
     ident = _git_ident(cwd, git_env())
     if ident is None:
-        name, email = fallback_identity(_settings["email_domain"])
+        name, email = fallback_identity(identity.email_domain())
         return name, email, True
     name, _, email = ident.partition(" <")
     return name, email.rstrip(">"), False
 
 
+# ---- one git command ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GitResult:
+    status: int
+    out: str
+    err: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 0
+
+
+def run_git(cwd: str | Path, *args: str, check: bool = True, strip: bool = True,
+            env: dict[str, str] | None = None) -> GitResult:
+    """Run `git args…` in `cwd`; raise GitError on failure if check.
+
+    git's refusal of a repository owned by another account is always raised, as what
+    it is: callers that tolerate a failure (check=False) would otherwise report it as
+    "unknown ref" or "nothing recorded".
+    """
+    full_env = git_env(env)
+    sub, _ = subcommand(args)
+    if sub in COMMITTING or (sub == "tag" and "-a" in args):
+        full_env.update(identity_env(cwd, full_env))
+    argv = ["git", *trust_args(cwd), *args]
+    started = time.monotonic()
+    status, out, err = execute(cwd, argv, full_env, strip)
+    record = CommandRecord(tuple(argv), str(cwd), status, time.monotonic() - started)
+    tell_observers(record)
+    if status != 0 and DUBIOUS in err:
+        raise GitError(ownership_message(err, cwd))
+    if check and status != 0:
+        first = next((ln for ln in err.splitlines() if ln.strip()), f"exit {status}")
+        first = first.removeprefix("fatal: ").removeprefix("error: ")
+        raise GitError(f"git {args[0]} failed: {first}")
+    return GitResult(status, out, err)

@@ -1,4 +1,4 @@
-"""Everything hotfix-tui does to git, through GitPython, with argument lists.
+"""Everything hotfix-tui does to git: one git process per call, with argument lists.
 
 No shell, and no user string that git could read as an option: refs are
 checked first (core.refs), resolved to full commit ids, and passed after
@@ -7,7 +7,6 @@ checked first (core.refs), resolved to full commit ids, and passed after
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,12 +18,14 @@ from .gitaccess import (  # noqa: F401  (commit_identity … are part of gitops'
     COMMITTING,
     DUBIOUS,
     CommandRecord,
+    GitResult,
     commit_identity,
     execute,
     git_env,
     identity_env,
     observe,
     ownership_message,
+    run_git,
     subcommand,
     take_notices,
     tell_observers,
@@ -34,43 +35,6 @@ from .gitaccess import (  # noqa: F401  (commit_identity … are part of gitops'
 )
 
 
-@dataclass(frozen=True)
-class GitResult:
-    status: int
-    out: str
-    err: str
-
-    @property
-    def ok(self) -> bool:
-        return self.status == 0
-
-
-def run_git(cwd: str | Path, *args: str, check: bool = True, strip: bool = True,
-            env: dict[str, str] | None = None) -> GitResult:
-    """Run `git args…` in `cwd` through GitPython; raise GitError on failure if check.
-
-    git's refusal of a repository owned by another account is always raised, as what
-    it is: callers that tolerate a failure (check=False) would otherwise report it as
-    "unknown ref" or "nothing recorded".
-    """
-    full_env = git_env(env)
-    sub, _ = subcommand(args)
-    if sub in COMMITTING or (sub == "tag" and "-a" in args):
-        full_env.update(identity_env(cwd, full_env))
-    argv = ["git", *trust_args(cwd), *args]
-    started = time.monotonic()
-    status, out, err = execute(cwd, argv, full_env, strip)
-    record = CommandRecord(tuple(argv), str(cwd), status, time.monotonic() - started)
-    tell_observers(record)
-    if status != 0 and DUBIOUS in err:
-        raise GitError(ownership_message(err, cwd))
-    if check and status != 0:
-        first = next((ln for ln in err.splitlines() if ln.strip()), f"exit {status}")
-        first = first.removeprefix("fatal: ").removeprefix("error: ")
-        raise GitError(f"git {args[0]} failed: {first}")
-    return GitResult(status, out, err)
-
-
 def probe(cwd: str | Path) -> str:
     """"" when git works in `cwd` for this account; otherwise why, said plainly."""
     try:
@@ -78,22 +42,6 @@ def probe(cwd: str | Path) -> str:
     except GitError as exc:
         return str(exc)
     return ""
-
-
-def check_repository(path: str | Path) -> Path:
-    """The working tree top of `path`; refuses a bare repository or a non-repository."""
-    import git
-
-    try:
-        repo = git.Repo(str(path), search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
-        raise GitError(f"not a git repository: {path}") from exc
-    try:
-        if repo.bare:
-            raise GitError(f"{path} is a bare repository; hotfix needs a working tree")
-        return Path(repo.working_tree_dir)
-    finally:
-        repo.close()
 
 
 # ---- refs ----------------------------------------------------------------------
@@ -107,6 +55,21 @@ def resolve_commit(cwd: str | Path, ref: str, what: str = "ref") -> str:
     if not res.ok or not res.out.strip():
         raise GitError(f"unknown {what} {ref!r}: no such tag, branch or commit")
     return res.out.strip()
+
+
+def commits_with_parents(cwd: str | Path, revs: list[str]
+                         ) -> dict[str, tuple[str, list[str]]] | None:
+    """For each revision (`main~3` allowed, checked as resolve_commit checks it): its
+    commit and that commit's parents, in one git command; None if any is unknown (then
+    resolve_commit says which)."""
+    for rev in revs:
+        check_revision(rev, "commit")
+    res = run_git(cwd, "rev-list", "--no-walk=unsorted", "--parents", "--end-of-options",
+                  *(f"{r}^{{commit}}" for r in revs), check=False)
+    lines = [ln.split() for ln in res.out.splitlines() if ln.strip()]
+    if not res.ok or len(lines) != len(revs):  # unknown, or the same commit twice
+        return None
+    return {rev: (line[0], line[1:]) for rev, line in zip(revs, lines, strict=True)}
 
 
 def ref_exists(cwd: str | Path, full_ref: str) -> bool:
@@ -123,16 +86,31 @@ def tree_of(cwd: str | Path, sha: str) -> str:
     return run_git(cwd, "rev-parse", "--verify", f"{sha}^{{tree}}").out.strip()
 
 
-def version_tags(cwd: str | Path, tag_format: str) -> list[tuple[tuple[int, int, int], str, str]]:
-    """(version, tag, commit) for every tag that matches tag_format, highest first."""
-    res = run_git(cwd, "for-each-ref", "--format=%(refname:strip=2)%00%(*objectname)"
-                  "%00%(objectname)", "refs/tags")
-    out = []
+def refs(cwd: str | Path) -> dict[str, str]:
+    """Every tag and branch, by full name (`refs/tags/v1.2.0`), with the commit it names
+    (an annotated tag peeled): one git command for everything `start` asks of them."""
+    res = run_git(cwd, "for-each-ref", "--format=%(refname)%00%(*objectname)%00%(objectname)",
+                  "refs/tags", "refs/heads")
+    out = {}
     for line in res.out.splitlines():
         name, peeled, obj = (line.split("\0") + ["", ""])[:3]
+        out[name] = peeled or obj
+    return out
+
+
+def version_tags(cwd: str | Path, tag_format: str, known: dict[str, str] | None = None
+                 ) -> list[tuple[tuple[int, int, int], str, str]]:
+    """(version, tag, commit) for every tag that matches tag_format, highest first;
+    from `known` (what refs() answered) when given."""
+    known = refs(cwd) if known is None else known
+    out = []
+    for full, sha in known.items():
+        if not full.startswith("refs/tags/"):
+            continue
+        name = full.removeprefix("refs/tags/")
         v = version_from_tag(name, tag_format)
         if v is not None:
-            out.append((v, name, peeled or obj))
+            out.append((v, name, sha))
     out.sort(reverse=True)
     return out
 
@@ -185,6 +163,28 @@ def delete_branch(cwd: str | Path, branch: str) -> None:
 
 def worktree_head(wt: str | Path) -> str:
     return run_git(wt, "rev-parse", "--verify", "HEAD").out.strip()
+
+
+def worktree_state(wt: str | Path) -> tuple[str, list[str]]:
+    """HEAD of the worktree and its changed or untracked paths, from one `git status`
+    (porcelain v2 says the commit in its branch header)."""
+    res = run_git(wt, "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all",
+                  strip=False)
+    head, paths = "", []
+    tokens = iter(res.out.split("\0"))
+    for tok in tokens:
+        kind = tok[:1]
+        if tok.startswith("# branch.oid "):
+            head = tok.removeprefix("# branch.oid ")
+        elif kind in "?!" and tok:
+            paths.append(tok[2:])
+        elif kind in ("1", "2", "u"):
+            paths.append(tok.split(" ", {"1": 8, "2": 9, "u": 10}[kind])[-1])
+            if kind == "2":
+                next(tokens, None)  # the path it was renamed or copied from
+    if not head or head == "(initial)":
+        raise GitError(f"{wt}: no commit checked out")
+    return head, paths
 
 
 def dirty_files(wt: str | Path) -> list[str]:

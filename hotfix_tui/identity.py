@@ -16,6 +16,17 @@ from .core.models import Actor
 
 OVERRIDE_ENV = "HOTFIX_ACTOR"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+_EMAIL_DOMAIN = [""]
+
+
+def use_email_domain(domain: str) -> None:
+    """[identity] email_domain: the domain of the address given to commits made by an
+    account git knows no identity for (gitaccess reads it when it needs one)."""
+    _EMAIL_DOMAIN[0] = domain
+
+
+def email_domain() -> str:
+    return _EMAIL_DOMAIN[0]
 
 
 def os_account() -> str:

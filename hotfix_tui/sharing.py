@@ -23,10 +23,8 @@ import fcntl
 import grp
 import os
 import pwd
-import shutil
 import stat
 import struct
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -191,6 +189,9 @@ def _someone_has_it_open(shm: Path) -> bool:
 def _replace_with_own_copy(path: Path, mode: int, gid: int) -> None:
     """Copy a sidecar we cannot chmod into a file we own with the right mode, and move
     it into place (the folder is group-writable; the content is kept byte for byte)."""
+    import shutil  # rarely needed: not loaded by every command
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as out, open(path, "rb") as src:

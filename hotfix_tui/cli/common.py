@@ -33,10 +33,12 @@ class CommandExit(Exception):
         self.code = code
 
 
-def get_ctx(click_ctx: click.Context | None = None, *, create_db: bool = False):
+def get_ctx(click_ctx: click.Context | None = None, *, create_db: bool = False,
+            one_connection: bool = True):
     """The services context for this invocation (built once, warnings printed once).
     `create_db`: this command may create a database named by --db, $HOTFIX_DB or
-    [store] path (only `hotfix init` does)."""
+    [store] path (only `hotfix init` does). `one_connection`: the command opens SQLite
+    once, whatever it reads and writes (not the console: its workers are threads)."""
     from ..services import open_context
 
     click_ctx = click_ctx or click.get_current_context()
@@ -44,21 +46,31 @@ def get_ctx(click_ctx: click.Context | None = None, *, create_db: bool = False):
     obj = root.ensure_object(dict)
     if "services" not in obj:
         ctx = open_context(obj.get("repo"), obj.get("db"), create_db=create_db)
+        ctx.one_connection = one_connection
         for w in ctx.warnings:
             warn(w)
         ctx.on_warning = warn
         obj["services"] = ctx
-        root.call_on_close(lambda: _deliver_hooks(ctx))
+        root.call_on_close(lambda: _done(ctx))
     return obj["services"]
 
 
-def _deliver_hooks(ctx) -> None:
+def _done(ctx) -> None:
     """When the command is done, whatever it did or failed to do: hand the events it (or
-    anyone before it) committed to their hooks. Never waits for a hook, never fails."""
-    from ..services import deliver_hooks, sync_later
+    anyone before it) committed to their hooks (never waits for a hook, never fails),
+    push them with [sync] auto (a detached sync, never waited for), then close its
+    connection."""
+    try:
+        if ctx.config.hooks.commands:  # no hooks, nothing to hand over (and nothing to load)
+            from ..services import deliver_hooks
 
-    deliver_hooks(ctx)
-    sync_later(ctx)
+            deliver_hooks(ctx)
+        if ctx.config.sync.auto:  # no shared history to push to, nothing to load
+            from ..services import sync_later
+
+            sync_later(ctx)
+    finally:
+        ctx.close()
 
 
 class Written:

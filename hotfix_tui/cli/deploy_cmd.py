@@ -24,7 +24,7 @@ from .common import (
     safe,
     table,
 )
-from .completion_cmd import (
+from .completers import (
     complete_active_hotfix,
     complete_env,
     complete_hotfix,

@@ -12,7 +12,7 @@ import click
 
 from .. import services
 from .common import emit_items, get_ctx, json_option, out, safe, table
-from .completion_cmd import complete_incident
+from .completers import complete_incident
 
 
 def event_line(event) -> str:

@@ -11,7 +11,7 @@ import click
 from .. import services
 from ..core.models import EnvVerification, Hotfix, HotfixState, VerificationState, actor_label
 from .common import emit, emit_items, err, get_ctx, json_option, out, safe, table
-from .completion_cmd import complete_hotfix, complete_incident
+from .completers import complete_hotfix, complete_incident
 
 DEFAULT_LIMIT = 100
 

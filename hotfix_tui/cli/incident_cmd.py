@@ -10,7 +10,7 @@ from .. import services
 from ..clock import age
 from ..core.models import Incident, IncidentStatus, actor_label
 from .common import SeverityType, emit, emit_items, get_ctx, json_option, out, safe, table
-from .completion_cmd import complete_incident, complete_open_incident
+from .completers import complete_incident, complete_open_incident
 
 
 def incident_text(inc: Incident) -> str:
@@ -126,6 +126,25 @@ def note_cmd(key: str, text: str, as_json: bool) -> None:
         emit(event_json(ev))
     else:
         out(f"noted on {ev.entity_key}")
+
+
+@incident.command("import")
+@click.argument("file", metavar="FILE")
+@json_option
+def import_cmd(file: str, as_json: bool) -> None:
+    """Open or update incidents from an Alertmanager webhook payload or a plain list of
+    {title, severity, service} (FILE, or - for standard input). Safe to repeat."""
+    result = services.import_incidents(get_ctx(), file)
+    if as_json:
+        emit(result.to_json())
+        return
+    for item in result.items:
+        what = item.incident or "-"
+        extra = f" ({safe(item.alert.note)})" if item.alert.note else ""
+        out(f"{item.outcome:<9} {what:<8} SEV{item.alert.severity} "
+            f"{safe(item.alert.title)}{extra}")
+    counts = result.to_json()["counts"]
+    out(", ".join(f"{n} {name}" for name, n in counts.items() if n) or "nothing to import")
 
 
 def register(root: click.Group) -> None:

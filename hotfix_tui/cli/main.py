@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import sys
 
@@ -16,10 +17,45 @@ from ..core.sanitize import json_text
 from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, SCHEMA_VERSION, CommandExit, Written
 from .where import located
 
+# Which module defines each command. A command's module is imported only when that
+# command runs (or `--help` lists them all): `hotfix list --json` loads the code of
+# `list`, not of `deploy`, `finish` or the console. tests/unit/test_cli_startup.py checks
+# that this table and the modules' register() agree.
+COMMANDS = {
+    "work_cmd": ("abandon", "approve", "check", "checklist", "edit", "init", "pick", "queue",
+                 "reject", "scope", "start", "submit", "worktree"),
+    "deploy_cmd": ("adopt", "cancel", "deploy", "deploys", "lock", "log", "rollback",
+                   "status", "unlock", "verify"),
+    "audit_cmd": ("audit",),
+    "demo_cmd": ("demo",),
+    "doctor_cmd": ("doctor",),
+    "release_cmd": ("export", "finish", "missing", "timeline"),
+    "events_cmd": ("hooks", "watch"),
+    "incident_cmd": ("incident",),
+    "hotfix_cmd": ("diff", "history", "list", "show"),
+    "serve_cmd": ("serve",),
+    "tui_cmd": ("tui",),
+    "completion_cmd": ("completion",),
+    "signature_cmd": ("verify-record",),
+    "sync_cmd": ("sync",),
+}
+MODULE_OF = {name: module for module, names in COMMANDS.items() for name in names}
 
-class RootGroup(click.Group):
-    """Adds where a key was looked for (repository and database) to `unknown …` errors:
-    the usual cause is running in the wrong directory."""
+
+class LazyGroup(click.Group):
+    """The root group: each command's module is imported on first use (click's lazy
+    subcommands); the module's register() adds its commands. An `unknown …` error gets
+    where the key was looked for (repository and database): the usual cause is running in
+    the wrong directory."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(MODULE_OF) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in MODULE_OF:
+            module = importlib.import_module(f"{__package__}.{MODULE_OF[cmd_name]}")
+            module.register(self)
+        return self.commands.get(cmd_name)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -28,7 +64,7 @@ class RootGroup(click.Group):
             raise located(exc, (ctx.obj or {}).get("services")) from None
 
 
-@click.group(cls=RootGroup, invoke_without_command=True,
+@click.group(cls=LazyGroup, invoke_without_command=True,
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", "db", type=click.Path(dir_okay=False), default=None,
               help="Database file (default: $HOTFIX_DB, [store] path, "
@@ -49,33 +85,6 @@ def cli(ctx: click.Context, db: str | None, repo: str | None) -> None:
         from .tui_cmd import run_tui
 
         run_tui(ctx, readonly=False)
-
-
-def _register() -> None:
-    from . import (
-        audit_cmd,
-        completion_cmd,
-        demo_cmd,
-        deploy_cmd,
-        doctor_cmd,
-        events_cmd,
-        hotfix_cmd,
-        incident_cmd,
-        release_cmd,
-        serve_cmd,
-        signature_cmd,
-        sync_cmd,
-        tui_cmd,
-        work_cmd,
-    )
-
-    for module in (incident_cmd, hotfix_cmd, work_cmd, deploy_cmd, release_cmd, audit_cmd,
-                   events_cmd, signature_cmd, demo_cmd, tui_cmd, doctor_cmd, serve_cmd,
-                   completion_cmd, sync_cmd):
-        module.register(cli)
-
-
-_register()
 
 
 def _one_line(text: str) -> str:

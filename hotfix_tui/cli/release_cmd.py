@@ -1,4 +1,4 @@
-"""Closing the loop: finish, missing, timeline, export, and `incident import`."""
+"""Closing the loop: finish, missing, timeline, export."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from .common import (
     safe,
     table,
 )
-from .completion_cmd import complete_active_hotfix, complete_hotfix, complete_incident
+from .completers import complete_active_hotfix, complete_hotfix, complete_incident
 
 RECORD_VERSION = 2  # docs/schema/record.json; "schema": "hotfix-tui/record/2"
 
@@ -209,28 +209,6 @@ def export_cmd(key: str, fmt: str | None, output: str | None, as_json: bool) -> 
             out(text, nl=False)
 
 
-@click.command("import")
-@click.argument("file", metavar="FILE")
-@json_option
-def import_cmd(file: str, as_json: bool) -> None:
-    """Open or update incidents from an Alertmanager webhook payload or a plain list of
-    {title, severity, service} (FILE, or - for standard input). Safe to repeat."""
-    result = services.import_incidents(get_ctx(), file)
-    if as_json:
-        emit(result.to_json())
-        return
-    for item in result.items:
-        what = item.incident or "-"
-        extra = f" ({safe(item.alert.note)})" if item.alert.note else ""
-        out(f"{item.outcome:<9} {what:<8} SEV{item.alert.severity} "
-            f"{safe(item.alert.title)}{extra}")
-    counts = result.to_json()["counts"]
-    out(", ".join(f"{n} {name}" for name, n in counts.items() if n) or "nothing to import")
-
-
 def register(root: click.Group) -> None:
     for cmd in (finish_cmd, missing_cmd, timeline_cmd, export_cmd):
         root.add_command(cmd)
-    incident = root.commands.get("incident")
-    if isinstance(incident, click.Group):
-        incident.add_command(import_cmd)

@@ -67,7 +67,7 @@ def serve_cmd(click_ctx: click.Context, host: str, port: int, token_file: Path |
     addresses = serve.bind_addresses(host, port)
     serve.require_token_file(host, addresses, token_file)
     token = serve.read_token_file(token_file) if token_file else serve.new_token()
-    target = serve.serve_target(get_ctx(click_ctx))
+    target = serve.serve_target(get_ctx(click_ctx, one_connection=False))
     sock = listen(host, addresses)
     port = sock.getsockname()[1]
     base = f"http://{url_host(host, sock)}:{port}/"

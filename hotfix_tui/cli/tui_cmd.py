@@ -13,7 +13,7 @@ def build_app(click_ctx: click.Context, readonly: bool):
     from ..core.errors import HotfixError
 
     try:
-        ctx = get_ctx(click_ctx)
+        ctx = get_ctx(click_ctx, one_connection=False)
         services.probe_store(ctx)  # a foreign, newer or missing-but-named file: say so
     except HotfixError as exc:
         from ..tui.problem import ProblemApp, hint_for

@@ -7,7 +7,7 @@ import click
 from .. import services
 from ..core.models import ChecklistItem
 from .common import emit, emit_items, get_ctx, json_option, out, safe, table, warn
-from .completion_cmd import complete_active_hotfix, complete_hotfix, complete_open_incident
+from .completers import complete_active_hotfix, complete_hotfix, complete_open_incident
 from .hotfix_cmd import approvals_summary, hotfix_text, summary_json
 
 

@@ -13,7 +13,6 @@ SQL is shown, marked, and not counted.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -51,6 +50,8 @@ class Binding:
 
 
 def _digest(value) -> str:
+    import hashlib  # only approvals hash: the reads that load this module never do
+
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -99,6 +100,8 @@ def record(*, approval_id: int, hotfix: str, approver: str, account: str, verifi
 
 def signature_digest(armored: str) -> dict[str, str | None]:
     """What an event says of a signature: its key, and a hash of the signature itself."""
+    import hashlib
+
     try:
         fp = parse_signature(armored).fingerprint
     except ValueError:

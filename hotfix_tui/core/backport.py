@@ -18,7 +18,6 @@ gitops-level code (hotfix_tui.patchids) gathers the facts; this module decides.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -58,6 +57,8 @@ class Patch:
 
 
 def _digest(parts: Iterable[str]) -> str:
+    import hashlib  # patch ids are hashed only by `missing` and empty picks
+
     h = hashlib.sha1(usedforsecurity=False)
     for p in parts:
         h.update(p.encode("utf-8", "surrogateescape"))

@@ -6,9 +6,10 @@ Pure: the diff comes in as plain values from gitops.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pathspec
+if TYPE_CHECKING:
+    import pathspec
 
 from .models import ChecklistItem
 
@@ -75,7 +76,11 @@ class ScopeReport:
 
 def _spec(patterns) -> pathspec.GitIgnoreSpec | None:
     patterns = [p for p in patterns if p.strip()]
-    return pathspec.GitIgnoreSpec.from_lines(patterns) if patterns else None
+    if not patterns:
+        return None
+    import pathspec  # only when a budget has paths: reads of the CLI never need it
+
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
 def _matches(spec: pathspec.GitIgnoreSpec | None, path: str) -> bool:

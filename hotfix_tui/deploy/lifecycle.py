@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from datetime import timedelta
 from pathlib import Path
 
-from .. import anchor, gitops
+from .. import anchor
 from ..clock import iso, parse_iso, utcnow
 from ..core.models import Actor, HotfixState, RunKind, RunStatus, VerificationState
 from ..core.workflow import HOTFIX_TRANSITIONS
@@ -40,7 +39,7 @@ from .procs import RunProcesses, marked, survivors_of
 STALE_AFTER = timedelta(seconds=4)
 LOST_AFTER = timedelta(seconds=90)
 STARTING_GRACE = timedelta(seconds=180)
-HOST = socket.gethostname()
+HOST = os.uname().nodename  # what socket.gethostname() answers, without loading socket
 
 
 def pid_alive(pid: int | None, deploy_id: int | None = None) -> bool:
@@ -139,6 +138,8 @@ def release_worktree(repo: str | os.PathLike | None, row) -> bool:
         return False
     if (row["host"] and row["host"] != HOST) or RunProcesses.of(row).alive():
         return False
+    from .. import gitops  # (every read reaps through this module; none removes a worktree)
+
     gitops.remove_worktree(Path(repo), Path(workdir))
     return not Path(workdir).exists()
 

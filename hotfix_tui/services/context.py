@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from .. import anchor, gitops, sharing
+from .. import anchor, sharing
 from ..clock import iso, utcnow
 from ..config import (
     CONFIG_NAME,
@@ -22,7 +23,7 @@ from ..config import (
 from ..core.approval import Policy
 from ..core.errors import ConfigError, GitError, HotfixError
 from ..core.models import Actor
-from ..identity import current_actor
+from ..identity import current_actor, use_email_domain
 from ..repo import RepoPaths, find_repo
 from ..store import Store, open_store
 from . import notices
@@ -43,8 +44,12 @@ class Context:
     db_source: str = ""  # where db_path came from: "--db", "$HOTFIX_DB", "[store] path", ""
     create_db: bool = False  # may create a database named by db_source (`hotfix init`)
     on_warning: Callable[[str], None] | None = None  # how a face shows a late warning
+    # One connection for everything this context reads and writes, until close(): a CLI
+    # command opens SQLite once. Not for the console, whose workers run in threads.
+    one_connection: bool = False
     _config_stamp: tuple | None = None
     _policy: tuple[str, Policy] | None = None
+    _store: Store | None = None
 
     def config_stamp(self) -> tuple | None:
         path = self.repo.toplevel / CONFIG_NAME if self.repo else None
@@ -66,10 +71,20 @@ class Context:
     @property
     def approval_policy(self) -> Policy:
         """How approvals are judged here: overrides count (marked) only where the config,
-        as committed too, allows them; a sandbox only where both say so."""
+        as committed too, allows them; a sandbox only where both say so. Git is asked
+        what is committed only when an approval is judged (most reads judge none)."""
         cfg = self.fresh_config()
         if not cfg.identity.allow_override:
             return Policy()
+        return _CommittedPolicy(self)  # type: ignore[return-value]
+
+    def policy_now(self) -> Policy:
+        """approval_policy, judged now (a Policy that dataclasses.replace can copy)."""
+        policy = self.approval_policy
+        return policy if isinstance(policy, Policy) else self.committed_policy()
+
+    def committed_policy(self) -> Policy:
+        cfg = self.fresh_config()
         if self._policy is None or self._policy[0] != cfg.sha256:
             committed = _committed_identity(self.repo) if self.repo else cfg.identity
             allowed = committed is not None and committed.allow_override
@@ -112,18 +127,49 @@ class Context:
 
     def open(self, create: bool = True) -> Store:
         """A store whose every change that extends the audit chain is anchored in the
-        repository (hotfix_tui.anchor)."""
+        repository (hotfix_tui.anchor); with one_connection, the context's own (closing it
+        does nothing)."""
         self.check_db()
+        held = self._store
+        if self.one_connection and held is not None and not (
+                create and held.path == ":memory:"):
+            return held  # an empty in-memory store stands for a database not made yet
         store = open_store(self.db_path, create=create, readonly=self.readonly)
         if self.repo is not None and not self.readonly and not store.readonly:
             anchor.install(store, self.repo.toplevel, self.warn)
+        if self.one_connection:
+            store.keep_open = True
+            if held is not None:
+                held.keep_open = False
+                held.close()
+            self._store = store
         return store
+
+    def close(self) -> None:
+        """Close the connection held with one_connection (nothing otherwise)."""
+        store, self._store = self._store, None
+        if store is not None:
+            store.keep_open = False
+            store.close()
 
     def warn(self, text: str) -> None:
         if self.on_warning is not None:
             self.on_warning(text)
         else:
             self.warnings.append(text)
+
+
+class _CommittedPolicy:
+    """A Policy that reads what is committed on first use (Context.committed_policy)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self._policy: Policy | None = None
+
+    def __getattr__(self, name: str):  # every field of a Policy, as committed
+        if self._policy is None:  # (once: a read judges many approvals with this one)
+            self._policy = self._ctx.committed_policy()
+        return getattr(self._policy, name)
 
 
 def resolve_db_path(db: str | os.PathLike | None, repo: RepoPaths | None,
@@ -149,7 +195,12 @@ def resolve_db_path(db: str | os.PathLike | None, repo: RepoPaths | None,
 def take_notices() -> list[str]:
     """What the user should hear once, collected while a command ran (a commit made
     under the OS account's identity because git had none; a decision left unsigned)."""
-    return gitops.take_notices() + notices.take()
+    said = notices.take()
+    if "hotfix_tui.gitaccess" not in sys.modules:
+        return said  # no git command ran, so none had anything to say
+    from .. import gitaccess
+
+    return gitaccess.take_notices() + said
 
 
 def check_db_location(path: Path, source: str, create: bool) -> None:
@@ -167,10 +218,13 @@ def check_db_location(path: Path, source: str, create: bool) -> None:
 
 def _committed_identity(paths: RepoPaths) -> IdentitySection | None:
     """[identity] of the committed .hotfix.toml (HEAD of the main worktree), if any."""
-    size = gitops.run_git(paths.toplevel, "cat-file", "-s", f"HEAD:{CONFIG_NAME}", check=False)
+    from .. import gitaccess  # (a read that judges no approval runs no git)
+
+    size = gitaccess.run_git(paths.toplevel, "cat-file", "-s", f"HEAD:{CONFIG_NAME}",
+                             check=False)
     if not size.ok or not size.out.strip().isdigit() or int(size.out) > MAX_CONFIG_BYTES:
         return None  # none committed, or too big to be one: never read whole
-    res = gitops.run_git(paths.toplevel, "show", f"HEAD:{CONFIG_NAME}", check=False)
+    res = gitaccess.run_git(paths.toplevel, "show", f"HEAD:{CONFIG_NAME}", check=False)
     if not res.ok:
         return None
     try:
@@ -205,7 +259,7 @@ def open_context(
     config = load_config(paths.toplevel if paths else None)
     db_path, db_source = resolve_db_path(db, paths, config, repo_error)
     sharing.activate(sharing.detect(db_path, config.store.shared_group))
-    gitops.use_email_domain(config.identity.email_domain)
+    use_email_domain(config.identity.email_domain)
     actor, warning = current_actor(
         config, (lambda: _committed_allows_override(paths)) if paths else None)
     ctx = Context(repo=paths, config=config, db_path=db_path, actor=actor,

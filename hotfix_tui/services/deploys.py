@@ -14,7 +14,7 @@ from . import refusals
 from .context import Context
 from .hotfixes import set_state, sync
 from .promotion import release_path
-from .runs import reap_in
+from .reaping import reap_in
 from .runstart import Plan, Release, cleanup_run_worktrees, launch_run, make_plan, new_run
 from .verify import ensure_verify_items
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from .. import gitops
 from ..core import sitesync
 from ..core.errors import HotfixError, PolicyRefusal, ValidationError
 from ..core.models import EnvironmentStatus, EnvVerification
@@ -17,8 +16,7 @@ from ..store import runs as run_rows
 from ..store.db import Store
 from . import refusals
 from .context import Context
-from .hotfixes import git_cwd
-from .runs import reap_in, typical_duration
+from .reaping import reap_in
 from .usecase import change
 
 
@@ -66,6 +64,9 @@ def adopt(ctx: Context, env_name: str, ref: str, reason: str) -> EnvironmentStat
     """Record what an environment runs today (before its first deploy through hotfix, or
     after a release outside it), saying how that is known: the release becomes one the
     environment may be rolled back to (services/releases.py)."""
+    from .. import gitops  # (the only use of git here: `status` and the locks run none)
+    from .hotfixes import git_cwd
+
     env = ctx.config.env(env_name)
     reason = clean_text(reason, "reason")
     if not reason:
@@ -75,7 +76,8 @@ def adopt(ctx: Context, env_name: str, ref: str, reason: str) -> EnvironmentStat
     fmt = ctx.config.hotfix.tag_format
     v = version_from_tag(ref, fmt)
     if v is None:
-        tags = [t for t in gitops.tags_at(git_cwd(ctx), sha) if version_from_tag(t, fmt)]
+        top = ctx.require_repo().toplevel
+        tags = [t for t in gitops.tags_at(top, sha) if version_from_tag(t, fmt)]
         v = version_from_tag(tags[0], fmt) if tags else None
     if v is None:
         raise HotfixError(f"{ref} is not a release tag (like {fmt.format(version='1.2.3')})")
@@ -107,7 +109,7 @@ def _running(store: Store, name: str, now: datetime) -> dict | None:
             "version": rr["version"], "started_by": rr["started_by"],
             "started_at": rr["started_at"], "status": str(effective_status(rr)),
             "elapsed_s": int((now - started).total_seconds()),
-            "expected_s": typical_duration(store, name, rr["kind"], rr["id"])}
+            "expected_s": run_rows.typical_duration(store, name, rr["kind"], rr["id"])}
 
 
 def _env_status(ctx: Context, name: str, r, running: dict | None,

@@ -118,7 +118,11 @@ def deliver_hooks(ctx: Context) -> bool:
         config = ctx.fresh_config()
     except HotfixError:
         return False
-    return hooks.kick(ctx.db_path, ctx.repo.toplevel if ctx.repo else None, config)
+    repo = ctx.repo.toplevel if ctx.repo else None
+    if ctx.one_connection and config.hooks.commands:
+        with ctx.reading() as store:  # the command's own connection, not one more
+            return hooks.kick(ctx.db_path, repo, config, store)
+    return hooks.kick(ctx.db_path, repo, config)
 
 
 def hook_deliveries(ctx: Context, limit: int = 50,

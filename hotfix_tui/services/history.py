@@ -10,7 +10,7 @@ from ..core.models import Hotfix, HotfixState
 from ..core.workflow import parse_key
 from ..store import records
 from .context import Context
-from .runs import reap
+from .reaping import reap
 
 COUNT_CAP = 10_000
 

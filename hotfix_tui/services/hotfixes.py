@@ -125,8 +125,10 @@ def refresh_approvals(ctx: Context, store: Store, row, now: str) -> bool:
 APPROVAL_BACK = "the content is back to what was approved"
 
 
-def sync(ctx: Context, key: str, store: Store | None = None) -> sqlite3.Row:
+def sync(ctx: Context, key: str, store: Store | None = None,
+         head: str | None = None) -> sqlite3.Row:
     """Bring the record in step with git (head) and config; returns the fresh row.
+    `head`: the branch tip, if the caller has just read it (or made it).
 
     Writes only when something changed, and never on a read-only database.
     """
@@ -136,7 +138,7 @@ def sync(ctx: Context, key: str, store: Store | None = None) -> sqlite3.Row:
         row = records.hotfix_row(store, key)
         if HotfixState(row["state"]) in (HotfixState.ABANDONED, HotfixState.FINISHED):
             return row
-        head = current_head(ctx, row)
+        head = head or current_head(ctx, row)
         needs_write = head != row["head_sha"]
         if not needs_write and not store.readonly and not ctx.readonly:
             needs_write = any(approval_drift(ctx, store, row))
@@ -159,8 +161,8 @@ def sync(ctx: Context, key: str, store: Store | None = None) -> sqlite3.Row:
             store.close()
 
 
-def load(ctx: Context, key: str, store: Store) -> Hotfix:
-    sync(ctx, key, store)
+def load(ctx: Context, key: str, store: Store, head: str | None = None) -> Hotfix:
+    sync(ctx, key, store, head)
     return records.get_hotfix(store, key, policy=ctx.approval_policy)
 
 
@@ -188,15 +190,15 @@ def _production_base(ctx: Context, store: Store) -> tuple[str, str] | None:
     return env["version"] or "", env["sha"]
 
 
-def _base_version(ctx: Context, cwd: Path, ref: str, sha: str) -> tuple[int, int, int]:
+def _base_version(ctx: Context, cwd: Path, ref: str, sha: str,
+                  known: dict[str, str]) -> tuple[int, int, int]:
     fmt = ctx.config.hotfix.tag_format
     v = version_from_tag(ref, fmt)
     if v:
         return v
-    for tag in gitops.tags_at(cwd, sha):
-        v = version_from_tag(tag, fmt)
-        if v:
-            return v
+    for version, _, tagged in gitops.version_tags(cwd, fmt, known):  # tags at the base
+        if tagged == sha:
+            return version
     near = gitops.nearest_tag(cwd, sha)
     if near and version_from_tag(near, fmt):
         return version_from_tag(near, fmt)
@@ -204,12 +206,10 @@ def _base_version(ctx: Context, cwd: Path, ref: str, sha: str) -> tuple[int, int
                       f"{fmt.format(version='X.Y.Z')} at or before it")
 
 
-def _free_version(ctx: Context, store: Store, cwd: Path,
+def _free_version(ctx: Context, store: Store, refs: dict[str, str],
                   base: tuple[int, int, int]) -> tuple[str, list[str]]:
     """The first patch version after `base` with no tag, no branch and no live hotfix;
     a note (one line, however many were skipped) says which was chosen and why."""
-    refs = set(gitops.run_git(cwd, "for-each-ref", "--format=%(refname)", "refs/tags",
-                              "refs/heads").out.splitlines())
     taken: list[tuple[str, str, str]] = []  # (version, kind, name)
     candidate = next_patch(base)
     for _ in range(1000):
@@ -229,19 +229,20 @@ def _free_version(ctx: Context, store: Store, cwd: Path,
     raise HotfixError("no free patch version found")
 
 
-def _choose_base(ctx: Context, store: Store, cwd: Path, base: str | None) -> tuple[str, str]:
+def _choose_base(ctx: Context, store: Store, cwd: Path, base: str | None,
+                 known: dict[str, str]) -> tuple[str, str]:
     """(ref, sha) a new hotfix starts from: `base` if given, else what production runs,
-    else the newest release tag."""
+    else the newest release tag. `known`: every tag and branch (gitops.refs)."""
     if base is not None:
         return base, gitops.resolve_commit(cwd, base, "base ref")
     prod = _production_base(ctx, store)
     if prod is not None:
         version, base_sha = prod
         base_ref = ctx.config.hotfix.tag_format.format(version=version) if version else base_sha
-        if not gitops.ref_exists(cwd, f"refs/tags/{base_ref}"):
+        if f"refs/tags/{base_ref}" not in known:
             base_ref = base_sha
         return base_ref, base_sha
-    tags = gitops.version_tags(cwd, ctx.config.hotfix.tag_format)
+    tags = gitops.version_tags(cwd, ctx.config.hotfix.tag_format, known)
     if not tags:
         raise HotfixError("no release tag found and nothing recorded as deployed "
                           "to production; give --base REF")
@@ -289,17 +290,16 @@ def start_hotfix(ctx: Context, incident: str, title: str, base: str | None = Non
     title = clean_title(title)
     if base is not None:
         check_revision(base, "base ref")
-    repo = ctx.require_repo()
-    cwd = repo.toplevel
-    gitops.check_repository(cwd)
+    cwd = ctx.require_repo().toplevel  # found without git; a bare repository is refused
     with ctx.reading() as store:
         inc = records.get_incident(store, incident)
         blockers = refusals.start_hotfix(inc)
         if blockers:
             raise PolicyRefusal(f"start a hotfix for {inc.key}", blockers)
-        base_ref, base_sha = _choose_base(ctx, store, cwd, base)
-        base_version = _base_version(ctx, cwd, base_ref, base_sha)
-        version, notes = _free_version(ctx, store, cwd, base_version)
+        known = gitops.refs(cwd)  # read once: the base, its version and the free one
+        base_ref, base_sha = _choose_base(ctx, store, cwd, base, known)
+        base_version = _base_version(ctx, cwd, base_ref, base_sha, known)
+        version, notes = _free_version(ctx, store, known, base_version)
 
     notes_out = list(notes)
     path, branch, version = _add_worktree(ctx, cwd, version, base_sha, notes_out)
@@ -332,9 +332,9 @@ def start_hotfix(ctx: Context, incident: str, title: str, base: str | None = Non
     return Started(hf, tuple(notes_out))
 
 
-def _fresh(ctx: Context, key: str) -> Hotfix:
+def _fresh(ctx: Context, key: str, head: str | None = None) -> Hotfix:
     with ctx.writing() as store:
-        return load(ctx, key, store)
+        return load(ctx, key, store, head)
 
 
 # ---- edit, worktree, abandon --------------------------------------------------------------

@@ -6,7 +6,7 @@ from ..core.models import Hotfix, HotfixState
 from ..core.workflow import parse_key
 from ..store import records
 from .context import Context
-from .runs import reap
+from .reaping import reap
 
 
 def list_hotfixes(ctx: Context, state: str | None = None,

@@ -7,8 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import cherrypick, gitops, patchids
-from ..core.backport import judge
+from .. import cherrypick, gitops
 from ..core.errors import GitError, HotfixError, ValidationError
 from ..core.models import Hotfix
 from .context import Context
@@ -20,9 +19,14 @@ def _resolve_picks(cwd: Path, commits: list[str], mainline: int | None) -> list[
     if not commits:
         raise ValidationError("give at least one commit to pick")
     shas = []
+    known = gitops.commits_with_parents(cwd, commits)  # one git command for them all
     for c in commits:
-        sha = gitops.resolve_commit(cwd, c, "commit")
-        n_parents = len(cherrypick.parents(cwd, sha))
+        if known is None:  # one of them is unknown: say which
+            sha = gitops.resolve_commit(cwd, c, "commit")
+            n_parents = len(cherrypick.parents(cwd, sha))
+        else:
+            sha, parents = known[c]
+            n_parents = len(parents)
         if n_parents > 1 and mainline is None:
             raise ValidationError(f"{c} is a merge commit; give --mainline N "
                                   "(1 = the branch it was merged into)")
@@ -59,6 +63,11 @@ def _how_there(cwd: Path, row, head: str, shas: tuple[str, ...]
                ) -> tuple[tuple[str, str], ...]:
     """For commits whose pick came out empty: where the hotfix (its base, or its own
     earlier picks, at `head`) has them and how, by the rule `missing` uses."""
+    if not shas:
+        return ()
+    from .. import patchids  # (only a pick that came out empty asks how)
+    from ..core.backport import judge
+
     own = set(gitops.rev_list(cwd, row["base_sha"], head)) if shas else set()
     out = []
     for sha in shas:
@@ -95,21 +104,20 @@ def pick(ctx: Context, key: str, commits: list[str], mainline: int | None = None
         raise HotfixError(f"{row['key']}: a cherry-pick is in progress in {wt}; resolve it "
                           f"and run 'hotfix pick {row['key']} --continue', or --skip, or "
                           "--abort")
-    dirty = gitops.dirty_files(wt)
+    before, dirty = gitops.worktree_state(wt)
     if dirty:
         raise HotfixError(f"{row['key']}: the worktree has uncommitted changes: "
                           + ", ".join(dirty[:5]) + (" …" if len(dirty) > 5 else ""))
     shas = _resolve_picks(cwd, commits, mainline)
-    before = gitops.worktree_head(wt)
-    result = cherrypick.cherry_pick(wt, shas, mainline, keep_conflict)
+    result = cherrypick.cherry_pick(wt, shas, mainline, keep_conflict, before=before)
     there = _how_there(cwd, row, before, result.empty)
     picked = tuple(s for s in shas if s not in result.empty)
-    kept = cherrypick.in_progress_pick(wt)
-    with change(ctx, hotfix=key) as c:
+    kept = not result.ok and cherrypick.in_progress_pick(wt)  # a pick that went through
+    with change(ctx, hotfix=key) as c:                          # left nothing in progress
         _record_pick(c, result, there, kept, commits=list(picked if result.ok else shas))
     if not result.ok:
         raise _pick_error(row["key"], wt, result, keep_conflict)
-    return Picked(_fresh(ctx, key), picked, there)
+    return Picked(_fresh(ctx, key, head=result.head), picked, there)
 
 
 def _record_pick(c: Change, result: cherrypick.PickResult,

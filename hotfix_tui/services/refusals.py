@@ -28,9 +28,8 @@ from ..deploy.procs import survivors_of
 from ..store import records, verifications
 from ..store import runs as run_rows
 from ..store.db import Store
-from . import integrity, releases, signatures
+from . import releases
 from .context import Context
-from .releases import choose_rollback
 
 GATED_FROM = (HotfixState.APPROVED, HotfixState.DEPLOYED, HotfixState.VERIFIED,
               HotfixState.FAILED)
@@ -169,6 +168,9 @@ def deploy(ctx: Context, store: Store, hf: Hotfix, env: EnvironmentConfig,
     recomputes the whole chain), a lock, its state, its approvals, and the release path
     (what `env` requires first). Break-glass goes past the audit check, the approvals and
     the release path, never past a lock."""
+    # (the chain's and the signatures' checks load with the rules that read them)
+    from . import integrity, signatures
+
     reasons = [] if break_glass else integrity.deploy_refusals(ctx, store, hf, env.name,
                                                                full=full_audit)
     reasons += locked(store, env.name)
@@ -258,7 +260,7 @@ def rollback(ctx: Context, store: Store, env_name: str, to: str | None = None,
         if break_glass:
             return ["--break-glass needs --to VERSION: the last known-good release needs "
                     "no break-glass"]
-        if choose_rollback(store, env_name) is None:
+        if releases.choose_rollback(store, env_name) is None:
             return [f"{env_name}: no earlier known-good release to roll back to "
                     "(give --to VERSION)"]
         return []

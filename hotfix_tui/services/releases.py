@@ -12,8 +12,11 @@ deploy. Anything else needs break-glass (services/rollback.py).
 
 from __future__ import annotations
 
+import heapq
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 from ..core.refs import format_version, version_from_tag
 from ..store import records
@@ -46,29 +49,35 @@ class Release:
         return f"{self.version} ({self.how})"
 
 
-def known_good(store: Store, env_name: str) -> list[Release]:
+def known_good(store: Store, env_name: str) -> Iterator[Release]:
     """Every release `env_name` ran successfully, newest first, once per commit: its
-    deploys and rollbacks that succeeded, and what `adopt` recorded there."""
-    found: list[Release] = []
-    for r in store.all("SELECT key, kind, version, sha, finished_at FROM deploys WHERE env = ? "
-                       "AND kind IN ('deploy', 'rollback') AND status = 'succeeded'",
-                       (env_name,)):
-        how = "deployed by" if r["kind"] == "deploy" else "rolled back to by"
-        found.append(Release(r["version"], r["sha"], f"{how} {r['key']}", r["finished_at"] or ""))
+    deploys and rollbacks that succeeded, and what `adopt` recorded there. Lazily: a
+    rollback's target is nearly always among the first, and a year of deploys is long
+    (schema V8 keeps the environment's successful runs in order)."""
+    adopted: list[Release] = []
     for a in store.all("SELECT actor, at, data FROM audit_events WHERE entity = 'environment' "
                        "AND entity_key = ? AND action = 'environment.adopted'", (env_name,)):
         after = json.loads(a["data"]).get("after") or {}
         reason = after.get("reason")
         how = f"adopted by {a['actor']}" + (f": {reason}" if reason else "")
-        found.append(Release(str(after.get("version") or ""), str(after.get("sha") or ""), how,
-                             a["at"]))
-    found.sort(key=lambda r: r.at, reverse=True)
-    out, seen = [], set()
-    for r in found:
+        adopted.append(Release(str(after.get("version") or ""), str(after.get("sha") or ""),
+                               how, a["at"]))
+    adopted.sort(key=lambda r: r.at, reverse=True)
+    # one run at a time per environment: newest id first is newest finished first
+    ran = (Release(r["version"], r["sha"], f"{_HOW[r['kind']]} {r['key']}",
+                   r["finished_at"] or "")
+           for r in store.execute(
+               "SELECT key, kind, version, sha, finished_at FROM deploys WHERE env = ? AND "
+               "kind IN ('deploy', 'rollback') AND status = 'succeeded' ORDER BY id DESC",
+               (env_name,)))
+    seen: set[str] = set()
+    for r in heapq.merge(ran, adopted, key=lambda r: r.at, reverse=True):
         if r.sha and r.sha not in seen:
             seen.add(r.sha)
-            out.append(r)
-    return out
+            yield r
+
+
+_HOW = {"deploy": "deployed by", "rollback": "rolled back to by"}
 
 
 def version_of(to: str, tag_format: str) -> str:
@@ -77,11 +86,12 @@ def version_of(to: str, tag_format: str) -> str:
     return format_version(v) if v else to.removeprefix("v")
 
 
-def targets(store: Store, env_name: str) -> list[Release]:
-    """Where `env_name` may be rolled back to: its known-good releases but the one it runs."""
+def targets(store: Store, env_name: str) -> Iterator[Release]:
+    """Where `env_name` may be rolled back to: its known-good releases but the one it runs
+    (newest first, lazily)."""
     current = records.environment_row(store, env_name)
     now = current["sha"] if current is not None else None
-    return [r for r in known_good(store, env_name) if r.sha != now]
+    return (r for r in known_good(store, env_name) if r.sha != now)
 
 
 def target(store: Store, env_name: str, version: str) -> Release | None:
@@ -100,7 +110,7 @@ def not_a_target(store: Store, env_name: str, version: str) -> str:
         "entity = 'environment' AND action = 'environment.adopted' AND entity_key <> ? AND "
         "json_extract(data, '$.after.version') = ?", (env_name, version, env_name, version))})
     where = f" (it ran on {', '.join(elsewhere)})" if elsewhere else ""
-    valid = "; ".join(r.label() for r in targets(store, env_name)[:10]) or "none"
+    valid = "; ".join(r.label() for r in islice(targets(store, env_name), 10)) or "none"
     return (f"{env_name}: {version} never ran on {env_name}{where}; a rollback goes back only "
             f"to a release {env_name} ran (valid targets: {valid}), or needs break-glass "
             f"(--to {version} --break-glass REASON)")

@@ -24,7 +24,7 @@ from .hotfixes import (
     require_editable,
     sync,
 )
-from .runs import reap
+from .reaping import reap
 from .usecase import Change, change
 
 
@@ -60,11 +60,14 @@ def show(ctx: Context, key: str) -> Hotfix:
     """The hotfix with its full checklist (configured and automatic items)."""
     reap(ctx)
     with ctx.open(create=False) as store:
-        sync(ctx, key, store)
         row = records.hotfix_row(store, key)
-        hf = records.get_hotfix(store, key, policy=ctx.approval_policy)
-        if HotfixState(row["state"]) not in (HotfixState.ABANDONED, HotfixState.FINISHED):
-            items, _ = full_checklist(ctx, store, row)
+        if HotfixState(row["state"]) in (HotfixState.ABANDONED, HotfixState.FINISHED):
+            hf = records.get_hotfix(store, key, policy=ctx.approval_policy)
+        else:
+            head = current_head(ctx, row)  # read once: the record's sync and the scope use it
+            row = sync(ctx, key, store, head)
+            hf = records.get_hotfix(store, key, policy=ctx.approval_policy)
+            items, _ = full_checklist(ctx, store, row, _scope_for(ctx, row, head))
             hf = replace(hf, checklist=tuple(items))
     return signatures.with_checks(ctx, hf)
 

@@ -14,8 +14,8 @@ from . import refusals, releases
 from .context import Context
 from .environments import lock_in
 from .hotfixes import git_cwd
+from .reaping import reap_in
 from .releases import RollbackChoice, choose_rollback
-from .runs import reap_in
 from .runstart import Plan, Release, cleanup_run_worktrees, launch_run, make_plan, new_run
 
 

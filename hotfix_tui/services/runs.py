@@ -9,8 +9,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 
-from ..clock import parse_iso
-from ..core import estimate
 from ..core.errors import HotfixError, NotFound, PolicyRefusal, ValidationError
 from ..core.models import Deploy, LogLine, RunStatus
 from ..core.workflow import clean_text
@@ -20,7 +18,6 @@ from ..deploy import launch
 from ..deploy.lifecycle import (
     effective_status,
     incident_of,
-    reap_lost_runs,
     record_survivors,
     release_worktree,
 )
@@ -29,18 +26,9 @@ from ..store import runs as run_rows
 from ..store.db import Store
 from . import refusals
 from .context import Context
+from .reaping import reap, reap_in  # noqa: F401  (part of runs' API)
 
-
-def reap_in(ctx: Context, store: Store) -> list[str]:
-    """reap_lost_runs as `ctx.actor`, unless this context only browses (ctx.readonly)."""
-    return [] if ctx.readonly else reap_lost_runs(store, ctx.actor)
-
-
-def reap(ctx: Context) -> list[str]:
-    """Open the database and record every run whose runner is gone as interrupted, so no
-    reader shows a hotfix `deploying` for a deploy nobody is running."""
-    with ctx.open(create=False) as store:
-        return reap_in(ctx, store)
+typical_duration = run_rows.typical_duration  # (part of runs' API)
 
 
 def get_run(store: Store, key: str | int) -> Deploy:
@@ -97,15 +85,6 @@ def run_lines(ctx: Context, key: str, first_seq: int, count: int) -> list[LogLin
     with ctx.reading() as store:
         row = run_rows.run_row(store, key)
         return run_rows.line_range(store, row["id"], first_seq, count)
-
-
-def typical_duration(store: Store, env: str, kind: str, exclude_id: int | None = None
-                     ) -> float | None:
-    """How long a successful `kind` run on `env` usually takes (core.estimate), in
-    seconds; None without history."""
-    spans = run_rows.recent_successes(store, env, str(kind), estimate.RECENT, exclude_id)
-    return estimate.typical_seconds([(parse_iso(f) - parse_iso(s)).total_seconds()
-                                     for s, f in spans])
 
 
 def output_rate(ctx: Context, key: str, after_seq: int = 0) -> tuple[int, dict[int, int]]:

@@ -209,7 +209,7 @@ def with_checks(ctx: Context, hf: Hotfix) -> Hotfix:
     checked = tuple(replace(a, check=_safe_check(ctx, hf, a)) for a in hf.approvals)
     if policy(ctx) == "required" or fetched(hf):
         checked = appr.judge(appr.author_of(hf), checked,
-                             replace(ctx.approval_policy, signatures=policy(ctx)))
+                             replace(ctx.policy_now(), signatures=policy(ctx)))
     return replace(hf, approvals=checked)
 
 

@@ -104,6 +104,9 @@ def sync(ctx: Context, remote: str | None = None, site: str | None = None) -> Sy
         return _sync(ctx, remote, site)
 
 
+sync_history = sync  # the name the faces know it by (services.sync is a hotfix's own)
+
+
 def _sync(ctx: Context, remote: str | None, site: str | None) -> SyncResult:
     name = remote_name(ctx, remote)
     wire.check_name(name, "remote")

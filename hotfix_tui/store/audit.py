@@ -7,7 +7,6 @@ row changed behind the triggers' back is found and named.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +31,8 @@ ORIGIN_FIELDS = ("origin", "seq", "site_prev", "site_hash", "seen")
 
 
 def row_hash(prev_hash: str, row: dict[str, Any]) -> str:
+    import hashlib  # only a write or a verification hashes: reads never load it
+
     body = {k: row[k] for k in _FIELDS}
     if row.get("origin"):
         body.update({k: row[k] for k in ORIGIN_FIELDS})

@@ -67,6 +67,7 @@ class Store:
         self._db = None
         self._depth = 0
         self._lock = threading.RLock()
+        self.keep_open = False  # held by its owner for many uses: close() leaves it open
         # Called after a commit that appended audit events (services anchor the chain's
         # head outside the file); a hook reports its own problems and never raises.
         self.after_commit: list[Callable[[Store], None]] = []
@@ -182,6 +183,8 @@ class Store:
         return int(self.scalar("PRAGMA data_version"))
 
     def close(self) -> None:
+        if self.keep_open:
+            return
         with suppress(sqlite3.Error):
             self.conn.close()
 

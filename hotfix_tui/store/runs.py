@@ -6,6 +6,8 @@ import json
 import sqlite3
 from typing import Any
 
+from ..clock import parse_iso
+from ..core import estimate
 from ..core.errors import UnknownKey
 from ..core.models import Deploy, LogLine, RunKind, RunStatus
 from ..core.workflow import parse_key
@@ -168,3 +170,12 @@ def lines_per_second(store: Store, deploy_id: int, started_at: str, after_seq: i
     counts = {max(0, int(r[0] or 0)): int(r[1]) for r in rows}
     last = max((int(r[2]) for r in rows), default=after_seq)
     return last, counts
+
+
+def typical_duration(store: Store, env: str, kind: str, exclude_id: int | None = None
+                     ) -> float | None:
+    """How long a successful `kind` run on `env` usually takes (core.estimate), in
+    seconds; None without history."""
+    spans = recent_successes(store, env, str(kind), estimate.RECENT, exclude_id)
+    return estimate.typical_seconds([(parse_iso(f) - parse_iso(s)).total_seconds()
+                                     for s, f in spans])

@@ -348,6 +348,18 @@ ALTER TABLE approvals ADD COLUMN repository TEXT NOT NULL DEFAULT '';
 ALTER TABLE approvals ADD COLUMN signer TEXT NOT NULL DEFAULT '';
 """
 
+# What every dashboard read asks of each environment, answered from a few index entries
+# instead of a scan of every run there (a year of deploys): its successful deploys and
+# rollbacks newest first (where a rollback may go), the releases rolled back from, runs
+# interrupted (a command that may still be alive) and runs whose stop left survivors.
+V8 = """
+CREATE INDEX deploys_known_good ON deploys(env, id)
+    WHERE status = 'succeeded' AND kind IN ('deploy', 'rollback');
+CREATE INDEX deploys_rollbacks ON deploys(env, previous_sha) WHERE kind = 'rollback';
+CREATE INDEX deploys_interrupted ON deploys(env, id) WHERE status = 'interrupted';
+CREATE INDEX deploys_survivors ON deploys(env, id) WHERE survivors <> '[]';
+"""
+
 # One history across bastions (docs/SYNC.md). Every event belongs to a site's own chain:
 # `origin` '' is this database's site, another name an event fetched from that site;
 # `seq`, `site_prev` and `site_hash` are the event's place in its site's chain (the audit
@@ -358,7 +370,7 @@ ALTER TABLE approvals ADD COLUMN signer TEXT NOT NULL DEFAULT '';
 # `origin`; a run's log stays where it ran, its hash (`log_hash`) travels. New keys of a
 # site that joined are allocated in its slot (sync_site): id % 10 = slot, so keys stay
 # short (HF-12, HF-21) and never clash; keys from before joining keep their numbers.
-V8 = """
+V9 = """
 DROP TRIGGER audit_events_no_update;
 ALTER TABLE audit_events ADD COLUMN origin TEXT NOT NULL DEFAULT '';
 ALTER TABLE audit_events ADD COLUMN seq INTEGER;
@@ -402,7 +414,7 @@ CREATE TABLE sync_findings (
 ) STRICT;
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7, V8]
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7, V8, V9]
 SCHEMA_VERSION = len(MIGRATIONS)
 OUR_TABLES = {"incidents", "hotfixes", "audit_events"}
 

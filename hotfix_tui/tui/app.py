@@ -59,6 +59,8 @@ class HotfixApp(Navigator):
         self._start_screen = start_screen
         self.command_log: list = []
         self._sync_problem = ""
+        self.changes_seen = 0  # commits by other connections seen (screens compare)
+        self.events_seen = 0  # audit events among them
         self._hooks_since = iso(utcnow())  # hook outcomes before this console are not news
         repo = ctx.repo.toplevel.name if ctx.repo else "no repository"
         self.title = one_line(f"hotfix · {repo}")
@@ -152,6 +154,8 @@ class HotfixApp(Navigator):
             self._tell_hooks()
 
     def _deliver(self, changes: Changes) -> None:
+        self.changes_seen += 1
+        self.events_seen += len(changes.events)
         self.screen.post_message(DataChanged(changes))
         if changes.events:
             self.post_message(Activity(changes.events))

@@ -4,13 +4,14 @@ elsewhere, and the row of any table in full."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 from textual import events, work
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Footer
 
 from ..core.errors import HotfixError, PolicyRefusal
 from ..core.models import Deploy
@@ -21,6 +22,8 @@ from .widgets.fittable import FitTable
 from .widgets.help import HelpScreen
 from .widgets.rowview import RowModal
 
+# A read that has not answered in this long is not waited for: the next reload starts one.
+LOAD_STUCK = 30.0
 READONLY = "read-only console (hotfix tui --readonly)"
 
 
@@ -39,6 +42,10 @@ class BaseScreen(Screen):
 
     #: actions that change something: not offered at all in read-only mode
     CHANGING: frozenset[str] = frozenset()
+    #: what makes the screen read its data again when another connection commits:
+    #: "changes" (any commit, log lines and heartbeats included) or "events" (an audit
+    #: event: a change of state; a run flooding its log adds none)
+    RELOAD_ON = "changes"
     #: reload when the screen shows again (False: a form, a list the user is marking)
     RELOAD_ON_RESUME = True
 
@@ -52,10 +59,26 @@ class BaseScreen(Screen):
 
     # -- loading -----------------------------------------------------------------
     def reload(self, then: Callable[[], None] | None = None) -> None:
-        """Load again; `then` runs once the new data is shown (or failed to load)."""
+        """Read the screen's data again; `then` runs once the new data is shown (or failed
+        to load). While a read is under way, once more when it is done: a burst of
+        changes costs one more query, never a queue of them."""
         if then is not None:
             self._after_load = [*getattr(self, "_after_load", []), then]
+        now = time.monotonic()
+        if now - getattr(self, "_load_started", -LOAD_STUCK) < LOAD_STUCK:
+            self._reload_pending = True
+            return
+        self._load_started = now
+        self._reload_pending = False
+        self._seen = self._changes_seen()
         self._load()
+
+    def _changes_seen(self) -> int:
+        """How many changes (or events) the console had seen: a resumed screen reads
+        again only if this moved while it was covered."""
+        app = self.app
+        return getattr(app, "events_seen" if self.RELOAD_ON == "events" else "changes_seen",
+                       0)
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def _load(self) -> None:
@@ -81,6 +104,11 @@ class BaseScreen(Screen):
 
     def on_loaded(self, message: Loaded) -> None:
         message.stop()
+        self._load_started = -LOAD_STUCK
+        again = getattr(self, "_reload_pending", False)
+        if again:  # changes arrived while this was read: what waits for them waits on
+            self._reload_pending = False
+            self.call_later(self.reload)
         if message.what == "error":
             self.show_error(message.data)
         else:
@@ -90,13 +118,16 @@ class BaseScreen(Screen):
             if state is None or state != getattr(self, "_binding_state", None):
                 self._binding_state = state
                 self.refresh_bindings()  # rebuilding the footer is not free: only on change
-        self._loaded_once()
+        self._loaded_once(fresh=not again)
 
-    def _loaded_once(self) -> None:
+    def _loaded_once(self, fresh: bool = True) -> None:
         first = getattr(self, "_first_load", None)
         if first is not None:  # keys typed while the screen opened: now they may come
             first.release()
             self._first_load = None
+            self.refresh_bindings()
+        if not fresh:
+            return  # `then`s wait for the read that follows
         pending, self._after_load = getattr(self, "_after_load", []), []
         for then in pending:
             then()
@@ -106,7 +137,31 @@ class BaseScreen(Screen):
         rebuilt only when it changes. None: rebuild after every load."""
         return None
 
+    def refresh_bindings(self) -> None:
+        """Textual rebuilds the footer (recomposed, every key restyled) whenever the
+        screen's bindings may have changed: on every focus change, and when a modal
+        closes. Pass that on only when what the footer shows did change (its keys: a
+        focus move between widgets whose own keys are hidden changes nothing there).
+        Before the screen's first data there is nothing to say: which keys work depends
+        on it, so the footer is built once, with the data (_loaded_once)."""
+        if getattr(self, "_first_load", None) is not None:
+            return
+        footers = list(self.query(Footer))
+        built = bool(footers) and all(getattr(f, "_bindings_ready", False) for f in footers)
+        try:  # (asks every action's availability: a screen still composing may not say)
+            state = (self.app.app_focus, tuple(
+                (key, b.action, b.description, enabled, tooltip)
+                for key, (_, b, enabled, tooltip) in self.active_bindings.items() if b.show))
+        except Exception:
+            state = None
+        if built and state is not None and state == getattr(self, "_footer_state", None):
+            return
+        self._footer_state = state
+        super().refresh_bindings()
+
     def on_data_changed(self, message: DataChanged) -> None:
+        if self.RELOAD_ON == "events" and not message.changes.events:
+            return  # log lines and heartbeats: nothing this screen shows
         self.reload()
 
     def on_mount(self) -> None:
@@ -129,7 +184,10 @@ class BaseScreen(Screen):
             hold.release()
 
     def on_screen_resume(self) -> None:
-        if getattr(self, "_resumed_before", True) and self.RELOAD_ON_RESUME:
+        # back from a modal or another screen: read again only if something this screen
+        # shows may have changed meanwhile (closing help must not cost a query)
+        if (getattr(self, "_resumed_before", True) and self.RELOAD_ON_RESUME
+                and self._changes_seen() != getattr(self, "_seen", None)):
             self.reload()
         self._resumed_before = True
 

@@ -61,6 +61,25 @@ def test_bad_commits_to_pick_change_nothing(svc, ref, message):
     assert git(Path(shown["worktree"]), "rev-parse", "HEAD") == wt_head
 
 
+def test_pick_into_a_worktree_with_changes_names_them_and_changes_nothing(svc):
+    """What `git status` reports (a change, a rename, an untracked file whose name has a
+    space) is named, in git's order; nothing is picked or recorded."""
+    assert svc.cli("start", "--incident", "INC-1", "--title", "t").code == 0
+    wt = Path(svc.cli("show", "HF-1", "--json").json()["worktree"])
+    tracked = git(wt, "ls-files").splitlines()[:2]
+    (wt / tracked[0]).write_text("edited by hand\n")
+    git(wt, "mv", tracked[1], "moved.txt")
+    (wt / "notes for me.txt").write_text("x\n")
+    head = git(wt, "rev-parse", "HEAD")
+    before = _state(svc.path)
+    res = svc.cli("pick", "HF-1", svc.fix)
+    assert_one_line_error(res, 1, "HF-1: the worktree has uncommitted changes: ")
+    named = res.err.split("uncommitted changes: ", 1)[1].strip().split(", ")
+    assert sorted(named) == sorted([tracked[0], "moved.txt", "notes for me.txt"])
+    assert _state(svc.path) == before
+    assert git(wt, "rev-parse", "HEAD") == head
+
+
 @pytest.mark.parametrize("rng", ["main~3..main", "v1.4.0...main", "main~2..", "..main"])
 def test_a_commit_range_is_called_a_range(svc, rng):
     """Not "contains '~'": the user gave a range, and is told how to give its commits."""

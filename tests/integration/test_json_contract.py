@@ -237,7 +237,9 @@ def test_each_document_follows_its_schema(documents, st: Step):
 
 def _json_commands(group: click.Group, prefix: str = "") -> set[str]:
     found = set()
-    for name, cmd in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):  # the root group loads each command on demand
+        cmd = group.get_command(ctx, name)
         path = f"{prefix}{name}"
         if isinstance(cmd, click.Group):
             found |= _json_commands(cmd, path + " ")

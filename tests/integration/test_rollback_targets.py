@@ -169,3 +169,37 @@ def test_break_glass_needs_a_release_tag_and_a_reason(svc):
                   "--break-glass", " ")
     assert_one_line_error(res, 1, "--break-glass needs a reason")
     assert _production(svc)["version"] == "1.4.2"
+
+
+def test_every_read_asks_each_environment_from_indexes_not_its_whole_history(svc,
+                                                                             monkeypatch):
+    """The dashboard asks each environment where a rollback would go (its successful runs
+    newest first, the releases rolled back from) and whether an interrupted run or a
+    survivor holds it. A year of deploys is long: each question is answered from an
+    index of schema V8, seen in the query plans of the statements the read runs."""
+    from hotfix_tui import services
+    from hotfix_tui.store.db import Store
+
+    _deployed(svc)
+    _deployed(svc, "HF-2")
+    statements: list[tuple[str, tuple]] = []
+    execute = Store.execute
+
+    def recorded(self, sql, params=()):
+        statements.append((sql, params))
+        return execute(self, sql, params)
+
+    monkeypatch.setattr(Store, "execute", recorded)
+    board = services.views.dashboard(services.open_context(repo=svc.path))
+    monkeypatch.undo()
+    assert board.environments
+    conn = sqlite3.connect(svc.path / ".git" / "hotfix" / "hotfix.db")
+    try:
+        used = {detail.split("USING INDEX ")[1].split(" ")[0]
+                for sql, params in statements if "deploys" in sql
+                for *_, detail in conn.execute("EXPLAIN QUERY PLAN " + sql, params)
+                if "USING INDEX " in detail}
+    finally:
+        conn.close()
+    assert {"deploys_known_good", "deploys_rollbacks", "deploys_interrupted",
+            "deploys_survivors"} <= used, used

@@ -267,3 +267,37 @@ async def test_after_a_pick_the_hotfix_appears_with_its_new_head(shop, monkeypat
         burst(app, "/", "Fix checkout", "enter", "space", "p")
         assert await until(pilot, lambda: app.screen is hotfix and seen)
         assert seen == [1]
+
+
+async def test_a_long_table_draws_its_first_rows_then_the_rest_keeping_the_cursor():
+    """A dashboard of a year's open incidents draws its first screen like a short one:
+    FIRST_ROWS rows before the frame, the rest right after it; the row the cursor was
+    on stays selected even when it comes with the rest, and rows set again meanwhile
+    are never mixed with the earlier ones."""
+    from textual.app import App
+
+    from hotfix_tui.tui.widgets.columns import Column
+    from hotfix_tui.tui.widgets.fittable import FIRST_ROWS, FitTable
+
+    rows = [(f"K{i}", (f"K{i}", f"title {i}")) for i in range(2 * FIRST_ROWS + 5)]
+
+    class One(App):
+        def compose(self):
+            yield FitTable((Column("key"), Column("title", flex=True)), cursor="key")
+
+    app = One()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(FitTable)
+        table.set_rows(rows)
+        assert table.row_count == FIRST_ROWS
+        await pilot.pause()
+        assert [r.key.value for r in table.ordered_rows] == [k for k, _ in rows]
+        chosen = f"K{FIRST_ROWS + 50}"
+        table.move_cursor(row=FIRST_ROWS + 50)
+        table.set_rows([("NEW", ("NEW", "a new row on top")), *rows])
+        await pilot.pause()
+        assert table.row_count == len(rows) + 1 and table.current_key() == chosen
+        table.set_rows(rows)
+        table.set_rows(rows[:10])
+        await pilot.pause()
+        assert [r.key.value for r in table.ordered_rows] == [k for k, _ in rows[:10]]

@@ -19,7 +19,7 @@ def test_quick_benchmark_run_writes_every_measure(tmp_path):
                           timeout=120)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     text = out.read_text()
-    for measure in ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8"):
+    for measure in ("P1", "P2", "P3", "P3k", "P4", "P5", "P6", "P7", "P8", "P9", "P10"):
         assert f"| {measure} |" in text, measure
         assert f"### {measure}:" in text, measure
     assert "| error |" not in text

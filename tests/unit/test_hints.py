@@ -53,10 +53,11 @@ def problems(hint: str) -> list[str]:
                     out.append(f"{hint!r}: {cmd.name} has no option {name}")
             value_next = "=" not in word and options.get(word, False)
         elif isinstance(cmd, click.Group):
-            if word not in cmd.commands:
+            sub = cmd.get_command(click.Context(cmd), word)  # the root loads it on demand
+            if sub is None:
                 out.append(f"{hint!r}: no command {word!r} in {cmd.name}")
                 break
-            cmd = cmd.commands[word]
+            cmd = sub
     return out
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -66,6 +68,10 @@ class DashboardScreen(BaseScreen):
     ]
     CHANGING = frozenset({"new_hotfix", "open_incident", "mitigate", "resolve", "rollback",
                           "unlock", "lock"})
+    # Everything here changes with an audit event; a run flooding its log adds none, and
+    # its elapsed time is counted here between reads. Ages are read again every AGES s.
+    RELOAD_ON = "events"
+    AGES = 30.0
 
     def __init__(self) -> None:
         super().__init__()
@@ -88,6 +94,9 @@ class DashboardScreen(BaseScreen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._loaded_at = time.monotonic()
+        self.set_interval(1.0, self._tick)
+        self.set_interval(self.AGES, self.reload)
         self.set_focus(self.query_one("#board", DataTable))
 
     def fetch(self) -> Dashboard:
@@ -100,26 +109,39 @@ class DashboardScreen(BaseScreen):
     # -- rendering ----------------------------------------------------------------------
     def show(self, data: Dashboard) -> None:
         self.data = data
+        self._loaded_at = time.monotonic()
         self._render_envs(data)
         self._render_board()
 
+    def _tick(self) -> None:
+        """Running runs' elapsed time goes on between reads (no query: the lines only)."""
+        if self.data is not None and any(e.running for e in self.data.environments):
+            self._render_envs(self.data)
+
     def _render_envs(self, data: Dashboard) -> None:
         strip = self.query_one("#env-strip", Vertical)
-        strip.remove_children()
         now = self.ctx.clock()
+        room = (self.size.width or self.app.size.width) - (2 if self.readonly else 15)
+        ticked = int(time.monotonic() - self._loaded_at)  # seconds since the data was read
+        lines = list(strip.query(".env-line").results(Static))
+        if data.environments and [getattr(s, "env_name", None) for s in lines] == [
+                e.env for e in data.environments]:
+            for line, env in zip(lines, data.environments, strict=True):  # same rows: the
+                line.update(env_line(env, now, room, ticked))           # text only
+            return
+        strip.remove_children()
         if not data.environments:
             strip.mount(Static("no environments configured ([environments.*] in .hotfix.toml)",
                                classes="env-line", markup=False))
             return
-        room = (self.size.width or self.app.size.width) - (2 if self.readonly else 15)
         for env in data.environments:
-            text = env_line(env, now, room)
-            parts = [Static(text, classes="env-line")]
+            line = Static(env_line(env, now, room, ticked), classes="env-line")
+            line.env_name = env.env
+            parts = [line]
             if not self.readonly:  # a read-only console offers no change at all
                 parts.append(Button("Rollback", id=f"rollback-{env.env}", variant="error",
                                     classes="env-rollback", compact=True))
-            row = Horizontal(*parts, classes="env-row")
-            strip.mount(row)
+            strip.mount(Horizontal(*parts, classes="env-row"))
 
     def on_resize(self) -> None:
         if self.data is not None:  # the strip says less below 81 columns

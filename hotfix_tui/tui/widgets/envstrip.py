@@ -13,17 +13,18 @@ from .common import clean, verification_mark
 from .runprogress import strip_text
 
 
-def env_line(env, now, room: int) -> Text:
+def env_line(env, now, room: int, ticked: int = 0) -> Text:
     """The line for `env`, in `room` cells: the full form if it fits, else without "who
-    shipped it when", else with a shorter bar too (a lock's reason may still wrap)."""
+    shipped it when", else with a shorter bar too (a lock's reason may still wrap).
+    ticked: seconds since the data was read (a running run's elapsed time goes on)."""
     for who, compact in ((True, False), (False, False)):
-        text = _line(env, now, who, compact)
+        text = _line(env, now, who, compact, ticked)
         if text.cell_len <= room:
             return text
-    return _line(env, now, False, True)
+    return _line(env, now, False, True, ticked)
 
 
-def _line(env, now, who: bool, compact: bool) -> Text:
+def _line(env, now, who: bool, compact: bool, ticked: int = 0) -> Text:
     text = Text()
     text.append(f"{clean(env.env):<11}", style="bold")
     text.append(f"{clean(env.version) or '-':<9}")
@@ -41,7 +42,7 @@ def _line(env, now, who: bool, compact: bool) -> Text:
         text.append(f"▶ {r['kind']} {r['key']} ",
                     style="bold magenta" if r["status"] == "running" else "bold red")
         if r["status"] == "running":
-            text.append_text(strip_text(Progress(r["elapsed_s"], r.get("expected_s")),
+            text.append_text(strip_text(Progress(r["elapsed_s"] + ticked, r.get("expected_s")),
                                         compact=compact))
         else:
             text.append(str(r["status"]), style="bold red")

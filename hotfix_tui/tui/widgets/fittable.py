@@ -6,7 +6,6 @@ selected row with every column, in full.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 
 from rich.text import Text
@@ -18,6 +17,9 @@ from ...core.sanitize import one_line
 from .columns import Column, fit
 
 Row = tuple[str | None, Sequence[object]]  # (key, one cell per column)
+# Rows added before the first frame; the rest right after it (a dashboard of a year's open
+# incidents draws its first screen as fast as a short one).
+FIRST_ROWS = 100
 
 
 def as_text(cell: object, flex: bool) -> Text:
@@ -44,6 +46,7 @@ class FitTable(DataTable):
         self.wrap = wrap
         self.rows_given: list[Row] = []
         self._layout: list[tuple[int, int]] | None = None
+        self._generation = 0  # of set_rows: rows added after a frame belong to one
         self._width_seen = 0
 
     # -- rows --------------------------------------------------------------------------
@@ -72,10 +75,14 @@ class FitTable(DataTable):
         return width
 
     def _render(self) -> None:
-        row, keep = self.cursor_row, self.current_key()
         layout = fit(self.fit_columns, [cells for _, cells in self.rows_given],
                      self._available())
         self._width_seen = self.size.width
+        self._generation += 1
+        if layout == self._layout and len(self.rows_given) == self.row_count and \
+                self._update_in_place(self._texts(layout, self.rows_given)):
+            return
+        row, keep = self.cursor_row, self.current_key()
         if layout != self._layout:
             self.clear(columns=True)
             for i, width in layout:
@@ -84,21 +91,62 @@ class FitTable(DataTable):
             self._layout = layout
         else:
             self.clear()
-        height = None if self.wrap else 1
-        for key, cells in self.rows_given:
-            self.add_row(*[as_text(cells[i] if i < len(cells) else "",
-                                   self.fit_columns[i].flex and not self.wrap)
-                           for i, _ in layout], key=key, height=height)
-        self._place_cursor(row, keep)
+        self._add(layout, self.rows_given[:FIRST_ROWS])
+        placed = self._place_cursor(row, keep)
+        if len(self.rows_given) > FIRST_ROWS:  # the rest right after the first frame
+            self.call_after_refresh(self._add_rest, self._generation, layout,
+                                    None if placed else (row, keep))
 
-    def _place_cursor(self, row: int, keep: str | None) -> None:
+    def _add_rest(self, generation: int, layout, cursor: tuple[int, str | None] | None
+                  ) -> None:
+        if generation != self._generation:
+            return  # the rows were set again meanwhile
+        self._add(layout, self.rows_given[FIRST_ROWS:])
+        if cursor is not None:  # where it was is among the rows added now
+            self._place_cursor(*cursor)
+
+    def _texts(self, layout, rows: Sequence[Row]) -> list[tuple[str | None, list[Text]]]:
+        return [(key, [as_text(cells[i] if i < len(cells) else "",
+                               self.fit_columns[i].flex and not self.wrap)
+                       for i, _ in layout]) for key, cells in rows]
+
+    def _add(self, layout, rows: Sequence[Row]) -> None:
+        height = None if self.wrap else 1
+        for key, texts in self._texts(layout, rows):
+            self.add_row(*texts, key=key, height=height)
+
+    def _update_in_place(self, rows: list[tuple[str | None, list[Text]]]) -> bool:
+        """The same rows in the same order and the same columns (what a reload mostly
+        brings): change only the cells that differ. No clear and refill: the table does
+        not measure every row again, the cursor stays put, and no RowHighlighted rebuilds
+        the screen's footer. Rows that wrap may change height: those are filled again."""
+        if self.wrap or not rows or len(rows) != self.row_count:
+            return False
+        if any(key is None for key, _ in rows):
+            return False  # (rows without a key cannot be matched)
+        if [r.key.value for r in self.ordered_rows] != [key for key, _ in rows]:
+            return False
+        columns = self.ordered_columns
+        for key, texts in rows:
+            for column, new, was in zip(columns, texts, self.get_row(key), strict=True):
+                if new != was:
+                    self.update_cell(key, column.key, new)
+        return True
+
+    def _place_cursor(self, row: int, keep: str | None) -> bool:
+        """Put the cursor where `cursor_policy` says; False if that row is not (yet)
+        in the table."""
         if not self.row_count:
-            return
+            return not self.rows_given
         if self.cursor_policy == "index":
             self.move_cursor(row=min(row, self.row_count - 1), scroll=False)
-        elif self.cursor_policy == "key" and keep is not None:
-            with contextlib.suppress(RowDoesNotExist):
+            return row < self.row_count or self.row_count == len(self.rows_given)
+        if self.cursor_policy == "key" and keep is not None:
+            try:
                 self.move_cursor(row=self.get_row_index(keep))
+            except RowDoesNotExist:
+                return self.row_count == len(self.rows_given)
+        return True
 
     def on_resize(self, event: events.Resize) -> None:
         if self.rows_given and event.size.width != self._width_seen:

@@ -1,8 +1,8 @@
-"""P8: the CLI as scripts and shells use it, on the 100 000-hotfix database: the first page
+"""P10: the CLI as scripts and shells use it, on the 100 000-hotfix database: the first page
 of `hotfix list --json`, a full-text `hotfix history … --json`, and one Tab of shell
 completion on hotfix keys, each a real `hotfix` process, against `hotfix --version` (the
-interpreter, click and the command modules: what any command pays before it does
-anything). Runs alternate; medians."""
+interpreter, click and the root command: what any command pays before it loads its own
+module and does anything). Runs alternate; medians."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def measure(repo: Path, db: Path, runs: int) -> dict:
            "COMP_CWORD": "4"}
     candidates = _hotfix(repo, env=tab).split()
     if len(listed["items"]) != 100 or not listed["has_more"] or not candidates:
-        raise RuntimeError("the database is not the one P8 expects")
+        raise RuntimeError("the database is not the one P10 expects")
     version, page, search, complete = alternate(
         runs,
         lambda: _hotfix(repo, "--version"),

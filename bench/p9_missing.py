@@ -1,4 +1,4 @@
-"""P7: `hotfix missing` over 4 branches that diverge by thousands of commits, against 4×
+"""P9: `hotfix missing` over 4 branches that diverge by thousands of commits, against 4×
 `git cherry` on the same branches.
 
 The repository (git fast-import): a release v1.0.0; main `divergence` commits past it,
