@@ -157,18 +157,18 @@ def test_sync_auto_pushes_each_change_in_the_background(tmp_path: Path):
     assert "pushed by itself" in t.b.ok("timeline", "INC-1").out
 
 
-def _v7_database(db: Path, incidents: int) -> None:
-    """A database as hotfix-tui wrote it before sync (schema 7): incidents INC-1…INC-n and
+def _v8_database(db: Path, incidents: int) -> None:
+    """A database as hotfix-tui wrote it before sync (schema 8): incidents INC-1…INC-n and
     their events, hash-chained as that version did."""
     from hotfix_tui.store import audit, schema
 
     for p in db.parent.glob(db.name + "*"):
         p.unlink()
     conn = sqlite3.connect(db)
-    for script in schema.MIGRATIONS[:7]:
+    for script in schema.MIGRATIONS[:8]:
         for statement in schema._split(script):
             conn.execute(statement)
-    conn.execute("PRAGMA user_version = 7")
+    conn.execute("PRAGMA user_version = 8")
     prev = audit.GENESIS
     for n in range(1, incidents + 1):
         at = f"2026-01-0{n}T10:00:00.000Z"
@@ -191,8 +191,8 @@ def test_a_database_from_before_sync_is_migrated_and_keeps_its_keys(tmp_path: Pa
     t = two_bastions(tmp_path)
     for ref in git(t.a.path, "for-each-ref", "--format=%(refname)", "refs/hotfix").split():
         git(t.a.path, "update-ref", "-d", ref)  # the anchor of the database replaced below
-    _v7_database(t.a.db, 3)
-    # migration V8: each event's place in its site's chain is its place in the chain
+    _v8_database(t.a.db, 3)
+    # migration V9: each event's place in its site's chain is its place in the chain
     audit = t.a.ok("audit", "verify", "--json").json()
     assert audit["ok"], audit["problems"]
     assert rows(t.a, "SELECT count(*) FROM audit_events WHERE seq = id AND "
