@@ -473,7 +473,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile", type=Path, help="folder for pyinstrument profiles (P1, P4)")
     a = p.parse_args(argv)
     sizes = QUICK if a.quick else FULL
-    only = [m.strip().upper() for m in a.only.split(",")] if a.only else list(MEASURES)
+    named = {m.upper(): m for m in MEASURES}
+    only = [named.get(m.strip().upper(), m.strip()) for m in a.only.split(",")] if a.only \
+        else list(MEASURES)
+    unknown = [m for m in only if m not in MEASURES]
+    if unknown:
+        p.error(f"unknown measure {', '.join(unknown)} (known: {', '.join(MEASURES)})")
     out = a.out if a.out else (None if a.only else BENCH_DIR / "RESULTS.md")
     root = a.data or Path(tempfile.mkdtemp(prefix="hotfix-bench-"))
     if a.profile:

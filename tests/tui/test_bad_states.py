@@ -80,3 +80,51 @@ async def test_resized_to_60x20(shop, monkeypatch):
         await settle(pilot)
         assert type(app.screen).__name__ == "HotfixScreen"
         assert "HF-1" in screen_text(app)
+
+
+async def test_the_deploy_pane_says_a_read_failed_and_reads_again_once_it_can(
+        shop, monkeypatch, tmp_path):
+    """A read of the run that fails is said in the pane (not a toast per poll), and the
+    next read still happens: the pane shows the run again once the database is back."""
+    import sqlite3
+    import sys
+
+    from textual.widgets import Static
+
+    from hotfix_tui.clock import iso, utcnow
+    from hotfix_tui.deploy.runner import spawn, wait_finished
+    from hotfix_tui.store import open_store
+    from hotfix_tui.store.runs import insert_run
+    from hotfix_tui.tui.screens.deploy import DeployScreen
+
+    ctx = make_ctx(shop.path, "alice", monkeypatch)
+    store = open_store(ctx.db_path)
+    with store.write():
+        row = insert_run(store, env="staging", kind="deploy",
+                         argv=[sys.executable, "-c", "print('shipped')"],
+                         workdir=str(tmp_path), started_by="alice",
+                         started_by_verified=True, started_at=iso(utcnow()),
+                         max_log_bytes=0, timeout_s=60)
+    store.close()
+    spawn(ctx.db_path, int(row["id"]))
+    assert wait_finished(ctx.db_path, int(row["id"]), timeout=60)
+    db = ctx.db_path
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    good = Path(db).read_bytes()
+
+    app = HotfixApp(ctx, start_screen=DeployScreen(row["key"]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        header = app.screen.query_one("#log-header", Static)
+        shown = f"{row['key']} deploy · staging"
+        assert await wait_for(pilot, lambda: shown in str(header.render()))
+        for suffix in ("-wal", "-shm"):
+            Path(str(db) + suffix).unlink(missing_ok=True)
+        Path(db).write_bytes(b"garbage" * 1000)
+        app.screen.reload()
+        assert await wait_for(pilot, lambda: "error: " in str(header.render()))
+        assert not app._notifications  # said in the pane, no toast
+        Path(db).write_bytes(good)
+        app.screen.reload()
+        assert await wait_for(pilot, lambda: shown in str(header.render()))

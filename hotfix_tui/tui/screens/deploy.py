@@ -21,7 +21,6 @@ from ..flows.runs import (
     start_unlock,
     start_verify,
 )
-from ..messages import Loaded
 from ..widgets.common import clean, state
 from ..widgets.logview import LogView
 from ..widgets.runprogress import progress_text, rate_series
@@ -154,12 +153,8 @@ class DeployScreen(BaseScreen):
                     f"{clean(self.env_locked.lock_reason)}"
         self.query_one("#follow-state", Static).update(text)
 
-    def on_loaded(self, message: Loaded) -> None:
-        if message.what == "error":  # in the pane, not a toast per poll
-            message.stop()
-            message.prevent_default()
-            self.query_one("#log-header", Static).update(clean(f"error: {message.data}"))
-            self._loaded_once()
+    def show_error(self, message: str) -> None:  # in the pane, not a toast per poll
+        self.query_one("#log-header", Static).update(clean(f"error: {message}"))
 
     # -- availability -------------------------------------------------------------------
     def binding_state(self):
