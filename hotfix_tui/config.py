@@ -12,7 +12,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .configfile import MAX_CONFIG_BYTES, decode, read_bounded
+from .configfile import MAX_CONFIG_BYTES, decode, line_of, read_bounded
 from .core import events, values
 from .core.errors import ConfigError
 from .core.promotion import Rule, promotion_order, rule_problems
@@ -96,6 +96,15 @@ class StoreSection:
 
 
 @dataclass(frozen=True)
+class SyncSection:
+    """[sync]: the git remote that carries the shared history (docs/SYNC.md)."""
+
+    remote: str = ""  # "": `origin`
+    auto: bool = False  # push after every change (in the background), fetch on a timer
+    interval_s: float = 60.0  # the console's fetch timer
+
+
+@dataclass(frozen=True)
 class ExportSection:
     # where the console writes records (`e` in the history browser); default: under the
     # data directory, never inside the repository's checkout
@@ -155,6 +164,7 @@ class Config:
     incidents: IncidentsSection = field(default_factory=IncidentsSection)
     export: ExportSection = field(default_factory=ExportSection)
     hooks: HooksSection = field(default_factory=HooksSection)
+    sync: SyncSection = field(default_factory=SyncSection)
     environments: tuple[EnvironmentConfig, ...] = ()
     path: str = ""
     text: str = field(default="", repr=False)  # the file as read ("" for no file)
@@ -202,28 +212,6 @@ class Config:
 
 # ---- parsing -------------------------------------------------------------------
 
-def _line_of(text: str, section: str, key: str | None) -> int | None:
-    lines = text.splitlines()
-    in_section = section == ""
-    header = re.compile(r"^\s*\[\s*" + re.escape(section).replace(r"\.", r"\s*\.\s*")
-                        + r"\s*\]\s*(#.*)?$")
-    any_header = re.compile(r"^\s*\[")
-    for i, line in enumerate(lines, 1):
-        if header.match(line):
-            if key is None:
-                return i
-            in_section = True
-            continue
-        if any_header.match(line):
-            in_section = False
-            continue
-        if in_section and key is not None and re.match(
-            r"^\s*['\"]?" + re.escape(key) + r"['\"]?\s*=", line
-        ):
-            return i
-    return None
-
-
 class _Reader:
     def __init__(self, path: Path, text: str) -> None:
         self.path = path
@@ -231,7 +219,7 @@ class _Reader:
 
     def fail(self, section: str, key: str | None, message: str):
         dotted = f"{section}.{key}" if key else section
-        line = _line_of(self.text, section, key)
+        line = line_of(self.text, section, key)
         where = f"{self.path.name}" + (f":{line}" if line else "")
         raise ConfigError(f"{where}: {dotted}: {message}")
 
@@ -287,6 +275,7 @@ _SECTIONS = {
     "store": StoreSection,
     "incidents": IncidentsSection,
     "export": ExportSection,
+    "sync": SyncSection,
 }
 
 
@@ -340,6 +329,10 @@ def _check(reader: _Reader, cfg: Config) -> None:
           "OS account plays several people through $HOTFIX_ACTOR)"
           if ident.sandbox and not ident.allow_override else "")
     _check_approvals(reader, cfg.approvals)
+    _need(reader, "sync", "remote", "use letters, digits, '.', '_', '-' (a git remote's name)"
+          if not re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]{0,39})?$", cfg.sync.remote) else "")
+    _need(reader, "sync", "interval_s", values.number(cfg.sync.interval_s, 5, 86400,
+                                                      "interval_s"))
     for key in ("max_files", "max_lines"):
         _need(reader, "scope", key, values.number(getattr(scope, key), 1, 1_000_000, key[4:]))
     default = ScopeSection()

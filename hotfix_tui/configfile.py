@@ -4,6 +4,7 @@ or a link to /dev/zero is refused, never waited on or read without end)."""
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -53,3 +54,26 @@ def _file_kind(mode: int) -> str:
         if test(mode):
             return name
     return "not a plain file"
+
+
+def line_of(text: str, section: str, key: str | None) -> int | None:
+    """The line of `[section]` (key None) or of `key` in it, for messages; None if absent."""
+    lines = text.splitlines()
+    in_section = section == ""
+    header = re.compile(r"^\s*\[\s*" + re.escape(section).replace(r"\.", r"\s*\.\s*")
+                        + r"\s*\]\s*(#.*)?$")
+    any_header = re.compile(r"^\s*\[")
+    for i, line in enumerate(lines, 1):
+        if header.match(line):
+            if key is None:
+                return i
+            in_section = True
+            continue
+        if any_header.match(line):
+            in_section = False
+            continue
+        if in_section and key is not None and re.match(
+            r"^\s*['\"]?" + re.escape(key) + r"['\"]?\s*=", line
+        ):
+            return i
+    return None

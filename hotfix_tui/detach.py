@@ -8,6 +8,7 @@ runners (deploy/launch.py) and hook workers (hooks/kick.py).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,12 +21,13 @@ _LAUNCH = (
 )
 
 
-def spawn_module(module: str, *args: str) -> int:
+def spawn_module(module: str, *args: str, env: dict[str, str] | None = None) -> int:
     """Start `python -m module args…` fully detached; returns the intermediate's exit status.
 
     The intermediate (started in a new session) forks the program and exits at once; we
     reap the intermediate, and the program is re-parented to init. No file descriptor is
-    inherited; stdin, stdout and stderr are /dev/null.
+    inherited; stdin, stdout and stderr are /dev/null. `env` is added to the program's
+    environment.
     """
     argv = [sys.executable, "-I", "-S", "-c", _LAUNCH, "-m", module, *args]
     proc = subprocess.Popen(
@@ -36,6 +38,7 @@ def spawn_module(module: str, *args: str) -> int:
         stderr=subprocess.DEVNULL,
         close_fds=True,
         start_new_session=True,
+        env={**os.environ, **env} if env else None,
     )
     return proc.wait()
 

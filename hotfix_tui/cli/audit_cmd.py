@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import services
-from .common import emit, err, exit_code, get_ctx, json_option, out
+from .common import emit, emit_items, err, exit_code, get_ctx, json_option, out, safe
 
 
 @click.group("audit")
@@ -34,6 +34,24 @@ def verify_cmd(as_json: bool) -> None:
             + (f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else ""))
     if not result.ok:
         exit_code(1)
+
+
+@audit.command("log")
+@click.option("--limit", type=click.IntRange(1, 1_000_000), default=None,
+              help="At most this many events (the oldest first).")
+@json_option
+def log_cmd(limit: int | None, as_json: bool) -> None:
+    """Every event of every bastion (hotfix sync), in the one order every bastion shows
+    them: by time, then site, then place in the site's chain."""
+    items = services.merged_history(get_ctx(), limit)
+    if as_json:
+        emit_items([{"at": e["at"], "site": e["site"], "seq": e["seq"],
+                     "action": e["action"], "key": e["entity_key"], "actor": e["actor"],
+                     "hash": e["site_hash"]} for e in items])
+        return
+    for e in items:
+        out(f"{e['at'][:19].replace('T', ' ')}  {safe(e['site'])}#{e['seq']}  "
+            f"{safe(e['action'])}  {safe(e['entity_key'])}  by {safe(e['actor'])}")
 
 
 def _signed(sigs) -> str:

@@ -58,12 +58,17 @@ def get_ctx(click_ctx: click.Context | None = None, *, create_db: bool = False,
 def _done(ctx) -> None:
     """When the command is done, whatever it did or failed to do: hand the events it (or
     anyone before it) committed to their hooks (never waits for a hook, never fails),
-    then close its connection."""
+    push them with [sync] auto (a detached sync, never waited for), then close its
+    connection."""
     try:
         if ctx.config.hooks.commands:  # no hooks, nothing to hand over (and nothing to load)
             from ..services import deliver_hooks
 
             deliver_hooks(ctx)
+        if ctx.config.sync.auto:  # no shared history to push to, nothing to load
+            from ..services import sync_later
+
+            sync_later(ctx)
     finally:
         ctx.close()
 

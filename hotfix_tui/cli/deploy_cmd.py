@@ -260,6 +260,9 @@ def status_cmd(hotfix: str | None, as_json: bool) -> None:
     rows = [_status_row(s, path.get(s.env), bool(hotfix), now) for s in items]
     headers = ["env", "version", "sha", "by", "at", "verified", "requires", "running", "lock"]
     out(table(headers + ([services.get_hotfix(ctx, hotfix).key] if hotfix else []), rows))
+    for s in items:
+        for pair in s.conflicts:
+            out(f"{s.env}: {safe(services.describe_conflict(pair))}")
 
 
 def _status_row(s, step, with_hotfix: bool, now) -> list[str]:

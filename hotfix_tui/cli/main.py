@@ -37,6 +37,7 @@ COMMANDS = {
     "tui_cmd": ("tui",),
     "completion_cmd": ("completion",),
     "signature_cmd": ("verify-record",),
+    "sync_cmd": ("sync",),
 }
 MODULE_OF = {name: module for module, names in COMMANDS.items() for name in names}
 

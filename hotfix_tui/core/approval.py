@@ -263,7 +263,14 @@ def _why_not(a: Approval, author: Author, policy: Policy, against: str) -> str:
     if is_author(author, a.approver, a.approver_account, policy):
         return (f"by the author ({author.name})" if policy.sandbox else
                 f"by the author's account ({a.approver_account or a.approver})")
-    return signature_refusal(a.approver, a.check, policy.signatures)
+    return signature_refusal(a.approver, a.check, signatures_for(a, policy.signatures))
+
+
+def signatures_for(a: Approval, policy: str) -> str:
+    """How an approval's signature is judged: one fetched from another site (hotfix sync)
+    counts only with a signature that verifies here, whatever the repository requires of
+    its own."""
+    return "required" if a.origin else policy
 
 
 def valid_approvers(approvals) -> set[str]:
@@ -273,9 +280,9 @@ def valid_approvers(approvals) -> set[str]:
 
 def signature_refusals(approvals, signatures: str) -> list[str]:
     """Why live approvals do not count for want of a good signature."""
-    return [signature_refusal(a.approver, a.check, signatures) for a in approvals
-            if a.decision == "approved" and not a.stale
-            and not signature_counts(a.check, signatures)]
+    return [signature_refusal(a.approver, a.check, signatures_for(a, signatures))
+            for a in approvals if a.decision == "approved" and not a.stale
+            and not signature_counts(a.check, signatures_for(a, signatures))]
 
 
 # States past review in which a hotfix may be deployed again (to another environment):

@@ -162,6 +162,7 @@ class Approval:
     repository: str = ""  # the repository identity the payload names
     signer: str = ""  # the principal the signature was made and checked for
     check: SignatureCheck | None = None  # the signature verified (services fill it in)
+    origin: str = ""  # the site it was fetched from (hotfix sync); "" when given here
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -170,7 +171,7 @@ class Approval:
             d.pop(name)
         d["signature"] = self.signature_check().to_json()
         return none_if_empty(d, "stale_reason", "comment", "doc_hash", "approver_account",
-                             "not_counted")
+                             "not_counted", "origin")
 
     def signature_check(self) -> SignatureCheck:
         """The verification, or what can be said without one."""
@@ -349,11 +350,14 @@ class EnvironmentStatus:
     verification: VerificationState | None = None
     verified_at: str | None = None
     verified_by: str | None = None
+    # deploys and locks made here on two sites apart (hotfix sync: core.sitesync)
+    conflicts: tuple[dict[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         d = none_if_empty(asdict(self), "version", "sha", "deployed_by", "deployed_at",
                           "locked_by", "lock_reason", "locked_at")
         d["requires"] = list(self.requires)
+        d["conflicts"] = list(self.conflicts)
         d["verification"] = str(self.verification) if self.verification else None
         return d
 

@@ -27,7 +27,13 @@ def queue_new(store: Store, hooks: HooksSection, cwd: str) -> int:
             if not batch:
                 return queued
             now = utcnow()
+            # an event fetched from another bastion (hotfix sync) ran its hooks there
+            fetched = {r["id"] for r in store.all(
+                "SELECT id FROM audit_events WHERE id > ? AND id <= ? AND origin <> ''",
+                (after, batch[-1].id))}
             for ev in batch:
+                if ev.id in fetched:
+                    continue
                 for event in events.derive(ev):
                     queued += _queue_event(store, hooks, cwd, event, now)
             deliveries.set_cursor(store, batch[-1].id)

@@ -56,6 +56,7 @@ if TYPE_CHECKING:  # what the names are, for readers and tools; loaded on first 
         show_run,
         wait_run,
     )
+    from .syncing import describe_conflict, merged_history, sync_history, sync_later
     from .timeline import timeline
     from .verify import verify, verify_env, verify_items
 
@@ -141,6 +142,10 @@ _WHERE = {
     "search_log": "runs",
     "show_run": "runs",
     "wait_run": "runs",
+    "describe_conflict": "syncing",
+    "merged_history": "syncing",
+    "sync_history": "syncing",
+    "sync_later": "syncing",
     "timeline": "timeline",
     "verify": "verify",
     "verify_env": "verify",
@@ -237,6 +242,10 @@ __all__ = [
     "start_hotfix",
     "submit",
     "sync",
+    "sync_history",
+    "describe_conflict",
+    "merged_history",
+    "sync_later",
     "verify_audit",
     "AbortResult",
     "BranchResult",

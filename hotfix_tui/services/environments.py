@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
+from ..core import sitesync
 from ..core.errors import HotfixError, PolicyRefusal, ValidationError
 from ..core.models import EnvironmentStatus, EnvVerification
 from ..core.refs import version_from_tag
 from ..core.workflow import clean_text
 from ..deploy.lifecycle import effective_status
-from ..store import audit, records, verifications
+from ..store import audit, records, sitechain, verifications
 from ..store import runs as run_rows
 from ..store.db import Store
 from . import refusals
@@ -138,8 +140,10 @@ def status_in(ctx: Context, store: Store) -> list[EnvironmentStatus]:
     names += [n for n in rows if n not in names]
     releases = verifications.of_releases(store)
     now = ctx.clock()  # the context's clock, as every other age the faces show
-    return [_env_status(ctx, name, rows.get(name), _running(store, name, now),
-                        releases.get(name)) for name in names]
+    apart = sitesync.conflicts(sitechain.claims(store, sitesync.CLAIMS))
+    return [replace(_env_status(ctx, name, rows.get(name), _running(store, name, now),
+                                releases.get(name)), conflicts=tuple(apart.get(name, ())))
+            for name in names]
 
 
 def status(ctx: Context, reap: bool = True) -> list[EnvironmentStatus]:

@@ -18,7 +18,7 @@ from ..core import approval as appr
 from ..core import integrity
 from ..core.integrity import Problem
 from ..core.models import Hotfix
-from ..store import audit, records
+from ..store import audit, records, sitechain
 from ..store.db import Store
 from . import signatures
 from .context import Context
@@ -95,6 +95,7 @@ def verify_all(ctx: Context) -> AuditReport:
         problems, found, anchored, unanchored = anchor_problems(ctx, store)
         problems += record_problems(ctx, store)
         hotfixes = records.list_hotfixes(store, policy=ctx.approval_policy)
+        sites = sitechain.verify(store)
     sigs = signatures.audit_signatures(ctx, hotfixes)
     problems += [Problem("approval", b.hotfix, f"{b.decision} by {b.approver} at "
                          f"{b.at[:19].replace('T', ' ')}: bad signature: {b.reason}")
@@ -103,6 +104,7 @@ def verify_all(ctx: Context) -> AuditReport:
     if not chain.ok:
         all_problems.append(Problem("chain", f"event {chain.bad_id}", chain.problem))
     all_problems += problems
+    all_problems += [Problem("site", site, text) for site, text in sites]
     first = all_problems[0] if all_problems else None
     return AuditReport(ok=not all_problems, events=chain.events,
                        bad_id=chain.bad_id if not chain.ok else None,

@@ -182,7 +182,9 @@ def deploy(ctx: Context, store: Store, hf: Hotfix, env: EnvironmentConfig,
     if env.requires_approval:
         policy = ctx.fresh_config().approvals.signatures
         approvals = hf.approvals
-        if policy == "required":  # each signature verified again, at the commit deployed
+        # each signature verified again, at the commit deployed; one fetched from another
+        # site always (hotfix sync)
+        if policy == "required" or signatures.fetched(hf):
             approvals = signatures.with_checks(ctx, hf).approvals
         valid = appr.valid_approvers(approvals)
         required = ctx.config.approvals.required

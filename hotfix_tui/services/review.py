@@ -142,7 +142,7 @@ def _bound(ctx: Context, store: Store, row, decision: str, comment: str, now: st
 def _insert_bound(store: Store, row, values: dict) -> dict:
     """Insert the decision; returns its record (core.approval.record), which its audit
     event carries whole, the signature included."""
-    approval_id = store.insert("approvals", values)
+    approval_id = store.insert("approvals", {"id": store.next_id("approvals"), **values})
     return appr.record(approval_id=approval_id, hotfix=row["key"], approver=values["approver"],
                        account=values["approver_account"],
                        verified=bool(values["approver_verified"]),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 
-from ..core.errors import HotfixError, PolicyRefusal, ValidationError
+from ..core.errors import HotfixError, NotFound, PolicyRefusal, ValidationError
 from ..core.models import Deploy, LogLine, RunStatus
 from ..core.workflow import clean_text
 from ..deploy import cancel as cancelling
@@ -60,6 +60,7 @@ def run_log(ctx: Context, key: str, after_seq: int = 0, limit: int = 1_000_000
             ) -> list[LogLine]:
     with ctx.reading() as store:
         row = run_rows.run_row(store, key)
+        elsewhere(store, row)
         out: list[LogLine] = []
         while True:
             page = run_rows.read_lines(store, row["id"], after_seq, 5000)
@@ -67,6 +68,17 @@ def run_log(ctx: Context, key: str, after_seq: int = 0, limit: int = 1_000_000
             if len(page) < 5000 or len(out) >= limit:
                 return out
             after_seq = page[-1].seq
+
+
+def elsewhere(store: Store, row) -> None:
+    """A run fetched from another bastion (hotfix sync): its log stayed where it ran; say
+    where, how long it is, and the hash to compare a copy with."""
+    if not row["origin"] or not row["lines"] or run_rows.read_lines(store, row["id"], 0, 1):
+        return
+    host = f" (host {row['host']})" if row["host"] else ""
+    raise NotFound(f"the log of {row['key']} stayed on site {row['origin']}{host}: "
+                   f"{row['lines']} lines, sha256 {row['log_hash'] or 'unknown'}; run "
+                   f"'hotfix log {row['key']}' there")
 
 
 def run_lines(ctx: Context, key: str, first_seq: int, count: int) -> list[LogLine]:

@@ -207,19 +207,25 @@ def with_checks(ctx: Context, hf: Hotfix) -> Hotfix:
     """The hotfix with every approval's signature verified; under `signatures =
     "required"` judged again, so that one without a good signature does not count."""
     checked = tuple(replace(a, check=_safe_check(ctx, hf, a)) for a in hf.approvals)
-    if policy(ctx) == "required":
+    if policy(ctx) == "required" or fetched(hf):
         checked = appr.judge(appr.author_of(hf), checked,
-                             replace(ctx.policy_now(), signatures="required"))
+                             replace(ctx.policy_now(), signatures=policy(ctx)))
     return replace(hf, approvals=checked)
 
 
 def counted(ctx: Context, hf: Hotfix) -> Hotfix:
     """What counts of an open hotfix's approvals when signatures are required (each
     signature verified once per process); the hotfix as it is otherwise."""
-    if policy(ctx) != "required" or hf.state in (HotfixState.FINISHED,
-                                                  HotfixState.ABANDONED):
+    if (policy(ctx) != "required" and not fetched(hf)) or hf.state in (
+            HotfixState.FINISHED, HotfixState.ABANDONED):
         return hf
     return with_checks(ctx, hf)
+
+
+def fetched(hf: Hotfix) -> bool:
+    """Has the hotfix an approval fetched from another site (whose signature must verify
+    here before it counts)?"""
+    return any(a.origin for a in hf.approvals)
 
 
 def _safe_check(ctx: Context, hf: Hotfix, approval: Approval) -> SignatureCheck:

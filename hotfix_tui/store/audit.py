@@ -25,11 +25,24 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+# What an event fetched from another site adds to its row: where it comes from and its
+# place in that site's chain, covered by the local hash too.
+ORIGIN_FIELDS = ("origin", "seq", "site_prev", "site_hash", "seen")
+
+
 def row_hash(prev_hash: str, row: dict[str, Any]) -> str:
     import hashlib  # only a write or a verification hashes: reads never load it
 
-    body = canonical({k: row[k] for k in _FIELDS})
-    return hashlib.sha256((prev_hash + "\n" + body).encode("utf-8")).hexdigest()
+    body = {k: row[k] for k in _FIELDS}
+    if row.get("origin"):
+        body.update({k: row[k] for k in ORIGIN_FIELDS})
+    return hashlib.sha256((prev_hash + "\n" + canonical(body)).encode("utf-8")).hexdigest()
+
+
+def site_hash(site_prev: str, seq: int, row: dict[str, Any]) -> str:
+    """The event's hash in its site's own chain: the audit chain's formula over the site's
+    events alone, numbered by `seq`."""
+    return row_hash(site_prev, {**{k: row[k] for k in _FIELDS}, "id": seq})
 
 
 def append(
@@ -66,6 +79,11 @@ def append(
         "hotfix": hotfix,
         "data": canonical(data),
     }
+    own = store.one("SELECT seq, site_hash FROM audit_events WHERE origin = '' "
+                    "ORDER BY seq DESC LIMIT 1")
+    row["seq"] = (own["seq"] + 1) if own else 1
+    row["site_prev"] = own["site_hash"] if own else GENESIS
+    row["site_hash"] = site_hash(row["site_prev"], row["seq"], row)
     row["prev_hash"] = prev_hash
     row["hash"] = row_hash(prev_hash, row)
     store.insert("audit_events", row)

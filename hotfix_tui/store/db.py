@@ -21,6 +21,7 @@ from ..core.errors import StoreError
 from . import schema
 
 BUSY_TIMEOUT_MS = 15_000
+SLOTS = 10  # sites that may share one history: keys end in the site's slot (1-9)
 
 
 def _looks_readonly(path: Path) -> bool:
@@ -167,8 +168,15 @@ class Store:
         self.execute(f"UPDATE {table} SET {sets} WHERE id = ?", (*values.values(), row_id))
 
     def next_id(self, table: str) -> int:
-        """The next id for a keyed table (INC-n, HF-n, D-n); call inside write()."""
-        return int(self.scalar(f"SELECT coalesce(max(id), 0) + 1 FROM {table}"))
+        """The next id for a keyed table (INC-n, HF-n, D-n, approvals); call inside write().
+        Once this database joined a shared history (sync_site), in its own slot: the
+        smallest id above every one taken whose last digit is the slot, so two sites
+        never pick the same key and keys stay short."""
+        n = int(self.scalar(f"SELECT coalesce(max(id), 0) + 1 FROM {table}"))
+        slot = self.scalar("SELECT slot FROM sync_site WHERE id = 1")
+        if slot:
+            n += (int(slot) - n) % SLOTS
+        return n
 
     def data_version(self) -> int:
         """Changes only when another connection commits (used for live refresh)."""

@@ -360,7 +360,61 @@ CREATE INDEX deploys_interrupted ON deploys(env, id) WHERE status = 'interrupted
 CREATE INDEX deploys_survivors ON deploys(env, id) WHERE survivors <> '[]';
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7, V8]
+# One history across bastions (docs/SYNC.md). Every event belongs to a site's own chain:
+# `origin` '' is this database's site, another name an event fetched from that site;
+# `seq`, `site_prev` and `site_hash` are the event's place in its site's chain (the audit
+# chain's own formula over the site's events alone, so before any import they equal id,
+# prev_hash and hash, which is how existing events are migrated). `seen` is, for a deploy
+# or a lock, how far this site had read every other site when it acted (a conflict is two
+# sites that had not seen each other's). Rows fetched from another site carry its name in
+# `origin`; a run's log stays where it ran, its hash (`log_hash`) travels. New keys of a
+# site that joined are allocated in its slot (sync_site): id % 10 = slot, so keys stay
+# short (HF-12, HF-21) and never clash; keys from before joining keep their numbers.
+V9 = """
+DROP TRIGGER audit_events_no_update;
+ALTER TABLE audit_events ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_events ADD COLUMN seq INTEGER;
+ALTER TABLE audit_events ADD COLUMN site_prev TEXT;
+ALTER TABLE audit_events ADD COLUMN site_hash TEXT;
+ALTER TABLE audit_events ADD COLUMN seen TEXT NOT NULL DEFAULT '';
+UPDATE audit_events SET seq = id, site_prev = prev_hash, site_hash = hash;
+CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+CREATE UNIQUE INDEX audit_site_seq ON audit_events(origin, seq);
+ALTER TABLE incidents ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+ALTER TABLE hotfixes ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+ALTER TABLE approvals ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+ALTER TABLE deploys ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+ALTER TABLE deploys ADD COLUMN log_hash TEXT NOT NULL DEFAULT '';
+CREATE TABLE sync_site (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 40),
+    database TEXT NOT NULL,
+    slot INTEGER NOT NULL CHECK (slot BETWEEN 1 AND 9),
+    joined_at TEXT NOT NULL,
+    exported_seq INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE TABLE sync_heads (
+    site TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    database TEXT NOT NULL,
+    slot INTEGER NOT NULL,
+    at TEXT NOT NULL
+) STRICT;
+CREATE TABLE sync_files (
+    path TEXT PRIMARY KEY,
+    blob TEXT NOT NULL
+) STRICT;
+CREATE TABLE sync_findings (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    site TEXT NOT NULL,
+    problem TEXT NOT NULL UNIQUE
+) STRICT;
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7, V8, V9]
 SCHEMA_VERSION = len(MIGRATIONS)
 OUR_TABLES = {"incidents", "hotfixes", "audit_events"}
 

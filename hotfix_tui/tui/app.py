@@ -18,6 +18,7 @@ from textual.worker import NoActiveWorker, get_current_worker
 
 from .. import services
 from ..clock import iso, utcnow
+from ..core.errors import HotfixError
 from ..core.sanitize import BEYOND_C0, one_line, visible
 from ..services import Context
 from ..services.changes import Changes
@@ -57,6 +58,7 @@ class HotfixApp(Navigator):
         self.watch_interval = watch_interval
         self._start_screen = start_screen
         self.command_log: list = []
+        self._sync_problem = ""
         self.changes_seen = 0  # commits by other connections seen (screens compare)
         self.events_seen = 0  # audit events among them
         self._hooks_since = iso(utcnow())  # hook outcomes before this console are not news
@@ -87,6 +89,9 @@ class HotfixApp(Navigator):
         self._load_keymap()
         self.push_screen(self._start_screen or DashboardScreen())
         self._watch()
+        sync = self.ctx.config.sync
+        if sync.auto and not self.readonly:  # [sync] auto: fetch the shared history
+            self.set_interval(sync.interval_s, self._fetch_history)
 
     def _load_keymap(self) -> None:
         """Remap bindings by id from ~/.config/hotfix-tui/keymap.toml ([keys] approve = "A")."""
@@ -167,8 +172,21 @@ class HotfixApp(Navigator):
         with contextlib.suppress(Exception):  # busy or vanished: the next change tries again
             self._hand_over()
 
+    @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
+    def _fetch_history(self) -> None:
+        """(sync thread) Fetch and merge the shared history; what it brings in reaches the
+        screens as any other change. A failure is said once, not at every tick."""
+        try:
+            services.sync_history(self.ctx)
+            self._sync_problem = ""
+        except HotfixError as exc:
+            if str(exc) != self._sync_problem:
+                self._sync_problem = str(exc)
+                self.notify(str(exc), title="Sync", severity="warning")
+
     def _hand_over(self) -> None:
         services.deliver_hooks(self.ctx)
+        services.sync_later(self.ctx)
         done = services.hook_outcomes_since(self.ctx, self._hooks_since)
         if done:
             self._hooks_since = max(d.finished_at for d in done)

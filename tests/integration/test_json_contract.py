@@ -54,6 +54,10 @@ def _prepare(step_label: str, repo: Path) -> None:
             f.write("# local edit\n")
     elif step_label == "finish-abort":
         git(repo, "checkout", "-q", "--", "app/checkout.py")
+    elif step_label == "sync":  # a bare remote to share the history through
+        remote = repo.parent / "remote.git"
+        git(repo.parent, "init", "-q", "--bare", "-b", "main", str(remote))
+        git(repo, "remote", "add", "origin", str(remote))
     elif step_label == "verify-record":  # the record, exported to a file
         res = run(["export", "HF-1", "--format", "json", "-o",
                    str(repo.parent / "HF-1-record.json")], cwd=repo)
@@ -160,7 +164,9 @@ def _document_steps(alerts: Path) -> list[Step]:
         step("export", "record.json", "export", "HF-1"),
         step("verify-record", "verify-record.json", "verify-record",
              str(alerts.parent / "HF-1-record.json")),
+        step("sync", "sync-result.json", "sync", "--site", "demo"),
         step("audit", "audit-verify.json", "audit", "verify"),
+        step("audit-log", "audit-log.json", "audit", "log"),
         # whether doctor passes depends on the machine (tmux, TERM); its document does not
         step("doctor", "doctor.json", "doctor", code=-1),
         step("list", "hotfix-list.json", "list"),

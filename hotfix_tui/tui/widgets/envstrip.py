@@ -1,6 +1,6 @@
 """One line of the dashboard's environment strip: what runs there, who shipped it, the
 hotfix it runs and its verification there, the rules of the release path, the run in
-progress with how far along it is, the lock."""
+progress with how far along it is, a conflict between bastions, the lock."""
 
 from __future__ import annotations
 
@@ -47,6 +47,10 @@ def _line(env, now, who: bool, compact: bool, ticked: int = 0) -> Text:
         else:
             text.append(str(r["status"]), style="bold red")
         text.append("  ")
+    if env.conflicts:  # deployed or locked on two bastions apart (hotfix sync)
+        sites = sorted({p[w]["site"] for p in env.conflicts for w in ("first", "second")})
+        text.append(f"CONFLICT: {clean(' and '.join(sites))} apart (hotfix status)  ",
+                    style="bold red")
     if env.locked:
         text.append(f"LOCKED by {clean(env.locked_by)}: {clean(env.lock_reason)}",
                     style="bold red")
