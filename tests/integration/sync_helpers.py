@@ -63,6 +63,16 @@ def submitted(rel: Release, key: str = "HF-1") -> str:
     return sha
 
 
+def locked_apart(t: Bastions) -> None:
+    """Sites a and b each lock staging before seeing the other's lock, then both sync."""
+    t.sync(t.a, "--site", "a")
+    t.sync(t.b, "--site", "b")
+    t.a.ok("lock", "--env", "staging", "--reason", "db migration")
+    t.b.ok("lock", "--env", "staging", "--reason", "cache flush", actor="bob")
+    for rel in (t.a, t.b, t.a):
+        t.sync(rel)
+
+
 def rows(rel: Release, sql: str, args=()) -> list[tuple]:
     conn = sqlite3.connect(rel.db)
     try:

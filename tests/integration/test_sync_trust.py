@@ -11,7 +11,7 @@ from pathlib import Path
 from hotfix_tui.store.audit import GENESIS, row_hash, site_hash
 from tests.helpers import assert_one_line_error, commit_file, git
 from tests.integration.release_helpers import deploy
-from tests.integration.sync_helpers import Bastions, rows, submitted, two_bastions
+from tests.integration.sync_helpers import Bastions, locked_apart, rows, submitted, two_bastions
 from tests.schemas import problems
 
 
@@ -176,12 +176,7 @@ def test_two_bastions_that_deployed_the_same_environment_apart_show_the_conflict
 
 def test_two_bastions_that_locked_an_environment_apart_show_the_conflict(tmp_path: Path):
     t = two_bastions(tmp_path)
-    t.sync(t.a, "--site", "a")
-    t.sync(t.b, "--site", "b")
-    t.a.ok("lock", "--env", "staging", "--reason", "db migration")
-    t.b.ok("lock", "--env", "staging", "--reason", "cache flush", actor="bob")
-    for rel in (t.a, t.b, t.a):
-        t.sync(rel)
+    locked_apart(t)
     for rel in (t.a, t.b):
         staging = next(e for e in rel.ok("status", "--json").json()["items"]
                        if e["env"] == "staging")

@@ -6,19 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from hotfix_tui.tui.app import HotfixApp
-from tests.integration.sync_helpers import two_bastions
+from tests.integration.sync_helpers import locked_apart, two_bastions
 from tests.tui.conftest import make_ctx, screen_text, settle, wait_for
 
 
 async def test_the_dashboard_shows_a_lock_made_on_two_bastions_apart(tmp_path: Path,
                                                                     monkeypatch):
     t = two_bastions(tmp_path)
-    t.sync(t.a, "--site", "a")
-    t.sync(t.b, "--site", "b")
-    t.a.ok("lock", "--env", "staging", "--reason", "db migration")
-    t.b.ok("lock", "--env", "staging", "--reason", "cache flush", actor="bob")
-    for rel in (t.a, t.b, t.a):
-        t.sync(rel)
+    locked_apart(t)
     app = HotfixApp(make_ctx(t.a.path, "alice", monkeypatch))
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
