@@ -110,17 +110,37 @@ def orphan_the_run(svc: ServiceRepo, pid: int, deploy_id: int = 1) -> None:
 
 
 def kill_every_command(svc: ServiceRepo) -> None:
-    """Leave no run's command behind, whatever a test's outcome."""
+    """Leave nothing of any run behind, whatever a test's outcome: each run's command
+    (its group, what carries its marker, its cgroup) and the runner of a run still
+    running. A run started just before (`--detach`) is waited for until its runner has
+    recorded its command's group."""
     import contextlib
     import os
     import signal
     import sqlite3
+    import time
 
-    conn = sqlite3.connect(svc.path / ".git" / "hotfix" / "hotfix.db")
-    for (g,) in conn.execute("SELECT pgid FROM deploys WHERE pgid IS NOT NULL"):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(g, signal.SIGKILL)
-    conn.close()
+    from hotfix_tui.deploy.procs import RunProcesses
+
+    deadline = time.monotonic() + 10
+    while True:
+        conn = sqlite3.connect(svc.path / ".git" / "hotfix" / "hotfix.db")
+        conn.row_factory = sqlite3.Row
+        try:
+            rows = conn.execute("SELECT * FROM deploys").fetchall()
+        finally:
+            conn.close()
+        starting = [r for r in rows if r["status"] == "running" and not r["pgid"]]
+        if not starting or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    for row in rows:
+        RunProcesses.of(row).signal(signal.SIGKILL)
+        if row["status"] == "running" and row["pid"]:
+            with contextlib.suppress(OSError):  # (gone, or not ours: left alone)
+                cmdline = Path(f"/proc/{row['pid']}/cmdline").read_bytes()
+                if b"hotfix_tui.deploy.runner" in cmdline:
+                    os.kill(row["pid"], signal.SIGKILL)
 
 
 # 8-bit CSI and OSC, a bidi override and isolate, a zero-width space, a BOM, a soft
