@@ -9,7 +9,7 @@ import time
 import pytest
 from textual import events
 from textual.keys import _character_to_key
-from textual.widgets import Button, DataTable, Input, Select, SelectionList, TextArea
+from textual.widgets import Button, DataTable, Input, Select, SelectionList, Static, TextArea
 
 from hotfix_tui.tui.app import HotfixApp
 from hotfix_tui.tui.keys import EscapeFirstParser
@@ -274,6 +274,26 @@ async def test_a_verify_dialog_without_items_runs_the_check_on_enter(tmp_path, m
                                                                         "succeeded")
     finally:
         kill_every_command(svc)
+
+
+async def test_the_deploy_dialog_says_enter_deploys_only_where_it_does(svc, monkeypatch):
+    approved_hotfix(svc)
+    assert svc.cli("lock", "--env", "production", "--reason", "db migration").code == 0
+    app = HotfixApp(make_ctx(svc.path, "alice", monkeypatch),
+                    start_screen=HotfixScreen("HF-1"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        burst(app, "d")
+        assert await until(pilot, lambda: _name(app) == "DeployModal")
+        modal = app.screen
+        keys = modal.query_one("#keys", Static)
+        env = modal.query_one("#env", Select)
+        assert env.value == "scripted" and not modal.query_one("#confirm", Button).disabled
+        assert str(keys.render()).startswith("enter deploys")
+        env.value = "production"  # locked: refused, and the line says so, not "enter deploys"
+        assert await until(pilot, lambda: str(keys.render()).startswith("refused (above)"))
+        assert modal.query_one("#confirm", Button).disabled
+        assert "LOCKED" in str(modal.query_one("#summary", Static).render()).upper()
 
 
 async def test_a_pure_confirmation_starts_on_cancel_a_choice_in_the_choice(svc, monkeypatch):

@@ -51,8 +51,7 @@ class DeployModal(Modal[str | None]):
                          allow_blank=False, value=self._first(), id="env")
             yield Static(self._path(), id="path")
             yield Static("", id="summary", markup=False)
-            yield Static("enter deploys · space opens the list · esc cancels",
-                         classes="status-line", markup=False)
+            yield Static("", id="keys", classes="status-line", markup=False)
             yield buttons(Button("Deploy", id="confirm", variant="warning"))
 
     def _path(self) -> Text:
@@ -80,6 +79,9 @@ class DeployModal(Modal[str | None]):
             lines.append("refused: " + "; ".join(p.blockers))
         self.query_one("#summary", Static).update("\n".join(clean(x) for x in lines))
         self.query_one("#confirm", Button).disabled = bool(p.blockers)
+        self.query_one("#keys", Static).update(
+            "refused (above) · space picks another · esc cancels" if p.blockers else
+            "enter deploys · space opens the list · esc cancels")
 
     def why_disabled(self) -> str:
         p = self.previews[self.query_one("#env", Select).value]
