@@ -15,7 +15,7 @@ from hotfix_tui.store import open_store
 from hotfix_tui.store.runs import insert_run
 from hotfix_tui.tui.app import HotfixApp
 from tests.helpers import git, make_service_repo
-from tests.tui.conftest import FROZEN, settle
+from tests.tui.conftest import FROZEN, settle, wait_for
 
 FIXED_DATE = "2026-11-20T10:00:00+00:00"
 CONFIG = """\
@@ -109,6 +109,14 @@ def _app(runs_world, start, readonly=False):
 
 
 async def _ready(pilot):
+    """Settled, after the console's first look at the database. The qa run's runner is
+    gone: the first read records it, and whether that shows as a toast depends on which
+    of the console's threads looked first (the change watch or the screen's read). The
+    snapshots show the screens without that toast."""
+    app = pilot.app
+    assert await wait_for(pilot, lambda: app.changes_seen >= 1)
+    await settle(pilot)
+    app.clear_notifications()
     await settle(pilot)
 
 
@@ -138,7 +146,7 @@ def test_deploy_pane_wrapped(snap_compare, runs_world, size):
     from hotfix_tui.tui.screens.deploy import DeployScreen
 
     async def ready(pilot):
-        await settle(pilot)
+        await _ready(pilot)
         await pilot.press("w")
         await settle(pilot)
 
@@ -166,7 +174,7 @@ def test_a_readonly_dashboard(snap_compare, runs_world, size):
 @pytest.mark.parametrize("size", SIZES, **IDS)
 def test_rollback_modal(snap_compare, runs_world, size):
     async def ready(pilot):
-        await settle(pilot)
+        await _ready(pilot)
         await pilot.press("R")
         await settle(pilot)
 
@@ -187,7 +195,7 @@ def test_deploy_and_verify_dialogs(snap_compare, runs_world, size, dialog):
     repo, ctx, _ = runs_world
 
     async def ready(pilot):
-        await settle(pilot)
+        await _ready(pilot)
         if dialog == "deploy":
             previews = {env: services.deploy_preview(ctx, "HF-1", env, False)
                         for env in ("production", "staging")}
@@ -206,7 +214,7 @@ def test_history_with_a_filter(snap_compare, runs_world, size):
     from hotfix_tui.tui.screens.history import HistoryScreen
 
     async def counted(pilot):
-        await settle(pilot)
+        await _ready(pilot)
         while pilot.app.screen.total is None:  # the total is counted after the rows show
             await settle(pilot, rounds=1)
 
