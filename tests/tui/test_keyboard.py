@@ -276,16 +276,21 @@ async def test_a_verify_dialog_without_items_runs_the_check_on_enter(tmp_path, m
         kill_every_command(svc)
 
 
+async def _deploy_dialog(pilot, app):
+    """`d` on the hotfix screen, once it is shown: the deploy dialog."""
+    await settle(pilot)
+    burst(app, "d")
+    assert await until(pilot, lambda: _name(app) == "DeployModal")
+    return app.screen
+
+
 async def test_the_deploy_dialog_says_enter_deploys_only_where_it_does(svc, monkeypatch):
     approved_hotfix(svc)
     assert svc.cli("lock", "--env", "production", "--reason", "db migration").code == 0
     app = HotfixApp(make_ctx(svc.path, "alice", monkeypatch),
                     start_screen=HotfixScreen("HF-1"))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        burst(app, "d")
-        assert await until(pilot, lambda: _name(app) == "DeployModal")
-        modal = app.screen
+        modal = await _deploy_dialog(pilot, app)
         keys = modal.query_one("#keys", Static)
         env = modal.query_one("#env", Select)
         assert env.value == "scripted" and not modal.query_one("#confirm", Button).disabled
@@ -301,9 +306,7 @@ async def test_a_pure_confirmation_starts_on_cancel_a_choice_in_the_choice(svc, 
     app = HotfixApp(make_ctx(svc.path, "alice", monkeypatch),
                     start_screen=HotfixScreen("HF-1"))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        burst(app, "d")
-        assert await until(pilot, lambda: _name(app) == "DeployModal")
+        await _deploy_dialog(pilot, app)
         assert isinstance(app.focused, Select)  # the environment: `enter` deploys
     assert svc.cli("reject", "HF-1", "--comment", "again", actor="carol").code == 0
     assert svc.cli("submit", "HF-1").code == 0
@@ -365,9 +368,7 @@ async def test_the_focused_widget_shows_in_16_and_256_colours(svc, monkeypatch):
         for widget, other in ((table, tabs), (tabs, table)):
             focused, blurred = await _focused_and_not(pilot, widget, other)
             assert focused != blurred, widget
-        burst(app, "d")
-        assert await until(pilot, lambda: _name(app) == "DeployModal")
-        modal = app.screen
+        modal = await _deploy_dialog(pilot, app)
         cancel, deploy = modal.query_one("#cancel", Button), modal.query_one("#confirm", Button)
         env = modal.query_one("#env", Select)
         for widget, other in ((cancel, deploy), (deploy, cancel), (env, cancel)):
