@@ -45,6 +45,14 @@ def _approvals(shop):
     return shop.cli("show", "HF-1", "--json", actor="bob").json()["approvals"]
 
 
+async def _approve_dialog(pilot, app) -> str:
+    """`a` once the screen is shown: the approval dialog's text, on one line."""
+    await settle(pilot)
+    await pilot.press("a")
+    await settle(pilot)
+    return flat(screen_text(app))
+
+
 async def test_approve_signs_through_the_agent_and_the_tab_shows_the_key(signed_shop,
                                                                           monkeypatch, agent):
     shop, keys = signed_shop
@@ -55,10 +63,7 @@ async def test_approve_signs_through_the_agent_and_the_tab_shows_the_key(signed_
 
     app = HotfixApp(ctx, start_screen=HotfixScreen("HF-1"))
     async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await pilot.press("a")
-        await settle(pilot)
-        text = flat(screen_text(app))
+        text = await _approve_dialog(pilot, app)
         assert "Approve HF-1?" in text
         assert f"signature signed with {fp} (from your agent; listed in " \
                ".hotfix/allowed_signers at" in text
@@ -81,10 +86,7 @@ async def test_without_a_usable_key_the_console_says_how_to_load_it(signed_shop,
 
     app = HotfixApp(ctx, start_screen=ReviewScreen())
     async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await pilot.press("a")
-        await settle(pilot)
-        text = flat(screen_text(app))
+        text = await _approve_dialog(pilot, app)
         assert "REQUIRED, and it cannot be signed" in text
         assert "the console never asks for one" in text
         await pilot.press("tab", "enter")
