@@ -295,10 +295,18 @@ async def test_the_deploy_dialog_says_enter_deploys_only_where_it_does(svc, monk
         env = modal.query_one("#env", Select)
         assert env.value == "scripted" and not modal.query_one("#confirm", Button).disabled
         assert str(keys.render()).startswith("enter deploys")
-        env.value = "production"  # locked: refused, and the line says so, not "enter deploys"
+        # space opens the list, the arrows go to production, enter chooses it (never deploys
+        # the environment chosen before): locked, refused, and the line says so
+        order = list(modal.previews)
+        steps = order.index("production") - order.index("scripted")
+        for key in ("space", *["down" if steps > 0 else "up"] * abs(steps), "enter"):
+            burst(app, key)
+            await settle(pilot)
+        assert env.value == "production" and app.screen is modal
         assert await until(pilot, lambda: str(keys.render()).startswith("refused (above)"))
         assert modal.query_one("#confirm", Button).disabled
         assert "LOCKED" in str(modal.query_one("#summary", Static).render()).upper()
+    assert svc.cli("deploys", "--json").items() == []
 
 
 async def test_a_pure_confirmation_starts_on_cancel_a_choice_in_the_choice(svc, monkeypatch):

@@ -49,7 +49,9 @@ class Modal(ModalScreen[T], Generic[T]):
             focused = self.focused
             if isinstance(focused, Button | TextArea) or focused is None:
                 return False
-            return not (isinstance(focused, Select) and focused.expanded)
+            # an open list has the focus in its overlay, a child of the Select
+            return not any(isinstance(node, Select) and node.expanded
+                           for node in focused.ancestors_with_self)
         return True
 
     def action_submit(self) -> None:
