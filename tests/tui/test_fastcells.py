@@ -1,0 +1,137 @@
+"""FitTable draws its one-line cells itself (widgets/fastcells.py) instead of through
+rich's layout renderables: what it draws must be exactly what DataTable draws, segment
+for segment and style for style, and it must not measure cells whose widths are given."""
+
+from __future__ import annotations
+
+import itertools
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable
+
+from hotfix_tui.tui.widgets.columns import Column
+from hotfix_tui.tui.widgets.common import plain, state
+from hotfix_tui.tui.widgets.fittable import FitTable, as_text
+
+COLUMNS = (Column("key"), Column("state"), Column("who", most=6), Column("note", drop=1),
+           Column("title", flex=True, min=8))
+
+ROWS = [
+    ("HF-1", ("HF-1", state("deployed"), plain("alice"), "", plain("Fix totals"))),
+    ("HF-22", ("HF-22", state("in_review"), plain("bartholomew"), "x" * 40,
+               Text("A title far too long for its column, cut with an ellipsis"))),
+    ("HF-333", ("HF-333", state("no-such-state"), Text("宽字符名字", style="bold"),
+                Text.from_markup("[red]red[/] and [u]under[/]lined"),
+                Text.assemble(("BREAK", "bold white on red"), " glass ", ("✓", "green")))),
+    ("HF-4", ("HF-4", "plain str", "", Text("crop me hard", overflow="crop"),
+              Text("é" * 200))),
+]
+
+
+class TableApp(App):
+    def __init__(self, *, zebra: bool = True) -> None:
+        super().__init__()
+        self.zebra = zebra
+
+    def compose(self) -> ComposeResult:
+        yield FitTable(COLUMNS, zebra_stripes=self.zebra)
+
+
+def _every_cell(table: FitTable):
+    """(row index, column index, base style, width, cursor, hover) for every cell, the
+    header too, with and without the cursor and the hover on it, in each row style."""
+    for row, (column_index, column) in itertools.product(
+            range(-1, table.row_count), enumerate(table.ordered_columns)):
+        base = table._get_row_style(row, table.rich_style)
+        for cursor, hover in itertools.product((False, True), repeat=2):
+            yield row, column_index, base, column.get_render_width(table), cursor, hover
+
+
+def _same_as_datatable(table: FitTable) -> int:
+    """How many cells FitTable drew without rich's layout (Console.render_lines), each
+    checked against DataTable's drawing."""
+    console = table.app.console
+    laid_out: list[tuple] = []
+
+    def render_lines(*a, **k):
+        laid_out.append(a)
+        return type(console).render_lines(console, *a, **k)
+
+    drawn_here = 0
+    for args in _every_cell(table):
+        table._cell_render_cache.clear()
+        laid_out.clear()
+        console.render_lines = render_lines
+        try:
+            ours = table._render_cell(*args)
+        finally:
+            del console.render_lines
+        drawn_here += not laid_out
+        table._cell_render_cache.clear()
+        theirs = DataTable._render_cell(table, *args)
+        assert ours == theirs, args
+    return drawn_here
+
+
+async def test_one_line_cells_are_drawn_exactly_as_datatable_draws_them():
+    for zebra, width in ((True, 100), (False, 52), (True, 30)):
+        app = TableApp(zebra=zebra)
+        async with app.run_test(size=(width, 12)) as pilot:
+            table = app.query_one(FitTable)
+            table.set_rows(ROWS)
+            await pilot.pause()
+            cells = len(list(_every_cell(table)))
+            for focused in (True, False):  # (the cursor's style depends on focus)
+                if focused:
+                    table.focus()
+                else:
+                    app.set_focus(None)
+                await pilot.pause()
+                table.move_cursor(row=1)
+                # every cell here is a one-line Text in a one-line row: none is left to
+                # DataTable (if a new Textual draws differently, the comparison fails)
+                assert _same_as_datatable(table) == cells
+                table.hover_coordinate = Coordinate(2, 1)
+                assert _same_as_datatable(table) == cells
+
+
+async def test_cells_the_shortcut_does_not_cover_are_left_to_datatable():
+    app = TableApp()
+    async with app.run_test(size=(80, 12)) as pilot:
+        table = app.query_one(FitTable)
+        table.set_rows(ROWS[:2])
+        await pilot.pause()
+        args = (0, 0, table.rich_style, 8, False, False)
+        assert table._one_line_cell(*args) is not None
+        for cell in (Text("two\nlines"), Text("a\ttab"), Text("right", justify="right"),
+                     Text("wide", overflow="ignore")):
+            table.update_cell("HF-1", "key", cell)
+            await pilot.pause()
+            assert table._one_line_cell(*args) is None
+            table._cell_render_cache.clear()
+            assert table._render_cell(*args) == DataTable._render_cell(table, *args)
+
+
+async def test_a_fit_table_does_not_measure_its_cells():
+    """DataTable measures every cell of every new row (rich's measure, per cell); a
+    FitTable's columns have their widths: it sets its scrollable size and nothing else."""
+    app = TableApp()
+    async with app.run_test(size=(100, 12)) as pilot:
+        table = app.query_one(FitTable)
+        table.set_rows(ROWS)
+        await pilot.pause()
+        assert table.virtual_size.height == len(ROWS) + 1  # rows and the header
+        ours = table.virtual_size
+        labels = [c.content_width for c in table.ordered_columns]  # (its label's width)
+        assert labels == [len(c.label) for c in COLUMNS]  # no cell measured
+        DataTable._update_dimensions(table, [r.key for r in table.ordered_rows])
+        assert table.virtual_size == ours
+        assert [c.content_width for c in table.ordered_columns] != labels  # it would have
+
+
+def test_as_text_cells_are_what_the_shortcut_takes():
+    """FitTable turns every cell into a one-line Text (as_text): the shortcut's case."""
+    assert type(as_text("a\nb", flex=False)) is Text
+    assert "\n" not in as_text("a\nb", flex=False).plain
