@@ -5,6 +5,7 @@ for segment and style for style, and it must not measure cells whose widths are 
 from __future__ import annotations
 
 import itertools
+import types
 
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -95,6 +96,51 @@ async def test_one_line_cells_are_drawn_exactly_as_datatable_draws_them():
                 assert _same_as_datatable(table) == cells
                 table.hover_coordinate = Coordinate(2, 1)
                 assert _same_as_datatable(table) == cells
+
+
+def _datatable_lines(table: FitTable) -> list:
+    """Every line of the table as DataTable itself draws it (its own methods, bound to
+    this table for the moment, with its caches emptied)."""
+    own = ("render_line", "_render_line_in_row", "_get_row_style", "_render_cell")
+    for name in own:
+        setattr(table, name, types.MethodType(getattr(DataTable, name), table))
+    try:
+        for cache in (table._line_cache, table._row_render_cache, table._cell_render_cache):
+            cache.clear()
+        return [DataTable.render_line(table, y) for y in range(table.size.height)]
+    finally:
+        for name in own:
+            delattr(table, name)
+        for cache in (table._line_cache, table._row_render_cache, table._cell_render_cache):
+            cache.clear()
+
+
+async def test_lines_are_drawn_exactly_as_datatable_draws_them():
+    """Whole lines (the header, zebra rows, the cursor's row focused or not, the hover,
+    the blank beyond the last column), scrolled or not."""
+    rows = [(f"HF-{i}", (f"HF-{i}", state("deployed" if i % 3 else "failed"),
+                         plain(f"user{i}"), "", plain(f"title {i} " * (i % 7))))
+            for i in range(40)]
+    for width, zebra in ((100, True), (44, False)):
+        app = TableApp(zebra=zebra)
+        async with app.run_test(size=(width, 16)) as pilot:
+            table = app.query_one(FitTable)
+            table.set_rows(rows)
+            await pilot.pause()
+            for focused, cursor, scroll in ((True, 0, 0), (False, 5, 0), (True, 30, 20)):
+                app.set_focus(table if focused else None)
+                table.move_cursor(row=cursor, scroll=False)
+                table.scroll_to(y=scroll, animate=False, immediate=True)
+                table.hover_coordinate = Coordinate(cursor + 1, 0)
+                await pilot.pause()
+                assert table.scroll_offset.y == scroll
+                ours = [table.render_line(y) for y in range(table.size.height)]
+                table._frame_styles = {}
+                in_a_frame = [table.render_line(y) for y in range(table.size.height)]
+                table._frame_styles = None
+                theirs = _datatable_lines(table)
+                assert ours == theirs and in_a_frame == theirs
+                assert any(f"HF-{cursor}" in line.text for line in ours)
 
 
 async def test_cells_the_shortcut_does_not_cover_are_left_to_datatable():

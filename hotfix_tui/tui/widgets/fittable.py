@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.geometry import Size
@@ -17,7 +16,7 @@ from textual.widgets.data_table import RowDoesNotExist
 
 from ...core.sanitize import one_line
 from .columns import Column, fit
-from .fastcells import one_line_cell
+from .fastcells import FastDrawing
 
 Row = tuple[str | None, Sequence[object]]  # (key, one cell per column)
 # Rows added before the first frame; the rest right after it (a dashboard of a year's open
@@ -35,7 +34,7 @@ def as_text(cell: object, flex: bool) -> Text:
     return text
 
 
-class FitTable(DataTable):
+class FitTable(FastDrawing, DataTable):
     """cursor: where it goes when the rows change: "index" (the same place), "key" (the
     same row, else the top) or "top". wrap: the flex column wraps instead of ending in
     `…` (rows grow; for short tables like help)."""
@@ -151,39 +150,7 @@ class FitTable(DataTable):
                 return self.row_count == len(self.rows_given)
         return True
 
-    # -- drawing ------------------------------------------------------------------------
-    def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
-                     cursor: bool = False, hover: bool = False):
-        """A one-line cell is drawn directly (fastcells.py); anything else by DataTable."""
-        lines = self._one_line_cell(row_index, column_index, base_style, width, cursor, hover)
-        if lines is None:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor,
-                                        hover)
-        return lines
-
-    def _one_line_cell(self, row_index, column_index, base_style, width, cursor, hover):
-        header = row_index == -1
-        if column_index < 0 or self.wrap:
-            return None
-        if header:
-            if self.header_height != 1:
-                return None
-        else:
-            row = self.rows.get(self._row_locations.get_key(row_index))
-            if row is None or row.height != 1:
-                return None
-        cells = self._get_row_renderables(row_index).cells
-        if column_index >= len(cells):
-            return None
-        fixed = not header and (row_index < self.fixed_rows
-                                or column_index < self.fixed_columns)
-        component, post = self._get_styles_to_render_cell(
-            header, False, fixed, hover, cursor, self.show_cursor, self._show_hover_cursor,
-            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
-        pre = base_style + Style.from_meta({"row": row_index, "column": column_index})
-        return one_line_cell(self.app.console, cells[column_index], width, self.cell_padding,
-                             pre + component, post)
-
+    # -- drawing (fastcells.FastDrawing) and sizing ---------------------------------
     def _update_dimensions(self, new_rows) -> None:
         """DataTable measures every cell of every new row to size auto-width columns and
         rows; a FitTable's columns have their widths and its rows one line (unless it
