@@ -140,12 +140,19 @@ class HistoryScreen(BaseScreen):
 
     @on(FilteredTable.Searched)
     def _query(self, event: FilteredTable.Searched) -> None:
-        # focus stays in the search box (a focus change costs a footer rebuild per
-        # search); `down` moves into the results
+        # the focus goes to the results with them, in the frame that shows them (a focus
+        # move first would draw every row again for the old ones); keys typed meanwhile
+        # wait and go to the results
         self.query_text = event.value
         self.starts = [None]
         self.total = None
-        self.reload()
+        hold = self.hold("searching")
+
+        def to_results() -> None:
+            self.set_focus(self.query_one(FilteredTable).table)
+            hold.release()
+
+        self.reload(then=to_results)
 
     def action_search(self) -> None:
         self.set_focus(self.query_one("#query", Input))

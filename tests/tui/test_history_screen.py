@@ -1,0 +1,58 @@
+"""The history browser's search: `enter` shows the results and puts the focus on them in
+one go (never a frame of the old rows focused first), and keys typed meanwhile reach the
+results, not the search box."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from hotfix_tui.tui.app import HotfixApp
+from hotfix_tui.tui.screens.history import HistoryScreen
+from hotfix_tui.tui.widgets.fittable import FitTable
+from tests.tui.conftest import make_ctx, screen_text, settle
+from tests.tui.test_keyboard import burst, until
+
+TITLES = ("Fix rounding", "Refund twice", "Refund cache stale", "Login loop")
+
+
+def _shop_with_hotfixes(shop) -> None:
+    for title in TITLES:
+        assert shop.cli("start", "--incident", "INC-1", "--title", title).code == 0
+
+
+async def test_a_search_focuses_the_results_once_they_are_shown(shop, monkeypatch):
+    _shop_with_hotfixes(shop)
+    app = HotfixApp(make_ctx(shop.path, "alice", monkeypatch), readonly=True,
+                    start_screen=HistoryScreen())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one("#history", FitTable)
+        assert table.row_count == len(TITLES)
+        focus_moves: list[tuple[str, list[str]]] = []
+        screen.watch(screen, "focused", lambda widget: focus_moves.append(
+            (type(widget).__name__, [r.key.value for r in table.ordered_rows])), init=False)
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        for ch in "refund":
+            await pilot.press(ch)
+        await pilot.press("enter")
+        assert await until(pilot, lambda: app.focused is table)
+        # the table took the focus holding the results, not the rows it had before
+        assert focus_moves[-1] == ("FitTable", ["HF-3", "HF-2"])
+        assert [m for m in focus_moves if m[0] == "FitTable"] == [focus_moves[-1]]
+        assert "1-2 of 2" in screen_text(app)
+
+
+async def test_keys_typed_after_enter_go_to_the_results(shop, monkeypatch):
+    _shop_with_hotfixes(shop)
+    app = HotfixApp(make_ctx(shop.path, "alice", monkeypatch), readonly=True,
+                    start_screen=HistoryScreen())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#history", FitTable)
+        box = app.screen.query_one("#query", Input)
+        burst(app, "/", "refund", "enter", "j")  # faster than the search answers
+        assert await until(pilot, lambda: table.row_count == 2 and table.cursor_row == 1)
+        assert box.value == "refund" and app.focused is table  # the j moved the cursor
+        assert table.current_key() == "HF-2"
