@@ -29,38 +29,42 @@ _NULL = Style.null()
 _JOIN = Text("\n")
 
 
+def _covered(cell: object, inner: int) -> bool:
+    """Whether the shortcut draws `cell` as DataTable would: one line of Text, no tabs,
+    left-aligned, cut (not left to overflow) where it is too long."""
+    if type(cell) is not Text or inner < 1:
+        return False
+    plain = cell.plain
+    return ("\n" not in plain and "\t" not in plain
+            and cell.justify in (None, "default") and cell.overflow != "ignore")
+
+
+def _line(console, cell: Text, inner: int, padding: int) -> list[Segment]:
+    """The cell cut or padded to `inner` cells, with `padding` blanks each side."""
+    if cell.cell_len > inner:
+        cell = cell.copy()
+        cell.truncate(inner, overflow=cell.overflow or "fold")
+    drawn = cell.cell_len
+    pad = [Segment(" " * padding, _NULL)] if padding else []
+    if cell._spans or cell.style:
+        segments = [*pad, *_JOIN.join([cell]).render(console)]
+    else:  # (what rendering it gives)
+        segments = [*pad, Segment(cell.plain)]
+    if drawn < inner:
+        segments.append(Segment(" " * (inner - drawn), _NULL))
+    return segments + pad
+
+
 def one_line_cell(console, cell: object, width: int, padding: int, pre: Style,
                   post: Style) -> list[list[Segment]] | None:
     """The lines DataTable would draw for `cell` in a one-line row `width` cells wide
     with `padding` each side, styled `pre` under and `post` over the cell's own styles;
     None where this shortcut does not apply (DataTable draws it)."""
-    if type(cell) is not Text:
-        return None
     inner = width - 2 * padding
-    plain = cell.plain
-    if inner < 1 or "\n" in plain or "\t" in plain or cell.justify not in (None, "default"):
+    if not _covered(cell, inner):
         return None
-    if cell.overflow == "ignore":
-        return None
-    if cell.cell_len > inner:
-        line = cell.copy()
-        line.truncate(inner, overflow=cell.overflow or "fold")
-    else:
-        line = cell
-    drawn = line.cell_len
-    pad = Segment(" " * padding, _NULL) if padding else None
-    segments: list[Segment] = [pad] if pad else []
-    if line._spans or line.style:
-        segments.extend(_JOIN.join([line]).render(console))
-    else:  # (what rendering it gives)
-        segments.append(Segment(line.plain))
-    if drawn < inner:
-        segments.append(Segment(" " * (inner - drawn), _NULL))
-    if pad:
-        segments.append(pad)
-    # as Segment.apply_style applies them (Styled, in DataTable)
-    styled = []
-    for text, style, control in segments:
+    styled = []  # pre and post as Segment.apply_style applies them (Styled, in DataTable)
+    for text, style, control in _line(console, cell, inner, padding):
         if not control:
             if pre:
                 style = pre + style
@@ -132,14 +136,31 @@ class FastDrawing:
         cursor = cursor_location.row == row_index  # (a row cursor covers every cell)
         hover = hover_location.row == row_index
         show_cursor, show_hover = self.show_cursor, self._show_hover_cursor
-        # what DataTable works out for each cell, the same for every cell of this row
+        cells, table_width = self._row_cells(row_key, row_index, row_style, cursor, hover)
+        cells = [lines[line_no] for lines in cells]
+        extend, _ = self._get_styles_to_render_cell(
+            header, False, False, hover_location.row == (row_index or 0), cursor,
+            show_cursor, show_hover, False, False)
+        extend = row_style + extend + Style.from_meta(
+            {"row": row_index, "column": 0, "out_of_bounds": True})
+        remaining = max(0, self.size.width - table_width - self._row_label_column_width)
+        cells.append([Segment(" " * remaining, extend)])
+        drawn = ([], cells)
+        self._row_render_cache[cache_key] = drawn
+        return drawn
+
+    def _row_cells(self, row_key, row_index: int, row_style: Style, cursor: bool,
+                   hover: bool) -> tuple[list, int]:
+        """Each cell's lines and the row's width; what DataTable works out for each cell
+        (its styles, the row's height) is worked out once for the row."""
+        header = row_index == -1
         one_line = not getattr(self, "wrap", False) and row_index >= self.fixed_rows and (
             self.header_height == 1 if header else self.rows[row_key].height == 1)
         if one_line:
             renderables = self._get_row_renderables(row_index).cells
             component, post = self._get_styles_to_render_cell(
-                header, False, False, hover, cursor, show_cursor, show_hover,
-                self.cursor_foreground_priority == "css",
+                header, False, False, hover, cursor, self.show_cursor,
+                self._show_hover_cursor, self.cursor_foreground_priority == "css",
                 self.cursor_background_priority == "css")
             console, padding = self.app.console, self.cell_padding
         cells = []
@@ -155,17 +176,8 @@ class FastDrawing:
             if lines is None:
                 lines = self._render_cell(row_index, column_index, row_style, width,
                                           cursor=cursor, hover=hover)
-            cells.append(lines[line_no])
-        extend, _ = self._get_styles_to_render_cell(
-            header, False, False, hover_location.row == (row_index or 0), cursor,
-            show_cursor, show_hover, False, False)
-        extend = row_style + extend + Style.from_meta(
-            {"row": row_index, "column": 0, "out_of_bounds": True})
-        remaining = max(0, self.size.width - table_width - self._row_label_column_width)
-        cells.append([Segment(" " * remaining, extend)])
-        drawn = ([], cells)
-        self._row_render_cache[cache_key] = drawn
-        return drawn
+            cells.append(lines)
+        return cells, table_width
 
     def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
                      cursor: bool = False, hover: bool = False):
