@@ -125,6 +125,7 @@ class BaseScreen(Screen):
         if first is not None:  # keys typed while the screen opened: now they may come
             first.release()
             self._first_load = None
+            self._data_shown = True
             self.refresh_bindings()
         if not fresh:
             return  # `then`s wait for the read that follows
@@ -144,8 +145,8 @@ class BaseScreen(Screen):
         focus move between widgets whose own keys are hidden changes nothing there).
         Before the screen's first data there is nothing to say: which keys work depends
         on it, so the footer is built once, with the data (_loaded_once)."""
-        if getattr(self, "_first_load", None) is not None:
-            return
+        if not getattr(self, "_data_shown", False):
+            return  # (a screen's on_mount may focus a widget before its load starts)
         footers = list(self.query(Footer))
         built = bool(footers) and all(getattr(f, "_bindings_ready", False) for f in footers)
         try:  # (asks every action's availability: a screen still composing may not say)

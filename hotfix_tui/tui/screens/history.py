@@ -98,8 +98,8 @@ class HistoryScreen(BaseScreen):
                          ""))
         self.query_one(FilteredTable).set_rows(rows)
         self._status()
-        if self.total is None:
-            self._count(self.query_text)
+        if self.total is None:  # once the rows are drawn: the count's thread competes
+            self.call_after_refresh(self._count, self.query_text)
 
     def _status(self) -> None:
         page = self.page
