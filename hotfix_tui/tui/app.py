@@ -23,6 +23,7 @@ from ..core.sanitize import BEYOND_C0, one_line, visible
 from ..services import Context
 from ..services.changes import Changes
 from . import keys
+from .collector import IdleCollector
 from .messages import Activity, DataChanged
 from .navigation import DashboardScreen, Navigator
 from .toasts import (
@@ -67,6 +68,7 @@ class HotfixApp(Navigator):
         self.sub_title = one_line(ctx.actor.label) + ("  ·  READ-ONLY" if readonly else "")
         self._stop_observing = services.observe_commands(self._record_command)
         self.typeahead = TypeAhead(self)
+        self.collector = IdleCollector(self)  # started once the first screen shows data
         keys.install()  # `esc` then a key, typed at once, is `esc` then the key
 
     # -- keys go where the screen is going (typeahead.py) --------------------------------
@@ -110,6 +112,7 @@ class HotfixApp(Navigator):
     def on_unmount(self) -> None:
         self._stop_observing()
         self.typeahead.stop()
+        self.collector.stop()
 
     # -- toasts: one per kind of news, never a pile (toasts.coalesce) ---------------------
     def notify(self, message: str, *, title: str = "", severity="information",

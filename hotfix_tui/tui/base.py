@@ -127,6 +127,9 @@ class BaseScreen(Screen):
             self._first_load = None
             self._data_shown = True
             self.refresh_bindings()
+            collector = getattr(self.app, "collector", None)
+            if collector is not None:  # start-up is over: collect between keys from now
+                collector.start()
         if not fresh:
             return  # `then`s wait for the read that follows
         pending, self._after_load = getattr(self, "_after_load", []), []
