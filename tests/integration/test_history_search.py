@@ -4,11 +4,8 @@ and pages as the plan a filter gets."""
 
 from __future__ import annotations
 
-import sqlite3
-
 from hotfix_tui import services
-from hotfix_tui.store.db import Store
-from tests.helpers import make_service_repo
+from tests.helpers import make_service_repo, query_plans
 
 TITLES = ["Fix checkout totals", "Checkout badge", "Gift card overflow", "Checkout timeout",
           "Search timeout", "Checkout rounding", "Cart count", "checkout again"]
@@ -47,21 +44,8 @@ def test_words_alone_page_like_a_filtered_search(tmp_path, monkeypatch):
 
 def test_words_alone_are_read_off_the_index_in_its_order(tmp_path, monkeypatch):
     ctx, svc = _shop(tmp_path, monkeypatch)
-    statements: list[tuple[str, tuple]] = []
-    execute = Store.execute
-
-    def recorded(self, sql, params=()):
-        statements.append((sql, params))
-        return execute(self, sql, params)
-
-    monkeypatch.setattr(Store, "execute", recorded)
-    services.history_page(ctx, "checkout", None, 2, count=False)
-    monkeypatch.undo()
-    (sql, params), = [s for s in statements if "hotfix_search" in s[0]]
-    conn = sqlite3.connect(svc.path / ".git" / "hotfix" / "hotfix.db")
-    try:
-        plan = [detail for *_, detail in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
-    finally:
-        conn.close()
+    plan, = query_plans(monkeypatch, svc.path,
+                        lambda: services.history_page(ctx, "checkout", None, 2, count=False),
+                        "hotfix_search")
     assert plan[0].startswith("SCAN f VIRTUAL TABLE"), plan  # the index drives
     assert not any("TEMP B-TREE" in d for d in plan), plan  # in its order: no sort of all

@@ -15,15 +15,16 @@ from tests.tui.test_keyboard import burst, until
 TITLES = ("Fix rounding", "Refund twice", "Refund cache stale", "Login loop")
 
 
-def _shop_with_hotfixes(shop) -> None:
+def _browser(shop, monkeypatch) -> HotfixApp:
+    """A read-only console on the history browser over four hotfixes."""
     for title in TITLES:
         assert shop.cli("start", "--incident", "INC-1", "--title", title).code == 0
+    return HotfixApp(make_ctx(shop.path, "alice", monkeypatch), readonly=True,
+                     start_screen=HistoryScreen())
 
 
 async def test_a_search_focuses_the_results_once_they_are_shown(shop, monkeypatch):
-    _shop_with_hotfixes(shop)
-    app = HotfixApp(make_ctx(shop.path, "alice", monkeypatch), readonly=True,
-                    start_screen=HistoryScreen())
+    app = _browser(shop, monkeypatch)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -45,9 +46,7 @@ async def test_a_search_focuses_the_results_once_they_are_shown(shop, monkeypatc
 
 
 async def test_keys_typed_after_enter_go_to_the_results(shop, monkeypatch):
-    _shop_with_hotfixes(shop)
-    app = HotfixApp(make_ctx(shop.path, "alice", monkeypatch), readonly=True,
-                    start_screen=HistoryScreen())
+    app = _browser(shop, monkeypatch)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         table = app.screen.query_one("#history", FitTable)
