@@ -116,6 +116,12 @@ class FitTable(FastDrawing, DataTable):
         height = None if self.wrap else 1
         for key, texts in self._texts(layout, rows):
             self.add_row(*texts, key=key, height=height)
+        if not self._measures():
+            # sized now, not when idle: the frame with the rows has their scrollbar (else
+            # a second frame of the whole screen follows for the new size)
+            self._require_update_dimensions = False
+            self._new_rows.clear()
+            self._update_dimensions(())
 
     def _update_in_place(self, rows: list[tuple[str | None, list[Text]]]) -> bool:
         """The same rows in the same order and the same columns (what a reload mostly
@@ -151,11 +157,15 @@ class FitTable(FastDrawing, DataTable):
         return True
 
     # -- drawing (fastcells.FastDrawing) and sizing ---------------------------------
+    def _measures(self) -> bool:
+        """Whether cells must be measured: rows that wrap, columns without a width."""
+        return self.wrap or any(c.auto_width for c in self.columns.values())
+
     def _update_dimensions(self, new_rows) -> None:
         """DataTable measures every cell of every new row to size auto-width columns and
         rows; a FitTable's columns have their widths and its rows one line (unless it
         wraps): only the scrollable size is left to set."""
-        if self.wrap or any(c.auto_width for c in self.columns.values()):
+        if self._measures():
             super()._update_dimensions(new_rows)
             return
         width = sum(c.get_render_width(self) for c in self.columns.values())
