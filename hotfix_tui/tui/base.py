@@ -127,9 +127,9 @@ class BaseScreen(Screen):
             self._first_load = None
             self._data_shown = True
             self.refresh_bindings()
-            collector = getattr(self.app, "collector", None)
-            if collector is not None:  # start-up is over: collect between keys from now
-                collector.start()
+            started = getattr(self.app, "first_screen_shown", None)
+            if started is not None:
+                started()
         if not fresh:
             return  # `then`s wait for the read that follows
         pending, self._after_load = getattr(self, "_after_load", []), []
@@ -174,7 +174,17 @@ class BaseScreen(Screen):
         # meanwhile wait for the data: a field that is not there yet cannot take them.
         self._resumed_before = False
         self._first_load = self.hold(f"{type(self).__name__} opening")
+        early = self.read_before()
+        if early is not None and early[0] == self._changes_seen():  # nothing changed since
+            self._seen, self._reload_pending = early[0], False
+            self.on_loaded(Loaded("data", early[1]))  # now: the first frame shows it
+            return
         self.reload()  # now: the query runs in a thread while the first frame is drawn
+
+    def read_before(self) -> tuple[int, Any] | None:
+        """Data read before the screen opened, with the count of changes seen when it was
+        read (`_changes_seen`): shown at once if nothing changed since."""
+        return None
 
     def hold(self, why: str):
         """Keys wait until the returned hold is released (typeahead.py); released at the

@@ -6,6 +6,9 @@ needs only the dashboard, and importing every screen up front cost it ~25 ms."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from textual import work
 from textual.app import App
 
 from . import messages as m
@@ -16,6 +19,25 @@ __all__ = ["DashboardScreen", "Navigator"]
 
 class Navigator(App):
     """The app's half that turns navigation messages into screens."""
+
+    #: the history browser's first page, read once start-up is over: (changes seen, page)
+    history_first: tuple[int, Any] | None = None
+
+    def first_screen_shown(self) -> None:
+        """Start-up is over (the first screen shows its data): the cyclic garbage
+        collector runs between keys from now (collector.py), and the history browser's
+        first page is read in a thread, so that `h` opens on its rows."""
+        collector = getattr(self, "collector", None)
+        if collector is not None:
+            collector.start()
+        if not self.is_screen_installed("history"):
+            from .screens import history
+
+            self._read_history_first(history.first_page, getattr(self, "changes_seen", 0))
+
+    @work(thread=True, group="prefetch", exit_on_error=False)
+    def _read_history_first(self, read, seen: int) -> None:
+        self.history_first = (seen, read(self.ctx))
 
     def on_open_hotfix(self, message: m.OpenHotfix) -> None:
         from .screens.hotfix import HotfixScreen
@@ -65,7 +87,8 @@ class Navigator(App):
         if not self.is_screen_installed("history"):
             from .screens.history import HistoryScreen
 
-            self.install_screen(HistoryScreen(), "history")
+            first, self.history_first = self.history_first, None
+            self.install_screen(HistoryScreen(first=first), "history")
         self.push_screen("history")
 
     def action_command_log(self) -> None:

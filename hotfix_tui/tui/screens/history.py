@@ -26,6 +26,11 @@ COLUMNS = (Column("key"), Column("created", drop=2), Column("state"), Column("in
 PAGE_SIZE = 60  # a screenful or two: the table's cost grows with its rows
 
 
+def first_page(ctx):
+    """(thread) The page the browser opens on: the newest hotfixes."""
+    return services.history_page(ctx, "", None, PAGE_SIZE, count=False)
+
+
 class HistoryScreen(BaseScreen):
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
@@ -40,8 +45,11 @@ class HistoryScreen(BaseScreen):
         Binding("q", "close", "Close", id="close", show=False),
     ]
 
-    def __init__(self, query: str = "") -> None:
+    def __init__(self, query: str = "", first: tuple[int, object] | None = None) -> None:
+        """first: the first page of every hotfix, read before the screen opened
+        (navigation.py), with the count of changes seen then."""
         super().__init__()
+        self._first = first if not query else None
         self.total: int | None = None
         self.query_text = query
         self.starts: list[int | None] = [None]  # the before_id of each page seen
@@ -64,6 +72,10 @@ class HistoryScreen(BaseScreen):
         if len(self.starts) == 1:
             self.total = None  # counted again once the new rows are shown
             self.reload()
+
+    def read_before(self):
+        first, self._first = self._first, None
+        return first
 
     def fetch(self):
         # rows first; how many match in all is counted after they are on screen
