@@ -8,7 +8,7 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from ... import services
 from ...core.errors import HotfixError
@@ -18,6 +18,7 @@ from ..widgets.columns import Column
 from ..widgets.common import clean, plain, state
 from ..widgets.confirm import PromptModal
 from ..widgets.filtered import FilteredTable
+from ..widgets.footer import KeysFooter
 
 # keys whole; the title takes the rest; narrow terminals lose the deploy, then created
 COLUMNS = (Column("key"), Column("created", drop=2), Column("state"), Column("incident"),
@@ -62,7 +63,7 @@ class HistoryScreen(BaseScreen):
                             input_id="query", value=self.query_text, local=False,
                             compact=False, cursor="top", columns=COLUMNS)
         yield Static("", id="detail-line", markup=False)
-        yield Footer()
+        yield KeysFooter()  # the search box and the results show different keys
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#history", DataTable))
