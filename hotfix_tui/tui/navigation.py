@@ -24,9 +24,12 @@ class Navigator(App):
     history_first: tuple[int, Any] | None = None
 
     def first_screen_shown(self) -> None:
-        """Start-up is over (the first screen shows its data): the cyclic garbage
-        collector runs between keys from now (collector.py), and the history browser's
-        first page is read in a thread, so that `h` opens on its rows."""
+        """Start-up is over (the first screen has its data): once that frame is drawn,
+        the cyclic garbage collector runs between keys (collector.py), and the history
+        browser's first page is read in a thread, so that `h` opens on its rows."""
+        self.call_after_refresh(self._after_start)
+
+    def _after_start(self) -> None:
         collector = getattr(self, "collector", None)
         if collector is not None:
             collector.start()
