@@ -172,7 +172,9 @@ class BaseScreen(Screen):
         # Load once mounted, whether or not a ScreenResume arrives (a screen pushed while
         # another switch is pending may not get one); later resumes reload. Keys typed
         # meanwhile wait for the data: a field that is not there yet cannot take them.
-        self._resumed_before = False
+        # a screen built off screen (navigation.py) is shown later: its first resume
+        # looks for changes like any other
+        self._resumed_before = not self.is_current
         self._first_load = self.hold(f"{type(self).__name__} opening")
         early = self.read_before()
         if early is not None and early[0] == self._changes_seen():  # nothing changed since

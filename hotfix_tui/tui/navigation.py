@@ -26,7 +26,8 @@ class Navigator(App):
     def first_screen_shown(self) -> None:
         """Start-up is over (the first screen has its data): once that frame is drawn,
         the cyclic garbage collector runs between keys (collector.py), and the history
-        browser's first page is read in a thread, so that `h` opens on its rows."""
+        browser is built off screen on its first page (read in a thread), so that `h`
+        only switches to it."""
         self.call_after_refresh(self._after_start)
 
     def _after_start(self) -> None:
@@ -40,7 +41,23 @@ class Navigator(App):
 
     @work(thread=True, group="prefetch", exit_on_error=False)
     def _read_history_first(self, read, seen: int) -> None:
-        self.history_first = (seen, read(self.ctx))
+        page = read(self.ctx)
+        self.call_from_thread(self._history_read, seen, page)
+
+    def _history_read(self, seen: int, page) -> None:
+        from .screens.history import HistoryScreen
+
+        self.history_first = (seen, page)
+        if self.is_screen_installed("history") or isinstance(self.screen, HistoryScreen) \
+                or seen != getattr(self, "changes_seen", 0):
+            return  # (opened meanwhile, or the page is stale: `h` reads it again)
+        # Textual composes and mounts a screen on its first push; this one is mounted now,
+        # off screen, with the page: the first `h` costs what every later one does
+        self.history_first = None
+        screen = HistoryScreen(first=(seen, page))
+        self.install_screen(screen, "history")
+        self._load_screen_css(screen)
+        self._get_screen(screen)
 
     def on_open_hotfix(self, message: m.OpenHotfix) -> None:
         from .screens.hotfix import HotfixScreen
