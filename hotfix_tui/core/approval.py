@@ -42,6 +42,8 @@ STRICT = Policy()
 
 @dataclass(frozen=True)
 class Binding:
+    """The content an approval is bound to: head, tree, checklist, document, config."""
+
     head_sha: str
     tree_sha: str
     checklist_hash: str
@@ -204,6 +206,8 @@ def person(name: str, account: str, policy: Policy) -> str:
 
 @dataclass(frozen=True)
 class Author:
+    """Who wrote a hotfix: the name it used and the OS account behind it."""
+
     name: str
     account: str  # '' when unknown (a record of an earlier version without one)
 

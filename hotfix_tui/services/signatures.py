@@ -266,6 +266,8 @@ def record_info(ctx: Context) -> dict:
 
 @dataclass(frozen=True)
 class Signed:
+    """A signed decision, ready to record, and what to tell the approver."""
+
     columns: dict  # signature, signature_version, repository, signer: for the approvals row
     note: str  # what the approver should hear ('' when nothing)
     fingerprint: str = ""
@@ -361,6 +363,8 @@ def signing_preview(ctx: Context, hf: Hotfix) -> str:
 
 @dataclass(frozen=True)
 class BadSignature:
+    """A recorded decision whose signature does not verify."""
+
     hotfix: str
     approver: str
     decision: str
@@ -374,6 +378,8 @@ class BadSignature:
 
 @dataclass(frozen=True)
 class SignatureAudit:
+    """Every recorded decision's signature checked."""
+
     checked: int  # signed decisions verified
     valid: int
     unsigned: int

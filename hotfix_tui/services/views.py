@@ -23,12 +23,16 @@ from .runs import get_run, reap_in, runs_of, typical_duration
 
 @dataclass(frozen=True)
 class IncidentRow:
+    """An incident on the dashboard, with its hotfixes."""
+
     incident: Incident
     hotfixes: tuple[Hotfix, ...]
 
 
 @dataclass(frozen=True)
 class Dashboard:
+    """Everything the dashboard shows, read at one moment."""
+
     incidents: tuple[IncidentRow, ...]
     environments: tuple[EnvironmentStatus, ...]
     data_version: int = 0
@@ -64,6 +68,8 @@ def dashboard(ctx: Context, include_resolved: bool = False) -> Dashboard:
 
 @dataclass(frozen=True)
 class HotfixDetail:
+    """Everything the hotfix screen shows, read at one moment."""
+
     hotfix: Hotfix
     scope: ScopeReport | None
     events: tuple[AuditEvent, ...]

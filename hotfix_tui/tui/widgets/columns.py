@@ -18,6 +18,8 @@ PADDING = 1  # DataTable's cell padding, on each side of every cell
 
 @dataclass(frozen=True)
 class Column:
+    """One column of a table: its label, key and width rule."""
+
     label: str
     key: str = ""  # default: the label
     flex: bool = False  # takes the remaining width (at most one per table)
