@@ -22,7 +22,7 @@ from ..core.errors import HotfixError
 from ..core.sanitize import BEYOND_C0, one_line, visible
 from ..services import Context
 from ..services.changes import Changes
-from . import keys
+from . import keys, memory
 from .messages import Activity, DataChanged
 from .navigation import DashboardScreen, Navigator
 from .toasts import (
@@ -37,6 +37,8 @@ from .typeahead import TypeAhead
 from .widgets.help import screen_bindings
 
 __all__ = ["HotfixApp", "toasts_for"]
+
+FORGET_EVERY_S = 10.0
 
 
 class HotfixApp(Navigator):
@@ -67,6 +69,7 @@ class HotfixApp(Navigator):
         self.sub_title = one_line(ctx.actor.label) + ("  ·  READ-ONLY" if readonly else "")
         self._stop_observing = services.observe_commands(self._record_command)
         self.typeahead = TypeAhead(self)
+        self._settled = False
         keys.install()  # `esc` then a key, typed at once, is `esc` then the key
 
     # -- keys go where the screen is going (typeahead.py) --------------------------------
@@ -89,6 +92,8 @@ class HotfixApp(Navigator):
         self._load_keymap()
         self.push_screen(self._start_screen or DashboardScreen())
         self._watch()
+        # toasts, rows and dialogs come and go on every screen (tui/memory.py)
+        self.set_interval(FORGET_EVERY_S, memory.forget_removed_widgets)
         sync = self.ctx.config.sync
         if sync.auto and not self.readonly:  # [sync] auto: fetch the shared history
             self.set_interval(sync.interval_s, self._fetch_history)
@@ -107,9 +112,17 @@ class HotfixApp(Navigator):
         except (OSError, ValueError, tomllib.TOMLDecodeError) as exc:
             self.notify(f"{path}: {exc}", severity="error", title="Keymap ignored")
 
+    def settled(self) -> None:
+        """A screen has shown its first data: the start-up is over (tui/memory.py)."""
+        if not self._settled:
+            self._settled = True
+            memory.settle()
+
     def on_unmount(self) -> None:
         self._stop_observing()
         self.typeahead.stop()
+        if self._settled:
+            memory.unsettle()
 
     # -- toasts: one per kind of news, never a pile (toasts.coalesce) ---------------------
     def notify(self, message: str, *, title: str = "", severity="information",

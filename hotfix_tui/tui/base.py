@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Footer
 from ..core.errors import HotfixError, PolicyRefusal
 from ..core.models import Deploy
 from ..services.context import take_notices
+from . import memory
 from .messages import ActionDone, DataChanged, Loaded
 from .widgets.filtered import FilteredTable
 from .widgets.fittable import FitTable
@@ -126,6 +127,9 @@ class BaseScreen(Screen):
             first.release()
             self._first_load = None
             self.refresh_bindings()
+            settled = getattr(self.app, "settled", None)
+            if settled is not None:  # the console's start-up is over (tui/memory.py)
+                self.call_after_refresh(settled)
         if not fresh:
             return  # `then`s wait for the read that follows
         pending, self._after_load = getattr(self, "_after_load", []), []
@@ -186,6 +190,7 @@ class BaseScreen(Screen):
     def on_screen_resume(self) -> None:
         # back from a modal or another screen: read again only if something this screen
         # shows may have changed meanwhile (closing help must not cost a query)
+        memory.forget_removed_widgets()  # the closed one's widgets (tui/memory.py)
         if (getattr(self, "_resumed_before", True) and self.RELOAD_ON_RESUME
                 and self._changes_seen() != getattr(self, "_seen", None)):
             self.reload()
