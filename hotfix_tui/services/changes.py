@@ -94,13 +94,18 @@ class ChangeWatcher:
         self._store = None
 
 
-def watch_changes(ctx: Context, interval: float, cancelled: Callable[[], bool]
-                  ) -> Iterator[Changes]:
-    """Every change to the database, until `cancelled()` (checked every 50 ms)."""
+def watch_changes(ctx: Context, interval: float, cancelled: Callable[[], bool],
+                  marked: Callable[[], None] | None = None) -> Iterator[Changes]:
+    """Every change to the database, until `cancelled()` (checked every 50 ms).
+    `marked()` is called once the first look has taken the mark that divides history
+    from news (or found no database yet, or failed: never later than that look)."""
     watcher = ChangeWatcher(ctx)
     try:
         while not cancelled():
             changes = watcher.poll()
+            if marked is not None:
+                marked()
+                marked = None
             if changes is not None:
                 yield changes
             deadline = time.monotonic() + interval

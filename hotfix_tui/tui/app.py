@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import tomllib
 from collections.abc import Iterable
 from functools import partial
@@ -62,6 +63,10 @@ class HotfixApp(Navigator):
         self.command_log: list = []
         self._sync_problem = ""
         self.changes_seen = 0  # commits by other connections seen (screens compare)
+        # set once the change watch has marked where news begins: what a screen's first
+        # read records (a lost run found interrupted) is then news, whichever thread is
+        # quicker; screens read only after it (BaseScreen._load)
+        self.watch_marked = threading.Event()
         self.events_seen = 0  # audit events among them
         self._hooks_since = iso(utcnow())  # hook outcomes before this console are not news
         repo = ctx.repo.toplevel.name if ctx.repo else "no repository"
@@ -90,8 +95,8 @@ class HotfixApp(Navigator):
     def on_mount(self) -> None:
         self.set_class(self.size.width < 81, "narrow")
         self._load_keymap()
+        self._watch()  # first: screens read once it has marked where news begins
         self.push_screen(self._start_screen or DashboardScreen())
-        self._watch()
         # toasts, rows and dialogs come and go on every screen (tui/memory.py)
         self.set_interval(FORGET_EVERY_S, memory.forget_removed_widgets)
         sync = self.ctx.config.sync
@@ -161,10 +166,14 @@ class HotfixApp(Navigator):
     @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
     def _watch(self) -> None:
         worker = get_current_worker()
-        for changes in services.watch_changes(self.ctx, self.watch_interval,
-                                              lambda: worker.is_cancelled):
-            self.call_from_thread(self._deliver, changes)
-            self._tell_hooks()
+        try:
+            for changes in services.watch_changes(self.ctx, self.watch_interval,
+                                                  lambda: worker.is_cancelled,
+                                                  marked=self.watch_marked.set):
+                self.call_from_thread(self._deliver, changes)
+                self._tell_hooks()
+        finally:
+            self.watch_marked.set()
 
     def _deliver(self, changes: Changes) -> None:
         self.changes_seen += 1

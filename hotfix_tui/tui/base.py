@@ -25,6 +25,9 @@ from .widgets.rowview import RowModal
 
 # A read that has not answered in this long is not waited for: the next reload starts one.
 LOAD_STUCK = 30.0
+# A screen's read waits at most this long for the change watch's first look (a busy
+# database may hold that look up; the read then goes ahead)
+WATCH_MARK_WAIT_S = 2.0
 READONLY = "read-only console (hotfix tui --readonly)"
 
 
@@ -83,6 +86,9 @@ class BaseScreen(Screen):
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def _load(self) -> None:
+        marked = getattr(self.app, "watch_marked", None)
+        if marked is not None:  # what this read records is news to the watch (app.py)
+            marked.wait(WATCH_MARK_WAIT_S)
         try:
             data = self.fetch()
         except HotfixError as exc:
