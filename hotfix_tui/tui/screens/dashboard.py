@@ -18,7 +18,6 @@ from ...core.models import HotfixState, IncidentStatus
 from ...services import refusals
 from ...services.views import Dashboard
 from ..base import BaseScreen
-from ..flows.runs import start_lock, start_rollback, start_unlock
 from ..messages import OpenHistory, OpenHotfix, OpenIncident, OpenReviewQueue, StartHotfix
 from ..widgets.columns import Column
 from ..widgets.common import (
@@ -30,10 +29,8 @@ from ..widgets.common import (
     sev,
     state,
 )
-from ..widgets.confirm import ConfirmModal
 from ..widgets.envstrip import env_line
 from ..widgets.filtered import FilteredTable
-from ..widgets.incident_form import OpenIncidentModal
 
 # Keys are never cut; the title takes the rest; below ~70 columns `who`, then `info` go
 # (the detail line under the table says both for the selected row).
@@ -272,6 +269,8 @@ class DashboardScreen(BaseScreen):
         self.post_message(StartHotfix(inc.key))
 
     def action_open_incident(self) -> None:
+        from ..widgets.incident_form import OpenIncidentModal
+
         def opened(values) -> None:
             if values:
                 self.run_service("open incident", lambda: services.open_incident(
@@ -290,6 +289,8 @@ class DashboardScreen(BaseScreen):
         self._status(IncidentStatus.MITIGATED)
 
     def action_resolve(self) -> None:
+        from ..widgets.confirm import ConfirmModal
+
         inc, _ = self._selected()
         active = [h.key for row in (self.data.incidents if self.data else ())
                   if row.incident.key == inc.key for h in row.hotfixes
@@ -307,6 +308,8 @@ class DashboardScreen(BaseScreen):
         self.post_message(OpenHistory())
 
     def action_rollback(self, env: str | None = None) -> None:
+        from ..flows.runs import start_rollback
+
         start_rollback(self, env or self.ctx.config.hotfix.production_env)
 
     @on(Button.Pressed, ".env-rollback")
@@ -319,10 +322,14 @@ class DashboardScreen(BaseScreen):
         self.action_rollback(env)
 
     def action_unlock(self) -> None:
+        from ..flows.runs import start_unlock
+
         locked = [e.env for e in self.data.environments if e.locked]
         start_unlock(self, locked[0])
 
     def action_lock(self) -> None:
+        from ..flows.runs import start_lock
+
         env = self.ctx.config.hotfix.production_env
         current = next((e for e in self.data.environments if e.env == env), None)
         start_lock(self, env, current)
