@@ -9,7 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, DataTable, Footer, Header, Static
+from textual.widgets import Button, DataTable, Header, Static
 
 from ... import services
 from ...clock import age
@@ -31,6 +31,7 @@ from ..widgets.common import (
 )
 from ..widgets.envstrip import env_line
 from ..widgets.filtered import FilteredTable
+from ..widgets.footer import KeyFooter
 
 # Keys are never cut; the title takes the rest; below ~70 columns `who`, then `info` go
 # (the detail line under the table says both for the selected row).
@@ -88,7 +89,7 @@ class DashboardScreen(BaseScreen):
         yield FilteredTable("board", "/ filter incidents and hotfixes", input_id="filter",
                             cursor="key", columns=BOARD)
         yield Static("", id="detail-line", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._loaded_at = time.monotonic()
