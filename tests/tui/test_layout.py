@@ -301,3 +301,48 @@ async def test_a_long_table_draws_its_first_rows_then_the_rest_keeping_the_curso
         table.set_rows(rows[:10])
         await pilot.pause()
         assert [r.key.value for r in table.ordered_rows] == [k for k, _ in rows[:10]]
+
+
+async def test_a_fitted_table_measures_no_cell_of_its_rows(monkeypatch):
+    """Every column of a FitTable has the width `fit` gave it and every row is one line,
+    so adding rows measures none of their cells (DataTable would measure every cell of
+    every row on idle); the scrollable size still counts every row and column. A
+    wrapping table (rows of several lines) still measures its rows."""
+    import textual.widgets._data_table as data_table
+    from textual.app import App
+
+    from hotfix_tui.tui.widgets.columns import Column
+    from hotfix_tui.tui.widgets.fittable import FitTable
+
+    measured = []  # the row cells measured (the two column labels are measured once)
+    real = data_table.measure
+
+    def measure(console, renderable, *args, **kw):
+        if getattr(renderable, "plain", renderable) not in ("key", "title"):
+            measured.append(renderable)
+        return real(console, renderable, *args, **kw)
+
+    monkeypatch.setattr(data_table, "measure", measure)
+    rows = [(f"K{i}", (f"K{i}", f"title {i}")) for i in range(300)]
+
+    class Two(App):
+        def compose(self):
+            yield FitTable((Column("key"), Column("title", flex=True)), id="fit")
+            yield FitTable((Column("key"), Column("title", flex=True)), id="wrap",
+                           wrap=True)
+
+    app = Two()
+    async with app.run_test(size=(80, 24)) as pilot:
+        fit, wrap = app.query_one("#fit", FitTable), app.query_one("#wrap", FitTable)
+        fit.set_rows(rows)
+        await pilot.pause()
+        await pilot.pause()
+        assert fit.row_count == 300 and measured == []
+        width = sum(c.get_render_width(fit) for c in fit.columns.values())
+        assert fit.virtual_size == (width, 300 + 1)
+        fit.move_cursor(row=299)
+        await pilot.pause()
+        assert fit.scroll_y > 0 and fit.current_key() == "K299"
+        wrap.set_rows(rows[:3])
+        await pilot.pause()
+        assert measured  # (a wrapping table measures its rows)

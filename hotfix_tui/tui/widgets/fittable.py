@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from rich.text import Text
 from textual import events
+from textual.geometry import Size
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
@@ -147,6 +148,22 @@ class FitTable(DataTable):
             except RowDoesNotExist:
                 return self.row_count == len(self.rows_given)
         return True
+
+    def _update_dimensions(self, new_rows) -> None:
+        """DataTable measures every cell of every new row (on idle) for the widths of its
+        auto-width columns and the heights of its auto-height rows. Here every column has
+        the width `fit` gave it and, unless the table wraps, every row is one line: there
+        is nothing to measure (for a thousand rows that was most of adding them), only the
+        scrollable size to set."""
+        rows = self.rows
+        if self.wrap or any(c.auto_width for c in self.columns.values()) or any(
+                rows[k].label is not None for k in new_rows if k in rows):
+            super()._update_dimensions(new_rows)
+            return
+        header = self.header_height if self.show_header else 0
+        self.virtual_size = Size(
+            sum(c.get_render_width(self) for c in self.columns.values())
+            + self._row_label_column_width, self._total_row_height + header)
 
     def on_resize(self, event: events.Resize) -> None:
         if self.rows_given and event.size.width != self._width_seen:
