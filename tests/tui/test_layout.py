@@ -346,3 +346,55 @@ async def test_a_fitted_table_measures_no_cell_of_its_rows(monkeypatch):
         wrap.set_rows(rows[:3])
         await pilot.pause()
         assert measured  # (a wrapping table measures its rows)
+
+
+async def test_a_fitted_tables_cells_are_drawn_as_datatable_draws_them():
+    """FitTable draws a one-line cell from its segments (fittable.py): every character
+    and its style are what DataTable's own drawing gives, on the cursor row, on zebra
+    stripes, for styled spans, cut titles (`…`), wide characters and empty cells."""
+    from rich.text import Text
+    from textual.app import App
+    from textual.widgets import DataTable
+
+    from hotfix_tui.tui.widgets.columns import Column
+    from hotfix_tui.tui.widgets.fittable import FitTable
+
+    def styled(n: int) -> Text:
+        text = Text(f"S{n}", style="bold red" if n % 2 else "")
+        text.append(" x", style="italic on blue")
+        return text
+
+    rows = [(f"K{i}", (styled(i), f"K{i}", "" if i % 3 == 0 else "状態✓" * (i % 4),
+                       Text("└ ") + Text(f"a title that is much too long to fit {i} " * 3,
+                                         style="underline")))
+            for i in range(30)]
+
+    class Three(App):
+        def compose(self):
+            yield FitTable((Column("sev"), Column("key"), Column("state", most=5),
+                            Column("title", flex=True)), zebra_stripes=True)
+
+    app = Three()
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.query_one(FitTable)
+        table.set_rows(rows)
+        table.move_cursor(row=3)
+        await pilot.pause()
+        base = table.rich_style
+        compared = 0
+        for row in range(12):
+            for column, col in enumerate(table.ordered_columns):
+                width = col.get_render_width(table)
+                for cursor, hover in ((False, False), (True, False), (False, True)):
+                    style = table._get_row_style(row, base)
+                    table._cell_render_cache.clear()
+                    ours = table._render_cell(row, column, style, width, cursor, hover)
+                    table._cell_render_cache.clear()
+                    theirs = DataTable._render_cell(table, row, column, style, width,
+                                                    cursor, hover)
+                    assert [[(ch, seg.style) for seg in line for ch in seg.text]
+                            for line in ours] == \
+                        [[(ch, seg.style) for seg in line for ch in seg.text]
+                         for line in theirs], (row, column, cursor, hover)
+                    compared += 1
+        assert compared == 12 * 4 * 3
