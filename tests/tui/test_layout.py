@@ -398,3 +398,69 @@ async def test_a_fitted_tables_cells_are_drawn_as_datatable_draws_them():
                          for line in theirs], (row, column, cursor, hover)
                     compared += 1
         assert compared == 12 * 4 * 3
+
+
+@pytest.mark.parametrize("width", [160, 80, 60, 30])
+async def test_the_key_bar_draws_what_textuals_footer_draws(width):
+    """KeyFooter (one widget) shows every cell of the footer line as Textual's Footer
+    (a widget per key) does: the keys in order, an unavailable one dimmed, the command
+    palette's key on the right, cut where the width ends; a click presses a key."""
+    from textual.app import App
+    from textual.binding import Binding
+    from textual.screen import Screen
+    from textual.widgets import Footer, Label
+
+    from hotfix_tui.tui.widgets.footer import KeyFooter
+
+    pressed = []
+
+    class Keys(Screen):
+        BINDINGS = [Binding("n", "go('n')", "New hotfix"), Binding("R", "go('R')", "Rollback"),
+                    Binding("question_mark", "go('?')", "Help", key_display="?"),
+                    Binding("x", "hidden", "Hidden", show=False),
+                    Binding("slash", "go('/')", "Filter", key_display="/")]
+
+        def __init__(self, footer) -> None:
+            super().__init__()
+            self.footer = footer
+
+        def compose(self):
+            yield Label("keys")
+            yield self.footer
+
+        def check_action(self, action, parameters):
+            return None if parameters == ("R",) else True  # R: shown, unavailable
+
+        def action_go(self, what: str) -> None:
+            pressed.append(what)
+
+    def app_with(footer):
+        class One(App):
+            def on_mount(self):
+                self.push_screen(Keys(footer))
+
+        return One
+
+    async def bottom_line(footer):
+        app = app_with(footer)()
+        async with app.run_test(size=(width, 5)) as pilot:
+            await pilot.pause()
+            await pilot.pause()
+            strip = app.screen._compositor.render_strips()[-1]
+            cells = [(ch, seg.style.clear_meta_and_links() if seg.style else None)
+                     for seg in strip for ch in seg.text]
+            if isinstance(footer, KeyFooter) and width >= 80:
+                await pilot.click(KeyFooter, offset=(2, 0))  # the first key: n
+                await pilot.pause()
+            return cells
+
+    theirs = await bottom_line(Footer())
+    ours = await bottom_line(KeyFooter())
+    assert ours == theirs
+    text = "".join(ch for ch, _ in ours)
+    assert text.startswith(" n New hotfix  R R")
+    colour = dict((ch, style.color) for ch, style in ours[:20])
+    assert colour["R"] != colour["n"]  # the unavailable key is dimmed
+    if width >= 80:
+        assert text.startswith(" n New hotfix  R Rollback  ? Help  / Filter ")
+        assert pressed == ["n"]
