@@ -56,8 +56,9 @@ def dashboard(ctx: Context, include_resolved: bool = False) -> Dashboard:
                                        if h.state is not HotfixState.ABANDONED))
                 for inc in incidents]
         version = store.data_version()
-    rows = [replace(r, hotfixes=tuple(signatures.counted(ctx, h) for h in r.hotfixes))
-            for r in rows]
+    required = signatures.policy(ctx) == "required"
+    rows = [replace(r, hotfixes=tuple(signatures.counted(ctx, h, required)
+                                      for h in r.hotfixes)) for r in rows]
     return Dashboard(tuple(rows), envs, version, rollback, unlock)
 
 
