@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import tomllib
 from collections.abc import Iterable
 from functools import partial
@@ -67,6 +68,7 @@ class HotfixApp(Navigator):
         self.sub_title = one_line(ctx.actor.label) + ("  ·  READ-ONLY" if readonly else "")
         self._stop_observing = services.observe_commands(self._record_command)
         self.typeahead = TypeAhead(self)
+        self.first_shown = threading.Event()  # set once the first screen shows its data
         keys.install()  # `esc` then a key, typed at once, is `esc` then the key
 
     # -- keys go where the screen is going (typeahead.py) --------------------------------
@@ -148,8 +150,11 @@ class HotfixApp(Navigator):
     @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
     def _watch(self) -> None:
         worker = get_current_worker()
+        # what is in the database now is noted at once; the first look for changes (and
+        # the hooks' first hand-over) waits for the first screen's first frame with data
         for changes in services.watch_changes(self.ctx, self.watch_interval,
-                                              lambda: worker.is_cancelled):
+                                              lambda: worker.is_cancelled,
+                                              ready=self.first_shown.is_set):
             self.call_from_thread(self._deliver, changes)
             self._tell_hooks()
 

@@ -126,6 +126,9 @@ class BaseScreen(Screen):
             first.release()
             self._first_load = None
             self.refresh_bindings()
+            shown = getattr(self.app, "first_shown", None)
+            if shown is not None:  # the console's watcher waits for this frame
+                self.call_after_refresh(shown.set)
         if not fresh:
             return  # `then`s wait for the read that follows
         pending, self._after_load = getattr(self, "_after_load", []), []
