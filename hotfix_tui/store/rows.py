@@ -23,9 +23,12 @@ _Plan = tuple[list[tuple[str, int, Callable[[Any], Any] | None]], frozenset[str]
 _PLANS: dict[tuple, _Plan] = {}
 
 
+_NONE: dict[str, str] = {}
+
+
 def _plan(cls: type, renames: dict[str, str], columns: tuple[str, ...],
           given: frozenset[str]) -> _Plan:
-    key = (cls, tuple(sorted(renames.items())), columns, given)
+    key = (cls, tuple(renames.items()) if renames else (), columns, given)
     plan = _PLANS.get(key)
     if plan is None:
         index: dict[str, int] = {}
@@ -46,7 +49,7 @@ def from_row(cls: type[T], row: sqlite3.Row, renames: dict[str, str] | None = No
     """A `cls` dataclass from `row`: each field from the column of its name (or the one
     `renames` names), converted to its declared type; `given` values win; a field with no
     column keeps its default."""
-    plan, taken = _plan(cls, renames or {}, tuple(row.keys()), frozenset(given))
+    plan, taken = _plan(cls, renames or _NONE, tuple(row.keys()), frozenset(given))
     values: dict[str, Any] = {}
     for name, i, convert in plan:
         value = row[i]

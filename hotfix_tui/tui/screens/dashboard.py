@@ -158,9 +158,10 @@ class DashboardScreen(BaseScreen):
             inc = row.incident
             hay = " ".join([inc.key, inc.title, inc.service, inc.commander, str(inc.status)]
                            + [f"{h.key} {h.title} {h.state} {h.author}" for h in row.hotfixes])
+            # (unstyled cells stay strings: the table makes Text of the rows it shows)
             yield inc.key, (sev(inc.severity), plain(inc.key, "bold"), state(inc.status),
-                            age(inc.opened_at, now), plain(inc.commander),
-                            plain(inc.service), plain(inc.title, "bold")), hay
+                            age(inc.opened_at, now), clean(inc.commander),
+                            clean(inc.service), plain(inc.title, "bold")), hay
             for h in row.hotfixes:
                 valid = valid_approvers(h.approvals)
                 title = Text("└ ")
@@ -169,8 +170,8 @@ class DashboardScreen(BaseScreen):
                     title.append("  BREAK-GLASS", style="bold white on red")
                 info = Text(f"{len(valid)}/{required} ")
                 info.append_text(outcome_mark(h.last_deploy_status))
-                yield h.key, ("", plain(h.key), state(h.state), age(h.updated_at, now),
-                              plain(h.author if h.author_verified else f"{h.author}?"),
+                yield h.key, ("", clean(h.key), state(h.state), age(h.updated_at, now),
+                              clean(h.author if h.author_verified else f"{h.author}?"),
                               info, title), hay
 
     @on(FilteredTable.Filtered)
