@@ -213,10 +213,13 @@ def with_checks(ctx: Context, hf: Hotfix) -> Hotfix:
     return replace(hf, approvals=checked)
 
 
-def counted(ctx: Context, hf: Hotfix) -> Hotfix:
+def counted(ctx: Context, hf: Hotfix, required: bool | None = None) -> Hotfix:
     """What counts of an open hotfix's approvals when signatures are required (each
-    signature verified once per process); the hotfix as it is otherwise."""
-    if (policy(ctx) != "required" and not fetched(hf)) or hf.state in (
+    signature verified once per process); the hotfix as it is otherwise. `required`:
+    whether they are, when the caller has looked (once for a page of hotfixes)."""
+    if required is None:
+        required = policy(ctx) == "required"
+    if (not required and not fetched(hf)) or hf.state in (
             HotfixState.FINISHED, HotfixState.ABANDONED):
         return hf
     return with_checks(ctx, hf)

@@ -134,7 +134,7 @@ class BaseScreen(Screen):
             self._first_load = None
             self.refresh_bindings()
             settled = getattr(self.app, "settled", None)
-            if settled is not None:  # the console's start-up is over (tui/memory.py)
+            if settled is not None:  # the start-up is over: the watch looks, memory settles
                 self.call_after_refresh(settled)
         if not fresh:
             return  # `then`s wait for the read that follows

@@ -129,6 +129,10 @@ DEFERRED = {
                                      ".screens.incident", ".screens.deploy",
                                      ".screens.review", ".screens.history",
                                      ".screens.commandlog"},
+    # the dashboard's dialogs and run flows load when a key opens one, not before the
+    # console's first frame
+    "hotfix_tui/tui/screens/dashboard.py": {"..flows.runs", "..widgets.confirm",
+                                            "..widgets.incident_form"},
 }
 
 
