@@ -41,6 +41,8 @@ KNOWN_EMPTY_TREES = frozenset({
 
 @dataclass(frozen=True)
 class Anchor:
+    """The audit chain's head as last published to git: which ref and commit hold it."""
+
     ref: str
     commit: str
     chain: str

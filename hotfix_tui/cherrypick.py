@@ -31,6 +31,8 @@ def conflicted_files(wt: str | Path) -> list[str]:
 
 @dataclass(frozen=True)
 class PickResult:
+    """What one `git cherry-pick` did: the new head, or the files in conflict."""
+
     ok: bool
     head: str
     conflicts: tuple[str, ...] = ()

@@ -53,6 +53,7 @@ ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 
 @dataclass(frozen=True)
 class HotfixSection:
+    """`[hotfix]`: branch and tag names, forward-port targets, where worktrees go."""
     branch_prefix: str = "hotfix/"
     tag_format: str = "v{version}"
     forward_port: tuple[str, ...] = ("main",)
@@ -64,6 +65,7 @@ class HotfixSection:
 
 @dataclass(frozen=True)
 class ApprovalsSection:
+    """`[approvals]`: how many approvals a deploy needs, break-glass, signatures."""
     required: int = 1
     break_glass: bool = True
     signatures: str = "optional"  # "off" | "optional" | "required"
@@ -72,6 +74,7 @@ class ApprovalsSection:
 
 @dataclass(frozen=True)
 class ScopeSection:
+    """`[scope]`: how big a hotfix may be, the paths it must not touch, its checklist."""
     max_files: int = 10
     max_lines: int = 200
     forbidden: tuple[str, ...] = DEFAULT_FORBIDDEN
@@ -83,6 +86,7 @@ class ScopeSection:
 
 @dataclass(frozen=True)
 class IdentitySection:
+    """`[identity]`: whether a name other than the OS account's may act, and how."""
     allow_override: bool = False
     email_domain: str = ""  # commits by an account git knows no identity for: user@<this>
     sandbox: bool = False
@@ -91,6 +95,7 @@ class IdentitySection:
 
 @dataclass(frozen=True)
 class StoreSection:
+    """`[store]`: where the database lives and the group that shares it."""
     path: str = ""
     shared_group: str = ""  # files the tool creates belong to this group, group-writable
 
@@ -106,13 +111,15 @@ class SyncSection:
 
 @dataclass(frozen=True)
 class ExportSection:
-    # where the console writes records (`e` in the history browser); default: under the
-    # data directory, never inside the repository's checkout
+    """`[export]`: where the console writes records (`e` in the history browser); by
+    default under the data directory, never inside the repository's checkout."""
+
     dir: str = ""
 
 
 @dataclass(frozen=True)
 class IncidentsSection:
+    """`[incidents]`: how alert severities map to SEV1–SEV4."""
     severity_map: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_SEVERITY_MAP))
 
 
@@ -133,6 +140,7 @@ class HooksSection:
 
 @dataclass(frozen=True)
 class EnvironmentConfig:
+    """One `[environments.NAME]`: how to deploy, verify and roll back there."""
     name: str
     driver: str = "command"  # "command" | "local-symlink"
     deploy: tuple[str, ...] = ()
@@ -156,6 +164,7 @@ class EnvironmentConfig:
 
 @dataclass(frozen=True)
 class Config:
+    """The whole `.hotfix.toml`, checked; every section has its defaults."""
     hotfix: HotfixSection = field(default_factory=HotfixSection)
     approvals: ApprovalsSection = field(default_factory=ApprovalsSection)
     scope: ScopeSection = field(default_factory=ScopeSection)

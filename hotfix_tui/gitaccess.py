@@ -25,6 +25,8 @@ from .sharing import owner_name
 
 @dataclass(frozen=True)
 class CommandRecord:
+    """One git command this process ran, for the command log."""
+
     argv: tuple[str, ...]
     cwd: str
     status: int
@@ -262,6 +264,8 @@ def commit_identity(cwd: str | Path) -> tuple[str, str, bool]:
 
 @dataclass(frozen=True)
 class GitResult:
+    """A finished git command: its status and output."""
+
     status: int
     out: str
     err: str

@@ -248,6 +248,8 @@ def count_commits(cwd: str | Path, base: str, head: str) -> int:
 
 @dataclass(frozen=True)
 class CommitInfo:
+    """A commit, as a pick list shows it."""
+
     sha: str
     subject: str
     author: str

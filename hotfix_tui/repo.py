@@ -15,6 +15,8 @@ from .core.errors import GitError
 
 @dataclass(frozen=True)
 class RepoPaths:
+    """Where a repository's parts are: its main working tree, git dirs, database."""
+
     toplevel: Path  # the main working tree (where .hotfix.toml lives)
     common_dir: Path  # shared by every worktree: refs, objects, our database
     git_dir: Path  # this worktree's own git dir

@@ -36,6 +36,8 @@ GROUP_RW = stat.S_IRGRP | stat.S_IWGRP
 
 @dataclass(frozen=True)
 class Sharing:
+    """Whether the files the tool creates are shared with a group, and why."""
+
     gid: int
     group: str
     why: str  # for `hotfix doctor`: where shared mode comes from

@@ -39,6 +39,8 @@ class AgentError(SigningError):
 
 @dataclass(frozen=True)
 class Outcome:
+    """How one `ssh-keygen` call ended."""
+
     ok: bool
     out: str
     err: str
@@ -141,6 +143,8 @@ def needs_passphrase(private_key: Path) -> bool:
 
 @dataclass(frozen=True)
 class SigningKey:
+    """The key an approver signs with: in the agent or in a file."""
+
     public: str  # `type base64 [comment]`
     private_file: Path | None  # None: the agent holds it
 
@@ -255,6 +259,8 @@ def sign(payload: bytes, key: SigningKey, *, agent: str | None,
 
 @dataclass(frozen=True)
 class Verdict:
+    """Whether `ssh-keygen -Y verify` accepted a signature."""
+
     ok: bool
     detail: str  # ssh-keygen's own words when it refused
 

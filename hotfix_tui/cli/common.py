@@ -84,9 +84,22 @@ class Written:
 # whatever a value held (a commit subject, a file name, an older record), no character
 # a terminal obeys or a reader cannot see reaches the terminal (core.sanitize).
 
-def dump_json(value: Any, indent: int | None = 2) -> None:
+def dump_json(value: Any, pretty: bool | None = None) -> None:
+    """Print one JSON document. By default indented on a terminal, for a person to read,
+    and on one line into a pipe or a file, where a program reads it (as `gh` does; json's
+    C encoder writes that several times faster than an indented document)."""
     Written.wrote = True
-    click.echo(json_text(value, indent=indent))
+    click.echo(json_text(value, indent=json_indent(pretty)))
+
+
+def json_indent(pretty: bool | None = None) -> int | None:
+    """2 (indented) on a terminal or when `pretty`; None (one line) otherwise."""
+    if pretty is None:
+        try:
+            pretty = sys.stdout.isatty()
+        except (AttributeError, ValueError):  # closed, or replaced by one without isatty
+            pretty = False
+    return 2 if pretty else None
 
 
 def emit(doc: dict[str, Any], version: int = SCHEMA_VERSION) -> None:
@@ -101,7 +114,7 @@ def emit_items(items: list[Any], **extra: Any) -> None:
 
 def emit_line(doc: dict[str, Any]) -> None:
     """One document of a JSON Lines stream (`hotfix log --follow --json`)."""
-    dump_json({"schema_version": SCHEMA_VERSION, **doc}, indent=None)
+    dump_json({"schema_version": SCHEMA_VERSION, **doc}, pretty=False)
 
 
 def out(text: str = "", nl: bool = True) -> None:

@@ -14,7 +14,15 @@ from .. import __version__
 from ..core import errors
 from ..core.errors import HotfixError, PolicyRefusal, UnknownKey
 from ..core.sanitize import json_text
-from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, SCHEMA_VERSION, CommandExit, Written
+from .common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    SCHEMA_VERSION,
+    CommandExit,
+    Written,
+    json_indent,
+)
 from .where import located
 
 # Which module defines each command. A command's module is imported only when that
@@ -126,7 +134,7 @@ def _error_doc(exc: BaseException, message: str, code: int) -> None:
         "database": where.get("database"),
     }}
     with contextlib.suppress(OSError, ValueError):
-        click.echo(json_text(doc))
+        click.echo(json_text(doc, indent=json_indent()))
 
 
 def _failure(exc: BaseException) -> tuple[str, int]:

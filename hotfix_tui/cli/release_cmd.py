@@ -203,8 +203,8 @@ def export_cmd(key: str, fmt: str | None, output: str | None, as_json: bool) -> 
 
         Console().print(Markdown(text))
     else:
-        if fmt == "json":
-            dump_json(doc)
+        if fmt == "json":  # a record: the same text as the file -o writes
+            dump_json(doc, pretty=True)
         else:
             out(text, nl=False)
 

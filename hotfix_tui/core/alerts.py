@@ -31,6 +31,8 @@ MAX_ALERTS = 10_000
 
 @dataclass(frozen=True)
 class AlertRecord:
+    """One alert as the alert source sent it, reduced to what an incident needs."""
+
     fingerprint: str
     source: str  # "alertmanager" | "import"
     status: str  # FIRING | RESOLVED

@@ -176,6 +176,8 @@ class Facts:
 
 @dataclass(frozen=True)
 class Verdict:
+    """Whether a branch has a commit's change, and the evidence for the answer."""
+
     state: str  # contained | probably | missing
     evidence: str | None  # ancestry | cherry_picked | patch_id | same_source | None
     commits: tuple[str, ...] = ()  # what matched: on the branch, or the ancestor found there

@@ -22,6 +22,8 @@ def typical_seconds(durations: list[float]) -> float | None:
 
 @dataclass(frozen=True)
 class Progress:
+    """How far a run is, against how long the same runs took before."""
+
     elapsed: float
     expected: float | None  # None: no history to estimate from
 

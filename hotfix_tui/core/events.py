@@ -69,6 +69,8 @@ _RUN_ENDS = ("succeeded", "failed", "timed_out", "cancelled", "interrupted")
 
 @dataclass(frozen=True)
 class Event:
+    """One step in a run's or a hotfix's timeline."""
+
     seq: int
     name: str
     at: str

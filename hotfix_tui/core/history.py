@@ -19,6 +19,8 @@ _TOKEN = re.compile(r'(\w+):("[^"]*"|\S+)|"([^"]*)"|(\S+)')
 
 @dataclass(frozen=True)
 class HistoryQuery:
+    """A history search, parsed: its words and its `state:`, `author:`… filters."""
+
     words: tuple[str, ...] = ()
     state: str | None = None
     author: str | None = None

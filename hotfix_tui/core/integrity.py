@@ -19,6 +19,8 @@ from .models import AuditEvent
 
 @dataclass(frozen=True)
 class Problem:
+    """One thing the database says that its audit chain does not back."""
+
     kind: str  # hotfix | incident | environment | run | approval | chain | anchor
     key: str
     text: str

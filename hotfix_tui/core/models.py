@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -71,6 +71,13 @@ def none_if_empty(d: dict[str, Any], *names: str) -> dict[str, Any]:
     return d
 
 
+def _fields_of(record: Any) -> dict[str, Any]:
+    """A record's fields, one level deep. Each to_json converts the records it nests
+    itself; dataclasses.asdict would first deep-copy every one of them (a page of 100
+    hotfixes: ~5 000 copies), only for them to be replaced."""
+    return {f.name: getattr(record, f.name) for f in fields(record)}
+
+
 def actor_label(name: str, verified: bool, account: str = "") -> str:
     """How an actor is shown: an override identity is always marked, with the OS account
     behind it when known."""
@@ -83,6 +90,8 @@ def actor_label(name: str, verified: bool, account: str = "") -> str:
 
 @dataclass(frozen=True)
 class Actor:
+    """The person acting: the OS account, or a marked override name."""
+
     name: str
     verified: bool = True
     os_account: str = ""
@@ -94,6 +103,8 @@ class Actor:
 
 @dataclass(frozen=True)
 class Incident:
+    """An incident, as recorded."""
+
     key: str
     title: str
     severity: int
@@ -115,13 +126,15 @@ class Incident:
         return Severity.LABELS.get(self.severity, f"SEV{self.severity}")
 
     def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = _fields_of(self)
         d["status"] = str(self.status)
         return none_if_empty(d, "service", "commander")
 
 
 @dataclass(frozen=True)
 class ChecklistItem:
+    """One item of a hotfix's scope checklist, checked by a person or a rule."""
+
     n: int
     text: str
     automatic: bool
@@ -133,11 +146,13 @@ class ChecklistItem:
     detail: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return none_if_empty(asdict(self), "detail")
+        return none_if_empty(_fields_of(self), "detail")
 
 
 @dataclass(frozen=True)
 class Approval:
+    """One approval or rejection of a hotfix, bound to the content it saw."""
+
     approver: str
     approver_verified: bool
     decision: str  # "approved" | "rejected"
@@ -165,7 +180,7 @@ class Approval:
     origin: str = ""  # the site it was fetched from (hotfix sync); "" when given here
 
     def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = _fields_of(self)
         for name in ("counted_as", "signature", "signature_version", "check", "repository",
                      "signer"):
             d.pop(name)
@@ -209,13 +224,15 @@ class EnvVerification:
     rolled_back_by: str | None = None  # the rollback run that took it away again
 
     def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = _fields_of(self)
         d["state"] = str(self.state)
         return d
 
 
 @dataclass(frozen=True)
 class Hotfix:
+    """A hotfix, as recorded, with its approvals, checklist and environments."""
+
     key: str
     incident: str
     title: str
@@ -252,7 +269,7 @@ class Hotfix:
         return int(self.key.split("-", 1)[1])
 
     def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = _fields_of(self)
         d["state"] = str(self.state)
         d["approvals"] = [a.to_json() for a in self.approvals]
         d["checklist"] = [c.to_json() for c in self.checklist]
@@ -262,6 +279,8 @@ class Hotfix:
 
 @dataclass(frozen=True)
 class Deploy:
+    """One run (deploy, verify or rollback) on one environment."""
+
     key: str
     hotfix: str | None
     env: str
@@ -293,7 +312,7 @@ class Deploy:
     survivors: tuple[dict, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = _fields_of(self)
         d["kind"] = str(self.kind)
         d["status"] = str(self.status)
         d["argv"] = list(self.argv)
@@ -306,6 +325,8 @@ class Deploy:
 
 @dataclass(frozen=True)
 class LogLine:
+    """One line of a run's output, made safe to show, with what was done to it."""
+
     seq: int
     stream: str  # "out" | "err" | "sys"
     at: str
@@ -332,6 +353,8 @@ class LogLine:
 
 @dataclass(frozen=True)
 class EnvironmentStatus:
+    """What runs on one environment, its lock, and what a deploy there needs."""
+
     env: str
     version: str | None
     sha: str | None
@@ -364,6 +387,8 @@ class EnvironmentStatus:
 
 @dataclass(frozen=True)
 class AuditEvent:
+    """One event of the audit chain: who did what, before and after."""
+
     id: int
     at: str
     actor: str

@@ -90,6 +90,8 @@ class Entry:
 
 @dataclass(frozen=True)
 class RecordSignatures:
+    """The signed decisions an exported record holds, as read back from it."""
+
     hotfix: str
     base_sha: str
     entries: list[Entry]

@@ -16,6 +16,8 @@ from .models import ChecklistItem
 
 @dataclass(frozen=True)
 class FileChange:
+    """One file a hotfix changes, and by how many lines."""
+
     path: str
     insertions: int
     deletions: int
@@ -29,6 +31,8 @@ class FileChange:
 
 @dataclass(frozen=True)
 class Violation:
+    """One scope rule a hotfix breaks, and how."""
+
     rule: str
     detail: str
 
@@ -38,6 +42,8 @@ class Violation:
 
 @dataclass(frozen=True)
 class ScopeReport:
+    """A hotfix's changes measured against `[scope]`."""
+
     files: tuple[FileChange, ...]
     violations: tuple[Violation, ...]
     max_files: int

@@ -8,11 +8,7 @@ rebuilds byte for byte: JSON with sorted keys, no whitespace, UTF-8, and a versi
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import json
-import struct
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
@@ -91,12 +87,20 @@ class SigInfo:
 
     @property
     def fingerprint(self) -> str:
-        return fingerprint(base64.b64decode(self.public_key))
+        from base64 import b64decode
+
+        return fingerprint(b64decode(self.public_key))
+
+
+# base64 and hashlib (OpenSSL) load only when a signature is read: most commands read none
 
 
 def fingerprint(blob: bytes) -> str:
     """The key's SHA256 fingerprint, spelled as ssh-keygen -l spells it."""
-    return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+    from base64 import b64encode
+    from hashlib import sha256
+
+    return "SHA256:" + b64encode(sha256(blob).digest()).decode().rstrip("=")
 
 
 def key_fingerprint(public_key_line: str) -> str:
@@ -104,9 +108,11 @@ def key_fingerprint(public_key_line: str) -> str:
     parts = public_key_line.split()
     if len(parts) < 2:
         return ""
+    from base64 import b64decode
+
     try:
-        return fingerprint(base64.b64decode(parts[1], validate=True))
-    except (binascii.Error, ValueError):
+        return fingerprint(b64decode(parts[1], validate=True))
+    except ValueError:  # binascii.Error too
         return ""
 
 
@@ -120,9 +126,11 @@ def parse_signature(armored: str) -> SigInfo:
     if not (text.startswith(_ARMOR_BEGIN) and text.endswith(_ARMOR_END)):
         raise ValueError("not an SSH signature (no BEGIN/END SSH SIGNATURE lines)")
     body = "".join(text[len(_ARMOR_BEGIN):-len(_ARMOR_END)].split())
+    from base64 import b64decode, b64encode
+
     try:
-        blob = base64.b64decode(body, validate=True)
-    except (binascii.Error, ValueError) as exc:
+        blob = b64decode(body, validate=True)
+    except ValueError as exc:  # binascii.Error too
         raise ValueError("not an SSH signature (bad base64)") from exc
     if not blob.startswith(b"SSHSIG"):
         raise ValueError("not an SSH signature (no SSHSIG magic)")
@@ -136,7 +144,7 @@ def parse_signature(armored: str) -> SigInfo:
     hash_alg = reader.string().decode("ascii", "replace")
     reader.string()  # the signature itself: ssh-keygen checks it
     key_type = _Reader(public_key).string().decode("ascii", "replace")
-    return SigInfo(key_type, base64.b64encode(public_key).decode(), namespace, hash_alg)
+    return SigInfo(key_type, b64encode(public_key).decode(), namespace, hash_alg)
 
 
 class _Reader:
@@ -147,7 +155,7 @@ class _Reader:
     def uint32(self) -> int:
         if self.pos + 4 > len(self.data):
             raise ValueError("not an SSH signature (truncated)")
-        (value,) = struct.unpack(">I", self.data[self.pos:self.pos + 4])
+        value = int.from_bytes(self.data[self.pos:self.pos + 4], "big")
         self.pos += 4
         return value
 
@@ -164,6 +172,8 @@ class _Reader:
 
 @dataclass(frozen=True)
 class AllowedKey:
+    """One line of an allowed-signers file."""
+
     principals: tuple[str, ...]  # patterns, as in the file
     key_type: str
     public_key: str  # base64 blob

@@ -20,6 +20,8 @@ KILL_GRACE = 1.0  # seconds between SIGTERM and SIGKILL when a hook overruns
 
 @dataclass(frozen=True)
 class Outcome:
+    """How one hook run ended."""
+
     status: str  # succeeded | failed | timed_out
     exit_code: int | None
     signal: int | None

@@ -74,6 +74,14 @@ class ChangeWatcher:
             self.close()
             return None
 
+    def note_start(self) -> None:
+        """Take what the database holds now as known (what _open does on the first
+        poll), without looking for changes yet."""
+        try:
+            self._open()
+        except Exception:  # busy or vanished: the first poll tries again
+            self.close()
+
     def _open(self) -> Store | None:
         if self._store is not None and self._store.path != ":memory:":
             return self._store
@@ -94,13 +102,30 @@ class ChangeWatcher:
         self._store = None
 
 
-def watch_changes(ctx: Context, interval: float, cancelled: Callable[[], bool]
+def watch_changes(ctx: Context, interval: float, cancelled: Callable[[], bool],
+                  marked: Callable[[], None] | None = None,
+                  ready: Callable[[], bool] | None = None, wait: float = 2.0
                   ) -> Iterator[Changes]:
-    """Every change to the database, until `cancelled()` (checked every 50 ms)."""
+    """Every change to the database, until `cancelled()` (checked every 50 ms).
+    `marked()` is called once the mark that divides history from news is taken (or no
+    database was found, or it failed: never later than the first look). With `ready`,
+    that mark is taken at once, but the first look waits until `ready()` (at most `wait`
+    s): a console's first frame goes first."""
     watcher = ChangeWatcher(ctx)
     try:
+        if ready is not None:
+            watcher.note_start()
+            if marked is not None:
+                marked()
+                marked = None
+            deadline = time.monotonic() + wait
+            while not cancelled() and not ready() and time.monotonic() < deadline:
+                time.sleep(0.02)
         while not cancelled():
             changes = watcher.poll()
+            if marked is not None:
+                marked()
+                marked = None
             if changes is not None:
                 yield changes
             deadline = time.monotonic() + interval

@@ -33,6 +33,8 @@ DB_ENV = "HOTFIX_DB"
 
 @dataclass
 class Context:
+    """What every use case runs with: repository, config, database, actor, clock."""
+
     repo: RepoPaths | None
     config: Config
     db_path: Path

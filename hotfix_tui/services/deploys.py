@@ -102,6 +102,8 @@ def _start(ctx: Context, key: str, hf: Hotfix, plan: Plan, reason: str):
 
 @dataclass(frozen=True)
 class DeployPreview:
+    """What a deploy would do, shown before anyone confirms it."""
+
     env: str
     current_version: str
     target_version: str

@@ -29,6 +29,8 @@ SKEW_LIMIT_S = 60
 
 @dataclass(frozen=True)
 class Check:
+    """One check of `hotfix doctor`, and how to fix what it found."""
+
     name: str
     status: str  # ok | warn | fail
     detail: str
@@ -37,6 +39,8 @@ class Check:
 
 @dataclass(frozen=True)
 class DoctorReport:
+    """Every check of `hotfix doctor` for this account."""
+
     account: str
     checks: tuple[Check, ...]
 

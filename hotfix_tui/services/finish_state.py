@@ -26,6 +26,8 @@ PICKING, READY = "picking", "ready"
 
 @dataclass(frozen=True)
 class BranchResult:
+    """What finishing did on one forward-port branch."""
+
     branch: str
     status: str  # ported | already_present | conflict | blocked | undecided | pending
     commits: tuple[str, ...]  # hotfix commits applied (ported) or found there already
@@ -43,6 +45,8 @@ class BranchResult:
 
 @dataclass(frozen=True)
 class FinishResult:
+    """What finishing a hotfix did: its tag and each branch's forward-port."""
+
     hotfix: str
     tag: str
     sha: str
@@ -95,6 +99,8 @@ class FinishResult:
 
 @dataclass(frozen=True)
 class AbortResult:
+    """What aborting a finish undid."""
+
     hotfix: str
     state: str
     restored: tuple[str, ...]  # branches moved back to where they were

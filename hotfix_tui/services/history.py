@@ -17,6 +17,8 @@ COUNT_CAP = 10_000
 
 @dataclass(frozen=True)
 class HistoryPage:
+    """One page of hotfixes found by a history search or a list."""
+
     rows: tuple[Hotfix, ...]
     total: int  # capped at COUNT_CAP + 1 ("10000+")
     query: HistoryQuery

@@ -22,6 +22,8 @@ from .usecase import change, look, set_state
 
 @dataclass(frozen=True)
 class Started:
+    """A hotfix just started, and what the person starting it should know."""
+
     hotfix: Hotfix
     notes: tuple[str, ...]
 

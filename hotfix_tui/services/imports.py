@@ -22,6 +22,8 @@ CREATED, UPDATED, RESOLVED, REOPENED, UNCHANGED, SKIPPED = (
 
 @dataclass(frozen=True)
 class ImportedAlert:
+    """What importing one alert did to the incidents."""
+
     outcome: str  # created | updated | resolved | reopened | unchanged | skipped
     incident: str | None
     alert: AlertRecord
@@ -34,6 +36,8 @@ class ImportedAlert:
 
 @dataclass(frozen=True)
 class ImportResult:
+    """What importing a batch of alerts did."""
+
     items: tuple[ImportedAlert, ...]
 
     def count(self, outcome: str) -> int:

@@ -26,6 +26,8 @@ from .context import Context
 
 @dataclass(frozen=True)
 class AuditReport:
+    """Whether the audit chain verifies, and where it first does not."""
+
     ok: bool
     events: int  # events that verify, from the first
     bad_id: int | None = None  # the first event that does not

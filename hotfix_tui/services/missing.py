@@ -25,6 +25,8 @@ _SHIPPED = (HotfixState.DEPLOYED, HotfixState.VERIFIED, HotfixState.FINISHED)
 
 @dataclass(frozen=True)
 class MissingCommit:
+    """A hotfix commit a branch lacks."""
+
     sha: str
     subject: str
 
@@ -48,6 +50,8 @@ class CommitCheck:
 
 @dataclass(frozen=True)
 class BranchMissing:
+    """One branch: which of the hotfix's commits it has, and how we know."""
+
     branch: str
     checks: tuple[CommitCheck, ...]
 
@@ -103,6 +107,8 @@ class BranchMissing:
 
 @dataclass(frozen=True)
 class MissingReport:
+    """Which branches still miss a hotfix's commits."""
+
     hotfix: str
     sha: str
     commits: int
@@ -171,6 +177,8 @@ class Candidate:
 
 @dataclass(frozen=True)
 class PickList:
+    """The commits a hotfix could pick from one branch."""
+
     branch: str
     commits: tuple[Candidate, ...]
     hidden: int  # commits the hotfix already has that the list leaves out

@@ -21,6 +21,8 @@ from .runstart import Plan, Release, cleanup_run_worktrees, launch_run, make_pla
 
 @dataclass(frozen=True)
 class RollbackPreview:
+    """What a rollback would do, shown before anyone confirms it."""
+
     env: str
     current_version: str
     current_sha: str

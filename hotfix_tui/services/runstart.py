@@ -25,6 +25,8 @@ from .runs import get_run
 
 @dataclass(frozen=True)
 class Plan:
+    """Everything a run needs to start: the command, its environment, the content."""
+
     env: EnvironmentConfig
     argv: list[str]
     env_vars: dict[str, str]

@@ -213,10 +213,13 @@ def with_checks(ctx: Context, hf: Hotfix) -> Hotfix:
     return replace(hf, approvals=checked)
 
 
-def counted(ctx: Context, hf: Hotfix) -> Hotfix:
+def counted(ctx: Context, hf: Hotfix, required: bool | None = None) -> Hotfix:
     """What counts of an open hotfix's approvals when signatures are required (each
-    signature verified once per process); the hotfix as it is otherwise."""
-    if (policy(ctx) != "required" and not fetched(hf)) or hf.state in (
+    signature verified once per process); the hotfix as it is otherwise. `required`:
+    whether they are, when the caller has looked (once for a page of hotfixes)."""
+    if required is None:
+        required = policy(ctx) == "required"
+    if (not required and not fetched(hf)) or hf.state in (
             HotfixState.FINISHED, HotfixState.ABANDONED):
         return hf
     return with_checks(ctx, hf)
@@ -266,6 +269,8 @@ def record_info(ctx: Context) -> dict:
 
 @dataclass(frozen=True)
 class Signed:
+    """A signed decision, ready to record, and what to tell the approver."""
+
     columns: dict  # signature, signature_version, repository, signer: for the approvals row
     note: str  # what the approver should hear ('' when nothing)
     fingerprint: str = ""
@@ -361,6 +366,8 @@ def signing_preview(ctx: Context, hf: Hotfix) -> str:
 
 @dataclass(frozen=True)
 class BadSignature:
+    """A recorded decision whose signature does not verify."""
+
     hotfix: str
     approver: str
     decision: str
@@ -374,6 +381,8 @@ class BadSignature:
 
 @dataclass(frozen=True)
 class SignatureAudit:
+    """Every recorded decision's signature checked."""
+
     checked: int  # signed decisions verified
     valid: int
     unsigned: int

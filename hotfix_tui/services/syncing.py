@@ -29,6 +29,8 @@ BACKGROUND_ENV = "HOTFIX_SYNC_BACKGROUND"  # set for a background sync: it start
 
 @dataclass
 class SyncResult:
+    """What one `hotfix sync` sent and received."""
+
     remote: str
     site: str = ""
     slot: int = 0

@@ -18,6 +18,8 @@ from .signatures import TrustList, fingerprint_of, judge, repository_id, trust_f
 
 @dataclass(frozen=True)
 class RecordCheck:
+    """One signed decision of an exported record, checked."""
+
     n: int
     approver: str
     decision: str
@@ -31,6 +33,8 @@ class RecordCheck:
 
 @dataclass(frozen=True)
 class RecordReport:
+    """Every signed decision of an exported record, checked."""
+
     path: str
     hotfix: str
     against: str  # the allowed signers used

@@ -23,12 +23,16 @@ from .runs import get_run, reap_in, runs_of, typical_duration
 
 @dataclass(frozen=True)
 class IncidentRow:
+    """An incident on the dashboard, with its hotfixes."""
+
     incident: Incident
     hotfixes: tuple[Hotfix, ...]
 
 
 @dataclass(frozen=True)
 class Dashboard:
+    """Everything the dashboard shows, read at one moment."""
+
     incidents: tuple[IncidentRow, ...]
     environments: tuple[EnvironmentStatus, ...]
     data_version: int = 0
@@ -51,19 +55,21 @@ def dashboard(ctx: Context, include_resolved: bool = False) -> Dashboard:
         # a dashboard, not an archive: the worst 100 open incidents and their 10 newest
         # hotfixes keep the first frame fast on a year of history (the rest: history)
         incidents = records.list_incidents(store, include_resolved, limit=100)
-        rows = []
-        for inc in incidents:
-            hfs = records.list_hotfixes(store, incident=inc.key, limit=10, policy=policy)
-            rows.append(IncidentRow(inc, tuple(h for h in hfs
-                                               if h.state is not HotfixState.ABANDONED)))
+        newest = records.newest_hotfixes(store, [inc.key for inc in incidents], 10, policy)
+        rows = [IncidentRow(inc, tuple(h for h in newest[inc.key]
+                                       if h.state is not HotfixState.ABANDONED))
+                for inc in incidents]
         version = store.data_version()
-    rows = [replace(r, hotfixes=tuple(signatures.counted(ctx, h) for h in r.hotfixes))
-            for r in rows]
+    required = signatures.policy(ctx) == "required"
+    rows = [replace(r, hotfixes=tuple(signatures.counted(ctx, h, required)
+                                      for h in r.hotfixes)) for r in rows]
     return Dashboard(tuple(rows), envs, version, rollback, unlock)
 
 
 @dataclass(frozen=True)
 class HotfixDetail:
+    """Everything the hotfix screen shows, read at one moment."""
+
     hotfix: Hotfix
     scope: ScopeReport | None
     events: tuple[AuditEvent, ...]

@@ -167,6 +167,8 @@ def approval_events(store: Store, hotfixes: list[str]) -> dict[str, list[AuditEv
 
 @dataclass(frozen=True)
 class VerifyResult:
+    """Whether the audit chain's hashes verify, and where they first do not."""
+
     ok: bool
     events: int
     bad_id: int | None = None

@@ -22,6 +22,8 @@ PROBLEMS = (FAILED, TIMED_OUT, LOST)
 
 @dataclass(frozen=True)
 class Delivery:
+    """One hook delivery to make for one audit event."""
+
     id: int
     seq: int
     event: str

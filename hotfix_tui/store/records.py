@@ -177,8 +177,36 @@ def list_hotfixes(
     sql += " ORDER BY h.id DESC"
     if limit:
         sql += f" LIMIT {int(limit)}"
-    rows = store.all(sql, tuple(params))
+    return _hotfixes_of_rows(store, store.all(sql, tuple(params)), policy)
+
+
+def newest_hotfixes(store: Store, incidents: list[str], per: int,
+                    policy: appr.Policy = appr.STRICT) -> dict[str, list[Hotfix]]:
+    """Incident key → its `per` newest hotfixes (newest first), as list_hotfixes gives
+    them for one incident, for many incidents in a few queries whatever their number."""
+    ids: list[int] = []
+    for key in incidents:  # each takes `per` entries of the index, however many it has
+        ids += [r[0] for r in store.all(
+            "SELECT id FROM hotfixes WHERE incident_id = ? ORDER BY id DESC LIMIT ?",
+            (parse_key(key, "INC"), per))]
+    rows: list[sqlite3.Row] = []
+    for start in range(0, len(ids), 500):  # within SQLite's limit on parameters
+        part = ids[start:start + 500]
+        rows += store.all(_HOTFIX_SELECT + f" WHERE h.id IN ({', '.join('?' * len(part))})",
+                          tuple(part))
+    rows.sort(key=lambda r: r["id"], reverse=True)
+    out: dict[str, list[Hotfix]] = {key: [] for key in incidents}
+    for hf in _hotfixes_of_rows(store, rows, policy):
+        out[hf.incident].append(hf)
+    return out
+
+
+def _hotfixes_of_rows(store: Store, rows: list[sqlite3.Row],
+                      policy: appr.Policy) -> list[Hotfix]:
     approvals = approvals_of(store, rows, policy)
-    where = verifications.of_hotfixes(store, [r["id"] for r in rows])
+    where: dict[int, list] = {}
+    for start in range(0, len(rows), 500):
+        where.update(verifications.of_hotfixes(store, [r["id"] for r in rows[start:
+                                                                          start + 500]]))
     return [hotfix_from_row(r, approvals[r["id"]], (), r["last_deploy_status"],
                             where.get(r["id"], ())) for r in rows]

@@ -40,6 +40,8 @@ _KEYED = {"incidents": "INC", "hotfixes": "HF", "deploys": "D"}
 
 @dataclass
 class Site:
+    """One bastion sharing the history: its name, key slot, what it published."""
+
     name: str
     database: str
     slot: int
@@ -65,6 +67,8 @@ def move_slot(store: Store, slot: int) -> None:
 
 @dataclass
 class Batch:
+    """One site's batch of events, as written to the shared history."""
+
     first: int
     last: int
     text: str
@@ -207,6 +211,8 @@ def log_hash(store: Store, deploy_id: int) -> str:
 
 @dataclass
 class Parsed:
+    """A batch read back: its events and its rows."""
+
     site: str
     events: list[dict[str, Any]] = field(default_factory=list)
     rows: list[tuple[str, dict[str, Any]]] = field(default_factory=list)

@@ -189,6 +189,8 @@ def branch_follow(cwd: Path, branch: str, sha: str) -> bool:
 
 @dataclass(frozen=True)
 class Merged:
+    """The shared history after a merge, and the paths both sides changed."""
+
     commit: str | None
     files: dict[str, str]
     clashes: tuple[str, ...]  # paths both sides hold with different content (ours kept)

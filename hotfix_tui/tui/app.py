@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
+import threading
 import tomllib
 from collections.abc import Iterable
 from functools import partial
@@ -22,7 +24,7 @@ from ..core.errors import HotfixError
 from ..core.sanitize import BEYOND_C0, one_line, visible
 from ..services import Context
 from ..services.changes import Changes
-from . import keys
+from . import keys, memory
 from .collector import IdleCollector
 from .messages import Activity, DataChanged
 from .navigation import DashboardScreen, Navigator
@@ -38,6 +40,8 @@ from .typeahead import TypeAhead
 from .widgets.help import screen_bindings
 
 __all__ = ["HotfixApp", "toasts_for"]
+
+FORGET_EVERY_S = 10.0
 
 
 class HotfixApp(Navigator):
@@ -61,6 +65,10 @@ class HotfixApp(Navigator):
         self.command_log: list = []
         self._sync_problem = ""
         self.changes_seen = 0  # commits by other connections seen (screens compare)
+        # set once the change watch has marked where news begins: what a screen's first
+        # read records (a lost run found interrupted) is then news, whichever thread is
+        # quicker; screens read only after it (BaseScreen._load)
+        self.watch_marked = threading.Event()
         self.events_seen = 0  # audit events among them
         self._hooks_since = iso(utcnow())  # hook outcomes before this console are not news
         repo = ctx.repo.toplevel.name if ctx.repo else "no repository"
@@ -68,7 +76,8 @@ class HotfixApp(Navigator):
         self.sub_title = one_line(ctx.actor.label) + ("  ·  READ-ONLY" if readonly else "")
         self._stop_observing = services.observe_commands(self._record_command)
         self.typeahead = TypeAhead(self)
-        self.collector = IdleCollector(self)  # started once the first screen shows data
+        self.first_shown = threading.Event()  # set once the first screen shows its data
+        self.collector = IdleCollector(self)  # started then
         keys.install()  # `esc` then a key, typed at once, is `esc` then the key
 
     # -- keys go where the screen is going (typeahead.py) --------------------------------
@@ -81,6 +90,13 @@ class HotfixApp(Navigator):
         # below 81 columns every screen takes its narrow layout (app.tcss: .narrow)
         self.set_class(event.size.width < 81, "narrow")
 
+    def run(self, *args, **kwargs):
+        # Everything loaded so far (modules, the config, the app) lives as long as the
+        # console: frozen out of the garbage collector's reach, no full collection walks
+        # it again (one did, before the first frame: ~20 ms).
+        gc.freeze()
+        return super().run(*args, **kwargs)
+
     # -- what reaches the terminal -------------------------------------------------
     def get_driver_class(self):
         return _guarded(super().get_driver_class())
@@ -89,8 +105,10 @@ class HotfixApp(Navigator):
     def on_mount(self) -> None:
         self.set_class(self.size.width < 81, "narrow")
         self._load_keymap()
+        self._watch()  # first: screens read once it has marked where news begins
         self.push_screen(self._start_screen or DashboardScreen())
-        self._watch()
+        # toasts, rows and dialogs come and go on every screen (tui/memory.py)
+        self.set_interval(FORGET_EVERY_S, memory.forget_removed_widgets)
         sync = self.ctx.config.sync
         if sync.auto and not self.readonly:  # [sync] auto: fetch the shared history
             self.set_interval(sync.interval_s, self._fetch_history)
@@ -109,10 +127,21 @@ class HotfixApp(Navigator):
         except (OSError, ValueError, tomllib.TOMLDecodeError) as exc:
             self.notify(f"{path}: {exc}", severity="error", title="Keymap ignored")
 
+    def settled(self) -> None:
+        """A screen has shown its first data: the start-up is over. The change watch
+        takes its first look, memory settles (tui/memory.py), the garbage collector runs
+        between keys from now (collector.py) and the history browser is built."""
+        if not self.first_shown.is_set():
+            self.first_shown.set()
+            memory.settle()
+            self.after_start()  # (navigation.py)
+
     def on_unmount(self) -> None:
         self._stop_observing()
         self.typeahead.stop()
         self.collector.stop()
+        if self.first_shown.is_set():
+            memory.unsettle()
 
     # -- toasts: one per kind of news, never a pile (toasts.coalesce) ---------------------
     def notify(self, message: str, *, title: str = "", severity="information",
@@ -151,10 +180,18 @@ class HotfixApp(Navigator):
     @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
     def _watch(self) -> None:
         worker = get_current_worker()
-        for changes in services.watch_changes(self.ctx, self.watch_interval,
-                                              lambda: worker.is_cancelled):
-            self.call_from_thread(self._deliver, changes)
-            self._tell_hooks()
+        # what is in the database now is noted at once (screens read after that: what
+        # their first read records is news); the first look for changes (and the hooks'
+        # first hand-over) waits for the first screen's first frame with data
+        try:
+            for changes in services.watch_changes(self.ctx, self.watch_interval,
+                                                  lambda: worker.is_cancelled,
+                                                  marked=self.watch_marked.set,
+                                                  ready=self.first_shown.is_set):
+                self.call_from_thread(self._deliver, changes)
+                self._tell_hooks()
+        finally:
+            self.watch_marked.set()
 
     def _deliver(self, changes: Changes) -> None:
         self.changes_seen += 1

@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Footer
 from ..core.errors import HotfixError, PolicyRefusal
 from ..core.models import Deploy
 from ..services.context import take_notices
+from . import memory
 from .messages import ActionDone, DataChanged, Loaded
 from .widgets.filtered import FilteredTable
 from .widgets.fittable import FitTable
@@ -24,6 +25,9 @@ from .widgets.rowview import RowModal
 
 # A read that has not answered in this long is not waited for: the next reload starts one.
 LOAD_STUCK = 30.0
+# A screen's read waits at most this long for the change watch's first look (a busy
+# database may hold that look up; the read then goes ahead)
+WATCH_MARK_WAIT_S = 2.0
 READONLY = "read-only console (hotfix tui --readonly)"
 
 
@@ -82,6 +86,9 @@ class BaseScreen(Screen):
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def _load(self) -> None:
+        marked = getattr(self.app, "watch_marked", None)
+        if marked is not None:  # what this read records is news to the watch (app.py)
+            marked.wait(WATCH_MARK_WAIT_S)
         try:
             data = self.fetch()
         except HotfixError as exc:
@@ -127,9 +134,9 @@ class BaseScreen(Screen):
             self._first_load = None
             self._data_shown = True
             self.refresh_bindings()
-            started = getattr(self.app, "first_screen_shown", None)
-            if started is not None:
-                started()
+            settled = getattr(self.app, "settled", None)
+            if settled is not None:  # the start-up is over: the watch looks, memory settles
+                self.call_after_refresh(settled)
         if not fresh:
             return  # `then`s wait for the read that follows
         pending, self._after_load = getattr(self, "_after_load", []), []
@@ -202,6 +209,7 @@ class BaseScreen(Screen):
     def on_screen_resume(self) -> None:
         # back from a modal or another screen: read again only if something this screen
         # shows may have changed meanwhile (closing help must not cost a query)
+        memory.forget_removed_widgets()  # the closed one's widgets (tui/memory.py)
         if (getattr(self, "_resumed_before", True) and self.RELOAD_ON_RESUME
                 and self._changes_seen() != getattr(self, "_seen", None)):
             self.reload()

@@ -5,13 +5,11 @@ middle of whatever allocates: drawing a screen, applying a search's rows. On a l
 2-core bastion a full collection of the console's heap took 100–370 ms and its young
 collections 5–40 ms, added to whichever key was being handled (bench/NOTES.md, P4).
 
-Once the first screen shows its data, what start-up made (imports, Textual, the first
-screen) is frozen out of the collector's view (`gc.freeze`: those objects are still
-freed by reference counting, only cycles among them are never looked for; start-up
-objects are the console's for its whole life anyway), and automatic collection stops.
-Instead a timer collects the young generations when no key is being handled (the key
-gate is idle), and everything every FULL_EVERY seconds; a console kept busy without a
-pause still collects once FORCE_AFTER objects have piled up, so memory stays bounded.
+Once the first screen shows its data (what start-up made is then frozen out of the
+collector's view: memory.settle), automatic collection stops. Instead a timer collects
+the young generations when no key is being handled (the key gate is idle), and
+everything every FULL_EVERY seconds; a console kept busy without a pause still collects
+once FORCE_AFTER objects have piled up, so memory stays bounded.
 Closing the console gives the process its collector back as it was.
 """
 
@@ -40,9 +38,7 @@ class IdleCollector:
             return
         self.running = True
         self.was_enabled = gc.isenabled()
-        gc.collect()
-        gc.freeze()
-        gc.disable()
+        gc.disable()  # (start-up's objects are frozen out of its view: memory.settle)
         self.last_full = time.monotonic()
         self.app.set_interval(TICK, self.tick, name="collector")
 
@@ -66,6 +62,5 @@ class IdleCollector:
         if not self.running:
             return
         self.running = False
-        gc.unfreeze()
         if self.was_enabled:
             gc.enable()

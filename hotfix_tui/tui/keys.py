@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from textual import events
+from textual import constants, events
 from textual._xterm_parser import XTermParser
 
 INTRODUCERS = frozenset("[O]P_^")
@@ -33,10 +33,13 @@ class EscapeFirstParser(XTermParser):
 def install() -> None:
     """Read the terminal (and a browser's terminal, hotfix serve) with EscapeFirstParser.
     Textual's drivers name their parser at module level; only this process's console
-    reads keys through them."""
+    reads keys through them. The browser's driver is loaded only where Textual will use
+    it (textual-serve names it in TEXTUAL_DRIVER), not in every console."""
     from textual.drivers import linux_driver
 
     linux_driver.XTermParser = EscapeFirstParser  # type: ignore[misc]
+    if "web_driver" not in (constants.DRIVER or ""):
+        return
     try:
         from textual.drivers import web_driver
     except ImportError:  # pragma: no cover - not every platform has it

@@ -75,6 +75,8 @@ class HotfixStarted(Message):
 
 @dataclass
 class OpenIncident(Message):
+    """Open an incident's screen."""
+
     key: str
 
 
@@ -87,6 +89,8 @@ class StartHotfix(Message):
 
 @dataclass
 class PickCommits(Message):
+    """Open the pick list for a hotfix."""
+
     key: str
 
 

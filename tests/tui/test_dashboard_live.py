@@ -149,3 +149,47 @@ async def test_a_burst_of_changes_costs_one_more_read(shop, monkeypatch):
         await settle(pilot)
         assert 1 <= reads[0] <= 2, reads[0]
         assert "INC-1" in _keys(_board(app))
+
+
+def test_the_watcher_looks_after_the_first_frame_and_misses_nothing_before(
+        shop, monkeypatch):
+    """The console's watcher notes what the database holds when the console starts, but
+    looks for changes only once the first screen shows its data (its first frame goes
+    first); a change committed in between is still news to it."""
+    import threading
+    import time
+
+    from hotfix_tui import services
+    from hotfix_tui.services.changes import ChangeWatcher
+    from tests.helpers import wait_for as wait_until
+
+    ctx = make_ctx(shop.path, "alice", monkeypatch)
+    ready, stop, noted = threading.Event(), threading.Event(), threading.Event()
+    seen: list[Changes] = []
+    note_start = ChangeWatcher.note_start
+
+    def noting(watcher) -> None:  # (the real one, then say it ran)
+        note_start(watcher)
+        noted.set()
+
+    monkeypatch.setattr(ChangeWatcher, "note_start", noting)
+
+    def watch() -> None:
+        for changes in services.watch_changes(ctx, 0.05, stop.is_set, ready=ready.is_set,
+                                              wait=60):
+            seen.append(changes)
+
+    thread = threading.Thread(target=watch)
+    thread.start()
+    try:
+        wait_until(noted.is_set, "the watcher to note the start")
+        assert shop.cli("incident", "open", "--title", "Search is slow", "--sev", "2",
+                        "--service", "search").code == 0
+        time.sleep(0.3)  # (six polls' worth: none happens before the first frame)
+        assert seen == []
+        ready.set()
+        wait_until(lambda: seen, "the first look")
+        assert [e.incident for e in seen[0].events] == ["INC-2"]
+    finally:
+        stop.set()
+        thread.join(10)

@@ -305,3 +305,38 @@ async def test_follow_pauses_on_scroll_up_and_resumes_with_end(svc, monkeypatch)
         await pilot.press("n")
         await settle(pilot)
         assert log.current_match is not None and log.current_match > log.matches[0]
+
+
+async def test_a_lost_run_the_first_read_records_is_news_however_late_the_watch_looks(
+        svc, monkeypatch):
+    """The console's first read records a run whose runner is gone as interrupted. Whether
+    that became a toast depended on which thread came first: the change watch's first
+    look, which marks where news begins, or the screen's read. Screens now read after
+    that look. Here the watch is made slow to take its first look."""
+    import time
+
+    from hotfix_tui.services.changes import ChangeWatcher
+
+    approved_hotfix(svc)
+    d = svc.cli("deploy", "HF-1", "--env", "slow", "--detach", "--json").json()
+    pid, pgid = runner_ids(svc)
+    orphan_the_run(svc, pid)
+    opened, first = ChangeWatcher._open, []
+
+    def slow_first_look(watcher):
+        if not first:
+            first.append(True)
+            time.sleep(1.0)
+        return opened(watcher)
+
+    monkeypatch.setattr(ChangeWatcher, "_open", slow_first_look)
+    app = HotfixApp(make_ctx(svc.path, "alice", monkeypatch), watch_interval=0.05)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            assert await wait_for(pilot, lambda: any(
+                d["key"] in str(n.message) and "interrupted" in str(n.message)
+                for n in app._notifications), timeout=15), \
+                [str(n.message) for n in app._notifications]
+            assert first == [True]
+    finally:
+        os.killpg(pgid, signal.SIGKILL)

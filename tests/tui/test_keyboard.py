@@ -130,6 +130,28 @@ def test_escape_then_a_key_typed_at_once_is_both_keys():
     assert keys("\x1bOP") == ["f1"]
 
 
+@pytest.mark.parametrize("driver", ["", "textual.drivers.web_driver:WebDriver"])
+def test_the_parser_is_installed_in_the_driver_textual_will_use(driver):
+    """The terminal's driver reads keys with EscapeFirstParser; so does the browser's
+    (hotfix serve: textual-serve names it in TEXTUAL_DRIVER), which is loaded only
+    then, not before every console's first frame."""
+    import os
+    import subprocess
+    import sys
+
+    probe = ("import sys; from hotfix_tui.tui import keys; keys.install(); "
+             "from textual.drivers import linux_driver as l; "
+             "w = sys.modules.get('textual.drivers.web_driver'); "
+             "print(l.XTermParser is keys.EscapeFirstParser, "
+             "None if w is None else w.XTermParser is keys.EscapeFirstParser)")
+    env = {k: v for k, v in os.environ.items() if k != "TEXTUAL_DRIVER"}
+    if driver:
+        env["TEXTUAL_DRIVER"] = driver
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
+                         text=True, timeout=60, check=True).stdout.split()
+    assert out == (["True", "True"] if driver else ["True", "None"])
+
+
 # ---- input dialogs ------------------------------------------------------------------------
 
 def _world(svc, which: str) -> None:

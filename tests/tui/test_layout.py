@@ -301,3 +301,166 @@ async def test_a_long_table_draws_its_first_rows_then_the_rest_keeping_the_curso
         table.set_rows(rows[:10])
         await pilot.pause()
         assert [r.key.value for r in table.ordered_rows] == [k for k, _ in rows[:10]]
+
+
+async def test_a_fitted_table_measures_no_cell_of_its_rows(monkeypatch):
+    """Every column of a FitTable has the width `fit` gave it and every row is one line,
+    so adding rows measures none of their cells (DataTable would measure every cell of
+    every row on idle); the scrollable size still counts every row and column. A
+    wrapping table (rows of several lines) still measures its rows."""
+    import textual.widgets._data_table as data_table
+    from textual.app import App
+
+    from hotfix_tui.tui.widgets.columns import Column
+    from hotfix_tui.tui.widgets.fittable import FitTable
+
+    measured = []  # the row cells measured (the two column labels are measured once)
+    real = data_table.measure
+
+    def measure(console, renderable, *args, **kw):
+        if getattr(renderable, "plain", renderable) not in ("key", "title"):
+            measured.append(renderable)
+        return real(console, renderable, *args, **kw)
+
+    monkeypatch.setattr(data_table, "measure", measure)
+    rows = [(f"K{i}", (f"K{i}", f"title {i}")) for i in range(300)]
+
+    class Two(App):
+        def compose(self):
+            yield FitTable((Column("key"), Column("title", flex=True)), id="fit")
+            yield FitTable((Column("key"), Column("title", flex=True)), id="wrap",
+                           wrap=True)
+
+    app = Two()
+    async with app.run_test(size=(80, 24)) as pilot:
+        fit, wrap = app.query_one("#fit", FitTable), app.query_one("#wrap", FitTable)
+        fit.set_rows(rows)
+        await pilot.pause()
+        await pilot.pause()
+        assert fit.row_count == 300 and measured == []
+        width = sum(c.get_render_width(fit) for c in fit.columns.values())
+        assert fit.virtual_size == (width, 300 + 1)
+        fit.move_cursor(row=299)
+        await pilot.pause()
+        assert fit.scroll_y > 0 and fit.current_key() == "K299"
+        wrap.set_rows(rows[:3])
+        await pilot.pause()
+        assert measured  # (a wrapping table measures its rows)
+
+
+async def test_a_fitted_tables_cells_are_drawn_as_datatable_draws_them():
+    """FitTable draws a one-line cell from its segments (fittable.py): every character
+    and its style are what DataTable's own drawing gives, on the cursor row, on zebra
+    stripes, for styled spans, cut titles (`…`), wide characters and empty cells."""
+    from rich.text import Text
+    from textual.app import App
+    from textual.widgets import DataTable
+
+    from hotfix_tui.tui.widgets.columns import Column
+    from hotfix_tui.tui.widgets.fittable import FitTable
+
+    def styled(n: int) -> Text:
+        text = Text(f"S{n}", style="bold red" if n % 2 else "")
+        text.append(" x", style="italic on blue")
+        return text
+
+    rows = [(f"K{i}", (styled(i), f"K{i}", "" if i % 3 == 0 else "状態✓" * (i % 4),
+                       Text("└ ") + Text(f"a title that is much too long to fit {i} " * 3,
+                                         style="underline")))
+            for i in range(30)]
+
+    class Three(App):
+        def compose(self):
+            yield FitTable((Column("sev"), Column("key"), Column("state", most=5),
+                            Column("title", flex=True)), zebra_stripes=True)
+
+    app = Three()
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.query_one(FitTable)
+        table.set_rows(rows)
+        table.move_cursor(row=3)
+        await pilot.pause()
+        base = table.rich_style
+        compared = 0
+        for row in range(12):
+            for column, col in enumerate(table.ordered_columns):
+                width = col.get_render_width(table)
+                for cursor, hover in ((False, False), (True, False), (False, True)):
+                    style = table._get_row_style(row, base)
+                    table._cell_render_cache.clear()
+                    ours = table._render_cell(row, column, style, width, cursor, hover)
+                    table._cell_render_cache.clear()
+                    theirs = DataTable._render_cell(table, row, column, style, width,
+                                                    cursor, hover)
+                    assert [[(ch, seg.style) for seg in line for ch in seg.text]
+                            for line in ours] == \
+                        [[(ch, seg.style) for seg in line for ch in seg.text]
+                         for line in theirs], (row, column, cursor, hover)
+                    compared += 1
+        assert compared == 12 * 4 * 3
+
+
+@pytest.mark.parametrize("width", [160, 80, 60, 30])
+async def test_the_key_bar_draws_what_textuals_footer_draws(width):
+    """KeyFooter (one widget) shows every cell of the footer line as Textual's Footer
+    (a widget per key) does: the keys in order, an unavailable one dimmed, the command
+    palette's key on the right, cut where the width ends; a click presses a key."""
+    from textual.app import App
+    from textual.binding import Binding
+    from textual.screen import Screen
+    from textual.widgets import Footer, Label
+
+    from hotfix_tui.tui.widgets.footer import KeyFooter
+
+    pressed = []
+
+    class Keys(Screen):
+        BINDINGS = [Binding("n", "go('n')", "New hotfix"), Binding("R", "go('R')", "Rollback"),
+                    Binding("question_mark", "go('?')", "Help", key_display="?"),
+                    Binding("x", "hidden", "Hidden", show=False),
+                    Binding("slash", "go('/')", "Filter", key_display="/")]
+
+        def __init__(self, footer) -> None:
+            super().__init__()
+            self.footer = footer
+
+        def compose(self):
+            yield Label("keys")
+            yield self.footer
+
+        def check_action(self, action, parameters):
+            return None if parameters == ("R",) else True  # R: shown, unavailable
+
+        def action_go(self, what: str) -> None:
+            pressed.append(what)
+
+    def app_with(footer):
+        class One(App):
+            def on_mount(self):
+                self.push_screen(Keys(footer))
+
+        return One
+
+    async def bottom_line(footer):
+        app = app_with(footer)()
+        async with app.run_test(size=(width, 5)) as pilot:
+            await pilot.pause()
+            await pilot.pause()
+            strip = app.screen._compositor.render_strips()[-1]
+            cells = [(ch, seg.style.clear_meta_and_links() if seg.style else None)
+                     for seg in strip for ch in seg.text]
+            if isinstance(footer, KeyFooter) and width >= 80:
+                await pilot.click(KeyFooter, offset=(2, 0))  # the first key: n
+                await pilot.pause()
+            return cells
+
+    theirs = await bottom_line(Footer())
+    ours = await bottom_line(KeyFooter())
+    assert ours == theirs
+    text = "".join(ch for ch, _ in ours)
+    assert text.startswith(" n New hotfix  R R")
+    colour = dict((ch, style.color) for ch, style in ours[:20])
+    assert colour["R"] != colour["n"]  # the unavailable key is dimmed
+    if width >= 80:
+        assert text.startswith(" n New hotfix  R Rollback  ? Help  / Filter ")
+        assert pressed == ["n"]

@@ -110,9 +110,9 @@ def _app(runs_world, start, readonly=False):
 
 async def _ready(pilot):
     """Settled, after the console's first look at the database. The qa run's runner is
-    gone: the first read records it, and whether that shows as a toast depends on which
-    of the console's threads looked first (the change watch or the screen's read). The
-    snapshots show the screens without that toast."""
+    gone: the first read records it after that look, so it is news, toasted at the
+    watch's next look (an hour away here). The snapshots show the screens without any
+    toast."""
     app = pilot.app
     assert await wait_for(pilot, lambda: app.changes_seen >= 1)
     await settle(pilot)

@@ -129,6 +129,10 @@ DEFERRED = {
                                      ".screens.incident", ".screens.deploy",
                                      ".screens.review", ".screens.history",
                                      ".screens.commandlog"},
+    # the dashboard's dialogs and run flows load when a key opens one, not before the
+    # console's first frame
+    "hotfix_tui/tui/screens/dashboard.py": {"..flows.runs", "..widgets.confirm",
+                                            "..widgets.incident_form"},
 }
 
 
@@ -162,6 +166,38 @@ def test_cli_list_does_not_load_the_console():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert proc.stdout.strip() == ""
+
+
+# ---- start-up cost ------------------------------------------------------------------------
+
+def _undocumented_dataclasses(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ClassDef) and ast.get_docstring(node) is None and any(
+                _name(d.func if isinstance(d, ast.Call) else d) == "dataclass"
+                for d in node.decorator_list):
+            found.append(node.name)
+    return found
+
+
+def _name(node: ast.expr) -> str:
+    return getattr(node, "id", "") or getattr(node, "attr", "")
+
+
+def test_every_dataclass_has_a_docstring():
+    """A dataclass without one makes Python build its signature with `inspect` at import
+    to write one (~0.2 ms each): every command and the console pay it before doing
+    anything (bench P7, P10, P1)."""
+    found = {str(p.relative_to(ROOT)): _undocumented_dataclasses(p) for p in _sources()}
+    assert {p: names for p, names in found.items() if names} == {}
+
+
+def test_the_docstring_check_sees_a_dataclass_without_one(tmp_path):
+    f = tmp_path / "m.py"
+    f.write_text("@dataclass(frozen=True)\nclass A:\n    x: int\n\n"
+                 "@dataclass\nclass B:\n    \"\"\"B.\"\"\"\n\n    x: int\n\n"
+                 "@dataclasses.dataclass\nclass C:\n    x: int\n")
+    assert _undocumented_dataclasses(f) == ["A", "C"]
 
 
 # ---- size and complexity ----------------------------------------------------------------

@@ -134,3 +134,24 @@ def test_the_record_is_every_bound_field():
                    "approver": "bob", "account": "bob", "verified": True, "sha": "a" * 40,
                    "tree": "t1", "checklist_hash": "c1", "doc_hash": "d1",
                    "config_hash": "k1", "retroactive": False, "comment": "ok", "at": "now"}
+
+
+def test_judging_copies_an_approval_as_dataclasses_replace_would():
+    """judge sets counts, not_counted, counted_as (and backed) on a copy of each approval
+    without dataclasses.replace's field-by-field copy: the copy is the same value, the
+    original is untouched, and a name that is no field is refused as replace refuses it."""
+    import dataclasses
+
+    import pytest
+
+    a = _approval(approver="bob", comment="fine", id=7)
+    copy = appr._evolve(a, counts=True, counted_as="bob", backed=False)
+    assert copy == dataclasses.replace(a, counts=True, counted_as="bob", backed=False)
+    assert hash(copy) == hash(dataclasses.replace(a, counts=True, counted_as="bob",
+                                                  backed=False))
+    assert (a.counts, a.counted_as, a.backed) == (False, "", True)
+    with pytest.raises(TypeError):
+        appr._evolve(a, not_a_field=1)
+    judged = appr.judge(appr.Author("alice", "alice"), [a], appr.STRICT, {7: "no event"})
+    assert judged == (dataclasses.replace(a, backed=False, counts=False,
+                                          not_counted="no event"),)

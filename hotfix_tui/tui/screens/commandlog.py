@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from ... import services
 from ...clock import parse_iso
@@ -13,6 +13,7 @@ from ..base import BaseScreen
 from ..widgets.columns import Column
 from ..widgets.common import clean, state
 from ..widgets.filtered import FilteredTable
+from ..widgets.footer import KeyFooter
 
 
 class CommandLogScreen(BaseScreen):
@@ -25,7 +26,7 @@ class CommandLogScreen(BaseScreen):
         yield FilteredTable("commands", "/ filter commands", columns=(
             Column("what"), Column("exit"), Column("time"),
             Column("command", flex=True, min=20)))
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#commands", DataTable))

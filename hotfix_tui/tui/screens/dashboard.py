@@ -9,7 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, DataTable, Footer, Header, Static
+from textual.widgets import Button, DataTable, Header, Static
 
 from ... import services
 from ...clock import age
@@ -18,7 +18,6 @@ from ...core.models import HotfixState, IncidentStatus
 from ...services import refusals
 from ...services.views import Dashboard
 from ..base import BaseScreen
-from ..flows.runs import start_lock, start_rollback, start_unlock
 from ..messages import OpenHistory, OpenHotfix, OpenIncident, OpenReviewQueue, StartHotfix
 from ..widgets.columns import Column
 from ..widgets.common import (
@@ -30,10 +29,9 @@ from ..widgets.common import (
     sev,
     state,
 )
-from ..widgets.confirm import ConfirmModal
 from ..widgets.envstrip import env_line
 from ..widgets.filtered import FilteredTable
-from ..widgets.incident_form import OpenIncidentModal
+from ..widgets.footer import KeyFooter
 
 # Keys are never cut; the title takes the rest; below ~70 columns `who`, then `info` go
 # (the detail line under the table says both for the selected row).
@@ -91,7 +89,7 @@ class DashboardScreen(BaseScreen):
         yield FilteredTable("board", "/ filter incidents and hotfixes", input_id="filter",
                             cursor="key", columns=BOARD)
         yield Static("", id="detail-line", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._loaded_at = time.monotonic()
@@ -160,9 +158,10 @@ class DashboardScreen(BaseScreen):
             inc = row.incident
             hay = " ".join([inc.key, inc.title, inc.service, inc.commander, str(inc.status)]
                            + [f"{h.key} {h.title} {h.state} {h.author}" for h in row.hotfixes])
+            # (unstyled cells stay strings: the table makes Text of the rows it shows)
             yield inc.key, (sev(inc.severity), plain(inc.key, "bold"), state(inc.status),
-                            age(inc.opened_at, now), plain(inc.commander),
-                            plain(inc.service), plain(inc.title, "bold")), hay
+                            age(inc.opened_at, now), clean(inc.commander),
+                            clean(inc.service), plain(inc.title, "bold")), hay
             for h in row.hotfixes:
                 valid = valid_approvers(h.approvals)
                 title = Text("└ ")
@@ -171,8 +170,8 @@ class DashboardScreen(BaseScreen):
                     title.append("  BREAK-GLASS", style="bold white on red")
                 info = Text(f"{len(valid)}/{required} ")
                 info.append_text(outcome_mark(h.last_deploy_status))
-                yield h.key, ("", plain(h.key), state(h.state), age(h.updated_at, now),
-                              plain(h.author if h.author_verified else f"{h.author}?"),
+                yield h.key, ("", clean(h.key), state(h.state), age(h.updated_at, now),
+                              clean(h.author if h.author_verified else f"{h.author}?"),
                               info, title), hay
 
     @on(FilteredTable.Filtered)
@@ -272,6 +271,8 @@ class DashboardScreen(BaseScreen):
         self.post_message(StartHotfix(inc.key))
 
     def action_open_incident(self) -> None:
+        from ..widgets.incident_form import OpenIncidentModal
+
         def opened(values) -> None:
             if values:
                 self.run_service("open incident", lambda: services.open_incident(
@@ -290,6 +291,8 @@ class DashboardScreen(BaseScreen):
         self._status(IncidentStatus.MITIGATED)
 
     def action_resolve(self) -> None:
+        from ..widgets.confirm import ConfirmModal
+
         inc, _ = self._selected()
         active = [h.key for row in (self.data.incidents if self.data else ())
                   if row.incident.key == inc.key for h in row.hotfixes
@@ -307,6 +310,8 @@ class DashboardScreen(BaseScreen):
         self.post_message(OpenHistory())
 
     def action_rollback(self, env: str | None = None) -> None:
+        from ..flows.runs import start_rollback
+
         start_rollback(self, env or self.ctx.config.hotfix.production_env)
 
     @on(Button.Pressed, ".env-rollback")
@@ -319,10 +324,14 @@ class DashboardScreen(BaseScreen):
         self.action_rollback(env)
 
     def action_unlock(self) -> None:
+        from ..flows.runs import start_unlock
+
         locked = [e.env for e in self.data.environments if e.locked]
         start_unlock(self, locked[0])
 
     def action_lock(self) -> None:
+        from ..flows.runs import start_lock
+
         env = self.ctx.config.hotfix.production_env
         current = next((e for e in self.data.environments if e.env == env), None)
         start_lock(self, env, current)

@@ -7,7 +7,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Button, Footer, Header, Input, Sparkline, Static
+from textual.widgets import Button, Header, Input, Sparkline, Static
 
 from ... import services
 from ...clock import parse_iso
@@ -22,6 +22,7 @@ from ..flows.runs import (
     start_verify,
 )
 from ..widgets.common import clean, state
+from ..widgets.footer import KeyFooter
 from ..widgets.logview import LogView
 from ..widgets.runprogress import progress_text, rate_series
 
@@ -79,7 +80,7 @@ class DeployScreen(BaseScreen):
         yield LogView(self._fetch_lines, id="log")
         yield Input(placeholder="/ search the log (enter: find; n, N: next, previous)",
                     id="log-search", classes="filter", compact=True)
-        yield Footer()
+        yield KeyFooter()
 
     def _fetch_lines(self, first: int, count: int):
         return services.run_lines(self.ctx, self.key, first, count)

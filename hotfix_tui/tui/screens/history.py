@@ -18,7 +18,7 @@ from ..widgets.columns import Column
 from ..widgets.common import clean, plain, state
 from ..widgets.confirm import PromptModal
 from ..widgets.filtered import FilteredTable
-from ..widgets.footer import KeysFooter
+from ..widgets.footer import KeyFooter
 
 # keys whole; the title takes the rest; narrow terminals lose the deploy, then created
 COLUMNS = (Column("key"), Column("created", drop=2), Column("state"), Column("incident"),
@@ -63,7 +63,7 @@ class HistoryScreen(BaseScreen):
                             input_id="query", value=self.query_text, local=False,
                             compact=False, cursor="top", columns=COLUMNS)
         yield Static("", id="detail-line", markup=False)
-        yield KeysFooter()  # the search box and the results show different keys
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#history", DataTable))

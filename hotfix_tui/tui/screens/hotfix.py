@@ -9,7 +9,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import (
     DataTable,
-    Footer,
     Header,
     Input,
     Label,
@@ -33,6 +32,7 @@ from ..widgets.common import clean, release_path_line, state, wrap_parts
 from ..widgets.confirm import ConfirmModal
 from ..widgets.diffview import DiffView, prepare
 from ..widgets.fittable import FitTable
+from ..widgets.footer import KeyFooter
 
 TABS = (("overview", "Overview"), ("scope", "Scope"), ("diff", "Diff"),
         ("approvals", "Approvals"), ("timeline", "Timeline"), ("deploys", "Deploys"))
@@ -101,7 +101,7 @@ class HotfixScreen(BaseScreen):
             with TabPane("Deploys", id="deploys"):
                 yield FitTable(tabs.DEPLOYS, id="deploy-table")
         yield Static("", id="reasons", classes="reasons", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         for widget in self.query("Input, TextArea"):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from ... import services
 from ..base import BaseScreen
 from ..widgets.columns import Column
 from ..widgets.common import clean, plain
 from ..widgets.filtered import FilteredTable
+from ..widgets.footer import KeyFooter
 from ..widgets.timeline import describe
 
 
@@ -31,7 +32,7 @@ class IncidentScreen(BaseScreen):
         yield FilteredTable("timeline", "/ filter the timeline", columns=(
             Column("time (UTC)", drop=1), Column("who", most=24),
             Column("what", flex=True, min=24)))
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#timeline", DataTable))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from ... import services
 from ...clock import age
@@ -15,6 +15,7 @@ from ..messages import OpenHotfix
 from ..widgets.columns import Column
 from ..widgets.common import clean, plain, state
 from ..widgets.filtered import FilteredTable
+from ..widgets.footer import KeyFooter
 
 
 class ReviewScreen(BaseScreen):
@@ -43,7 +44,7 @@ class ReviewScreen(BaseScreen):
                                      Column("author", most=16), Column("age", drop=1),
                                      Column("title", flex=True, min=16)))
         yield Static("", id="reasons", classes="reasons", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#queue", DataTable))

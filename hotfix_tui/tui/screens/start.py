@@ -7,7 +7,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Header, Input, Label, Select, Static
 
 from ... import services
 from ...clock import age, parse_iso
@@ -17,6 +17,7 @@ from ..messages import HotfixStarted
 from ..widgets.columns import Column
 from ..widgets.common import clean
 from ..widgets.filtered import FilteredTable
+from ..widgets.footer import KeyFooter
 
 
 class StartHotfixScreen(BaseScreen):
@@ -47,7 +48,7 @@ class StartHotfixScreen(BaseScreen):
             with Horizontal(classes="modal-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Start", id="confirm", variant="primary")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#title", Input))
@@ -144,7 +145,7 @@ class PickCommitsScreen(BaseScreen):
                                 Column("", key="mark"), Column("sha"), Column("age", drop=2),
                                 Column("author", most=14, drop=1),
                                 Column("message", flex=True, min=20)))
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#commits", DataTable))

@@ -18,6 +18,8 @@ PADDING = 1  # DataTable's cell padding, on each side of every cell
 
 @dataclass(frozen=True)
 class Column:
+    """One column of a table: its label, key and width rule."""
+
     label: str
     key: str = ""  # default: the label
     flex: bool = False  # takes the remaining width (at most one per table)
@@ -31,10 +33,13 @@ class Column:
 
 
 def width_of(cell: object) -> int:
-    """How many cells `cell` takes on one line."""
-    if isinstance(cell, Text):
-        return max((cell_len(line) for line in cell.plain.split("\n")), default=0)
-    return cell_len(str(cell))
+    """How many cells `cell` takes on one line (a Text: its widest line)."""
+    if not isinstance(cell, Text):
+        return cell_len(str(cell))
+    text = cell.plain
+    if "\n" in text:
+        return max(cell_len(line) for line in text.split("\n"))
+    return cell_len(text)
 
 
 def natural_widths(columns: Sequence[Column], rows: Sequence[Sequence[object]]
@@ -42,7 +47,7 @@ def natural_widths(columns: Sequence[Column], rows: Sequence[Sequence[object]]
     """Each column as wide as its label and its widest value (capped at `most`)."""
     out = []
     for i, col in enumerate(columns):
-        widest = max((width_of(r[i]) for r in rows if i < len(r)), default=0)
+        widest = max(map(width_of, [r[i] for r in rows if i < len(r)]), default=0)
         width = max(cell_len(col.label), widest)
         out.append(min(width, max(col.most, cell_len(col.label))) if col.most else width)
     return out

@@ -1,77 +1,20 @@
-"""Drawing DataTable rows without rich's general layout machinery (FitTable's drawing).
+"""Drawing a DataTable's rows and lines with less work per row and per line.
 
-DataTable draws every cell through `Console.render_lines(Styled(Padding(cell)))`: a
-renderable protocol dispatch, a padding renderable, two passes splitting and cropping
-lines and two passes applying styles, about 70 µs a cell on a quiet machine. A
-screenful of the history browser or the dashboard is 250–300 cells, drawn again after
-every change of rows and every focus change (DataTable's caches are keyed on both), so
-each such frame cost 20–70 ms. For the cells FitTable actually has (a one-line `Text`
-in a row of height 1, no tabs, left-aligned) the same segments are made here directly,
-about 5× faster. tests/tui/test_fastcells.py compares both drawings, cell by cell, with
-DataTable's own: anything else falls back to it.
-
-A row pays for more than its cells: DataTable looks up the header's, the row's and the
-widget's CSS styles (each `rich_style` walks the widget's ancestors) for every line it
-draws. `FastDrawing` looks each up once per frame, and draws a row of a row-cursor table
-with one style lookup per row; tests/tui/test_fastcells.py compares its lines with
-DataTable's, line by line.
+FitTable draws a one-line cell straight from its segments (fittable.py). What was left
+of drawing a screenful of rows was per row and per line: DataTable looks up the header's,
+the row's and the widget's CSS styles (each `rich_style` walks the widget's ancestors,
+~170 µs here) for every line it draws, and works out the cursor's styles for every
+cell. `FastDrawing` looks each style up once per frame and draws a row of a row-cursor
+table with one look-up of its styles; tests/tui/test_fastcells.py compares its lines
+with DataTable's own, line by line, and anything else is left to DataTable.
 """
 
 from __future__ import annotations
 
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual.geometry import Region
 from textual.strip import Strip
-
-_NULL = Style.null()
-_JOIN = Text("\n")
-
-
-def _covered(cell: object, inner: int) -> bool:
-    """Whether the shortcut draws `cell` as DataTable would: one line of Text, no tabs,
-    left-aligned, cut (not left to overflow) where it is too long."""
-    if type(cell) is not Text or inner < 1:
-        return False
-    plain = cell.plain
-    return ("\n" not in plain and "\t" not in plain
-            and cell.justify in (None, "default") and cell.overflow != "ignore")
-
-
-def _line(console, cell: Text, inner: int, padding: int) -> list[Segment]:
-    """The cell cut or padded to `inner` cells, with `padding` blanks each side."""
-    if cell.cell_len > inner:
-        cell = cell.copy()
-        cell.truncate(inner, overflow=cell.overflow or "fold")
-    drawn = cell.cell_len
-    pad = [Segment(" " * padding, _NULL)] if padding else []
-    if cell._spans or cell.style:
-        segments = [*pad, *_JOIN.join([cell]).render(console)]
-    else:  # (what rendering it gives)
-        segments = [*pad, Segment(cell.plain)]
-    if drawn < inner:
-        segments.append(Segment(" " * (inner - drawn), _NULL))
-    return segments + pad
-
-
-def one_line_cell(console, cell: object, width: int, padding: int, pre: Style,
-                  post: Style) -> list[list[Segment]] | None:
-    """The lines DataTable would draw for `cell` in a one-line row `width` cells wide
-    with `padding` each side, styled `pre` under and `post` over the cell's own styles;
-    None where this shortcut does not apply (DataTable draws it)."""
-    inner = width - 2 * padding
-    if not _covered(cell, inner):
-        return None
-    styled = []  # pre and post as Segment.apply_style applies them (Styled, in DataTable)
-    for text, style, control in _line(console, cell, inner, padding):
-        if not control:
-            if pre:
-                style = pre + style
-            if post:
-                style = style + post if style else post
-        styled.append(Segment(text, None if control else style, control))
-    return [styled]
 
 
 class FastDrawing:
@@ -151,62 +94,12 @@ class FastDrawing:
 
     def _row_cells(self, row_key, row_index: int, row_style: Style, cursor: bool,
                    hover: bool) -> tuple[list, int]:
-        """Each cell's lines and the row's width; what DataTable works out for each cell
-        (its styles, the row's height) is worked out once for the row."""
-        header = row_index == -1
-        one_line = not getattr(self, "wrap", False) and row_index >= self.fixed_rows and (
-            self.header_height == 1 if header else self.rows[row_key].height == 1)
-        if one_line:
-            renderables = self._get_row_renderables(row_index).cells
-            component, post = self._get_styles_to_render_cell(
-                header, False, False, hover, cursor, self.show_cursor,
-                self._show_hover_cursor, self.cursor_foreground_priority == "css",
-                self.cursor_background_priority == "css")
-            console, padding = self.app.console, self.cell_padding
+        """Each cell's lines (FitTable draws them) and the row's width."""
         cells = []
         table_width = 0
         for column_index, column in enumerate(self.ordered_columns):
             width = column.get_render_width(self)
             table_width += width
-            lines = None
-            if one_line and column_index < len(renderables):
-                pre = row_style + Style.from_meta({"row": row_index, "column": column_index})
-                lines = one_line_cell(console, renderables[column_index], width, padding,
-                                      pre + component, post)
-            if lines is None:
-                lines = self._render_cell(row_index, column_index, row_style, width,
-                                          cursor=cursor, hover=hover)
-            cells.append(lines)
+            cells.append(self._render_cell(row_index, column_index, row_style, width,
+                                           cursor=cursor, hover=hover))
         return cells, table_width
-
-    def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
-                     cursor: bool = False, hover: bool = False):
-        """A one-line cell is drawn directly (one_line_cell); anything else by DataTable."""
-        lines = self._one_line_cell(row_index, column_index, base_style, width, cursor, hover)
-        if lines is None:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor,
-                                        hover)
-        return lines
-
-    def _one_line_cell(self, row_index, column_index, base_style, width, cursor, hover):
-        header = row_index == -1
-        if column_index < 0 or getattr(self, "wrap", False):
-            return None
-        if header:
-            if self.header_height != 1:
-                return None
-        else:
-            row = self.rows.get(self._row_locations.get_key(row_index))
-            if row is None or row.height != 1:
-                return None
-        cells = self._get_row_renderables(row_index).cells
-        if column_index >= len(cells):
-            return None
-        fixed = not header and (row_index < self.fixed_rows
-                                or column_index < self.fixed_columns)
-        component, post = self._get_styles_to_render_cell(
-            header, False, fixed, hover, cursor, self.show_cursor, self._show_hover_cursor,
-            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
-        pre = base_style + Style.from_meta({"row": row_index, "column": column_index})
-        return one_line_cell(self.app.console, cells[column_index], width, self.cell_padding,
-                             pre + component, post)

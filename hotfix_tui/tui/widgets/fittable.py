@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.geometry import Size
@@ -156,22 +158,73 @@ class FitTable(FastDrawing, DataTable):
                 return self.row_count == len(self.rows_given)
         return True
 
-    # -- drawing (fastcells.FastDrawing) and sizing ---------------------------------
+    # -- drawing (main: cells here; rows and lines: fastcells.FastDrawing) and sizing ----
     def _measures(self) -> bool:
         """Whether cells must be measured: rows that wrap, columns without a width."""
         return self.wrap or any(c.auto_width for c in self.columns.values())
 
     def _update_dimensions(self, new_rows) -> None:
-        """DataTable measures every cell of every new row to size auto-width columns and
-        rows; a FitTable's columns have their widths and its rows one line (unless it
-        wraps): only the scrollable size is left to set."""
-        if self._measures():
+        """DataTable measures every cell of every new row (on idle) for the widths of its
+        auto-width columns and the heights of its auto-height rows. Here every column has
+        the width `fit` gave it and, unless the table wraps, every row is one line: there
+        is nothing to measure (for a thousand rows that was most of adding them), only the
+        scrollable size to set."""
+        rows = self.rows
+        if self.wrap or any(c.auto_width for c in self.columns.values()) or any(
+                rows[k].label is not None for k in new_rows if k in rows):
             super()._update_dimensions(new_rows)
             return
-        width = sum(c.get_render_width(self) for c in self.columns.values())
         header = self.header_height if self.show_header else 0
-        self.virtual_size = Size(width + self._row_label_column_width,
-                                 self._total_row_height + header)
+        self.virtual_size = Size(
+            sum(c.get_render_width(self) for c in self.columns.values())
+            + self._row_label_column_width, self._total_row_height + header)
+
+    def _render_cell(self, row_index: int, column_index: int, base_style: Style,
+                     width: int, cursor: bool = False, hover: bool = False):
+        """A one-line Text cell drawn straight from its segments: what DataTable gets
+        from Rich's console (the cell padded, cropped or cut with `…`, then styled) for a
+        fraction of the work, which was most of drawing a screen of rows. Anything else
+        (the header, a wrapping table, a cell of several lines) is DataTable's."""
+        if row_index < 0 or column_index < 0 or self.wrap or width <= 2 * self.cell_padding:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor,
+                                        hover)
+        row_key = self._row_locations.get_key(row_index)
+        cache_key = (row_key, self._column_locations.get_key(column_index), base_style,
+                     cursor, hover, self._show_hover_cursor, self._update_count,
+                     self._pseudo_class_state)
+        lines = self._cell_render_cache.get(cache_key)
+        if lines is not None:
+            return lines
+        row = self.rows.get(row_key)
+        cells = self._get_row_renderables(row_index).cells
+        cell = cells[column_index] if column_index < len(cells) else None
+        if row is None or row.height != 1 or not isinstance(cell, Text) \
+                or cell.justify not in (None, "default") or "\n" in cell.plain \
+                or "\t" in cell.plain:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor,
+                                        hover)
+        lines = [self._cell_line(cell, row_index, column_index, base_style, width, cursor,
+                                 hover)]
+        self._cell_render_cache[cache_key] = lines
+        return lines
+
+    def _cell_line(self, cell: Text, row_index: int, column_index: int, base_style: Style,
+                   width: int, cursor: bool, hover: bool) -> list[Segment]:
+        fixed = row_index < self.fixed_rows or column_index < self.fixed_columns
+        component, post = self._get_styles_to_render_cell(
+            False, False, fixed, hover, cursor, self.show_cursor, self._show_hover_cursor,
+            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
+        pre = base_style + Style.from_meta({"row": row_index, "column": column_index}) \
+            + component
+        console = self.app.console
+        inner = width - 2 * self.cell_padding
+        text = cell.copy()
+        text.truncate(inner, overflow=cell.overflow or "fold")
+        segments = Segment.adjust_line_length(
+            list(Text("\n").join([text]).render(console)), inner, pad=True)
+        padding = Segment(" " * self.cell_padding)
+        return [Segment(t, None if control else pre + s + post, control)
+                for t, s, control in [padding, *segments, padding]]
 
     def on_resize(self, event: events.Resize) -> None:
         if self.rows_given and event.size.width != self._width_seen:

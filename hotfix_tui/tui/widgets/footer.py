@@ -1,71 +1,176 @@
-"""A footer that shows and hides the keys it has, instead of rebuilding itself.
+"""The key bar: what Textual's Footer shows, drawn by one widget.
 
-Textual's Footer recomposes on every change of the screen's bindings: every key
-unmounted, mounted and styled again (15–40 ms on a loaded machine). In the history
-browser the focus moves between the search box (which takes the printable keys, so `?`,
-`e`, `[` and `]` leave the footer) and the results (they come back) on every search.
-When the keys wanted are some of the keys it has, in the same order (the usual case:
-the same screen, another focus), KeysFooter hides the others and updates which are
-enabled, in place; it looks exactly as a rebuilt footer would (tests/tui/test_footer.py).
-Anything else (keys it does not have, groups) rebuilds it as Footer does.
+Textual's Footer mounts a widget per key (a dozen on the dashboard), each styled,
+laid out and rendered on its own, and mounts them all again whenever the keys change:
+that was a good part of the console's first frame and of every rebuild after it. This
+footer draws the same line itself, cell for cell (tests/tui/test_layout.py compares
+the two): the keys the screen shows, in its order, an unavailable one dimmed, the
+command palette's key on the right. A click on a key presses it (an unavailable one
+rings the bell, as Textual's does); the key under the mouse is highlighted and its
+tooltip (why it is unavailable) shown. What no longer fits the width is cut, as
+Textual's footer shows it without scrolling.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.app import ComposeResult
+from textual.strip import Strip
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+
+__all__ = ["KeyFooter"]
 
 
-class KeysFooter(Footer):
+@dataclass(frozen=True)
+class _Key:
+    """One key the footer shows, as drawn."""
+
+    key: str
+    display: str
+    description: str
+    enabled: bool
+    tooltip: str
+
+
+class KeyFooter(Footer):
+    COMPONENT_CLASSES = {"footer-key--key", "footer-key--description",
+                         "footer-key--border", "footer-key--hover"}
+    DEFAULT_CSS = """
+    KeyFooter {
+        .footer-key--key {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        .footer-key--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+        .footer-key--border { color: $foreground 20%; }
+        .footer-key--hover {
+            color: $footer-key-foreground;
+            background: $block-hover-background;
+        }
+    }
+    """
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self._keys: list[_Key] = []
+        self._palette: _Key | None = None
+        self._hover: str | None = None
+
+    def compose(self) -> ComposeResult:
+        return iter(())  # no widget per key: render_line draws them
+
+    # -- what it shows ----------------------------------------------------------------
     def bindings_changed(self, screen) -> None:
         self._bindings_ready = True
         if not screen.app.app_focus:
             return
         if self.is_attached and screen is self.screen:
-            self.call_after_refresh(self._show_keys)
+            self._collect()
+            self.refresh()
 
-    def _wanted(self) -> list[tuple] | None:
-        """(key, key display, description, action, enabled, tooltip) of each key the
-        footer should show, in its order; None if Footer would group any."""
-        by_action: dict[str, tuple] = {}
-        for _, binding, enabled, tooltip in self.screen.active_bindings.values():
-            if not binding.show:
-                continue
-            if binding.group is not None:
-                return None
-            by_action.setdefault(binding.action, (
-                binding.key, self.app.get_key_display(binding), binding.description,
-                binding.action, enabled, tooltip))
-        return list(by_action.values())
+    def on_mount(self) -> None:
+        super().on_mount()
+        if self._bindings_ready:
+            self._collect()
 
-    async def _show_keys(self) -> None:
-        if not self.is_attached:
+    def _collect(self) -> None:
+        """The keys as Textual's Footer takes them: one per action, in binding order;
+        the command palette's key apart."""
+        active = self.screen.active_bindings
+        by_action: dict[str, _Key] = {}
+        app = self.app
+        for _node, binding, enabled, tooltip in active.values():
+            if binding.show and binding.action not in by_action:
+                by_action[binding.action] = _Key(binding.key, app.get_key_display(binding),
+                                                 binding.description, enabled, tooltip)
+        self._keys = list(by_action.values())
+        self._palette = None
+        if self.show_command_palette and app.ENABLE_COMMAND_PALETTE:
+            found = active.get(app.COMMAND_PALETTE_BINDING)
+            if found is not None:
+                _node, binding, enabled, _tooltip = found
+                self._palette = _Key(binding.key, app.get_key_display(binding),
+                                     binding.description, enabled,
+                                     binding.tooltip or binding.description)
+        self._sync_tooltip()
+
+    # -- drawing ----------------------------------------------------------------------
+    def _styles(self, key: _Key) -> tuple[Style, Style]:
+        base = self.rich_style + (Style(dim=True) if not key.enabled else Style())
+        if key.key == self._hover:
+            base += self.get_component_rich_style("footer-key--hover")
+        meta = Style.from_meta({"footer_key": key.key})
+        return (base + self.get_component_rich_style("footer-key--key") + meta,
+                base + self.get_component_rich_style("footer-key--description") + meta)
+
+    def _key_segments(self, key: _Key) -> list[Segment]:
+        key_style, description_style = self._styles(key)
+        if not key.description:
+            return [Segment(key.display, key_style)]
+        return [Segment(f" {key.display} ", key_style),
+                Segment(f"{key.description} ", description_style)]
+
+    def _palette_segments(self, key: _Key) -> list[Segment]:
+        """Docked right like Textual's: a thin rule, the key, its description, a space."""
+        key_style, description_style = self._styles(key)
+        rule = self.rich_style + Style.from_color(
+            self.get_component_rich_style("footer-key--border").color)
+        return [Segment("▏", rule), Segment(key.display, key_style),
+                Segment(f" {key.description}", description_style),
+                Segment(" ", self._blank + Style.from_meta({"footer_key": key.key}))]
+
+    @property
+    def _blank(self) -> Style:
+        """What is left of the line, and a docked key's padding: the background only."""
+        return Style(bgcolor=self.rich_style.bgcolor)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        right = self._palette_segments(self._palette) if self._palette else []
+        room = max(0, width - Segment.get_line_length(right))
+        left = [s for k in (self._keys if self._bindings_ready else ()) for s in
+                self._key_segments(k)]
+        line = Segment.adjust_line_length(left, room, style=self._blank, pad=True)
+        return Strip(line + right, width).crop(0, width)
+
+    # -- the mouse --------------------------------------------------------------------
+    def _key_at(self, event: events.MouseEvent) -> _Key | None:
+        name = (event.style.meta or {}).get("footer_key") if event.style else None
+        keys = [*self._keys, *([self._palette] if self._palette else [])]
+        return next((k for k in keys if k.key == name), None)
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        key = self._key_at(event)
+        if key is None:
             return
-        wanted = self._wanted()
-        keys = [k for k in self.query_children(FooterKey)
-                if not k.has_class("-command-palette")]
-        if wanted is None or not keys or not _in_order(
-                [w[:4] for w in wanted], [_identity(k) for k in keys]):
-            await self.recompose()  # (as Footer does)
-            return
-        shown = {w[:4]: w for w in wanted}
-        for key in keys:
-            want = shown.get(_identity(key))
-            key.display = want is not None
-            if want is not None:
-                disabled = not want[4]
-                if disabled != key._disabled:
-                    key._disabled = disabled
-                    key.set_class(disabled, "-disabled")
-                key.tooltip = want[5] or None
-        self.styles.grid_size_columns = len(wanted)
+        if key.enabled:
+            self.app.simulate_key(key.key)
+        else:
+            self.app.bell()
 
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        key = self._key_at(event)
+        hover = key.key if key is not None else None
+        if hover != self._hover:
+            self._hover = hover
+            self._sync_tooltip()
+            self.refresh()
 
-def _identity(key: FooterKey) -> tuple:
-    return (key.key, key.key_display, key.description, key.action)
+    def on_leave(self, event: events.Leave) -> None:
+        if self._hover is not None:
+            self._hover = None
+            self._sync_tooltip()
+            self.refresh()
 
-
-def _in_order(wanted: list, have: list) -> bool:
-    """Whether `wanted` is `have` with some left out (the same order)."""
-    rest = iter(have)
-    return all(any(w == h for h in rest) for w in wanted)
+    def _sync_tooltip(self) -> None:
+        keys = [*self._keys, *([self._palette] if self._palette else [])]
+        key = next((k for k in keys if k.key == self._hover), None)
+        self.tooltip = key.tooltip if key is not None and key.tooltip else None
