@@ -5,8 +5,10 @@ history browser, timed from the key to the end of the first frame that shows its
 rows (the browser is kept between visits: a re-open with nothing changed meanwhile
 shows the rows it has, and that first frame is the one timed). Then each query is put
 into the search box and `enter` pressed, timed from
-the key to the end of the first frame showing that query's rows. The service call
-alone (history_page) is timed too, to tell the database from the screen.
+the key to the end of the first frame showing that query's rows. Each is also timed to
+the screen settled (every update the rows caused drawn: footer, scrollbar, the count).
+The service call alone (history_page) is timed too, to tell the database from the
+screen.
 """
 
 from __future__ import annotations
@@ -49,8 +51,11 @@ def queries(n_incidents: int) -> list[str]:
 
 
 class Marks:
-    """Patches HistoryScreen.show (class-wide, in this process only) to note when the
-    frame after rows for a given query has been drawn."""
+    """Patches HistoryScreen (class-wide, in this process only) to note the end of the
+    first frame drawn after the rows of a given query were put in its table (`at`, a
+    hook on the screen's compositor refresh, as P3k's), and when the screen had settled:
+    its after-refresh callbacks ran, i.e. every update the rows caused was drawn
+    (`settled`; until this round `at` was taken there)."""
 
     def __init__(self) -> None:
         from hotfix_tui.tui.screens.history import HistoryScreen
@@ -59,14 +64,19 @@ class Marks:
         self.original = HistoryScreen.show
         self.want: str | None = None
         self.at: float | None = None
+        self.settled: float | None = None
+        self.shown = False
         self.rows = 0
         marks = self
 
+        def rows_in(screen, count: int) -> None:
+            marks.rows, marks.shown = count, True
+            screen.call_after_refresh(marks._settled)
+
         def show(screen, page) -> None:
             marks.original(screen, page)
-            if marks.want is not None and screen.query_text == marks.want and marks.at is None:
-                marks.rows = len(page.rows)
-                screen.call_after_refresh(marks._drawn)
+            if marks.want is not None and screen.query_text == marks.want and not marks.shown:
+                rows_in(screen, len(page.rows))
 
         HistoryScreen.show = show
 
@@ -76,37 +86,49 @@ class Marks:
             from textual.widgets import DataTable
 
             table = screen.query_one("#history", DataTable)
-            if marks.want is not None and marks.at is None and table.row_count and \
+            if marks.want is not None and not marks.shown and table.row_count and \
                     screen.query_text == marks.want:
-                marks.rows = table.row_count
-                screen.call_after_refresh(marks._drawn)
+                rows_in(screen, table.row_count)
 
         HistoryScreen.on_screen_resume = resumed
 
-    def _drawn(self) -> None:
-        if self.at is None:
-            self.at = time.perf_counter()
+        drawn = HistoryScreen._compositor_refresh  # (Screen's)
+
+        def frame(screen) -> None:
+            drawn(screen)
+            if marks.shown and marks.at is None and screen.is_current:
+                marks.at = time.perf_counter()
+
+        HistoryScreen._compositor_refresh = frame
+
+    def _settled(self) -> None:
+        if self.settled is None:
+            self.settled = time.perf_counter()
 
     def arm(self, query: str) -> None:
-        self.want, self.at, self.rows = query, None, 0
+        self.want, self.at, self.settled, self.rows, self.shown = query, None, None, 0, False
 
     def restore(self) -> None:
         self.cls.show = self.original
         del self.cls.on_screen_resume
+        del self.cls._compositor_refresh
 
 
-async def _timed_press(pilot, key: str, marks: Marks, timeout: float = 30.0) -> float:
+async def _timed_press(pilot, key: str, marks: Marks, timeout: float = 30.0
+                       ) -> tuple[float, float]:
+    """(to the first frame with the rows, to the screen settled), in seconds."""
     started = time.perf_counter()
     press = asyncio.create_task(pilot.press(key))
-    while marks.at is None and time.perf_counter() - started < timeout:
+    while (marks.at is None or marks.settled is None) and \
+            time.perf_counter() - started < timeout:
         await asyncio.sleep(0.0005)
     if not press.done():
         press.cancel()  # only Pilot's own wait for idle widgets is left (see p3_keys)
     with contextlib.suppress(asyncio.CancelledError):
         await press
-    if marks.at is None:
+    if marks.at is None or marks.settled is None:
         raise RuntimeError(f"no rows for {marks.want!r} after {timeout}s")
-    return marks.at - started
+    return marks.at - started, marks.settled - started
 
 
 async def _drive(ctx, opens: int, qs: list[str], rounds: int) -> dict:
@@ -118,8 +140,8 @@ async def _drive(ctx, opens: int, qs: list[str], rounds: int) -> dict:
 
     marks = Marks()
     app = HotfixApp(ctx)
-    open_s: list[float] = []
-    search_s: dict[str, list[float]] = {q: [] for q in qs}
+    open_s: list[tuple[float, float]] = []
+    search_s: dict[str, list[tuple[float, float]]] = {q: [] for q in qs}
     hits: dict[str, int] = {}
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -165,11 +187,15 @@ def measure(repo: Path, db: Path, n_incidents: int, opens: int, n_queries: int,
             times.append((time.perf_counter() - t) * 1000)
         service_ms[q] = {"ms": median(times), "total": page.total}
     got = asyncio.run(_drive(ctx, opens, qs, rounds))
-    search_ms = {q: median(v) * 1000 for q, v in got["search_s"].items()}
-    open_ms = [x * 1000 for x in got["open_s"]]
+    search_ms = {q: median([f for f, _ in v]) * 1000 for q, v in got["search_s"].items()}
+    settled_ms = {q: median([s for _, s in v]) * 1000 for q, v in got["search_s"].items()}
+    open_ms = [f * 1000 for f, _ in got["open_s"]]
+    open_settled = [s * 1000 for _, s in got["open_s"]]
     return {
         "open_ms": median(open_ms), "open_max_ms": max(open_ms), "open_all_ms": open_ms,
+        "open_settled_ms": open_settled,
         "search_ms": search_ms, "search_max_ms": max(search_ms.values()),
-        "search_all_ms": {q: [x * 1000 for x in v] for q, v in got["search_s"].items()},
+        "search_settled_ms": settled_ms,
+        "search_all_ms": {q: [f * 1000 for f, _ in v] for q, v in got["search_s"].items()},
         "service_ms": service_ms, "rows": got["rows"],
     }

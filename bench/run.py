@@ -364,13 +364,17 @@ def details(m: str, r: dict) -> list[str]:
             + "; ".join(f"{why_} ({n})" for why_, n in why.items()),
         ]
     if m == "P4":
-        out = [f"- open runs (ms): {', '.join(f'{x:.0f}' for x in r['open_all_ms'])}",
-               "", "| query | rows | matches | console (ms) | history_page alone (ms) |",
-               "|---|---|---|---|---|"]
+        out = [f"- open runs (ms): {', '.join(f'{x:.0f}' for x in r['open_all_ms'])}; "
+               f"to the screen settled: "
+               f"{', '.join(f'{x:.0f}' for x in r.get('open_settled_ms', []))}",
+               "", "| query | rows | matches | console (ms) | settled (ms) | "
+               "history_page alone (ms) |", "|---|---|---|---|---|---|"]
         for q, v in r["search_ms"].items():
             sv = r["service_ms"][q]
             total = f"{sv['total']:,}" if sv["total"] <= 10_000 else "10,000+"
-            out.append(f"| `{q}` | {r['rows'][q]} | {total} | {v:.1f} | {sv['ms']:.1f} |")
+            settled = r.get("search_settled_ms", {}).get(q, float("nan"))
+            out.append(f"| `{q}` | {r['rows'][q]} | {total} | {v:.1f} | {settled:.1f} | "
+                       f"{sv['ms']:.1f} |")
         return out
     if m == "P5":
         return [f"- services.scope runs (ms): {ms(r['scope_s'])}",

@@ -215,3 +215,30 @@ def make_service_repo(path: Path, config: str = CONFIG_FOR_TESTS,
     git(repo, "merge", "-q", "--no-ff", "-m", "Merge feature", "feature")
     merge = git(repo, "rev-parse", "HEAD")
     return ServiceRepo(repo, fix, conflicting, merge, v141)
+
+
+def query_plans(monkeypatch, repo: Path, read, about: str) -> list[list[str]]:
+    """Run `read()` and return the query plan (EXPLAIN QUERY PLAN details) of each
+    statement it ran whose SQL mentions `about`, asked of the repository's database."""
+    import sqlite3
+
+    from hotfix_tui.store.db import Store
+
+    statements: list[tuple[str, tuple]] = []
+    execute = Store.execute
+
+    def recorded(self, sql, params=()):
+        statements.append((sql, params))
+        return execute(self, sql, params)
+
+    monkeypatch.setattr(Store, "execute", recorded)
+    try:
+        read()
+    finally:
+        monkeypatch.undo()
+    conn = sqlite3.connect(repo / ".git" / "hotfix" / "hotfix.db")
+    try:
+        return [[detail for *_, detail in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
+                for sql, params in statements if about in sql]
+    finally:
+        conn.close()

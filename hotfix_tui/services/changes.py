@@ -76,9 +76,12 @@ class ChangeWatcher:
 
     def note_start(self) -> None:
         """Take what the database holds now as known (what _open does on the first
-        poll), without looking for changes yet."""
+        poll), without looking for changes yet: the first look then reports only what
+        was committed since."""
         try:
-            self._open()
+            store = self._open()
+            if store is not None:
+                self._version = store.data_version()
         except Exception:  # busy or vanished: the first poll tries again
             self.close()
 
@@ -104,13 +107,14 @@ class ChangeWatcher:
 
 def watch_changes(ctx: Context, interval: float, cancelled: Callable[[], bool],
                   marked: Callable[[], None] | None = None,
-                  ready: Callable[[], bool] | None = None, wait: float = 2.0
-                  ) -> Iterator[Changes]:
+                  ready: Callable[[], bool] | None = None, wait: float = 2.0,
+                  looked: Callable[[], None] | None = None) -> Iterator[Changes]:
     """Every change to the database, until `cancelled()` (checked every 50 ms).
     `marked()` is called once the mark that divides history from news is taken (or no
     database was found, or it failed: never later than the first look). With `ready`,
     that mark is taken at once, but the first look waits until `ready()` (at most `wait`
-    s): a console's first frame goes first."""
+    s): a console's first frame goes first. `looked()` is called once the first look
+    and what it found have been handled."""
     watcher = ChangeWatcher(ctx)
     try:
         if ready is not None:
@@ -128,6 +132,9 @@ def watch_changes(ctx: Context, interval: float, cancelled: Callable[[], bool],
                 marked = None
             if changes is not None:
                 yield changes
+            if looked is not None:
+                looked()
+                looked = None
             deadline = time.monotonic() + interval
             while not cancelled() and time.monotonic() < deadline:
                 time.sleep(min(0.05, interval))

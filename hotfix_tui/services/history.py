@@ -69,15 +69,26 @@ def hotfix_page(ctx: Context, q: HistoryQuery, before_id: int | None = None,
     out of pages (`show` has it)."""
     where, params = _where(q)
     with ctx.reading() as store:
-        page_where = list(where)
-        page_params = list(params)
-        if before_id is not None:
-            page_where.append("h.id < ?")
-            page_params.append(before_id)
-        sql = records._HOTFIX_SELECT
-        if page_where:
-            sql += " WHERE " + " AND ".join(page_where)
-        sql += " ORDER BY h.id DESC"
+        if q.fts() and len(where) == 1:
+            # words alone: read the matches newest first off the index and stop after a
+            # page (matching every hotfix for `h.id IN (…)` cost 10–50 ms for a common
+            # word). With filters too, SQLite's plan from the filters' indexes is kept.
+            sql = records.HOTFIX_SEARCH_SELECT + " WHERE hotfix_search MATCH ?"
+            page_params = list(params)
+            if before_id is not None:
+                sql += " AND f.rowid < ?"
+                page_params.append(before_id)
+            sql += " ORDER BY f.rowid DESC"
+        else:
+            page_where = list(where)
+            page_params = list(params)
+            if before_id is not None:
+                page_where.append("h.id < ?")
+                page_params.append(before_id)
+            sql = records._HOTFIX_SELECT
+            if page_where:
+                sql += " WHERE " + " AND ".join(page_where)
+            sql += " ORDER BY h.id DESC"
         if page_size is not None:
             sql += " LIMIT ?"
             page_params.append(page_size + 1)

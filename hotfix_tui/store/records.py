@@ -75,12 +75,18 @@ def hotfix_from_row(r: sqlite3.Row, approvals=(), checklist=(),
                     environments=tuple(environments))
 
 
-_HOTFIX_SELECT = """
+_HOTFIX_COLUMNS = """
 SELECT h.*, i.key AS incident_key,
   (SELECT d.status FROM deploys d WHERE d.hotfix_id = h.id AND d.kind <> 'verify'
    ORDER BY d.id DESC LIMIT 1) AS last_deploy_status
-FROM hotfixes h JOIN incidents i ON i.id = h.incident_id
 """
+_HOTFIX_SELECT = _HOTFIX_COLUMNS + "FROM hotfixes h JOIN incidents i ON i.id = h.incident_id\n"
+# Hotfixes read off the full-text index in its own order (rowid = hotfix id, newest first
+# with ORDER BY f.rowid DESC): a page of a common word's matches costs a page of them, not
+# every match (`WHERE hotfix_search MATCH ?` goes with it).
+HOTFIX_SEARCH_SELECT = _HOTFIX_COLUMNS + (
+    "FROM hotfix_search f CROSS JOIN hotfixes h ON h.id = f.rowid "
+    "JOIN incidents i ON i.id = h.incident_id\n")
 
 
 def hotfix_row(store: Store, key: str) -> sqlite3.Row:

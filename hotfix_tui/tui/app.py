@@ -25,6 +25,7 @@ from ..core.sanitize import BEYOND_C0, one_line, visible
 from ..services import Context
 from ..services.changes import Changes
 from . import keys, memory
+from .collector import IdleCollector
 from .messages import Activity, DataChanged
 from .navigation import DashboardScreen, Navigator
 from .toasts import (
@@ -68,6 +69,7 @@ class HotfixApp(Navigator):
         # read records (a lost run found interrupted) is then news, whichever thread is
         # quicker; screens read only after it (BaseScreen._load)
         self.watch_marked = threading.Event()
+        self.watch_looked = threading.Event()  # its first look is done (and delivered)
         self.events_seen = 0  # audit events among them
         self._hooks_since = iso(utcnow())  # hook outcomes before this console are not news
         repo = ctx.repo.toplevel.name if ctx.repo else "no repository"
@@ -76,6 +78,7 @@ class HotfixApp(Navigator):
         self._stop_observing = services.observe_commands(self._record_command)
         self.typeahead = TypeAhead(self)
         self.first_shown = threading.Event()  # set once the first screen shows its data
+        self.collector = IdleCollector(self)  # started then
         keys.install()  # `esc` then a key, typed at once, is `esc` then the key
 
     # -- keys go where the screen is going (typeahead.py) --------------------------------
@@ -127,14 +130,17 @@ class HotfixApp(Navigator):
 
     def settled(self) -> None:
         """A screen has shown its first data: the start-up is over. The change watch
-        takes its first look, and memory settles (tui/memory.py)."""
+        takes its first look, memory settles (tui/memory.py), the garbage collector runs
+        between keys from now (collector.py) and the history browser is built."""
         if not self.first_shown.is_set():
             self.first_shown.set()
             memory.settle()
+            self.after_start()  # (navigation.py)
 
     def on_unmount(self) -> None:
         self._stop_observing()
         self.typeahead.stop()
+        self.collector.stop()
         if self.first_shown.is_set():
             memory.unsettle()
 
@@ -182,11 +188,18 @@ class HotfixApp(Navigator):
             for changes in services.watch_changes(self.ctx, self.watch_interval,
                                                   lambda: worker.is_cancelled,
                                                   marked=self.watch_marked.set,
-                                                  ready=self.first_shown.is_set):
+                                                  ready=self.first_shown.is_set,
+                                                  looked=self._first_look):
                 self.call_from_thread(self._deliver, changes)
                 self._tell_hooks()
         finally:
             self.watch_marked.set()
+
+    def _first_look(self) -> None:
+        """(watch thread) The first look is done: events committed before the console
+        started that no one handed to their hooks yet go now, changed since or not."""
+        self._tell_hooks()
+        self.watch_looked.set()
 
     def _deliver(self, changes: Changes) -> None:
         self.changes_seen += 1

@@ -132,6 +132,7 @@ class BaseScreen(Screen):
         if first is not None:  # keys typed while the screen opened: now they may come
             first.release()
             self._first_load = None
+            self._data_shown = True
             self.refresh_bindings()
             settled = getattr(self.app, "settled", None)
             if settled is not None:  # the start-up is over: the watch looks, memory settles
@@ -154,8 +155,8 @@ class BaseScreen(Screen):
         focus move between widgets whose own keys are hidden changes nothing there).
         Before the screen's first data there is nothing to say: which keys work depends
         on it, so the footer is built once, with the data (_loaded_once)."""
-        if getattr(self, "_first_load", None) is not None:
-            return
+        if not getattr(self, "_data_shown", False):
+            return  # (a screen's on_mount may focus a widget before its load starts)
         footers = list(self.query(Footer))
         built = bool(footers) and all(getattr(f, "_bindings_ready", False) for f in footers)
         try:  # (asks every action's availability: a screen still composing may not say)
@@ -178,9 +179,21 @@ class BaseScreen(Screen):
         # Load once mounted, whether or not a ScreenResume arrives (a screen pushed while
         # another switch is pending may not get one); later resumes reload. Keys typed
         # meanwhile wait for the data: a field that is not there yet cannot take them.
-        self._resumed_before = False
+        # a screen built off screen (navigation.py) is shown later: its first resume
+        # looks for changes like any other
+        self._resumed_before = not self.is_current
         self._first_load = self.hold(f"{type(self).__name__} opening")
+        early = self.read_before()
+        if early is not None and early[0] == self._changes_seen():  # nothing changed since
+            self._seen, self._reload_pending = early[0], False
+            self.on_loaded(Loaded("data", early[1]))  # now: the first frame shows it
+            return
         self.reload()  # now: the query runs in a thread while the first frame is drawn
+
+    def read_before(self) -> tuple[int, Any] | None:
+        """Data read before the screen opened, with the count of changes seen when it was
+        read (`_changes_seen`): shown at once if nothing changed since."""
+        return None
 
     def hold(self, why: str):
         """Keys wait until the returned hold is released (typeahead.py); released at the

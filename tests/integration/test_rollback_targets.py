@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import assert_one_line_error, commit_file, git
+from tests.helpers import assert_one_line_error, commit_file, git, query_plans
 from tests.integration.deploy_helpers import approved_hotfix, deploy_repo
 
 
@@ -178,28 +178,14 @@ def test_every_read_asks_each_environment_from_indexes_not_its_whole_history(svc
     survivor holds it. A year of deploys is long: each question is answered from an
     index of schema V8, seen in the query plans of the statements the read runs."""
     from hotfix_tui import services
-    from hotfix_tui.store.db import Store
 
     _deployed(svc)
     _deployed(svc, "HF-2")
-    statements: list[tuple[str, tuple]] = []
-    execute = Store.execute
-
-    def recorded(self, sql, params=()):
-        statements.append((sql, params))
-        return execute(self, sql, params)
-
-    monkeypatch.setattr(Store, "execute", recorded)
-    board = services.views.dashboard(services.open_context(repo=svc.path))
-    monkeypatch.undo()
-    assert board.environments
-    conn = sqlite3.connect(svc.path / ".git" / "hotfix" / "hotfix.db")
-    try:
-        used = {detail.split("USING INDEX ")[1].split(" ")[0]
-                for sql, params in statements if "deploys" in sql
-                for *_, detail in conn.execute("EXPLAIN QUERY PLAN " + sql, params)
-                if "USING INDEX " in detail}
-    finally:
-        conn.close()
+    boards = []
+    plans = query_plans(monkeypatch, svc.path, lambda: boards.append(
+        services.views.dashboard(services.open_context(repo=svc.path))), "deploys")
+    assert boards[0].environments
+    used = {detail.split("USING INDEX ")[1].split(" ")[0]
+            for plan in plans for detail in plan if "USING INDEX " in detail}
     assert {"deploys_known_good", "deploys_rollbacks", "deploys_interrupted",
             "deploys_survivors"} <= used, used

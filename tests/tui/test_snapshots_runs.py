@@ -110,11 +110,10 @@ def _app(runs_world, start, readonly=False):
 
 async def _ready(pilot):
     """Settled, after the console's first look at the database. The qa run's runner is
-    gone: the first read records it after that look, so it is news, toasted at the
-    watch's next look (an hour away here). The snapshots show the screens without any
-    toast."""
+    gone: the first read records it, which is news to that look (a toast). The
+    snapshots show the screens without any toast."""
     app = pilot.app
-    assert await wait_for(pilot, lambda: app.changes_seen >= 1)
+    assert await wait_for(pilot, lambda: app.watch_looked.is_set())
     await settle(pilot)
     app.clear_notifications()
     await settle(pilot)

@@ -8,7 +8,7 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from ... import services
 from ...core.errors import HotfixError
@@ -18,12 +18,18 @@ from ..widgets.columns import Column
 from ..widgets.common import clean, plain, state
 from ..widgets.confirm import PromptModal
 from ..widgets.filtered import FilteredTable
+from ..widgets.footer import KeyFooter
 
 # keys whole; the title takes the rest; narrow terminals lose the deploy, then created
 COLUMNS = (Column("key"), Column("created", drop=2), Column("state"), Column("incident"),
            Column("author", most=16), Column("deploy", drop=3), Column("title", flex=True,
                                                                          min=16))
 PAGE_SIZE = 60  # a screenful or two: the table's cost grows with its rows
+
+
+def first_page(ctx):
+    """(thread) The page the browser opens on: the newest hotfixes."""
+    return services.history_page(ctx, "", None, PAGE_SIZE, count=False)
 
 
 class HistoryScreen(BaseScreen):
@@ -40,8 +46,11 @@ class HistoryScreen(BaseScreen):
         Binding("q", "close", "Close", id="close", show=False),
     ]
 
-    def __init__(self, query: str = "") -> None:
+    def __init__(self, query: str = "", first: tuple[int, object] | None = None) -> None:
+        """first: the first page of every hotfix, read before the screen opened
+        (navigation.py), with the count of changes seen then."""
         super().__init__()
+        self._first = first if not query else None
         self.total: int | None = None
         self.query_text = query
         self.starts: list[int | None] = [None]  # the before_id of each page seen
@@ -54,7 +63,7 @@ class HistoryScreen(BaseScreen):
                             input_id="query", value=self.query_text, local=False,
                             compact=False, cursor="top", columns=COLUMNS)
         yield Static("", id="detail-line", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#history", DataTable))
@@ -64,6 +73,10 @@ class HistoryScreen(BaseScreen):
         if len(self.starts) == 1:
             self.total = None  # counted again once the new rows are shown
             self.reload()
+
+    def read_before(self):
+        first, self._first = self._first, None
+        return first
 
     def fetch(self):
         # rows first; how many match in all is counted after they are on screen
@@ -98,8 +111,8 @@ class HistoryScreen(BaseScreen):
                          ""))
         self.query_one(FilteredTable).set_rows(rows)
         self._status()
-        if self.total is None:
-            self._count(self.query_text)
+        if self.total is None:  # once the rows are drawn: the count's thread competes
+            self.call_after_refresh(self._count, self.query_text)
 
     def _status(self) -> None:
         page = self.page
@@ -140,12 +153,19 @@ class HistoryScreen(BaseScreen):
 
     @on(FilteredTable.Searched)
     def _query(self, event: FilteredTable.Searched) -> None:
-        # focus stays in the search box (a focus change costs a footer rebuild per
-        # search); `down` moves into the results
+        # the focus goes to the results with them, in the frame that shows them (a focus
+        # move first would draw every row again for the old ones); keys typed meanwhile
+        # wait and go to the results
         self.query_text = event.value
         self.starts = [None]
         self.total = None
-        self.reload()
+        hold = self.hold("searching")
+
+        def to_results() -> None:
+            self.set_focus(self.query_one(FilteredTable).table)
+            hold.release()
+
+        self.reload(then=to_results)
 
     def action_search(self) -> None:
         self.set_focus(self.query_one("#query", Input))

@@ -2,8 +2,9 @@
 `enter` (or `down`) goes to the list.
 
 With `local=False` the line is a search that the screen runs itself (the history
-browser pages through SQLite): typing narrows nothing, `enter` posts `Searched` and
-goes to the list.
+browser pages through SQLite): typing narrows nothing, `enter` posts `Searched`, and the
+screen moves the focus to the list when it shows the results (one frame for both, not a
+frame of the old rows focused first; keys typed meanwhile wait for it: typeahead.py).
 """
 
 from __future__ import annotations
@@ -111,6 +112,7 @@ class FilteredTable(Vertical):
         event.stop()
         if not self.local:
             self.post_message(self.Searched(event.value.strip()))
+            return
         self.screen.set_focus(self.table)
 
     def on_key(self, event: Key) -> None:

@@ -18,6 +18,7 @@ from textual.widgets.data_table import RowDoesNotExist
 
 from ...core.sanitize import one_line
 from .columns import Column, fit
+from .fastcells import FastDrawing
 
 Row = tuple[str | None, Sequence[object]]  # (key, one cell per column)
 # Rows added before the first frame; the rest right after it (a dashboard of a year's open
@@ -35,7 +36,7 @@ def as_text(cell: object, flex: bool) -> Text:
     return text
 
 
-class FitTable(DataTable):
+class FitTable(FastDrawing, DataTable):
     """cursor: where it goes when the rows change: "index" (the same place), "key" (the
     same row, else the top) or "top". wrap: the flex column wraps instead of ending in
     `…` (rows grow; for short tables like help)."""
@@ -117,6 +118,12 @@ class FitTable(DataTable):
         height = None if self.wrap else 1
         for key, texts in self._texts(layout, rows):
             self.add_row(*texts, key=key, height=height)
+        if not self._measures():
+            # sized now, not when idle: the frame with the rows has their scrollbar (else
+            # a second frame of the whole screen follows for the new size)
+            self._require_update_dimensions = False
+            self._new_rows.clear()
+            self._update_dimensions(())
 
     def _update_in_place(self, rows: list[tuple[str | None, list[Text]]]) -> bool:
         """The same rows in the same order and the same columns (what a reload mostly
@@ -150,6 +157,11 @@ class FitTable(DataTable):
             except RowDoesNotExist:
                 return self.row_count == len(self.rows_given)
         return True
+
+    # -- drawing (main: cells here; rows and lines: fastcells.FastDrawing) and sizing ----
+    def _measures(self) -> bool:
+        """Whether cells must be measured: rows that wrap, columns without a width."""
+        return self.wrap or any(c.auto_width for c in self.columns.values())
 
     def _update_dimensions(self, new_rows) -> None:
         """DataTable measures every cell of every new row (on idle) for the widths of its
