@@ -130,19 +130,17 @@ class HotfixApp(Navigator):
 
     def settled(self) -> None:
         """A screen has shown its first data: the start-up is over. The change watch
-        takes its first look, memory settles (tui/memory.py), the garbage collector runs
-        between keys from now (collector.py) and the history browser is built."""
+        takes its first look, the garbage collector runs between keys from now, with the
+        start-up's objects frozen out of its view (collector.py), and the history browser
+        is built."""
         if not self.first_shown.is_set():
             self.first_shown.set()
-            memory.settle()
             self.after_start()  # (navigation.py)
 
     def on_unmount(self) -> None:
         self._stop_observing()
         self.typeahead.stop()
         self.collector.stop()
-        if self.first_shown.is_set():
-            memory.unsettle()
 
     # -- toasts: one per kind of news, never a pile (toasts.coalesce) ---------------------
     def notify(self, message: str, *, title: str = "", severity="information",
