@@ -59,8 +59,9 @@ def test_chromium_shows_the_console_only_with_the_token(served, browser, tmp_pat
     assert "403 Forbidden" in browser.driver.page_source
     assert browser.screen() == ""  # no console behind the refusal
     browser.open(served.url)
+    # (the footer is built with the first data, and may come a frame after the rows)
     text = browser.wait("SEV1  INC-2", "HF-1   deployed", "READ-ONLY",
-                        "INC-2 SEV1 open · Checkout fails with HTTP 500")
+                        "INC-2 SEV1 open · Checkout fails with HTTP 500", "^p Commands")
     assert browser.driver.current_url == f"{served.base}/"  # the token left the address bar
     assert browser.driver.title == "hotfix · shop-checkout · read-only"
     # a laptop's window: the terminal fills it, well above the console's 80x24

@@ -69,9 +69,10 @@ class KeyFooter(Footer):
 
     # -- what it shows ----------------------------------------------------------------
     def bindings_changed(self, screen) -> None:
+        # Textual's Footer skips this while the app has no focus (a browser tab that never
+        # took it, with `hotfix serve`) and then may never show a key: collecting them is
+        # cheap here, so the keys are always the screen's
         self._bindings_ready = True
-        if not screen.app.app_focus:
-            return
         if self.is_attached and screen is self.screen:
             self._collect()
             self.refresh()
